@@ -1,0 +1,25 @@
+/** The error catalogue: every `code` the API returns, with its HTTP status. docs/API.md lists each. */
+export const errorCatalogue = {
+  BAD_REQUEST: { status: 400, description: 'The request is malformed (headers, query or JSON body).' },
+  BAD_PATH: { status: 400, description: 'The path breaks the path rule (docs/API.md §Paths).' },
+  DELTA_MALFORMED: { status: 400, description: 'The delta body is not a valid delta (FORMAT.md §Delta).' },
+  TRUNCATED_UPLOAD: { status: 400, description: 'The body ended before its declared length or the delta ended early.' },
+  UNAUTHORIZED: { status: 401, description: 'Missing, unknown, revoked or expired token.' },
+  FORBIDDEN: { status: 403, description: 'The token is read-only and the route writes.' },
+  NOT_FOUND: { status: 404, description: 'No such file or folder.' },
+  BASE_MISMATCH: { status: 409, description: 'If-Match names a version the server no longer holds; nothing changed. Body has currentHash.' },
+  ALREADY_EXISTS: { status: 409, description: 'Create-only write (If-None-Match: *) or move onto an existing path.' },
+  TYPE_CONFLICT: { status: 409, description: 'A file is where a folder is needed, or the other way round.' },
+  PAYLOAD_TOO_LARGE: { status: 413, description: 'Body, part or decoded delta field is over its limit.' },
+  RANGE_NOT_SATISFIABLE: { status: 416, description: 'The Range header does not fit the file.' },
+  HASH_MISMATCH: { status: 422, description: 'The written result does not have the declared hash; nothing changed.' },
+  RATE_LIMITED: { status: 429, description: 'Too many failed authentications from this address.' },
+  INTERNAL: { status: 500, description: 'Unexpected server error; nothing partial is visible.' },
+  INSUFFICIENT_STORAGE: { status: 507, description: 'The disk is full; the old version is intact.' },
+} as const;
+
+export type ApiErrorCode = keyof typeof errorCatalogue;
+
+export function statusOf(code: ApiErrorCode): number {
+  return errorCatalogue[code].status;
+}

@@ -1,0 +1,30 @@
+/** Header names of the v1 API. Lower-case, as Node presents them. */
+export const headers = {
+  authorization: 'authorization',
+  /** File mtime in integer milliseconds since the epoch, on uploads and in responses. */
+  mtimeMs: 'x-deltabox-mtime-ms',
+  /** `1` when the file is executable (mode & 0o111), `0` otherwise. */
+  executable: 'x-deltabox-executable',
+  /** SHA-256 hex of the whole file: on PUT the server verifies the body against it (422 when it differs). */
+  contentHash: 'x-deltabox-content-hash',
+  /** `"<sha256hex>"`: the base version a PATCH, PUT or DELETE was computed against. */
+  ifMatch: 'if-match',
+  /** `*` on PUT: create only, fail with 409 when the path exists. */
+  ifNoneMatch: 'if-none-match',
+  /** Journal revision of the change (responses) or of the manifest snapshot (GET /v1/files). */
+  revision: 'x-deltabox-revision',
+  etag: 'etag',
+} as const;
+
+/** Quotes a content hash as an entity tag. */
+export function formatEtag(hash: string): string {
+  return `"${hash}"`;
+}
+
+/** Reads an entity tag (quoted or bare, optional W/ prefix) back to a hash; undefined when absent. */
+export function parseEtag(value: string | string[] | undefined): string | undefined {
+  if (value === undefined) return undefined;
+  const v = (Array.isArray(value) ? value[0] : value)?.trim();
+  if (!v) return undefined;
+  return v.replace(/^W\//, '').replace(/^"(.*)"$/, '$1');
+}

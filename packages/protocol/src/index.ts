@@ -1,0 +1,9 @@
+/**
+ * @deltabox/protocol — the HTTP contract shared by the server and the scanner: routes, headers,
+ * error codes, wire types and the path rule. Data and pure functions only; no I/O.
+ */
+export * from './routes.js';
+export * from './headers.js';
+export * from './errors.js';
+export * from './types.js';
+export * from './paths.js';

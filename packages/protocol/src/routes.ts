@@ -1,0 +1,30 @@
+/** Route table of the v1 API (docs/API.md is the prose for each). Paths are relative POSIX paths. */
+import { encodePathForUrl } from './paths.js';
+
+export const API_PREFIX = '/v1';
+
+export const routes = {
+  health: `${API_PREFIX}/health`,
+  /** GET: NDJSON manifest of every file and folder. */
+  manifest: `${API_PREFIX}/files`,
+  /** GET (download, Range), PUT (full upload), PATCH (delta), DELETE. */
+  file: (path: string) => `${API_PREFIX}/files/${encodePathForUrl(path)}`,
+  /** GET: binary signature (FORMAT.md §Signature) of the current version. */
+  signature: (path: string) => `${API_PREFIX}/signatures/${encodePathForUrl(path)}`,
+  /** PUT: create folder (and parents); DELETE: remove folder (`?recursive=1` for non-empty). */
+  dir: (path: string) => `${API_PREFIX}/dirs/${encodePathForUrl(path)}`,
+  /** POST multipart: many small files in one request. */
+  batch: `${API_PREFIX}/batch`,
+  /** POST JSON MoveRequest. */
+  moves: `${API_PREFIX}/moves`,
+  /** GET `?since=N&waitMs=M`: the change journal. */
+  changes: `${API_PREFIX}/changes`,
+} as const;
+
+/** Media types used on the wire. */
+export const mediaTypes = {
+  delta: 'application/vnd.deltabox.delta',
+  signature: 'application/vnd.deltabox.signature',
+  ndjson: 'application/x-ndjson',
+  octets: 'application/octet-stream',
+} as const;

@@ -1,0 +1,76 @@
+/** JSON shapes of the v1 API. */
+
+export type EntryType = 'file' | 'dir';
+
+/** One line of the manifest (GET /v1/files) and the body of a successful write. */
+export interface ManifestEntry {
+  path: string;
+  type: EntryType;
+  /** Bytes; 0 for folders. */
+  size: number;
+  mtimeMs: number;
+  /** SHA-256 hex of the content; absent for folders. */
+  hash?: string;
+  executable?: boolean;
+  /** Journal revision that last changed this entry. */
+  revision: number;
+}
+
+export interface MoveRequest {
+  from: string;
+  to: string;
+  /** When set, the move happens only if `from` currently has this content hash. */
+  ifMatch?: string;
+  /** Replace an existing file at `to` (default false: 409 when `to` exists). */
+  overwrite?: boolean;
+}
+
+/** The JSON part named `meta` that precedes each file part of a batch upload. */
+export interface BatchPartMeta {
+  path: string;
+  size: number;
+  mtimeMs: number;
+  executable?: boolean;
+  /** SHA-256 hex of the part's bytes; verified. */
+  hash: string;
+}
+
+export type BatchResult =
+  | { path: string; ok: true; entry: ManifestEntry }
+  | { path: string; ok: false; error: ApiErrorBody };
+
+export interface BatchResponse {
+  results: BatchResult[];
+}
+
+export type ChangeOp = 'put' | 'delete' | 'move' | 'mkdir' | 'rmdir';
+
+export interface ChangeRecord {
+  revision: number;
+  op: ChangeOp;
+  path: string;
+  /** For `move`: the old path. */
+  from?: string;
+  hash?: string;
+  size?: number;
+  timeMs: number;
+}
+
+export interface ChangesResponse {
+  changes: ChangeRecord[];
+  /** Latest revision the server has; pass it as `since` next time. */
+  revision: number;
+}
+
+export interface HealthResponse {
+  ok: true;
+  version: string;
+  revision: number;
+}
+
+export interface ApiErrorBody {
+  code: string;
+  message: string;
+  /** For BASE_MISMATCH: the content hash the server holds now (absent when the file does not exist). */
+  currentHash?: string;
+}
