@@ -1,0 +1,162 @@
+/**
+ * The change detector, pure: compares a walk of the client folder with the entries recorded at the last
+ * scan (quick check on size, mtime, inode and mode) and, once the caller has hashed what changed, turns
+ * the difference into changes to queue, renames found by content hash. No I/O, no clock: time is passed in.
+ */
+import { RACY_WINDOW_MS } from './constants.js';
+import type { WalkResult, WalkedEntry } from './tree-walk.js';
+
+/** An entry as recorded by the last scan: the walk plus the content hash of files. */
+export interface LocalEntry extends WalkedEntry {
+  /** SHA-256 hex; set for files, absent for folders. */
+  hash?: string;
+  /** Recorded within RACY_WINDOW_MS of its mtime: hash again next scan even if the stat is unchanged. */
+  racy: boolean;
+}
+
+/** A changed entry after hashing: files carry `hash`. */
+export type HashedEntry = WalkedEntry & { hash?: string };
+
+export interface ScanPlan {
+  /** Entries whose stat changed or that are new: files among them must be hashed. */
+  changed: WalkedEntry[];
+  /** Recorded entries that are gone from the folder. */
+  removed: LocalEntry[];
+}
+
+export type ChangeKind = 'added' | 'modified' | 'removed' | 'moved';
+
+export interface Change {
+  kind: ChangeKind;
+  path: string;
+  /** For `moved`: where the content was before. */
+  from?: string;
+}
+
+export interface ScanOutcome {
+  /** Rows to write into the local table (new or changed entries). */
+  upserts: LocalEntry[];
+  /** Rows to delete from the local table. */
+  deletes: string[];
+  /** What the server must be told, in a safe order: folders, moves, files, then removals. */
+  changes: Change[];
+}
+
+function isUnder(path: string, dir: string): boolean {
+  return dir === '' || path.startsWith(`${dir}/`);
+}
+
+function parentOf(path: string): string {
+  const slash = path.lastIndexOf('/');
+  return slash < 0 ? '' : path.slice(0, slash);
+}
+
+/** True when the quick check says `entry` may differ from what `prev` recorded. */
+export function statChanged(prev: LocalEntry, entry: WalkedEntry): boolean {
+  if (prev.type !== entry.type) return true;
+  if (entry.type === 'dir') return false;
+  return (
+    prev.hash === undefined ||
+    prev.racy ||
+    prev.size !== entry.size ||
+    prev.mtimeMs !== entry.mtimeMs ||
+    prev.ino !== entry.ino ||
+    prev.mode !== entry.mode
+  );
+}
+
+/** Step 1: what needs hashing and what disappeared. */
+export function planScan(prev: ReadonlyMap<string, LocalEntry>, walk: WalkResult): ScanPlan {
+  const changed: WalkedEntry[] = [];
+  for (const entry of walk.entries.values()) {
+    const before = prev.get(entry.path);
+    if (before === undefined || statChanged(before, entry)) changed.push(entry);
+  }
+  const removed: LocalEntry[] = [];
+  const unreadable = [...walk.unreadableDirs];
+  for (const before of prev.values()) {
+    if (walk.entries.has(before.path)) continue;
+    if (unreadable.some((dir) => isUnder(before.path, dir))) continue;
+    removed.push(before);
+  }
+  return { changed, removed };
+}
+
+/** Whether `a` and `b` need the server to hear about it (content, type, executable bit or whole-ms mtime). */
+export function differsForServer(a: LocalEntry, b: LocalEntry): boolean {
+  if (a.type !== b.type) return true;
+  if (a.type === 'dir') return false;
+  return (
+    a.hash !== b.hash ||
+    (a.mode & 0o111) !== 0 !== ((b.mode & 0o111) !== 0) ||
+    Math.trunc(a.mtimeMs) !== Math.trunc(b.mtimeMs)
+  );
+}
+
+/**
+ * Step 2: `hashed` are the `changed` entries the caller could read (files with `hash` set; folders as is;
+ * a file that could not be read is left out and keeps its old row). `scanStartMs` decides raciness.
+ */
+export function classifyChanges(
+  prev: ReadonlyMap<string, LocalEntry>,
+  hashed: readonly HashedEntry[],
+  removed: readonly LocalEntry[],
+  scanStartMs: number,
+): ScanOutcome {
+  const upserts: LocalEntry[] = [];
+  const added: Change[] = [];
+  const addedDirs: Change[] = [];
+  const newFiles: LocalEntry[] = [];
+  for (const entry of hashed) {
+    const row: LocalEntry = { ...entry, racy: entry.type === 'file' && scanStartMs - entry.mtimeMs < RACY_WINDOW_MS };
+    upserts.push(row);
+    const before = prev.get(entry.path);
+    if (before === undefined) {
+      if (row.type === 'dir') addedDirs.push({ kind: 'added', path: row.path });
+      else newFiles.push(row);
+    } else if (differsForServer(before, row)) {
+      added.push({ kind: 'modified', path: row.path });
+    }
+  }
+
+  // Renames: a new file whose content is a removed file's. Empty files are excluded: all share one hash
+  // and creating one costs nothing.
+  const removedByHash = new Map<string, LocalEntry[]>();
+  for (const gone of removed) {
+    if (gone.type !== 'file' || gone.hash === undefined || gone.size === 0) continue;
+    const list = removedByHash.get(gone.hash) ?? [];
+    list.push(gone);
+    removedByHash.set(gone.hash, list);
+  }
+  const moves: Change[] = [];
+  const movedFrom = new Set<string>();
+  for (const row of newFiles) {
+    const source = row.hash === undefined ? undefined : removedByHash.get(row.hash)?.shift();
+    if (source) {
+      moves.push({ kind: 'moved', path: row.path, from: source.path });
+      movedFrom.add(source.path);
+    } else {
+      added.push({ kind: 'added', path: row.path });
+    }
+  }
+
+  // Removals: only the topmost removed entry is sent (a folder delete is recursive), except move sources,
+  // which the move itself takes away.
+  const removedPaths = new Set(removed.map((r) => r.path));
+  const removals: Change[] = [];
+  const removedDirs: Change[] = [];
+  for (const gone of removed) {
+    if (movedFrom.has(gone.path)) continue;
+    if (removedPaths.has(parentOf(gone.path)) && parentOf(gone.path) !== '') continue;
+    (gone.type === 'dir' ? removedDirs : removals).push({ kind: 'removed', path: gone.path });
+  }
+
+  const depth = (c: Change) => c.path.split('/').length;
+  addedDirs.sort((a, b) => depth(a) - depth(b));
+  removedDirs.sort((a, b) => depth(b) - depth(a));
+  return {
+    upserts,
+    deletes: [...removedPaths],
+    changes: [...addedDirs, ...moves, ...added, ...removals, ...removedDirs],
+  };
+}

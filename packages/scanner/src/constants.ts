@@ -1,0 +1,50 @@
+/**
+ * Tunables of the scanner, each with the reason for its value. Nothing here does I/O; options on
+ * `ScannerOptions` override the ones a user may want to change.
+ */
+
+/** Full scan period: the safety net under the file watcher (the prototype's 5 s). */
+export const DEFAULT_INTERVAL_MS = 5_000;
+/** Transfers in flight: enough to keep a loopback or LAN server's disk busy, small enough for 2 cores. */
+export const DEFAULT_CONCURRENCY = 4;
+/** Watcher events are coalesced this long: an editor's save is several events (write, rename, chmod). */
+export const WATCH_DEBOUNCE_MS = 150;
+/**
+ * A file whose mtime is this close to the scan's start is "racily clean": another write in the same
+ * timestamp tick would leave size and mtime unchanged, so it is hashed again on the next scan (git's rule).
+ */
+export const RACY_WINDOW_MS = 2_000;
+
+/**
+ * Files up to this size are read whole into memory (the snapshot), sent whole (a delta saves too little
+ * below one or two blocks) and, when new, batched. No cache copy is kept for them.
+ */
+export const INLINE_MAX_BYTES = 64 * 1024;
+/**
+ * Files up to this size are snapshotted into `.deltabox/tmp` before hashing and sending, and the snapshot
+ * becomes the byte-exact basis in the cache once the server acknowledges it. Larger files are read in
+ * place (stat before and after) and only their signature is kept.
+ */
+export const COPY_MAX_BYTES = 64 * 1024 * 1024;
+/** Total bytes of basis copies and signatures kept in `.deltabox/cache`; least recently used go first. */
+export const DEFAULT_CACHE_BUDGET_BYTES = 512 * 1024 * 1024;
+/** A delta over this share of the file is not worth its CPU on the server: the whole file goes instead. */
+export const DELTA_WORTH_RATIO = 0.75;
+
+/** Batch limits (POST /v1/batch): one request carries at most this many files and bytes. */
+export const BATCH_MAX_FILES = 64;
+export const BATCH_MAX_BYTES = 8 * 1024 * 1024;
+
+/** Retry backoff bounds: quick first retry, and never more than half a minute between attempts. */
+export const BACKOFF_MIN_MS = 250;
+export const BACKOFF_MAX_MS = 30_000;
+/** In `--once` mode an entry that failed this many times for its own reasons is reported as failed. */
+export const ONCE_MAX_ATTEMPTS = 5;
+
+/** Read size for hashing and streaming: big enough to amortise syscalls, small enough to bound memory. */
+export const READ_CHUNK_BYTES = 1024 * 1024;
+
+/** Sub-folders of the state folder. */
+export const STATE_DB_FILE = 'state.sqlite';
+export const TMP_DIR = 'tmp';
+export const CACHE_DIR = 'cache';

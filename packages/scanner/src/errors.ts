@@ -1,0 +1,45 @@
+/**
+ * The scanner's error family. Callers branch on `code`; HTTP failures keep the API's error code in
+ * `apiCode` and the status in `status`. The CLI maps codes to exit codes; nothing here prints.
+ */
+
+export type ScannerErrorCode =
+  | 'UNREACHABLE' // the server could not be reached (connection refused, reset, timeout, 502-504)
+  | 'UNAUTHORIZED' // 401: missing, unknown, revoked or expired token
+  | 'FORBIDDEN' // 403: read-only token
+  | 'HTTP' // any other API error; see apiCode/status
+  | 'PROTOCOL' // the server answered something this client does not understand
+  | 'FILE_CHANGED' // the file changed while it was being read: retried, never sent torn
+  | 'SYNC_INCOMPLETE' // --once could not make the server mirror the folder
+  | 'BAD_CONFIG'; // bad option or unusable folder
+
+export class ScannerError extends Error {
+  readonly code: ScannerErrorCode;
+  readonly status?: number;
+  readonly apiCode?: string;
+  /** For BASE_MISMATCH: the hash the server holds now. */
+  readonly currentHash?: string;
+
+  constructor(
+    code: ScannerErrorCode,
+    message: string,
+    details: { status?: number; apiCode?: string; currentHash?: string; cause?: unknown } = {},
+  ) {
+    super(message, details.cause === undefined ? undefined : { cause: details.cause });
+    this.name = 'ScannerError';
+    this.code = code;
+    if (details.status !== undefined) this.status = details.status;
+    if (details.apiCode !== undefined) this.apiCode = details.apiCode;
+    if (details.currentHash !== undefined) this.currentHash = details.currentHash;
+  }
+}
+
+/** True for failures that say nothing about the entry: the server or the network is down. */
+export function isConnectivityError(err: unknown): boolean {
+  return err instanceof ScannerError && err.code === 'UNREACHABLE';
+}
+
+/** True for failures no retry can fix without the user: a bad or read-only token. */
+export function isFatalError(err: unknown): boolean {
+  return err instanceof ScannerError && (err.code === 'UNAUTHORIZED' || err.code === 'FORBIDDEN');
+}

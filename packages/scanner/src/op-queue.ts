@@ -1,0 +1,172 @@
+/**
+ * The durable queue of pending operations, one entry per path (coalescing: however often a path changes
+ * while it waits, it is one entry and one transfer of its latest content). It only orders and times entries;
+ * what an entry means is decided at dispatch time from the local and remote state (transfer-plan.ts). Every
+ * mutation is written through `QueuePersistence`, so a restart resumes exactly here. Time is passed in.
+ */
+import { backoffDelayMs, type BackoffBounds } from './backoff.js';
+import { BACKOFF_MAX_MS, BACKOFF_MIN_MS } from './constants.js';
+
+/** `sync`: make the server's entry equal the local one. `move`: same, trying a server-side move from `from` first. */
+export type QueueKind = 'sync' | 'move';
+
+export interface QueueEntry {
+  path: string;
+  kind: QueueKind;
+  from?: string;
+  /** Bumped by every enqueue: a completion only removes the entry if nothing was enqueued meanwhile. */
+  generation: number;
+  /** Failures for the entry's own reasons since it was last enqueued. */
+  attempts: number;
+  /** Not dispatched before this time. */
+  nextAtMs: number;
+  /** FIFO order of first enqueue. */
+  seq: number;
+  lastError?: string;
+}
+
+export interface QueuePersistence {
+  save(entry: QueueEntry): void;
+  remove(path: string): void;
+}
+
+export interface OpQueueOptions {
+  random?: () => number;
+  backoff?: BackoffBounds;
+}
+
+export class OpQueue {
+  readonly #entries = new Map<string, QueueEntry>();
+  readonly #inFlight = new Set<string>();
+  readonly #persistence: QueuePersistence;
+  readonly #random: () => number;
+  readonly #bounds: BackoffBounds;
+  #seq = 0;
+
+  constructor(initial: Iterable<QueueEntry>, persistence: QueuePersistence, options: OpQueueOptions = {}) {
+    this.#persistence = persistence;
+    this.#random = options.random ?? Math.random;
+    this.#bounds = options.backoff ?? { minMs: BACKOFF_MIN_MS, maxMs: BACKOFF_MAX_MS };
+    for (const entry of initial) {
+      this.#entries.set(entry.path, { ...entry });
+      this.#seq = Math.max(this.#seq, entry.seq);
+    }
+  }
+
+  get size(): number {
+    return this.#entries.size;
+  }
+
+  get inFlightCount(): number {
+    return this.#inFlight.size;
+  }
+
+  get(path: string): QueueEntry | undefined {
+    return this.#entries.get(path);
+  }
+
+  isInFlight(path: string): boolean {
+    return this.#inFlight.has(path);
+  }
+
+  entries(): IterableIterator<QueueEntry> {
+    return this.#entries.values();
+  }
+
+  /**
+   * Records that `path` must be synced. An existing entry is reused (its place in line kept, its backoff
+   * reset); a `move` is kept when a plain `sync` arrives, since the dispatcher checks the move still holds.
+   */
+  enqueue(path: string, nowMs: number, kind: QueueKind = 'sync', from?: string): QueueEntry {
+    const existing = this.#entries.get(path);
+    const keepMove = existing?.kind === 'move' && kind === 'sync';
+    const entry: QueueEntry = {
+      path,
+      kind: keepMove ? 'move' : kind,
+      generation: (existing?.generation ?? 0) + 1,
+      attempts: 0,
+      nextAtMs: nowMs,
+      seq: existing?.seq ?? ++this.#seq,
+    };
+    const source = keepMove ? existing?.from : from;
+    if (entry.kind === 'move' && source !== undefined) entry.from = source;
+    this.#entries.set(path, entry);
+    this.#persistence.save(entry);
+    return entry;
+  }
+
+  /** Entries due at `nowMs` and not in flight, oldest first. */
+  ready(nowMs: number): QueueEntry[] {
+    const due: QueueEntry[] = [];
+    for (const entry of this.#entries.values()) {
+      if (entry.nextAtMs <= nowMs && !this.#inFlight.has(entry.path)) due.push(entry);
+    }
+    return due.sort((a, b) => a.seq - b.seq);
+  }
+
+  /** Marks `path` in flight and returns the generation the dispatcher saw. */
+  begin(path: string): number {
+    const entry = this.#entries.get(path);
+    if (entry === undefined) throw new Error(`begin: ${path} is not queued`);
+    if (this.#inFlight.has(path)) throw new Error(`begin: ${path} is already in flight`);
+    this.#inFlight.add(path);
+    return entry.generation;
+  }
+
+  /** The transfer of `generation` succeeded: drop the entry unless it was enqueued again meanwhile. */
+  complete(path: string, generation: number): void {
+    this.#inFlight.delete(path);
+    const entry = this.#entries.get(path);
+    if (entry !== undefined && entry.generation === generation) {
+      this.#entries.delete(path);
+      this.#persistence.remove(path);
+    }
+  }
+
+  /** The transfer failed for the entry's own reason: retry after a backoff that grows with each failure. */
+  fail(path: string, generation: number, nowMs: number, error: string): QueueEntry | undefined {
+    this.#inFlight.delete(path);
+    const entry = this.#entries.get(path);
+    if (entry === undefined) return undefined;
+    if (entry.generation === generation) {
+      entry.attempts += 1;
+      entry.nextAtMs = nowMs + backoffDelayMs(entry.attempts, this.#random, this.#bounds);
+      entry.lastError = error;
+      this.#persistence.save(entry);
+    }
+    return entry;
+  }
+
+  /** The transfer did not happen for reasons outside the entry (server down, shutdown): keep it as it is. */
+  release(path: string): void {
+    this.#inFlight.delete(path);
+  }
+
+  /** Turns a `move` entry into a plain `sync` (its source no longer holds). */
+  demoteMove(path: string): void {
+    const entry = this.#entries.get(path);
+    if (entry === undefined || entry.kind !== 'move') return;
+    entry.kind = 'sync';
+    delete entry.from;
+    this.#persistence.save(entry);
+  }
+
+  /** Earliest `nextAtMs` among entries not in flight, or undefined when none waits. */
+  nextWakeMs(): number | undefined {
+    let earliest: number | undefined;
+    for (const entry of this.#entries.values()) {
+      if (this.#inFlight.has(entry.path)) continue;
+      if (earliest === undefined || entry.nextAtMs < earliest) earliest = entry.nextAtMs;
+    }
+    return earliest;
+  }
+
+  /** True while a queued or in-flight move takes its content from `path` or from below it. */
+  hasMoveFrom(path: string, includeBelow: boolean): boolean {
+    for (const entry of this.#entries.values()) {
+      if (entry.kind !== 'move' || entry.from === undefined) continue;
+      if (entry.from === path || (includeBelow && (path === '' || entry.from.startsWith(`${path}/`)))) return true;
+    }
+    return false;
+  }
+}

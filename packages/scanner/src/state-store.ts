@@ -1,0 +1,242 @@
+/**
+ * The client state in `CDIR/.deltabox/state.sqlite` (better-sqlite3, WAL): the local entries of the last
+ * scan, the remote entries the server acknowledged, the durable queue, the cache index and small settings.
+ * Every SQL statement of the scanner lives here; nothing else knows the schema.
+ */
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import type { LocalEntry } from './change-detector.js';
+import { STATE_DB_FILE } from './constants.js';
+import type { QueueEntry, QueuePersistence } from './op-queue.js';
+import type { EntryType } from './tree-walk.js';
+
+/** What the server holds for a path, as it last told us (write responses or the manifest). */
+export interface RemoteEntry {
+  path: string;
+  type: EntryType;
+  size: number;
+  mtimeMs: number;
+  hash?: string;
+  executable: boolean;
+}
+
+export type CacheKind = 'copy' | 'signature';
+
+export interface CacheRow {
+  hash: string;
+  kind: CacheKind;
+  bytes: number;
+  lastUsedMs: number;
+}
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS local (path TEXT PRIMARY KEY, disk_path TEXT NOT NULL, type TEXT NOT NULL,
+  size INTEGER NOT NULL, mtime_ms REAL NOT NULL, ino INTEGER NOT NULL, mode INTEGER NOT NULL, hash TEXT,
+  racy INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS remote (path TEXT PRIMARY KEY, type TEXT NOT NULL, size INTEGER NOT NULL,
+  mtime_ms INTEGER NOT NULL, hash TEXT, executable INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS queue (path TEXT PRIMARY KEY, kind TEXT NOT NULL, from_path TEXT,
+  generation INTEGER NOT NULL, attempts INTEGER NOT NULL, next_at_ms INTEGER NOT NULL, seq INTEGER NOT NULL,
+  last_error TEXT);
+CREATE TABLE IF NOT EXISTS cache (hash TEXT NOT NULL, kind TEXT NOT NULL, bytes INTEGER NOT NULL,
+  last_used_ms INTEGER NOT NULL, PRIMARY KEY (hash, kind));
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+`;
+
+interface LocalRow {
+  path: string;
+  disk_path: string;
+  type: EntryType;
+  size: number;
+  mtime_ms: number;
+  ino: number;
+  mode: number;
+  hash: string | null;
+  racy: number;
+}
+
+interface RemoteRow {
+  path: string;
+  type: EntryType;
+  size: number;
+  mtime_ms: number;
+  hash: string | null;
+  executable: number;
+}
+
+interface QueueRow {
+  path: string;
+  kind: 'sync' | 'move';
+  from_path: string | null;
+  generation: number;
+  attempts: number;
+  next_at_ms: number;
+  seq: number;
+  last_error: string | null;
+}
+
+export class StateStore implements QueuePersistence {
+  readonly #db: Database.Database;
+  readonly #stmts;
+
+  /** Opens (creating when needed) the state database in `stateDir`. */
+  constructor(stateDir: string) {
+    mkdirSync(stateDir, { recursive: true });
+    this.#db = new Database(join(stateDir, STATE_DB_FILE));
+    this.#db.pragma('journal_mode = WAL');
+    // NORMAL under WAL: a power cut may lose the last commits but never corrupts; replays are idempotent.
+    this.#db.pragma('synchronous = NORMAL');
+    this.#db.pragma('busy_timeout = 5000');
+    this.#db.exec(SCHEMA);
+    const db = this.#db;
+    this.#stmts = {
+      upsertLocal: db.prepare(
+        `INSERT OR REPLACE INTO local (path, disk_path, type, size, mtime_ms, ino, mode, hash, racy)
+         VALUES (@path, @diskPath, @type, @size, @mtimeMs, @ino, @mode, @hash, @racy)`,
+      ),
+      deleteLocal: db.prepare('DELETE FROM local WHERE path = ?'),
+      upsertRemote: db.prepare(
+        `INSERT OR REPLACE INTO remote (path, type, size, mtime_ms, hash, executable)
+         VALUES (@path, @type, @size, @mtimeMs, @hash, @executable)`,
+      ),
+      deleteRemote: db.prepare('DELETE FROM remote WHERE path = ?'),
+      deleteRemoteUnder: db.prepare("DELETE FROM remote WHERE path = ? OR substr(path, 1, length(?) + 1) = ? || '/'"),
+      clearRemote: db.prepare('DELETE FROM remote'),
+      saveQueue: db.prepare(
+        `INSERT OR REPLACE INTO queue (path, kind, from_path, generation, attempts, next_at_ms, seq, last_error)
+         VALUES (@path, @kind, @from, @generation, @attempts, @nextAtMs, @seq, @lastError)`,
+      ),
+      removeQueue: db.prepare('DELETE FROM queue WHERE path = ?'),
+      putCache: db.prepare(
+        'INSERT OR REPLACE INTO cache (hash, kind, bytes, last_used_ms) VALUES (@hash, @kind, @bytes, @lastUsedMs)',
+      ),
+      deleteCache: db.prepare('DELETE FROM cache WHERE hash = ? AND kind = ?'),
+      getMeta: db.prepare('SELECT value FROM meta WHERE key = ?'),
+      setMeta: db.prepare('INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)'),
+    };
+  }
+
+  /** Runs `fn` in one transaction (one fsync for a whole scan's rows). */
+  transaction<T>(fn: () => T): T {
+    return this.#db.transaction(fn)();
+  }
+
+  loadLocal(): Map<string, LocalEntry> {
+    const rows = this.#db.prepare('SELECT * FROM local').all() as LocalRow[];
+    return new Map(
+      rows.map((r) => [
+        r.path,
+        {
+          path: r.path,
+          diskPath: r.disk_path,
+          type: r.type,
+          size: r.size,
+          mtimeMs: r.mtime_ms,
+          ino: r.ino,
+          mode: r.mode,
+          ...(r.hash === null ? {} : { hash: r.hash }),
+          racy: r.racy === 1,
+        },
+      ]),
+    );
+  }
+
+  upsertLocal(entry: LocalEntry): void {
+    this.#stmts.upsertLocal.run({ ...entry, hash: entry.hash ?? null, racy: entry.racy ? 1 : 0 });
+  }
+
+  deleteLocal(path: string): void {
+    this.#stmts.deleteLocal.run(path);
+  }
+
+  loadRemote(): Map<string, RemoteEntry> {
+    const rows = this.#db.prepare('SELECT * FROM remote').all() as RemoteRow[];
+    return new Map(
+      rows.map((r) => [
+        r.path,
+        {
+          path: r.path,
+          type: r.type,
+          size: r.size,
+          mtimeMs: r.mtime_ms,
+          ...(r.hash === null ? {} : { hash: r.hash }),
+          executable: r.executable === 1,
+        },
+      ]),
+    );
+  }
+
+  upsertRemote(entry: RemoteEntry): void {
+    this.#stmts.upsertRemote.run({ ...entry, hash: entry.hash ?? null, executable: entry.executable ? 1 : 0 });
+  }
+
+  deleteRemote(path: string): void {
+    this.#stmts.deleteRemote.run(path);
+  }
+
+  /** Deletes `dir` and everything recorded below it. */
+  deleteRemoteTree(dir: string): void {
+    this.#stmts.deleteRemoteUnder.run(dir, dir, dir);
+  }
+
+  /** Replaces the whole remote table (a fresh manifest). */
+  replaceRemote(entries: Iterable<RemoteEntry>): void {
+    this.transaction(() => {
+      this.#stmts.clearRemote.run();
+      for (const entry of entries) this.upsertRemote(entry);
+    });
+  }
+
+  loadQueue(): QueueEntry[] {
+    const rows = this.#db.prepare('SELECT * FROM queue ORDER BY seq').all() as QueueRow[];
+    return rows.map((r) => ({
+      path: r.path,
+      kind: r.kind,
+      ...(r.from_path === null ? {} : { from: r.from_path }),
+      generation: r.generation,
+      attempts: r.attempts,
+      nextAtMs: r.next_at_ms,
+      seq: r.seq,
+      ...(r.last_error === null ? {} : { lastError: r.last_error }),
+    }));
+  }
+
+  save(entry: QueueEntry): void {
+    this.#stmts.saveQueue.run({ ...entry, from: entry.from ?? null, lastError: entry.lastError ?? null });
+  }
+
+  remove(path: string): void {
+    this.#stmts.removeQueue.run(path);
+  }
+
+  loadCache(): CacheRow[] {
+    const rows = this.#db.prepare('SELECT * FROM cache').all() as Array<{
+      hash: string;
+      kind: CacheKind;
+      bytes: number;
+      last_used_ms: number;
+    }>;
+    return rows.map((r) => ({ hash: r.hash, kind: r.kind, bytes: r.bytes, lastUsedMs: r.last_used_ms }));
+  }
+
+  putCache(row: CacheRow): void {
+    this.#stmts.putCache.run(row);
+  }
+
+  deleteCache(hash: string, kind: CacheKind): void {
+    this.#stmts.deleteCache.run(hash, kind);
+  }
+
+  getMeta(key: string): string | undefined {
+    return (this.#stmts.getMeta.get(key) as { value: string } | undefined)?.value;
+  }
+
+  setMeta(key: string, value: string): void {
+    this.#stmts.setMeta.run(key, value);
+  }
+
+  close(): void {
+    this.#db.close();
+  }
+}

@@ -1,0 +1,139 @@
+import t from 'tap';
+import fc from 'fast-check';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { OpQueue, type QueueEntry, type QueuePersistence } from '../src/op-queue.js';
+import { backoffDelayMs } from '../src/backoff.js';
+import { StateStore } from '../src/state-store.js';
+
+class MemoryPersistence implements QueuePersistence {
+  rows = new Map<string, QueueEntry>();
+  save(entry: QueueEntry) { this.rows.set(entry.path, { ...entry }); }
+  remove(path: string) { this.rows.delete(path); }
+}
+
+t.test('backoff stays within its bounds and grows with the attempt', async (t) => {
+  t.equal(backoffDelayMs(1, () => 0), 250);
+  t.equal(backoffDelayMs(1, () => 1), 500);
+  t.equal(backoffDelayMs(50, () => 1), 30_000);
+  t.equal(backoffDelayMs(0, () => 0.5), 250);
+});
+
+t.test('many enqueues of one path make one entry and one transfer', async (t) => {
+  const q = new OpQueue([], new MemoryPersistence());
+  for (let i = 0; i < 20; i++) q.enqueue('f', i);
+  t.equal(q.size, 1);
+  const [entry] = q.ready(100);
+  const gen = q.begin(entry!.path);
+  q.complete('f', gen);
+  t.equal(q.size, 0);
+});
+
+t.test('a change during a transfer survives the transfer\'s completion', async (t) => {
+  const q = new OpQueue([], new MemoryPersistence());
+  q.enqueue('f', 0);
+  const gen = q.begin('f');
+  q.enqueue('f', 1);
+  t.same(q.ready(5), [], 'not dispatched twice at once');
+  q.complete('f', gen);
+  t.equal(q.ready(5).length, 1);
+});
+
+t.test('a failure backs off; release keeps the entry due', async (t) => {
+  const q = new OpQueue([], new MemoryPersistence(), { random: () => 1 });
+  q.enqueue('f', 0);
+  let gen = q.begin('f');
+  q.fail('f', gen, 1000, 'boom');
+  t.same(q.ready(1000), []);
+  t.equal(q.nextWakeMs(), 1500);
+  t.equal(q.ready(1500).length, 1);
+  gen = q.begin('f');
+  q.release('f');
+  t.equal(q.ready(1500).length, 1);
+  t.equal(q.get('f')!.attempts, 1);
+});
+
+t.test('a plain sync does not cancel a queued move; demote does', async (t) => {
+  const q = new OpQueue([], new MemoryPersistence());
+  q.enqueue('b', 0, 'move', 'a');
+  q.enqueue('b', 1);
+  t.equal(q.get('b')!.kind, 'move');
+  t.ok(q.hasMoveFrom('a', false));
+  t.ok(q.hasMoveFrom('', true));
+  q.demoteMove('b');
+  t.equal(q.get('b')!.kind, 'sync');
+  t.notOk(q.hasMoveFrom('a', false));
+});
+
+t.test('the queue survives a restart through the state store', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'dbx-queue-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const store = new StateStore(dir);
+  const q = new OpQueue(store.loadQueue(), store);
+  q.enqueue('x', 5);
+  q.enqueue('y', 6, 'move', 'z');
+  q.fail('x', q.begin('x'), 10, 'nope');
+  store.close();
+  const reopened = new StateStore(dir);
+  const q2 = new OpQueue(reopened.loadQueue(), reopened);
+  t.equal(q2.size, 2);
+  t.equal(q2.get('x')!.attempts, 1);
+  t.equal(q2.get('y')!.from, 'z');
+  t.equal(q2.enqueue('w', 7).seq, 3, 'sequence continues after the stored ones');
+  reopened.close();
+});
+
+// Model commands with a fake clock: the real queue against a tiny reference model.
+t.test('model: one entry per path, nothing lost, nothing dispatched early or twice', async (t) => {
+  type Cmd = { op: 'enqueue' | 'begin' | 'complete' | 'fail' | 'release' | 'tick'; path: string; ms: number };
+  const cmd = fc.record({
+    op: fc.constantFrom('enqueue', 'begin', 'complete', 'fail', 'release', 'tick'),
+    path: fc.constantFrom('a', 'b', 'c'),
+    ms: fc.integer({ min: 0, max: 40_000 }),
+  }) as fc.Arbitrary<Cmd>;
+  fc.assert(
+    fc.property(fc.array(cmd, { maxLength: 60 }), fc.integer(), (cmds, seed) => {
+      let s = seed;
+      const random = () => ((s = (Math.imul(s, 1103515245) + 12345) >>> 0) / 2 ** 32);
+      const persistence = new MemoryPersistence();
+      const q = new OpQueue([], persistence, { random });
+      let now = 0;
+      const dirty = new Set<string>(); // paths changed since their last completed transfer began
+      const flying = new Map<string, { gen: number; dirtyAgain: boolean }>();
+      for (const c of cmds) {
+        if (c.op === 'tick') now += c.ms;
+        else if (c.op === 'enqueue') {
+          q.enqueue(c.path, now);
+          dirty.add(c.path);
+          const f = flying.get(c.path);
+          if (f) f.dirtyAgain = true;
+        } else if (c.op === 'begin') {
+          const due = q.ready(now);
+          if (due.some((e) => e.nextAtMs > now || flying.has(e.path))) return false;
+          const entry = due.find((e) => e.path === c.path);
+          if (!entry) continue;
+          flying.set(c.path, { gen: q.begin(c.path), dirtyAgain: false });
+        } else {
+          const f = flying.get(c.path);
+          if (!f) continue;
+          flying.delete(c.path);
+          if (c.op === 'complete') {
+            q.complete(c.path, f.gen);
+            if (!f.dirtyAgain) dirty.delete(c.path);
+          } else if (c.op === 'fail') {
+            const e = q.fail(c.path, f.gen, now, 'x');
+            if (e && (e.nextAtMs - now < 250 || e.nextAtMs - now > 30_000)) return false;
+          } else q.release(c.path);
+        }
+        // Every dirty path is queued exactly once, and the persisted rows mirror the queue.
+        for (const p of dirty) if (!q.get(p)) return false;
+        if (q.size !== dirty.size) return false;
+        if (persistence.rows.size !== q.size) return false;
+      }
+      return true;
+    }),
+    { numRuns: 500 },
+  );
+  t.pass('model held');
+});
