@@ -1,0 +1,104 @@
+/**
+ * Builds the Fastify app for a served folder: opens state, sweeps stale staged files, reconciles the
+ * index with the disk, installs auth, the error handler and the routes. Does not listen.
+ */
+import { mkdirSync, realpathSync } from 'node:fs';
+import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
+import { toApiError, ApiError } from './api-error.js';
+import { registerAuth } from './auth/authenticate.js';
+import { TokenStore } from './auth/token-store.js';
+import { resolveLimits, type ServerLimits } from './limits.js';
+import { Mirror } from './mirror.js';
+import { reconcile } from './reconcile.js';
+import { OneLinePerRequest, loggerOptions } from './request-log.js';
+import { openStateDb } from './state/database.js';
+import { FileIndex } from './state/file-index.js';
+import { Journal } from './state/journal.js';
+import { LocalStorage } from './storage/local-storage.js';
+import type { Storage } from './storage/storage.js';
+import { batchRoutes } from './routes/batch.js';
+import { changeRoutes } from './routes/changes.js';
+import { dirRoutes } from './routes/dirs.js';
+import { fileRoutes } from './routes/files.js';
+import { healthRoutes } from './routes/health.js';
+import { manifestRoutes } from './routes/manifest.js';
+import { moveRoutes } from './routes/moves.js';
+import { signatureRoutes } from './routes/signatures.js';
+
+export interface ServerOptions {
+  /** Served folder; created if missing; state in sdir/.deltabox/. */
+  sdir: string;
+  /** Pino options passed to Fastify (true: info level); default false. */
+  logger?: boolean | object;
+  /** Serve HTTPS with this certificate and key. */
+  https?: { cert: Buffer | string; key: Buffer | string };
+  /** Overrides of the defaults in limits.ts. */
+  limits?: Partial<ServerLimits>;
+}
+
+/** Seams for tests and embedders; not part of ServerOptions. */
+export interface AppOverrides {
+  /** Builds the storage backend for the (real) root; default LocalStorage. */
+  storage?: (root: string) => Storage;
+}
+
+/** Longest accepted wildcard path in a URL: 4096 path bytes, each possibly percent-encoded (x3). */
+const MAX_URL_PATH = 3 * 4096 + 64;
+
+function sendError(reply: FastifyReply, err: unknown): FastifyReply {
+  const apiError = toApiError(err);
+  if (apiError.code === 'INTERNAL') reply.log.error({ err }, 'internal error');
+  return reply.code(apiError.statusCode).type('application/json').send(apiError.toBody());
+}
+
+/**
+ * The app for `options.sdir`, ready to `listen()` or `inject()`; closing it closes SQLite.
+ * @throws Error when the state folder cannot be opened (e.g. it is a symlink).
+ */
+export async function buildApp(options: ServerOptions, overrides: AppOverrides = {}): Promise<FastifyInstance> {
+  const limits = resolveLimits(options.limits);
+  mkdirSync(options.sdir, { recursive: true });
+  const root = realpathSync(options.sdir);
+  const db = openStateDb(root);
+  const journal = new Journal(db);
+  const storage = overrides.storage?.(root) ?? new LocalStorage(root);
+  const mirror = new Mirror(storage, db, new FileIndex(db), journal, limits);
+  try {
+    await storage.sweepStaged();
+    await reconcile(mirror);
+  } catch (err) {
+    db.close();
+    throw err;
+  }
+
+  const serverOptions = options.https
+    ? { https: { cert: options.https.cert, key: options.https.key, maxHeaderSize: limits.maxHeaderBytes } }
+    : { http: { maxHeaderSize: limits.maxHeaderBytes } };
+  const app = Fastify({
+    ...serverOptions,
+    logger: loggerOptions(options.logger),
+    logController: new OneLinePerRequest(),
+    bodyLimit: limits.maxJsonBytes,
+    routerOptions: { maxParamLength: MAX_URL_PATH },
+    forceCloseConnections: 'idle',
+    frameworkErrors: (err, _request, reply) => {
+      sendError(reply, (err as { code?: string }).code === 'FST_ERR_BAD_URL' ? new ApiError('BAD_PATH', err.message) : err);
+    },
+  }) as unknown as FastifyInstance;
+
+  app.setErrorHandler((err, _request, reply) => sendError(reply, err));
+  app.setNotFoundHandler((request, reply) => sendError(reply, new ApiError('NOT_FOUND', `no route ${request.method} ${request.url.split('?')[0]}`)));
+  app.addHook('preClose', async () => journal.notify()); // long-polls return now instead of holding close()
+  app.addHook('onClose', async () => db.close());
+
+  await registerAuth(app, new TokenStore(db), limits);
+  await app.register(healthRoutes, { journal });
+  await app.register(manifestRoutes, { sdir: root });
+  await app.register(signatureRoutes, { mirror });
+  await app.register(changeRoutes, { mirror });
+  await app.register(moveRoutes, { mirror });
+  await app.register(dirRoutes, { mirror });
+  await app.register(fileRoutes, { mirror });
+  await app.register(batchRoutes, { mirror });
+  return app;
+}

@@ -1,0 +1,62 @@
+/**
+ * Size and time limits of the server, each with the reason for its default. Callers override any subset
+ * through `ServerOptions.limits`; nothing here is read from the environment.
+ */
+import { DEFAULT_DECODE_LIMITS } from '@deltabox/core';
+
+export interface ServerLimits {
+  /** Largest file accepted by PUT and largest target a PATCH may produce. 64 GiB: far past any sync use. */
+  maxFileBytes: number;
+  /** Largest PATCH body. A delta of a file is at most a little larger than the file itself. */
+  maxDeltaBytes: number;
+  /** Largest JSON body (moves). Fastify's own `bodyLimit`. */
+  maxJsonBytes: number;
+  /** Node's `maxHeaderSize`: larger request headers get Node's own 431 before any route runs. */
+  maxHeaderBytes: number;
+  /** Largest single file inside a batch: batches are for small files; big ones use PUT or PATCH. */
+  batchMaxPartBytes: number;
+  /** Most file parts in one batch request. */
+  batchMaxFiles: number;
+  /** Largest `meta` JSON field of a batch part. */
+  batchMaxMetaBytes: number;
+  /** Decoded delta fields (core DecodeLimits): checked by the core before anything is allocated. */
+  deltaMaxBlockCount: number;
+  deltaMaxBlockLength: number;
+  deltaMaxLiteralChunk: number;
+  /** Longest long-poll of GET /v1/changes; the contract caps it at 60 s. */
+  changesMaxWaitMs: number;
+  /** Most change records in one GET /v1/changes response. */
+  changesPageSize: number;
+  /** Failed authentications allowed per address per window before 429. */
+  authFailureMax: number;
+  authFailureWindowMs: number;
+}
+
+const GiB = 2 ** 30;
+const MiB = 2 ** 20;
+
+export const defaultLimits: ServerLimits = {
+  maxFileBytes: 64 * GiB,
+  maxDeltaBytes: 64 * GiB + 64 * MiB,
+  maxJsonBytes: 1 * MiB,
+  maxHeaderBytes: 16 * 1024,
+  batchMaxPartBytes: 16 * MiB,
+  batchMaxFiles: 1000,
+  batchMaxMetaBytes: 16 * 1024,
+  // The core's own decode limits (its constants.ts gives the reasons); a literal chunk is buffered whole
+  // by the decoder, so maxLiteralChunk is the real memory bound per PATCH.
+  deltaMaxBlockCount: DEFAULT_DECODE_LIMITS.maxBlockCount,
+  deltaMaxBlockLength: DEFAULT_DECODE_LIMITS.maxBlockLength,
+  deltaMaxLiteralChunk: DEFAULT_DECODE_LIMITS.maxLiteralChunk,
+  changesMaxWaitMs: 60_000,
+  changesPageSize: 1000,
+  authFailureMax: 20,
+  authFailureWindowMs: 60_000,
+};
+
+/** Fills in defaults and clamps the long-poll to the 60 s the contract promises. */
+export function resolveLimits(overrides: Partial<ServerLimits> = {}): ServerLimits {
+  const limits = { ...defaultLimits, ...overrides };
+  limits.changesMaxWaitMs = Math.min(limits.changesMaxWaitMs, 60_000);
+  return limits;
+}

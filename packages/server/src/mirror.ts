@@ -1,0 +1,193 @@
+/**
+ * The mirror: every operation of the API as one method that checks preconditions against the index,
+ * does the I/O through Storage and records index + journal in one SQLite transaction, holding the
+ * per-path lock only for the check-and-commit step (uploads stream into a staged file outside it).
+ * HTTP-free: routes translate requests into these calls.
+ */
+import type { ManifestEntry, MoveRequest } from '@deltabox/protocol';
+import type { Db } from './state/database.js';
+import type { FileIndex } from './state/file-index.js';
+import type { Journal, NewChange } from './state/journal.js';
+import type { ReadHandle, StagedFile, Storage, StorageEntry } from './storage/storage.js';
+import type { ServerLimits } from './limits.js';
+import { PathLock } from './path-lock.js';
+import { ApiError } from './api-error.js';
+
+export interface WriteOptions {
+  mtimeMs?: number;
+  /** Absent: keep the current file's bit (false for a new file). */
+  executable?: boolean;
+  /** Base content hash the write was computed against (If-Match). */
+  ifMatch?: string;
+  /** Create only (If-None-Match: *). */
+  ifNoneMatch?: boolean;
+  /** Declared content hash of the result (x-deltabox-content-hash); verified before commit. */
+  expectedHash?: string;
+}
+
+/** One index change and its journal record, applied in one transaction. */
+type Step = { change: NewChange; upsert?: Omit<ManifestEntry, 'revision'>; removeTree?: string; moveTree?: { from: string; to: string } };
+
+function toIndexEntry(e: StorageEntry, hash?: string): Omit<ManifestEntry, 'revision'> {
+  const entry: Omit<ManifestEntry, 'revision'> = { path: e.path, type: e.type, size: e.size, mtimeMs: e.mtimeMs };
+  if (e.type === 'file') {
+    entry.hash = hash;
+    entry.executable = e.executable;
+  }
+  return entry;
+}
+
+const mkdirSteps = (dirs: StorageEntry[]): Step[] => dirs.map((d) => ({ change: { op: 'mkdir', path: d.path }, upsert: toIndexEntry(d) }));
+
+export class Mirror {
+  readonly lock = new PathLock();
+
+  constructor(
+    readonly storage: Storage,
+    readonly db: Db,
+    readonly index: FileIndex,
+    readonly journal: Journal,
+    readonly limits: ServerLimits,
+  ) {}
+
+  /**
+   * Streams `body` into a staged file, then commits it at `path` if the preconditions still hold.
+   * @throws ApiError PAYLOAD_TOO_LARGE, HASH_MISMATCH, BASE_MISMATCH, ALREADY_EXISTS, TYPE_CONFLICT; StorageError
+   */
+  async putFile(path: string, body: AsyncIterable<Uint8Array>, opts: WriteOptions, maxBytes = this.limits.maxFileBytes): Promise<ManifestEntry> {
+    this.#checkPreconditions(path, this.index.get(path), opts); // fail fast, before reading the body
+    const staged = await this.storage.stage();
+    try {
+      for await (const chunk of body) {
+        if (staged.size + chunk.length > maxBytes) throw new ApiError('PAYLOAD_TOO_LARGE', `file is larger than ${maxBytes} bytes`);
+        await staged.write(chunk);
+      }
+      return await this.commit(path, staged, opts);
+    } finally {
+      await staged.discard();
+    }
+  }
+
+  /**
+   * Verifies the staged bytes against `opts.expectedHash`, then, under the path lock, re-checks the
+   * preconditions and makes them the current version. Always consumes `staged` (commit or discard).
+   */
+  async commit(path: string, staged: StagedFile, opts: WriteOptions): Promise<ManifestEntry> {
+    const hash = staged.digest();
+    try {
+      if (opts.expectedHash !== undefined && opts.expectedHash !== hash) {
+        throw new ApiError('HASH_MISMATCH', `content hash is ${hash}, expected ${opts.expectedHash}`);
+      }
+      return await this.lock.with([path], async () => {
+        const current = this.index.get(path);
+        this.#checkPreconditions(path, current, opts);
+        const executable = opts.executable ?? current?.executable ?? false;
+        const meta = opts.mtimeMs === undefined ? { executable } : { executable, mtimeMs: opts.mtimeMs };
+        const { entry, createdDirs } = await staged.commit(path, meta);
+        this.record([...mkdirSteps(createdDirs), { change: { op: 'put', path, hash, size: entry.size }, upsert: toIndexEntry(entry, hash) }]);
+        if (current?.hash && current.hash !== hash) this.index.pruneSignatures();
+        return this.index.get(path)!;
+      });
+    } finally {
+      await staged.discard();
+    }
+  }
+
+  /** Opens the current version with its index entry, consistent with each other. @throws NOT_FOUND, TYPE_CONFLICT */
+  async openFile(path: string): Promise<{ handle: ReadHandle; entry: ManifestEntry }> {
+    return this.lock.with([path], async () => {
+      const entry = this.index.get(path);
+      if (!entry) throw new ApiError('NOT_FOUND', `'${path}' does not exist`);
+      if (entry.type !== 'file') throw new ApiError('TYPE_CONFLICT', `'${path}' is a folder`);
+      return { handle: await this.storage.open(path), entry };
+    });
+  }
+
+  /** Opens the basis of a PATCH after checking If-Match against it. @throws BASE_MISMATCH, TYPE_CONFLICT */
+  async openBasis(path: string, ifMatch: string): Promise<ReadHandle> {
+    return this.lock.with([path], async () => {
+      const current = this.index.get(path);
+      this.#checkPreconditions(path, current, { ifMatch });
+      return this.storage.open(path);
+    });
+  }
+
+  /** @throws NOT_FOUND, TYPE_CONFLICT, BASE_MISMATCH */
+  async deleteFile(path: string, ifMatch?: string): Promise<number> {
+    return this.lock.with([path], async () => {
+      const current = this.index.get(path);
+      if (!current) throw new ApiError('NOT_FOUND', `'${path}' does not exist`);
+      this.#checkPreconditions(path, current, { ifMatch });
+      await this.storage.removeFile(path);
+      const revision = this.record([{ change: { op: 'delete', path, hash: current.hash }, removeTree: path }]);
+      this.index.pruneSignatures();
+      return revision;
+    });
+  }
+
+  /** @throws NOT_FOUND, BASE_MISMATCH, ALREADY_EXISTS, TYPE_CONFLICT */
+  async move(req: MoveRequest): Promise<ManifestEntry> {
+    const { from, to } = req;
+    return this.lock.with([from, to], async () => {
+      const current = this.index.get(from);
+      if (!current) throw new ApiError('NOT_FOUND', `'${from}' does not exist`);
+      if (req.ifMatch !== undefined) this.#checkPreconditions(from, current, { ifMatch: req.ifMatch });
+      const { createdDirs } = await this.storage.move(from, to, { overwrite: req.overwrite === true });
+      this.record([
+        ...mkdirSteps(createdDirs),
+        { change: { op: 'move', path: to, from, hash: current.hash, size: current.size }, removeTree: to, moveTree: { from, to } },
+      ]);
+      return this.index.get(to)!;
+    });
+  }
+
+  /** mkdir -p; idempotent. @throws TYPE_CONFLICT */
+  async makeDir(path: string): Promise<ManifestEntry> {
+    return this.lock.with([path], async () => {
+      const created = await this.storage.makeDir(path);
+      if (created.length) this.record(mkdirSteps(created));
+      const entry = this.index.get(path);
+      if (entry) return entry;
+      // On disk but not indexed (created out of band): index it now.
+      const onDisk = (await this.storage.stat(path))!;
+      this.record(mkdirSteps([onDisk]));
+      return this.index.get(path)!;
+    });
+  }
+
+  /** @throws NOT_FOUND, TYPE_CONFLICT, BAD_REQUEST (not empty and not recursive) */
+  async removeDir(path: string, recursive: boolean): Promise<number> {
+    return this.lock.with([path], async () => {
+      await this.storage.removeDir(path, { recursive });
+      const revision = this.record([{ change: { op: 'rmdir', path }, removeTree: path }]);
+      this.index.pruneSignatures();
+      return revision;
+    });
+  }
+
+  /** Applies steps to index + journal in one transaction, wakes long-polls; returns the last revision. */
+  record(steps: Step[]): number {
+    let revision = 0;
+    this.db.transaction(() => {
+      for (const step of steps) {
+        revision = this.journal.append(step.change);
+        if (step.removeTree !== undefined) this.index.removeTree(step.removeTree);
+        if (step.moveTree) this.index.moveTree(step.moveTree.from, step.moveTree.to, revision);
+        if (step.upsert) this.index.upsert({ ...step.upsert, revision });
+      }
+    })();
+    this.journal.notify();
+    return revision;
+  }
+
+  #checkPreconditions(path: string, current: ManifestEntry | undefined, opts: WriteOptions): void {
+    if (current?.type === 'dir') throw new ApiError('TYPE_CONFLICT', `'${path}' is a folder`);
+    if (opts.ifNoneMatch && current) {
+      throw new ApiError('ALREADY_EXISTS', `'${path}' exists`, current.hash === undefined ? {} : { currentHash: current.hash });
+    }
+    if (opts.ifMatch !== undefined && current?.hash !== opts.ifMatch) {
+      const msg = current ? `'${path}' is at ${current.hash}, not ${opts.ifMatch}` : `'${path}' does not exist`;
+      throw new ApiError('BASE_MISMATCH', msg, current?.hash === undefined ? {} : { currentHash: current.hash });
+    }
+  }
+}

@@ -1,0 +1,86 @@
+/**
+ * POST /v1/batch: many small files in one multipart request. A field part named `meta` (BatchPartMeta
+ * JSON) precedes each file part; each file is verified and committed on its own, and gets its own
+ * BatchResult, so one bad part never spoils the others.
+ */
+import type { FastifyInstance } from 'fastify';
+import multipart, { type MultipartFile } from '@fastify/multipart';
+import { routes, type BatchPartMeta, type BatchResponse, type BatchResult } from '@deltabox/protocol';
+import { ApiError, toApiError } from '../api-error.js';
+import type { Mirror } from '../mirror.js';
+import { checkedHash, checkedMtime, checkedPath } from './request-parts.js';
+
+function parseMeta(value: unknown): BatchPartMeta {
+  let v = value;
+  if (typeof v === 'string') {
+    try {
+      v = JSON.parse(v);
+    } catch {
+      throw new ApiError('BAD_REQUEST', 'meta is not JSON');
+    }
+  }
+  if (typeof v !== 'object' || v === null) throw new ApiError('BAD_REQUEST', 'meta must be a BatchPartMeta object');
+  const m = v as Record<string, unknown>;
+  const meta: BatchPartMeta = {
+    path: checkedPath(m.path, 'meta.path'),
+    size: checkedMtime(m.size, 'meta.size'),
+    mtimeMs: checkedMtime(m.mtimeMs, 'meta.mtimeMs'),
+    hash: checkedHash(m.hash, 'meta.hash'),
+  };
+  if (m.executable !== undefined) meta.executable = m.executable === true;
+  return meta;
+}
+
+async function writePart(mirror: Mirror, meta: BatchPartMeta, part: MultipartFile): Promise<BatchResult> {
+  const opts = { mtimeMs: meta.mtimeMs, executable: meta.executable ?? false, expectedHash: meta.hash };
+  const staged = await mirror.storage.stage();
+  try {
+    for await (const chunk of part.file) await staged.write(chunk as Buffer);
+    if (part.file.truncated) throw new ApiError('PAYLOAD_TOO_LARGE', `part is over ${mirror.limits.batchMaxPartBytes} bytes`);
+    if (staged.size !== meta.size) {
+      const code = staged.size < meta.size ? 'TRUNCATED_UPLOAD' : 'BAD_REQUEST';
+      throw new ApiError(code, `part has ${staged.size} bytes, meta.size says ${meta.size}`);
+    }
+    return { path: meta.path, ok: true, entry: await mirror.commit(meta.path, staged, opts) };
+  } finally {
+    await staged.discard();
+  }
+}
+
+export async function batchRoutes(app: FastifyInstance, { mirror }: { mirror: Mirror }): Promise<void> {
+  const l = mirror.limits;
+  await app.register(multipart, {
+    throwFileSizeLimit: false, // a too-large part fails alone (part.file.truncated), not the whole batch
+    limits: { fileSize: l.batchMaxPartBytes, files: l.batchMaxFiles, fields: l.batchMaxFiles, fieldSize: l.batchMaxMetaBytes, parts: 2 * l.batchMaxFiles },
+  });
+
+  app.post(routes.batch, { config: { write: true } }, async (request): Promise<BatchResponse> => {
+    if (!request.isMultipart()) throw new ApiError('BAD_REQUEST', 'batch body must be multipart/form-data');
+    const results: BatchResult[] = [];
+    let meta: BatchPartMeta | ApiError | undefined;
+    for await (const part of request.parts()) {
+      if (part.type === 'field') {
+        if (part.fieldname !== 'meta') throw new ApiError('BAD_REQUEST', `unexpected field '${part.fieldname}'`);
+        try {
+          meta = parseMeta(part.value);
+        } catch (err) {
+          meta = toApiError(err);
+        }
+        continue;
+      }
+      if (meta === undefined || meta instanceof ApiError) {
+        part.file.resume(); // drain: the parser waits for this part to be consumed
+        const error = meta ?? new ApiError('BAD_REQUEST', 'file part without a preceding meta part');
+        results.push({ path: part.filename ?? '', ok: false, error: error.toBody() });
+      } else {
+        const current = meta;
+        results.push(await writePart(mirror, current, part).catch((err) => {
+          part.file.resume();
+          return { path: current.path, ok: false as const, error: toApiError(err).toBody() };
+        }));
+      }
+      meta = undefined;
+    }
+    return { results };
+  });
+}

@@ -1,0 +1,85 @@
+/**
+ * /v1/files/<path>: download (Range), full upload (PUT), delta upload (PATCH), delete. Thin: parse,
+ * call the mirror, shape the response. Bodies are streamed from the raw request, never buffered.
+ */
+import type { FastifyInstance, FastifyReply } from 'fastify';
+import { API_PREFIX, formatEtag, headers, mediaTypes, type ManifestEntry } from '@deltabox/protocol';
+import { ApiError } from '../api-error.js';
+import { patchFile } from '../delta-ops.js';
+import type { Mirror } from '../mirror.js';
+import { parseRange } from './range.js';
+import { ifMatchOf, pathFromUrl, writeOptionsOf } from './request-parts.js';
+
+const PREFIX = `${API_PREFIX}/files/`;
+
+/** Headers describing a stored version, on downloads and after writes. */
+export function setEntryHeaders(reply: FastifyReply, entry: ManifestEntry): void {
+  reply.header(headers.revision, String(entry.revision));
+  reply.header(headers.mtimeMs, String(entry.mtimeMs));
+  if (entry.hash) reply.header(headers.etag, formatEtag(entry.hash));
+  if (entry.type === 'file') reply.header(headers.executable, entry.executable ? '1' : '0');
+}
+
+/** 413 up front when Content-Length already says the body is too large. */
+function checkDeclaredLength(value: string | undefined, maxBytes: number): void {
+  if (value !== undefined && Number(value) > maxBytes) {
+    throw new ApiError('PAYLOAD_TOO_LARGE', `body of ${value} bytes is over the ${maxBytes}-byte limit`);
+  }
+}
+
+export async function fileRoutes(app: FastifyInstance, { mirror }: { mirror: Mirror }): Promise<void> {
+  // Uploads are read from request.raw by the handlers: no parser may consume or buffer them.
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('*', (_request, _payload, done) => done(null));
+
+  app.get('/v1/files/*', async (request, reply) => {
+    const path = pathFromUrl(request, PREFIX);
+    const { handle, entry } = await mirror.openFile(path);
+    const range = parseRange(request.headers.range, handle.size);
+    setEntryHeaders(reply, entry);
+    reply.header('accept-ranges', 'bytes').type(mediaTypes.octets);
+    if (range.kind === 'unsatisfiable') {
+      await handle.close();
+      reply.header('content-range', `bytes */${handle.size}`);
+      throw new ApiError('RANGE_NOT_SATISFIABLE', `range '${request.headers.range}' does not fit ${handle.size} bytes`);
+    }
+    if (handle.size === 0) {
+      await handle.close();
+      return reply.header('content-length', '0').send(Buffer.alloc(0));
+    }
+    if (range.kind === 'partial') {
+      reply.code(206).header('content-range', `bytes ${range.start}-${range.end}/${handle.size}`);
+      reply.header('content-length', String(range.end - range.start + 1));
+      return reply.send(handle.stream(range.start, range.end));
+    }
+    reply.header('content-length', String(handle.size));
+    return reply.send(handle.stream());
+  });
+
+  app.put('/v1/files/*', { config: { write: true } }, async (request, reply) => {
+    const path = pathFromUrl(request, PREFIX);
+    const opts = writeOptionsOf(request);
+    checkDeclaredLength(request.headers['content-length'], mirror.limits.maxFileBytes);
+    const entry = await mirror.putFile(path, request.raw, opts);
+    setEntryHeaders(reply, entry);
+    return entry;
+  });
+
+  app.patch('/v1/files/*', { config: { write: true } }, async (request, reply) => {
+    const path = pathFromUrl(request, PREFIX);
+    const opts = writeOptionsOf(request);
+    if (opts.ifMatch === undefined) throw new ApiError('BAD_REQUEST', 'PATCH needs If-Match naming the base hash');
+    const type = request.headers['content-type']?.split(';')[0]?.trim();
+    if (type !== mediaTypes.delta) throw new ApiError('BAD_REQUEST', `PATCH body must be ${mediaTypes.delta}`);
+    checkDeclaredLength(request.headers['content-length'], mirror.limits.maxDeltaBytes);
+    const entry = await patchFile(mirror, path, request.raw, { ...opts, ifMatch: opts.ifMatch });
+    setEntryHeaders(reply, entry);
+    return entry;
+  });
+
+  app.delete('/v1/files/*', { config: { write: true } }, async (request, reply) => {
+    const path = pathFromUrl(request, PREFIX);
+    const revision = await mirror.deleteFile(path, ifMatchOf(request));
+    return reply.code(204).header(headers.revision, String(revision)).send();
+  });
+}

@@ -1,0 +1,72 @@
+/**
+ * Opens the server's SQLite state (`<sdir>/.deltabox/state.db`, WAL) and brings its schema up to date.
+ * Owns the schema only; the index, journal, signature cache and tokens each query their own tables.
+ */
+import { mkdirSync, lstatSync } from 'node:fs';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { STATE_DIR } from '@deltabox/protocol';
+
+export type Db = Database.Database;
+
+/** Where the state of a served folder lives. */
+export function stateLayout(sdir: string): { stateDir: string; tmpDir: string; dbPath: string } {
+  const stateDir = join(sdir, STATE_DIR);
+  return { stateDir, tmpDir: join(stateDir, 'tmp'), dbPath: join(stateDir, 'state.db') };
+}
+
+/** Each migration moves `user_version` from its index to index + 1; never edit one that shipped. */
+const migrations: string[] = [
+  `CREATE TABLE entries (
+     path TEXT PRIMARY KEY, type TEXT NOT NULL, size INTEGER NOT NULL, mtime_ms INTEGER NOT NULL,
+     hash TEXT, executable INTEGER NOT NULL DEFAULT 0, revision INTEGER NOT NULL
+   ) WITHOUT ROWID;
+   CREATE INDEX entries_hash ON entries(hash);
+   CREATE TABLE changes (
+     revision INTEGER PRIMARY KEY AUTOINCREMENT, op TEXT NOT NULL, path TEXT NOT NULL, from_path TEXT,
+     hash TEXT, size INTEGER, time_ms INTEGER NOT NULL
+   );
+   CREATE TABLE signatures (
+     hash TEXT NOT NULL, block_length INTEGER NOT NULL, bytes BLOB NOT NULL, PRIMARY KEY (hash, block_length)
+   ) WITHOUT ROWID;
+   CREATE TABLE tokens (
+     id INTEGER PRIMARY KEY, name TEXT NOT NULL, hash TEXT NOT NULL UNIQUE, created_at INTEGER NOT NULL,
+     expires_at INTEGER, read_only INTEGER NOT NULL, revoked_at INTEGER, last_used_at INTEGER
+   );
+   CREATE INDEX tokens_name ON tokens(name);`,
+];
+
+/**
+ * Creates `sdir` and its state folder when missing and opens the database read-write.
+ * @throws Error when the state folder is a symlink or not a folder (it must never point outside the root).
+ */
+export function openStateDb(sdir: string): Db {
+  const { stateDir, dbPath } = stateLayout(sdir);
+  mkdirSync(stateDir, { recursive: true, mode: 0o700 });
+  const st = lstatSync(stateDir);
+  if (!st.isDirectory()) throw new Error(`${stateDir} is not a folder (a symlink is refused)`);
+  const db = new Database(dbPath);
+  db.pragma('journal_mode = WAL');
+  // Writers are serialized by SQLite; a CLI `token create` next to a running server waits instead of failing.
+  db.pragma('busy_timeout = 5000');
+  db.pragma('synchronous = NORMAL');
+  migrate(db);
+  return db;
+}
+
+/** A second, read-only connection: used to stream a snapshot without blocking the main one. */
+export function openReadOnly(sdir: string): Db {
+  const db = new Database(stateLayout(sdir).dbPath, { readonly: true, fileMustExist: true });
+  db.pragma('busy_timeout = 5000');
+  return db;
+}
+
+function migrate(db: Db): void {
+  const version = db.pragma('user_version', { simple: true }) as number;
+  for (let v = version; v < migrations.length; v++) {
+    db.transaction(() => {
+      db.exec(migrations[v]!);
+      db.pragma(`user_version = ${v + 1}`);
+    }).immediate();
+  }
+}

@@ -1,0 +1,136 @@
+/**
+ * The file index: one row per file and folder of the mirror with size, mtime, content hash and the
+ * revision that last changed it; and the signature cache keyed by content hash. SQL only; callers wrap
+ * related changes (index + journal) in one transaction.
+ */
+import type { EntryType, ManifestEntry } from '@deltabox/protocol';
+import { openReadOnly, type Db } from './database.js';
+
+interface EntryRow {
+  path: string;
+  type: EntryType;
+  size: number;
+  mtime_ms: number;
+  hash: string | null;
+  executable: number;
+  revision: number;
+}
+
+export function toManifestEntry(r: EntryRow): ManifestEntry {
+  const entry: ManifestEntry = { path: r.path, type: r.type, size: r.size, mtimeMs: r.mtime_ms, revision: r.revision };
+  if (r.hash !== null) entry.hash = r.hash;
+  if (r.type === 'file') entry.executable = r.executable === 1;
+  return entry;
+}
+
+/** Upper bound for "every path under `dir/`": '/' + 1 is '0', so [dir/, dir0) is exactly the subtree. */
+function subtreeBounds(dir: string): [string, string] {
+  return [`${dir}/`, `${dir}0`];
+}
+
+export class FileIndex {
+  readonly #db: Db;
+  constructor(db: Db) {
+    this.#db = db;
+  }
+
+  get(path: string): ManifestEntry | undefined {
+    const row = this.#db.prepare('SELECT * FROM entries WHERE path = ?').get(path) as EntryRow | undefined;
+    return row && toManifestEntry(row);
+  }
+
+  upsert(entry: ManifestEntry): void {
+    this.#db
+      .prepare(
+        `INSERT INTO entries (path, type, size, mtime_ms, hash, executable, revision) VALUES (?, ?, ?, ?, ?, ?, ?)
+         ON CONFLICT(path) DO UPDATE SET type = excluded.type, size = excluded.size, mtime_ms = excluded.mtime_ms,
+           hash = excluded.hash, executable = excluded.executable, revision = excluded.revision`,
+      )
+      .run(entry.path, entry.type, entry.size, entry.mtimeMs, entry.hash ?? null, entry.executable ? 1 : 0, entry.revision);
+  }
+
+  /** Removes the entry and, for a folder, everything under it. */
+  removeTree(path: string): void {
+    const [lo, hi] = subtreeBounds(path);
+    this.#db.prepare('DELETE FROM entries WHERE path = ? OR (path >= ? AND path < ?)').run(path, lo, hi);
+  }
+
+  /** Renames `from` (and its subtree) to `to`, stamping the moved rows with `revision`. */
+  moveTree(from: string, to: string, revision: number): void {
+    const [lo, hi] = subtreeBounds(from);
+    this.#db
+      .prepare(
+        `UPDATE entries SET path = ? || substr(path, ?), revision = ?
+         WHERE path = ? OR (path >= ? AND path < ?)`,
+      )
+      .run(to, from.length + 1, revision, from, lo, hi);
+  }
+
+  /** Every indexed path (for reconciling with the disk at startup). */
+  allPaths(): Map<string, ManifestEntry> {
+    const rows = this.#db.prepare('SELECT * FROM entries').all() as EntryRow[];
+    return new Map(rows.map((r) => [r.path, toManifestEntry(r)]));
+  }
+
+  cachedSignature(hash: string, blockLength: number): Uint8Array | undefined {
+    const row = this.#db
+      .prepare('SELECT bytes FROM signatures WHERE hash = ? AND block_length = ?')
+      .get(hash, blockLength) as { bytes: Buffer } | undefined;
+    return row?.bytes;
+  }
+
+  cacheSignature(hash: string, blockLength: number, bytes: Uint8Array): void {
+    this.#db
+      .prepare('INSERT OR REPLACE INTO signatures (hash, block_length, bytes) VALUES (?, ?, ?)')
+      .run(hash, blockLength, Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
+  }
+
+  /** Drops cached signatures of contents no file has any more. */
+  pruneSignatures(): void {
+    this.#db.prepare('DELETE FROM signatures WHERE hash NOT IN (SELECT hash FROM entries WHERE hash IS NOT NULL)').run();
+  }
+}
+
+/**
+ * Streams the manifest as NDJSON from a consistent snapshot on its own read-only connection (so a slow
+ * reader never blocks writers or the main connection). Yields chunks of lines; closes the connection
+ * when done or when the consumer stops early.
+ */
+export function openManifestSnapshot(sdir: string): {
+  revision: number;
+  lines: AsyncGenerator<string>;
+  close: () => Promise<void>;
+} {
+  const db = openReadOnly(sdir);
+  db.exec('BEGIN');
+  const row = db.prepare("SELECT seq FROM sqlite_sequence WHERE name = 'changes'").get() as { seq: number } | undefined;
+  async function* lines(): AsyncGenerator<string> {
+    try {
+      let chunk = '';
+      let count = 0;
+      for (const r of db.prepare('SELECT * FROM entries ORDER BY path').iterate() as IterableIterator<EntryRow>) {
+        chunk += JSON.stringify(toManifestEntry(r)) + '\n';
+        // ~256 lines per chunk: few syscalls, little memory, and backpressure between chunks.
+        if (++count % 256 === 0) {
+          yield chunk;
+          chunk = '';
+        }
+      }
+      if (chunk) yield chunk;
+    } finally {
+      release();
+    }
+  }
+  function release(): void {
+    if (!db.open) return;
+    if (db.inTransaction) db.exec('COMMIT');
+    db.close();
+  }
+  const gen = lines();
+  // Idempotent; also covers a generator that was never started (return() then skips its finally).
+  const close = async (): Promise<void> => {
+    await gen.return(undefined);
+    release();
+  };
+  return { revision: row?.seq ?? 0, lines: gen, close };
+}

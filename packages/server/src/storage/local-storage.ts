@@ -1,0 +1,271 @@
+/**
+ * The local-folder Storage backend: the mirror is a plain folder; staged files live in
+ * `<root>/.deltabox/tmp` (same filesystem, so commit is a rename) and are fsynced before they appear.
+ * Never follows a symlink (safe-path.ts, O_NOFOLLOW). No locking: the caller serializes per path.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import { constants } from 'node:fs';
+import { open, readdir, rename, rm, rmdir, unlink, lstat, mkdir, type FileHandle } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import type { Readable } from 'node:stream';
+import { STATE_DIR, isValidRelativePath } from '@deltabox/protocol';
+import type { CommitMeta, ReadHandle, StagedFile, Storage, StorageEntry } from './storage.js';
+import { StorageError, fromFsError } from './storage-error.js';
+import { absolutePath, checkParents, ensureDir, kindAt, kindOf, syncDir } from './safe-path.js';
+
+const FILE_MODE = 0o644;
+const EXEC_MODE = 0o755;
+const STAGED_SUFFIX = '.staged';
+
+function entryOf(path: string, st: { isDirectory(): boolean; size: number; mtimeMs: number; mode: number }): StorageEntry {
+  const dir = st.isDirectory();
+  return { path, type: dir ? 'dir' : 'file', size: dir ? 0 : st.size, mtimeMs: Math.round(st.mtimeMs), executable: !dir && (st.mode & 0o111) !== 0 };
+}
+
+export class LocalStorage implements Storage {
+  readonly #root: string;
+  readonly #tmpDir: string;
+
+  /** `root` must be an absolute, symlink-free path (the server passes realpath(sdir)). */
+  constructor(root: string) {
+    this.#root = root;
+    this.#tmpDir = join(root, STATE_DIR, 'tmp');
+  }
+
+  async stat(path: string): Promise<StorageEntry | undefined> {
+    if (!(await checkParents(this.#root, path, false))) return undefined;
+    const { kind, stats } = await kindAt(this.#root, path);
+    return kind === 'missing' ? undefined : entryOf(path, stats!);
+  }
+
+  async *walk(): AsyncIterable<StorageEntry> {
+    yield* this.#walkDir('');
+  }
+
+  async *#walkDir(rel: string): AsyncGenerator<StorageEntry> {
+    const abs = rel ? join(this.#root, ...rel.split('/')) : this.#root;
+    const names = (await readdir(abs)).sort();
+    for (const name of names) {
+      const childRel = rel ? `${rel}/${name}` : name;
+      if (!rel && name === STATE_DIR) continue;
+      if (name !== name.normalize('NFC') || !isValidRelativePath(childRel)) continue;
+      const st = await lstat(join(abs, name)).catch(() => undefined);
+      if (!st || !(st.isFile() || st.isDirectory())) continue;
+      yield entryOf(childRel, st);
+      if (st.isDirectory()) yield* this.#walkDir(childRel);
+    }
+  }
+
+  async open(path: string): Promise<ReadHandle> {
+    if (!(await checkParents(this.#root, path, false))) throw new StorageError('NOT_FOUND', `'${path}' does not exist`);
+    let fh: FileHandle;
+    try {
+      fh = await open(absolutePath(this.#root, path), constants.O_RDONLY | constants.O_NOFOLLOW);
+    } catch (err) {
+      throw fromFsError(err, path);
+    }
+    const st = await fh.stat();
+    if (!st.isFile()) {
+      await fh.close();
+      if (st.isDirectory()) throw new StorageError('TYPE_CONFLICT', `'${path}' is a folder`);
+      throw new StorageError('SYMLINK', `'${path}' is a special file`);
+    }
+    return new LocalReadHandle(fh, entryOf(path, st));
+  }
+
+  async stage(): Promise<StagedFile> {
+    await mkdir(this.#tmpDir, { recursive: true, mode: 0o700 });
+    const tmpPath = join(this.#tmpDir, randomBytes(12).toString('hex') + STAGED_SUFFIX);
+    const fh = await open(tmpPath, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600);
+    return new LocalStagedFile(this.#root, tmpPath, fh);
+  }
+
+  async removeFile(path: string): Promise<void> {
+    const { kind } = await this.#existing(path);
+    if (kind === 'dir') throw new StorageError('TYPE_CONFLICT', `'${path}' is a folder`);
+    const abs = absolutePath(this.#root, path);
+    await unlink(abs).catch((err) => Promise.reject(fromFsError(err, path)));
+    await syncDir(dirname(abs));
+  }
+
+  async move(from: string, to: string, opts: { overwrite: boolean }): Promise<{ createdDirs: StorageEntry[] }> {
+    const { kind } = await this.#existing(from);
+    if (to === from || to.startsWith(`${from}/`)) throw new StorageError('TYPE_CONFLICT', `cannot move '${from}' into itself`);
+    const target = (await checkParents(this.#root, to, false)) ? (await kindAt(this.#root, to)).kind : 'missing';
+    if (target === 'dir') throw new StorageError('ALREADY_EXISTS', `a folder is at '${to}'`);
+    if (target === 'file' && (!opts.overwrite || kind === 'dir')) throw new StorageError('ALREADY_EXISTS', `'${to}' exists`);
+    const created = await checkParents(this.#root, to, true);
+    const absFrom = absolutePath(this.#root, from);
+    const absTo = absolutePath(this.#root, to);
+    await rename(absFrom, absTo).catch((err) => Promise.reject(fromFsError(err, to)));
+    await syncDir(dirname(absTo));
+    if (dirname(absFrom) !== dirname(absTo)) await syncDir(dirname(absFrom));
+    return { createdDirs: await this.#entries(created) };
+  }
+
+  async makeDir(path: string): Promise<StorageEntry[]> {
+    const created = await checkParents(this.#root, path, true);
+    if ((await ensureDir(this.#root, path, true)) === 'created') created.push(path);
+    if (created.length) await syncDir(dirname(absolutePath(this.#root, created[0]!)));
+    return this.#entries(created);
+  }
+
+  async removeDir(path: string, opts: { recursive: boolean }): Promise<void> {
+    const { kind } = await this.#existing(path);
+    if (kind === 'file') throw new StorageError('TYPE_CONFLICT', `'${path}' is a file`);
+    const abs = absolutePath(this.#root, path);
+    if (!opts.recursive) {
+      await rmdir(abs).catch((err) => Promise.reject(fromFsError(err, path)));
+    } else {
+      // Rename first: readers see the whole subtree vanish at once; the slow delete happens out of sight.
+      await mkdir(this.#tmpDir, { recursive: true, mode: 0o700 });
+      const trash = join(this.#tmpDir, randomBytes(12).toString('hex') + '.trash');
+      await rename(abs, trash).catch((err) => Promise.reject(fromFsError(err, path)));
+      await rm(trash, { recursive: true, force: true });
+    }
+    await syncDir(dirname(abs));
+  }
+
+  async sweepStaged(): Promise<number> {
+    let names: string[];
+    try {
+      names = await readdir(this.#tmpDir);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return 0;
+      throw err;
+    }
+    await Promise.all(names.map((n) => rm(join(this.#tmpDir, n), { recursive: true, force: true })));
+    return names.length;
+  }
+
+  /** Kind of an existing entry. @throws NOT_FOUND, SYMLINK, TYPE_CONFLICT */
+  async #existing(path: string): Promise<{ kind: 'file' | 'dir' }> {
+    const parentsOk = await checkParents(this.#root, path, false);
+    const kind = parentsOk ? (await kindAt(this.#root, path)).kind : 'missing';
+    if (kind === 'missing') throw new StorageError('NOT_FOUND', `'${path}' does not exist`);
+    return { kind };
+  }
+
+  async #entries(paths: string[]): Promise<StorageEntry[]> {
+    const out: StorageEntry[] = [];
+    for (const p of paths) out.push(entryOf(p, await lstat(absolutePath(this.#root, p))));
+    return out;
+  }
+}
+
+class LocalReadHandle implements ReadHandle {
+  readonly size: number;
+  readonly mtimeMs: number;
+  readonly executable: boolean;
+  #fh: FileHandle | undefined;
+
+  constructor(fh: FileHandle, entry: StorageEntry) {
+    this.#fh = fh;
+    this.size = entry.size;
+    this.mtimeMs = entry.mtimeMs;
+    this.executable = entry.executable;
+  }
+
+  async read(byteOffset: number, length: number): Promise<Uint8Array> {
+    const buf = Buffer.allocUnsafe(length);
+    let filled = 0;
+    while (filled < length) {
+      const { bytesRead } = await this.#handle().read(buf, filled, length - filled, byteOffset + filled);
+      if (bytesRead === 0) break;
+      filled += bytesRead;
+    }
+    return filled === length ? buf : buf.subarray(0, filled);
+  }
+
+  stream(start?: number, end?: number): Readable {
+    const fh = this.#handle();
+    this.#fh = undefined;
+    return fh.createReadStream({ start, end, autoClose: true, highWaterMark: 256 * 1024 });
+  }
+
+  async close(): Promise<void> {
+    const fh = this.#fh;
+    this.#fh = undefined;
+    await fh?.close();
+  }
+
+  #handle(): FileHandle {
+    if (!this.#fh) throw new Error('read handle already closed or streamed');
+    return this.#fh;
+  }
+}
+
+class LocalStagedFile implements StagedFile {
+  readonly #root: string;
+  readonly #tmpPath: string;
+  #fh: FileHandle | undefined;
+  readonly #hash = createHash('sha256');
+  #size = 0;
+  #done = false;
+
+  constructor(root: string, tmpPath: string, fh: FileHandle) {
+    this.#root = root;
+    this.#tmpPath = tmpPath;
+    this.#fh = fh;
+  }
+
+  get size(): number {
+    return this.#size;
+  }
+
+  async write(chunk: Uint8Array): Promise<void> {
+    if (!this.#fh) throw new Error('staged file already committed or discarded');
+    let offset = 0;
+    try {
+      while (offset < chunk.length) {
+        const { bytesWritten } = await this.#fh.write(chunk, offset, chunk.length - offset);
+        offset += bytesWritten;
+      }
+    } catch (err) {
+      throw fromFsError(err, this.#tmpPath);
+    }
+    this.#hash.update(chunk);
+    this.#size += chunk.length;
+  }
+
+  digest(): string {
+    return this.#hash.copy().digest('hex');
+  }
+
+  async commit(path: string, meta: CommitMeta): Promise<{ entry: StorageEntry; createdDirs: StorageEntry[] }> {
+    const fh = this.#fh;
+    if (!fh) throw new Error('staged file already committed or discarded');
+    try {
+      await fh.chmod(meta.executable ? EXEC_MODE : FILE_MODE);
+      if (meta.mtimeMs !== undefined) await fh.utimes(new Date(), new Date(meta.mtimeMs));
+      await fh.sync();
+      this.#fh = undefined;
+      await fh.close();
+      const created = await checkParents(this.#root, path, true);
+      const existing = (await kindAt(this.#root, path)).kind;
+      if (existing === 'dir') throw new StorageError('TYPE_CONFLICT', `'${path}' is a folder`);
+      const abs = absolutePath(this.#root, path);
+      await rename(this.#tmpPath, abs);
+      this.#done = true;
+      await syncDir(dirname(abs));
+      const createdDirs: StorageEntry[] = [];
+      for (const p of created) createdDirs.push(entryOf(p, await lstat(absolutePath(this.#root, p))));
+      return { entry: entryOf(path, await lstat(abs)), createdDirs };
+    } catch (err) {
+      await this.discard();
+      throw fromFsError(err, path);
+    }
+  }
+
+  async discard(): Promise<void> {
+    const fh = this.#fh;
+    this.#fh = undefined;
+    await fh?.close().catch(() => undefined);
+    if (this.#done) return;
+    this.#done = true;
+    await unlink(this.#tmpPath).catch((err) => {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+    });
+  }
+}
+

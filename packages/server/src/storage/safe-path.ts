@@ -1,0 +1,88 @@
+/**
+ * Walks a relative path inside a root without ever following a symlink: every existing component is
+ * lstat'ed, missing parents can be created one by one, and the final component's kind is reported.
+ * A symlink planted anywhere inside the root therefore cannot redirect a read or a write outside it.
+ */
+import { lstat, mkdir, open } from 'node:fs/promises';
+import { constants, type Stats } from 'node:fs';
+import { join } from 'node:path';
+import { normalizeRelativePath, PathError } from '@deltabox/protocol';
+import { StorageError, fromFsError } from './storage-error.js';
+
+export type Kind = 'file' | 'dir' | 'missing';
+
+/** Absolute location of a checked relative path. @throws PathError when `rel` breaks the path rule. */
+export function absolutePath(root: string, rel: string): string {
+  if (normalizeRelativePath(rel) !== rel) throw new PathError('path is not in NFC form', rel);
+  return join(root, ...rel.split('/'));
+}
+
+async function lstatOrUndefined(abs: string): Promise<Stats | undefined> {
+  try {
+    return await lstat(abs);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw fromFsError(err, abs);
+  }
+}
+
+/** Kind of an lstat result; symlinks and special files are refused. */
+export function kindOf(st: Stats | undefined, rel: string): Kind {
+  if (!st) return 'missing';
+  if (st.isFile()) return 'file';
+  if (st.isDirectory()) return 'dir';
+  throw new StorageError('SYMLINK', `'${rel}' is a symlink or special file; the server never follows one`);
+}
+
+/** lstat of the final component. */
+export async function kindAt(root: string, rel: string): Promise<{ kind: Kind; stats?: Stats }> {
+  const stats = await lstatOrUndefined(absolutePath(root, rel));
+  return stats ? { kind: kindOf(stats, rel), stats } : { kind: 'missing' };
+}
+
+/**
+ * Checks the parent folders of `rel`. Returns false when one is missing (and `create` is false);
+ * with `create`, makes the missing ones and returns their relative paths, outermost first.
+ * @throws StorageError SYMLINK, TYPE_CONFLICT (a file is where a folder is needed)
+ */
+export async function checkParents(root: string, rel: string, create: false): Promise<boolean>;
+export async function checkParents(root: string, rel: string, create: true): Promise<string[]>;
+export async function checkParents(root: string, rel: string, create: boolean): Promise<boolean | string[]> {
+  absolutePath(root, rel); // validates
+  const segments = rel.split('/');
+  const created: string[] = [];
+  for (let i = 1; i < segments.length; i++) {
+    const parentRel = segments.slice(0, i).join('/');
+    const ok = await ensureDir(root, parentRel, create);
+    if (ok === 'missing') return false;
+    if (ok === 'created') created.push(parentRel);
+  }
+  return create ? created : true;
+}
+
+/** One folder component: exists, was created, or is missing (when not creating). */
+export async function ensureDir(root: string, rel: string, create: boolean): Promise<'exists' | 'created' | 'missing'> {
+  const abs = join(root, ...rel.split('/'));
+  const kind = kindOf(await lstatOrUndefined(abs), rel);
+  if (kind === 'dir') return 'exists';
+  if (kind === 'file') throw new StorageError('TYPE_CONFLICT', `'${rel}' is a file where a folder is needed`);
+  if (!create) return 'missing';
+  try {
+    await mkdir(abs, { mode: 0o755 });
+    return 'created';
+  } catch (err) {
+    // Lost a race with another mkdir: fine if what is there now is a real folder.
+    if ((err as NodeJS.ErrnoException).code === 'EEXIST' && kindOf(await lstatOrUndefined(abs), rel) === 'dir') return 'exists';
+    throw fromFsError(err, rel);
+  }
+}
+
+/** fsync a folder so a rename or unlink inside it survives a crash. */
+export async function syncDir(absDir: string): Promise<void> {
+  const fh = await open(absDir, constants.O_RDONLY | constants.O_DIRECTORY);
+  try {
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+}

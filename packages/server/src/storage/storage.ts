@@ -1,0 +1,106 @@
+/**
+ * The Storage interface: where the mirror's bytes live. Its comments are its contract; every backend runs
+ * the conformance suite in test/storage-conformance.ts. The local folder (local-storage.ts) is the first
+ * backend; version history or distributed storage would be others.
+ *
+ * Shared rules for every method:
+ * - `path` is a relative POSIX path already valid under the protocol's path rule (NFC, no `.`/`..`, not
+ *   the state folder). Backends re-check it and throw PathError (code BAD_PATH) otherwise.
+ * - Backends never follow a symlink inside the root, for reading or writing: a symlink or special file on
+ *   the way to the target, or as the target, is a StorageError SYMLINK.
+ * - Failures are StorageError (codes in storage-error.ts) when they mean something to the caller
+ *   (NOT_FOUND, TYPE_CONFLICT, ALREADY_EXISTS, NOT_EMPTY, SYMLINK, NO_SPACE); anything else is a bug or an
+ *   I/O fault and propagates unchanged.
+ * - A change is either complete and durable (data and directory entry synced) or not visible at all.
+ * - Backends do no locking between callers: callers serialize writes to one path.
+ */
+import type { Readable } from 'node:stream';
+import type { EntryType } from '@deltabox/protocol';
+
+export interface StorageEntry {
+  path: string;
+  type: EntryType;
+  /** Bytes; 0 for folders. */
+  size: number;
+  /** Integer milliseconds since the epoch. */
+  mtimeMs: number;
+  /** Any execute bit set (files only; false for folders). */
+  executable: boolean;
+}
+
+/** Metadata applied when a staged file is committed. */
+export interface CommitMeta {
+  /** Integer ms since the epoch; when absent the file keeps the commit time. */
+  mtimeMs?: number;
+  executable: boolean;
+}
+
+/**
+ * An open version of a file. It keeps reading that version even if the path is replaced or removed
+ * afterwards (a reader never sees a mix of two versions).
+ */
+export interface ReadHandle {
+  readonly size: number;
+  readonly mtimeMs: number;
+  readonly executable: boolean;
+  /** Reads up to `length` bytes at `byteOffset`; shorter only at the end of the file. */
+  read(byteOffset: number, length: number): Promise<Uint8Array>;
+  /**
+   * Streams bytes `start..end` (inclusive; whole file when omitted). Takes ownership of the handle: it
+   * is closed when the stream ends, fails or is destroyed; do not call close() as well.
+   */
+  stream(start?: number, end?: number): Readable;
+  /** Releases the handle. Idempotent. */
+  close(): Promise<void>;
+}
+
+/** A new version being written: invisible (not listed, not at any path) until commit. */
+export interface StagedFile {
+  /** Appends bytes. @throws StorageError NO_SPACE */
+  write(chunk: Uint8Array): Promise<void>;
+  /** Bytes written so far. */
+  readonly size: number;
+  /** SHA-256 hex of everything written so far (content hash of the API). */
+  digest(): string;
+  /**
+   * Makes the bytes durable and atomically visible at `path`, replacing a file there; creates missing
+   * parent folders. After commit the staged file is gone.
+   * @throws StorageError TYPE_CONFLICT (a folder is at `path` or a file is where a parent folder should
+   * be), SYMLINK, NO_SPACE. On throw nothing at `path` changed and the staged bytes are discarded.
+   */
+  commit(path: string, meta: CommitMeta): Promise<{ entry: StorageEntry; createdDirs: StorageEntry[] }>;
+  /** Deletes the staged bytes. Idempotent; safe after commit. */
+  discard(): Promise<void>;
+}
+
+export interface Storage {
+  /** The entry at `path`, or undefined when nothing (or no parent) is there. @throws SYMLINK, TYPE_CONFLICT */
+  stat(path: string): Promise<StorageEntry | undefined>;
+  /**
+   * Every file and folder under the root, a folder before its children, excluding the state folder.
+   * Symlinks, special files and names that are not valid NFC paths are skipped, not followed.
+   */
+  walk(): AsyncIterable<StorageEntry>;
+  /** Opens the current version of a file. @throws NOT_FOUND, TYPE_CONFLICT (a folder), SYMLINK */
+  open(path: string): Promise<ReadHandle>;
+  /** Starts a new version. */
+  stage(): Promise<StagedFile>;
+  /** Removes a file. @throws NOT_FOUND, TYPE_CONFLICT (a folder), SYMLINK */
+  removeFile(path: string): Promise<void>;
+  /**
+   * Renames a file or folder, creating `to`'s parents. With `overwrite` a file at `to` is replaced by a
+   * file; a folder at `to` is never replaced.
+   * @throws NOT_FOUND (`from`), ALREADY_EXISTS (`to` exists and no overwrite, or is a folder),
+   * TYPE_CONFLICT, SYMLINK
+   */
+  move(from: string, to: string, opts: { overwrite: boolean }): Promise<{ createdDirs: StorageEntry[] }>;
+  /** mkdir -p: returns the folders it created, outermost first (empty when all existed). @throws TYPE_CONFLICT, SYMLINK */
+  makeDir(path: string): Promise<StorageEntry[]>;
+  /**
+   * Removes a folder; with `recursive` its contents too, atomically from a reader's view.
+   * @throws NOT_FOUND, TYPE_CONFLICT (a file), NOT_EMPTY (has entries, not recursive), SYMLINK
+   */
+  removeDir(path: string, opts: { recursive: boolean }): Promise<void>;
+  /** Deletes staged leftovers of a previous process (crash, kill). Returns how many were removed. */
+  sweepStaged(): Promise<number>;
+}
