@@ -1,0 +1,84 @@
+/**
+ * `deltabox serve`: runs the server on a folder until SIGINT/SIGTERM. Optionally keeps a ready-to-use
+ * token for a local scanner in a file (mode 0600), minting it only when the file holds no valid token.
+ */
+import { readFileSync, writeFileSync, chmodSync, mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import type { Command } from 'commander';
+import { buildServer, createToken, isTokenValid, revokeToken } from '@deltabox/server';
+import { CliError, EXIT } from '../exit-codes.js';
+
+interface ServeOptions {
+  sdir: string;
+  host: string;
+  port: string;
+  tlsCert?: string;
+  tlsKey?: string;
+  issueTokenFile?: string;
+}
+
+const LOCAL_TOKEN_NAME = 'local';
+
+/** Leaves a valid token in `file`: reuses the one there, else replaces the `local` token. */
+function issueLocalToken(sdir: string, file: string): void {
+  let existing = '';
+  try {
+    existing = readFileSync(file, 'utf8').trim();
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+  }
+  if (existing && isTokenValid(sdir, existing)) return;
+  revokeToken(sdir, LOCAL_TOKEN_NAME);
+  const token = createToken(sdir, { name: LOCAL_TOKEN_NAME });
+  mkdirSync(dirname(file), { recursive: true });
+  writeFileSync(file, `${token}\n`, { mode: 0o600 });
+  chmodSync(file, 0o600); // writeFileSync keeps the mode of an existing file
+  process.stderr.write(`wrote a new token '${LOCAL_TOKEN_NAME}' to ${file}\n`);
+}
+
+function readTls(opts: ServeOptions): { cert: Buffer; key: Buffer } | undefined {
+  if (!opts.tlsCert && !opts.tlsKey) return undefined;
+  if (!opts.tlsCert || !opts.tlsKey) throw new CliError('--tls-cert and --tls-key go together', EXIT.usage);
+  try {
+    return { cert: readFileSync(opts.tlsCert), key: readFileSync(opts.tlsKey) };
+  } catch (err) {
+    throw new CliError(`cannot read TLS files: ${(err as Error).message}`, EXIT.badInput, { cause: err });
+  }
+}
+
+async function serve(opts: ServeOptions): Promise<void> {
+  const port = Number(opts.port);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new CliError(`invalid port '${opts.port}'`, EXIT.usage);
+  const https = readTls(opts);
+  if (opts.issueTokenFile) issueLocalToken(opts.sdir, opts.issueTokenFile);
+  const app = await buildServer({ sdir: opts.sdir, logger: { level: 'info' }, ...(https ? { https } : {}) });
+  try {
+    await app.listen({ host: opts.host, port });
+  } catch (err) {
+    await app.close();
+    throw new CliError(`cannot listen on ${opts.host}:${port}: ${(err as Error).message}`, EXIT.failure, { cause: err });
+  }
+  await new Promise<void>((resolve) => {
+    const stop = (signal: string): void => {
+      process.off('SIGINT', stop);
+      process.off('SIGTERM', stop);
+      app.log.info({ signal }, 'shutting down');
+      app.close().then(resolve, resolve);
+    };
+    process.on('SIGINT', stop);
+    process.on('SIGTERM', stop);
+  });
+}
+
+export function registerServe(program: Command): void {
+  program
+    .command('serve')
+    .description('serve a folder to deltabox clients over HTTP(S)')
+    .requiredOption('--sdir <dir>', 'served folder (created if missing; state in DIR/.deltabox)')
+    .option('--host <host>', 'address to listen on', '127.0.0.1')
+    .option('--port <port>', 'port to listen on', '7070')
+    .option('--tls-cert <file>', 'PEM certificate: serve HTTPS')
+    .option('--tls-key <file>', 'PEM private key for --tls-cert')
+    .option('--issue-token-file <file>', `keep a valid token named '${LOCAL_TOKEN_NAME}' in FILE (mode 0600)`)
+    .action(serve);
+}
