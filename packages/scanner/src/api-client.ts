@@ -1,0 +1,259 @@
+/**
+ * The HTTP client of the v1 API (packages/protocol is the contract): one method per route, undici with
+ * keep-alive, errors mapped to ScannerError (UNREACHABLE for anything that says "the server is not there").
+ * It counts wire bytes through the socket factory. It knows nothing about files or state.
+ */
+import { Readable } from 'node:stream';
+import { Agent, buildConnector, request, type Dispatcher } from 'undici';
+import {
+  headers as h,
+  mediaTypes,
+  routes,
+  type ApiErrorBody,
+  type BatchResponse,
+  type HealthResponse,
+  type ManifestEntry,
+  type MoveRequest,
+} from '@deltabox/protocol';
+import { ScannerError } from './errors.js';
+import type { BatchPart } from './multipart-body.js';
+import { buildBatchBody } from './multipart-body.js';
+import { WireCounter } from './wire-counter.js';
+
+export interface ApiClientOptions {
+  /** e.g. `http://127.0.0.1:7070` */
+  baseUrl: string;
+  token: string;
+  /** PEM of a CA to trust for https (a self-signed server certificate). */
+  ca?: string | Buffer;
+  connectTimeoutMs?: number;
+}
+
+export interface WriteMeta {
+  mtimeMs: number;
+  executable: boolean;
+  /** SHA-256 of the result, verified by the server (PUT). */
+  hash?: string;
+  ifMatch?: string;
+  ifNoneMatch?: boolean;
+  size?: number;
+}
+
+type Body = Uint8Array | AsyncIterable<Uint8Array> | Iterable<Uint8Array> | undefined;
+
+/** Error codes of undici and node:net that mean the server could not be talked to. */
+const NETWORK_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'EPIPE',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'UND_ERR_CONNECT_TIMEOUT',
+  'UND_ERR_HEADERS_TIMEOUT',
+  'UND_ERR_BODY_TIMEOUT',
+  'UND_ERR_SOCKET',
+  'UND_ERR_CLOSED',
+  'UND_ERR_DESTROYED',
+]);
+
+function networkError(err: unknown, what: string): ScannerError {
+  const code = (err as { code?: string }).code ?? '';
+  const causeCode = ((err as { cause?: { code?: string } }).cause?.code) ?? '';
+  if (NETWORK_CODES.has(code) || NETWORK_CODES.has(causeCode) || code.startsWith('UND_ERR') || code.startsWith('E')) {
+    return new ScannerError('UNREACHABLE', `server unreachable (${causeCode || code || 'network error'}) during ${what}`, { cause: err });
+  }
+  return new ScannerError('PROTOCOL', `${what} failed: ${(err as Error).message}`, { cause: err });
+}
+
+export class ApiClient {
+  readonly wire = new WireCounter();
+  readonly #base: string;
+  readonly #token: string;
+  readonly #agent: Agent;
+
+  constructor(options: ApiClientOptions) {
+    this.#base = options.baseUrl.replace(/\/+$/, '');
+    this.#token = options.token;
+    const connector = buildConnector({
+      ...(options.ca === undefined ? {} : { ca: options.ca }),
+      timeout: options.connectTimeoutMs ?? 10_000,
+    });
+    const wire = this.wire;
+    this.#agent = new Agent({
+      keepAliveTimeout: 4_000,
+      connect(opts, callback) {
+        connector(opts, (err, socket) => {
+          if (socket) wire.track(socket);
+          (callback as (e: Error | null, s: typeof socket) => void)(err, socket);
+        });
+      },
+    });
+  }
+
+  /** Aborts in-flight requests (they fail with UNREACHABLE) and closes every connection. */
+  async destroy(): Promise<void> {
+    await this.#agent.destroy().catch(() => {});
+  }
+
+  /** Closes idle connections; in-flight requests are allowed to finish. */
+  async close(): Promise<void> {
+    await this.#agent.close();
+  }
+
+  async #send(
+    method: Dispatcher.HttpMethod,
+    route: string,
+    what: string,
+    options: { body?: Body; headers?: Record<string, string> } = {},
+  ): Promise<Dispatcher.ResponseData> {
+    const headers: Record<string, string> = { authorization: `Bearer ${this.#token}`, ...options.headers };
+    let body: Buffer | Uint8Array | Readable | undefined;
+    if (options.body instanceof Uint8Array) body = options.body;
+    else if (options.body !== undefined) body = Readable.from(options.body as AsyncIterable<Uint8Array>, { objectMode: false });
+    let res: Dispatcher.ResponseData;
+    try {
+      res = await request(`${this.#base}${route}`, { method, headers, body: body ?? null, dispatcher: this.#agent });
+    } catch (err) {
+      if (body instanceof Readable) body.destroy();
+      throw networkError(err, what);
+    }
+    if (res.statusCode >= 400) {
+      const text = await res.body.text().catch(() => '');
+      throw this.#httpError(res.statusCode, text, what);
+    }
+    return res;
+  }
+
+  #httpError(status: number, text: string, what: string): ScannerError {
+    let parsed: Partial<ApiErrorBody> = {};
+    try {
+      parsed = JSON.parse(text) as ApiErrorBody;
+    } catch {
+      // not JSON (a proxy's page): keep the status only
+    }
+    const details = {
+      status,
+      ...(parsed.code === undefined ? {} : { apiCode: parsed.code }),
+      ...(parsed.currentHash === undefined ? {} : { currentHash: parsed.currentHash }),
+    };
+    const message = `${what}: ${status} ${parsed.code ?? ''} ${parsed.message ?? text.slice(0, 200)}`.trim();
+    if (status === 401) return new ScannerError('UNAUTHORIZED', `the server refused the token (${parsed.message ?? 'unauthorized'})`, details);
+    if (status === 403) return new ScannerError('FORBIDDEN', `the token may not write (${parsed.message ?? 'forbidden'})`, details);
+    if (status === 502 || status === 503 || status === 504) return new ScannerError('UNREACHABLE', message, details);
+    return new ScannerError('HTTP', message, details);
+  }
+
+  async #json<T>(res: Dispatcher.ResponseData, what: string): Promise<T> {
+    try {
+      return (await res.body.json()) as T;
+    } catch (err) {
+      throw networkError(err, what);
+    }
+  }
+
+  async health(): Promise<HealthResponse> {
+    const res = await this.#send('GET', routes.health, 'health check');
+    return this.#json<HealthResponse>(res, 'health check');
+  }
+
+  /** Streams the server's manifest (NDJSON), one entry at a time. */
+  async *manifest(): AsyncGenerator<ManifestEntry> {
+    const res = await this.#send('GET', routes.manifest, 'manifest');
+    let pending = '';
+    try {
+      for await (const chunk of res.body) {
+        pending += (chunk as Buffer).toString('utf8');
+        let newline: number;
+        while ((newline = pending.indexOf('\n')) >= 0) {
+          const line = pending.slice(0, newline).trim();
+          pending = pending.slice(newline + 1);
+          if (line) yield JSON.parse(line) as ManifestEntry;
+        }
+      }
+    } catch (err) {
+      if (err instanceof SyntaxError) throw new ScannerError('PROTOCOL', `bad manifest line: ${err.message}`, { cause: err });
+      throw networkError(err, 'manifest');
+    }
+    if (pending.trim()) yield JSON.parse(pending) as ManifestEntry;
+  }
+
+  #writeHeaders(meta: WriteMeta, contentType: string): Record<string, string> {
+    const out: Record<string, string> = {
+      'content-type': contentType,
+      [h.mtimeMs]: String(Math.max(0, Math.trunc(meta.mtimeMs))),
+      [h.executable]: meta.executable ? '1' : '0',
+    };
+    if (meta.hash !== undefined) out[h.contentHash] = meta.hash;
+    if (meta.ifMatch !== undefined) out[h.ifMatch] = `"${meta.ifMatch}"`;
+    if (meta.ifNoneMatch) out[h.ifNoneMatch] = '*';
+    if (meta.size !== undefined) out['content-length'] = String(meta.size);
+    return out;
+  }
+
+  /** Full upload. `meta.hash` is required: the server refuses a body that does not match it (never torn). */
+  async putFile(path: string, body: Body, meta: WriteMeta): Promise<ManifestEntry> {
+    const res = await this.#send('PUT', routes.file(path), `upload of ${path}`, {
+      body: body ?? new Uint8Array(0),
+      headers: this.#writeHeaders(meta, mediaTypes.octets),
+    });
+    return this.#json<ManifestEntry>(res, `upload of ${path}`);
+  }
+
+  /** Delta upload against the version `meta.ifMatch`. */
+  async patchFile(path: string, delta: Body, meta: WriteMeta): Promise<ManifestEntry> {
+    const res = await this.#send('PATCH', routes.file(path), `delta upload of ${path}`, {
+      body: delta,
+      headers: this.#writeHeaders(meta, mediaTypes.delta),
+    });
+    return this.#json<ManifestEntry>(res, `delta upload of ${path}`);
+  }
+
+  /** The signature of the server's current version, with that version's hash (ETag). */
+  async signature(path: string): Promise<{ bytes: Uint8Array; hash?: string }> {
+    const res = await this.#send('GET', routes.signature(path), `signature of ${path}`);
+    const etag = res.headers[h.etag];
+    const tag = Array.isArray(etag) ? etag[0] : etag;
+    const bytes = new Uint8Array(await res.body.arrayBuffer());
+    const hash = tag?.replace(/^W\//, '').replace(/^"(.*)"$/, '$1');
+    return hash === undefined ? { bytes } : { bytes, hash };
+  }
+
+  async deleteFile(path: string, ifMatch?: string): Promise<void> {
+    const res = await this.#send('DELETE', routes.file(path), `delete of ${path}`, {
+      headers: ifMatch === undefined ? {} : { [h.ifMatch]: `"${ifMatch}"` },
+    });
+    await res.body.dump();
+  }
+
+  async makeDir(path: string): Promise<ManifestEntry | undefined> {
+    const res = await this.#send('PUT', routes.dir(path), `mkdir of ${path}`);
+    const text = await res.body.text();
+    return text ? (JSON.parse(text) as ManifestEntry) : undefined;
+  }
+
+  async removeDir(path: string, recursive: boolean): Promise<void> {
+    const res = await this.#send('DELETE', `${routes.dir(path)}${recursive ? '?recursive=1' : ''}`, `rmdir of ${path}`);
+    await res.body.dump();
+  }
+
+  async move(req: MoveRequest): Promise<ManifestEntry> {
+    const res = await this.#send('POST', routes.moves, `move of ${req.from} to ${req.to}`, {
+      body: Buffer.from(JSON.stringify(req)),
+      headers: { 'content-type': 'application/json' },
+    });
+    return this.#json<ManifestEntry>(res, `move of ${req.from}`);
+  }
+
+  /** Uploads many small files in one multipart request; each part succeeds or fails on its own. */
+  async batch(parts: readonly BatchPart[]): Promise<BatchResponse> {
+    const body = buildBatchBody(parts);
+    const res = await this.#send('POST', routes.batch, `batch of ${parts.length} files`, {
+      body: Buffer.concat(body.chunks),
+      headers: { 'content-type': body.contentType },
+    });
+    return this.#json<BatchResponse>(res, 'batch');
+  }
+}

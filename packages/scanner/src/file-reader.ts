@@ -1,0 +1,119 @@
+/**
+ * Reads client files without ever producing a torn version: every read is bracketed by a stat before and
+ * after, and a change in between throws FILE_CHANGED (the caller retries later). Small files are read
+ * into memory, medium ones copied into `.deltabox/tmp` (a snapshot, reflinked where the filesystem can),
+ * large ones are read in place and checked again after sending. It does no networking.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import { constants as fsConstants, copyFileSync, lstatSync, readFileSync, rmSync, type Stats } from 'node:fs';
+import { open } from 'node:fs/promises';
+import { join } from 'node:path';
+import { COPY_MAX_BYTES, INLINE_MAX_BYTES, READ_CHUNK_BYTES } from './constants.js';
+import { ScannerError } from './errors.js';
+
+/** Test seam: called after each chunk (or the whole small file) is read, before the closing stat. */
+export interface ReadHooks {
+  afterRead?: (bytesRead: number) => void;
+}
+
+/** True when two stats describe the same version of a file. ctime catches writes that restore mtime. */
+export function sameVersion(a: Stats, b: Stats): boolean {
+  return a.size === b.size && a.mtimeMs === b.mtimeMs && a.ino === b.ino && a.ctimeMs === b.ctimeMs;
+}
+
+function changedError(absPath: string): ScannerError {
+  return new ScannerError('FILE_CHANGED', `${absPath} changed while it was being read; will retry`);
+}
+
+/** Throws FILE_CHANGED unless `absPath` still has the version `before` describes. */
+export function assertUnchanged(absPath: string, before: Stats): void {
+  const after = lstatSync(absPath, { throwIfNoEntry: false });
+  if (after === undefined || !sameVersion(before, after)) throw changedError(absPath);
+}
+
+/** Streams a file's bytes in chunks of READ_CHUNK_BYTES (each a fresh buffer: consumers may keep them). */
+export async function* readChunks(absPath: string, hooks: ReadHooks = {}): AsyncGenerator<Uint8Array> {
+  const handle = await open(absPath, 'r');
+  try {
+    let total = 0;
+    for (;;) {
+      const buffer = Buffer.allocUnsafe(READ_CHUNK_BYTES);
+      const { bytesRead } = await handle.read(buffer, 0, buffer.length, null);
+      if (bytesRead === 0) return;
+      total += bytesRead;
+      yield buffer.subarray(0, bytesRead);
+      hooks.afterRead?.(total);
+    }
+  } finally {
+    await handle.close();
+  }
+}
+
+/** SHA-256 hex of a file, checked against a stat taken before and after. @throws ScannerError FILE_CHANGED */
+export async function hashFileStable(absPath: string, hooks: ReadHooks = {}): Promise<{ hash: string; stat: Stats }> {
+  const before = lstatSync(absPath);
+  const hasher = createHash('sha256');
+  for await (const chunk of readChunks(absPath, hooks)) hasher.update(chunk);
+  assertUnchanged(absPath, before);
+  return { hash: hasher.digest('hex'), stat: before };
+}
+
+/** A stable version of a file to send: in memory, a private copy, or the file itself (large files). */
+export interface Snapshot {
+  kind: 'inline' | 'copy' | 'live';
+  /** The version's stat at the time the snapshot was taken. */
+  stat: Stats;
+  size: number;
+  hash: string;
+  /** For `inline`. */
+  bytes?: Buffer;
+  /** For `copy` (the private copy) and `live` (the file itself). */
+  filePath?: string;
+}
+
+/**
+ * Takes a snapshot of `absPath` sized to its length (see INLINE_MAX_BYTES and COPY_MAX_BYTES).
+ * A `copy` snapshot's file belongs to the caller (adopt it into the cache or delete it).
+ * @throws ScannerError FILE_CHANGED; fs errors (ENOENT, EACCES) as they are
+ */
+export async function takeSnapshot(absPath: string, tmpDir: string, hooks: ReadHooks = {}): Promise<Snapshot> {
+  const before = lstatSync(absPath);
+  if (before.size <= INLINE_MAX_BYTES) {
+    const bytes = readFileSync(absPath);
+    hooks.afterRead?.(bytes.length);
+    assertUnchanged(absPath, before);
+    const hash = createHash('sha256').update(bytes).digest('hex');
+    return { kind: 'inline', stat: before, size: bytes.length, hash, bytes };
+  }
+  if (before.size <= COPY_MAX_BYTES) {
+    const copy = join(tmpDir, `snap-${randomBytes(8).toString('hex')}`);
+    try {
+      copyFileSync(absPath, copy, fsConstants.COPYFILE_FICLONE);
+      hooks.afterRead?.(before.size);
+      assertUnchanged(absPath, before);
+      const { hash } = await hashFileStable(copy);
+      return { kind: 'copy', stat: before, size: before.size, hash, filePath: copy };
+    } catch (err) {
+      rmSync(copy, { force: true });
+      throw err;
+    }
+  }
+  const { hash } = await hashFileStable(absPath, hooks);
+  return { kind: 'live', stat: before, size: before.size, hash, filePath: absPath };
+}
+
+/** Removes a snapshot's private copy, if it has one that was not adopted. */
+export function discardSnapshot(snapshot: Snapshot): void {
+  if (snapshot.kind === 'copy' && snapshot.filePath !== undefined) rmSync(snapshot.filePath, { force: true });
+}
+
+/** The bytes of a snapshot as chunks (re-reading a live file: the caller checks the stat after sending). */
+export function snapshotChunks(snapshot: Snapshot, hooks: ReadHooks = {}): AsyncIterable<Uint8Array> {
+  if (snapshot.kind === 'inline') {
+    const bytes = snapshot.bytes!;
+    return (async function* () {
+      if (bytes.length > 0) yield bytes;
+    })();
+  }
+  return readChunks(snapshot.filePath!, hooks);
+}

@@ -1,0 +1,91 @@
+/**
+ * The two views the scanner reconciles, in memory and written through to the state store: `local` (what
+ * the last scan saw in the client folder) and `remote` (what the server acknowledged). Plain bookkeeping:
+ * no I/O besides the store, no decisions.
+ */
+import type { ManifestEntry } from '@deltabox/protocol';
+import type { LocalEntry, ScanOutcome } from './change-detector.js';
+import type { RemoteEntry, StateStore } from './state-store.js';
+
+/** A manifest line or write response as a remote row. */
+export function remoteOf(entry: ManifestEntry): RemoteEntry {
+  const row: RemoteEntry = {
+    path: entry.path.normalize('NFC'),
+    type: entry.type,
+    size: entry.size,
+    mtimeMs: entry.mtimeMs,
+    executable: entry.executable === true,
+  };
+  if (entry.hash !== undefined) row.hash = entry.hash;
+  return row;
+}
+
+function isUnder(path: string, dir: string): boolean {
+  return path === dir || path.startsWith(`${dir}/`);
+}
+
+export class SyncState {
+  readonly local: Map<string, LocalEntry>;
+  readonly remote: Map<string, RemoteEntry>;
+  readonly #store: StateStore;
+
+  constructor(store: StateStore) {
+    this.#store = store;
+    this.local = store.loadLocal();
+    this.remote = store.loadRemote();
+  }
+
+  applyScan(outcome: ScanOutcome): void {
+    for (const path of outcome.deletes) {
+      this.local.delete(path);
+      this.#store.deleteLocal(path);
+    }
+    for (const row of outcome.upserts) this.setLocal(row);
+  }
+
+  setLocal(row: LocalEntry): void {
+    this.local.set(row.path, row);
+    this.#store.upsertLocal(row);
+  }
+
+  setRemote(row: RemoteEntry): void {
+    this.remote.set(row.path, row);
+    this.#store.upsertRemote(row);
+  }
+
+  deleteRemote(path: string): void {
+    this.remote.delete(path);
+    this.#store.deleteRemote(path);
+  }
+
+  /** Forgets `dir` and everything under it (after a recursive folder delete). */
+  deleteRemoteTree(dir: string): void {
+    for (const path of [...this.remote.keys()]) if (isUnder(path, dir)) this.remote.delete(path);
+    this.#store.deleteRemoteTree(dir);
+  }
+
+  /** Records a server-side move of `from` (and anything under it) to `to`. */
+  moveRemote(from: string, to: string, entry: RemoteEntry): void {
+    this.deleteRemoteTree(to);
+    for (const [path, row] of [...this.remote]) {
+      if (!isUnder(path, from)) continue;
+      this.deleteRemote(path);
+      this.setRemote({ ...row, path: `${to}${path.slice(from.length)}` });
+    }
+    this.setRemote(entry);
+  }
+
+  /** Replaces the remote view with a fresh manifest. */
+  replaceRemote(rows: RemoteEntry[]): void {
+    this.remote.clear();
+    for (const row of rows) this.remote.set(row.path, row);
+    this.#store.replaceRemote(rows);
+  }
+
+  /** Content hashes of every remote file: what the basis cache may keep. */
+  remoteHashes(): Set<string> {
+    const hashes = new Set<string>();
+    for (const row of this.remote.values()) if (row.hash !== undefined) hashes.add(row.hash);
+    return hashes;
+  }
+}

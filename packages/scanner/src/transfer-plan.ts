@@ -1,0 +1,64 @@
+/**
+ * Decides, from the local and remote views, the one next step that brings a queued path closer to the
+ * server mirroring it. Pure: the transfer executes the step and asks again until the answer is `noop`,
+ * which is what makes replays after a crash or a lost response harmless.
+ */
+import type { LocalEntry } from './change-detector.js';
+import type { QueueEntry } from './op-queue.js';
+import type { RemoteEntry } from './state-store.js';
+
+export type Step =
+  | { type: 'noop' }
+  /** Waits for queued moves out of this path or folder before removing it. */
+  | { type: 'blocked' }
+  | { type: 'mkdir'; path: string }
+  | { type: 'rmdir'; path: string }
+  | { type: 'delete'; path: string; ifMatch?: string }
+  | { type: 'move'; path: string; from: string; hash: string }
+  | { type: 'upload'; path: string; local: LocalEntry; base?: RemoteEntry };
+
+export interface PlanContext {
+  local: ReadonlyMap<string, LocalEntry>;
+  remote: ReadonlyMap<string, RemoteEntry>;
+  /** True while a queued move takes content from `path` (or from below it when `includeBelow`). */
+  hasMoveFrom(path: string, includeBelow: boolean): boolean;
+}
+
+/** True when the server's entry already matches the local one (content, type, executable bit, whole-ms mtime). */
+export function inSync(local: LocalEntry | undefined, remote: RemoteEntry | undefined): boolean {
+  if (local === undefined || remote === undefined) return local === remote;
+  if (local.type !== remote.type) return false;
+  if (local.type === 'dir') return true;
+  return (
+    local.hash === remote.hash &&
+    ((local.mode & 0o111) !== 0) === remote.executable &&
+    Math.trunc(local.mtimeMs) === Math.trunc(remote.mtimeMs)
+  );
+}
+
+export function planStep(entry: Pick<QueueEntry, 'path' | 'kind' | 'from'>, ctx: PlanContext): Step {
+  const { path } = entry;
+  const local = ctx.local.get(path);
+  const remote = ctx.remote.get(path);
+  if (inSync(local, remote)) return { type: 'noop' };
+
+  if (local === undefined) {
+    if (remote!.type === 'dir') return ctx.hasMoveFrom(path, true) ? { type: 'blocked' } : { type: 'rmdir', path };
+    if (ctx.hasMoveFrom(path, false)) return { type: 'blocked' };
+    return remote!.hash === undefined ? { type: 'delete', path } : { type: 'delete', path, ifMatch: remote!.hash };
+  }
+  if (local.type === 'dir') {
+    if (remote?.type === 'file') return remote.hash === undefined ? { type: 'delete', path } : { type: 'delete', path, ifMatch: remote.hash };
+    return { type: 'mkdir', path };
+  }
+  if (local.hash === undefined) return { type: 'noop' }; // never read successfully: nothing to send yet
+  if (remote?.type === 'dir') return ctx.hasMoveFrom(path, true) ? { type: 'blocked' } : { type: 'rmdir', path };
+
+  if (entry.kind === 'move' && entry.from !== undefined && remote?.hash !== local.hash) {
+    const source = ctx.remote.get(entry.from);
+    if (source?.type === 'file' && source.hash === local.hash && !ctx.local.has(entry.from)) {
+      return { type: 'move', path, from: entry.from, hash: local.hash };
+    }
+  }
+  return remote === undefined ? { type: 'upload', path, local } : { type: 'upload', path, local, base: remote };
+}

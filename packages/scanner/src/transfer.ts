@@ -1,0 +1,303 @@
+/**
+ * Executes queued paths against the server: asks transfer-plan.ts for the next step and performs it until
+ * the server mirrors the path (a bounded number of steps), then records what the server acknowledged.
+ * Modified files go as deltas computed locally from the basis cache (PATCH If-Match: the base hash); on a
+ * 409 or a cache miss the server's signature is used; when a delta would not save enough, the whole file.
+ * It never decides what changed on disk (the detector) nor when to run (the scanner).
+ */
+import { SignatureBuilder, decodeSignature, encodeSignature } from '@deltabox/core';
+import { join } from 'node:path';
+import { rmSync } from 'node:fs';
+import type { ManifestEntry } from '@deltabox/protocol';
+import type { ApiClient, WriteMeta } from './api-client.js';
+import type { BasisCache } from './basis-cache.js';
+import type { LocalEntry } from './change-detector.js';
+import { DELTA_WORTH_RATIO, INLINE_MAX_BYTES } from './constants.js';
+import { writeDeltaFile, localBlockLength, type DeltaBasis } from './delta-file.js';
+import { ScannerError } from './errors.js';
+import { assertUnchanged, discardSnapshot, readChunks, snapshotChunks, takeSnapshot, type Snapshot } from './file-reader.js';
+import type { BatchPart } from './multipart-body.js';
+import type { RemoteEntry } from './state-store.js';
+import { remoteOf, type SyncState } from './sync-state.js';
+import { planStep, type PlanContext, type Step } from './transfer-plan.js';
+import type { QueueEntry } from './op-queue.js';
+
+/** Steps one path may take in one dispatch (e.g. rmdir, then upload, then a metadata fix). */
+const MAX_STEPS = 6;
+
+export interface TransferCounters {
+  uploads: number;
+  deltas: number;
+  moves: number;
+  deletes: number;
+  dirs: number;
+  /** Bytes of file content made current on the server (the files' sizes, not the wire). */
+  changedBytes: number;
+  changedPaths: number;
+}
+
+export interface TransferDeps {
+  root: string;
+  tmpDir: string;
+  client: ApiClient;
+  state: SyncState;
+  cache: BasisCache;
+  plan: PlanContext;
+  /** Demotes a queued move whose source no longer holds and queues the source again. */
+  onMoveFailed(path: string, from: string): void;
+  /** Called with file bytes as they are read for sending (progress display). */
+  onBytes?(bytes: number): void;
+}
+
+export type BatchOutcome = { path: string; ok: true } | { path: string; ok: false; error: ScannerError };
+
+function isApi(err: unknown, ...codes: string[]): err is ScannerError {
+  return err instanceof ScannerError && err.apiCode !== undefined && codes.includes(err.apiCode);
+}
+
+export class Transfer {
+  readonly counters: TransferCounters = { uploads: 0, deltas: 0, moves: 0, deletes: 0, dirs: 0, changedBytes: 0, changedPaths: 0 };
+  readonly #d: TransferDeps;
+
+  constructor(deps: TransferDeps) {
+    this.#d = deps;
+  }
+
+  /** Brings one queued path in step with the server. @throws ScannerError (UNREACHABLE, FILE_CHANGED, HTTP...) */
+  async syncPath(entry: Pick<QueueEntry, 'path' | 'kind' | 'from'>): Promise<void> {
+    let changed = false;
+    for (let i = 0; i < MAX_STEPS; i++) {
+      const step = planStep(entry, this.#d.plan);
+      if (step.type === 'noop') break;
+      if (step.type === 'blocked') throw new ScannerError('HTTP', `${entry.path} waits for a move out of it`);
+      await this.#run(step, entry);
+      changed = true;
+    }
+    if (changed) this.counters.changedPaths++;
+  }
+
+  async #run(step: Exclude<Step, { type: 'noop' | 'blocked' }>, entry: Pick<QueueEntry, 'path' | 'from'>): Promise<void> {
+    const { client, state } = this.#d;
+    switch (step.type) {
+      case 'mkdir': {
+        const made = await client.makeDir(step.path);
+        state.setRemote(made ? remoteOf(made) : { path: step.path, type: 'dir', size: 0, mtimeMs: 0, executable: false });
+        this.counters.dirs++;
+        return;
+      }
+      case 'rmdir':
+        try {
+          await client.removeDir(step.path, true);
+        } catch (err) {
+          if (!isApi(err, 'NOT_FOUND')) throw err;
+        }
+        state.deleteRemoteTree(step.path);
+        this.counters.deletes++;
+        return;
+      case 'delete':
+        try {
+          await client.deleteFile(step.path, step.ifMatch);
+        } catch (err) {
+          if (isApi(err, 'BASE_MISMATCH') && err.currentHash !== undefined) {
+            // Someone else changed it; the client is the source of truth: delete what is there now.
+            const row = state.remote.get(step.path);
+            if (row) state.setRemote({ ...row, hash: err.currentHash });
+            return;
+          }
+          if (!isApi(err, 'NOT_FOUND')) throw err;
+        }
+        state.deleteRemoteTree(step.path);
+        this.counters.deletes++;
+        return;
+      case 'move':
+        try {
+          const moved = await client.move({ from: step.from, to: step.path, ifMatch: step.hash, overwrite: true });
+          state.moveRemote(step.from, step.path, remoteOf(moved));
+          this.counters.moves++;
+        } catch (err) {
+          if (!isApi(err, 'NOT_FOUND', 'BASE_MISMATCH', 'TYPE_CONFLICT', 'ALREADY_EXISTS')) throw err;
+          this.#d.onMoveFailed(step.path, step.from);
+          entry.from = undefined; // fall back to uploading on the next step
+        }
+        return;
+      case 'upload':
+        await this.#upload(step.path, step.local);
+        return;
+    }
+  }
+
+  #absPath(local: LocalEntry): string {
+    return join(this.#d.root, local.diskPath);
+  }
+
+  /** Records in the local view the version a snapshot read, so scan and transfer agree on what was sent. */
+  #noteSnapshot(local: LocalEntry, snap: Snapshot): void {
+    const st = snap.stat;
+    if (local.hash === snap.hash && local.size === st.size && local.mtimeMs === st.mtimeMs && local.ino === st.ino && local.mode === (st.mode & 0o7777)) return;
+    this.#d.state.setLocal({ ...local, size: st.size, mtimeMs: st.mtimeMs, ino: st.ino, mode: st.mode & 0o7777, hash: snap.hash, racy: true });
+  }
+
+  async #upload(path: string, local: LocalEntry): Promise<void> {
+    const { state, cache } = this.#d;
+    const snap = await takeSnapshot(this.#absPath(local), this.#d.tmpDir);
+    let adopted = false;
+    try {
+      this.#noteSnapshot(local, snap);
+      const meta: WriteMeta = { mtimeMs: snap.stat.mtimeMs, executable: (snap.stat.mode & 0o111) !== 0 };
+      let entry: ManifestEntry | undefined;
+      let signature: Uint8Array | undefined;
+      for (let round = 0; round < 3 && entry === undefined; round++) {
+        const base = state.remote.get(path);
+        try {
+          if (base?.type === 'file' && base.hash !== undefined && snap.size > INLINE_MAX_BYTES) {
+            const sent = await this.#sendDelta(path, snap, base.hash, meta);
+            if (sent) ({ entry, signature } = sent);
+          }
+          if (entry === undefined) ({ entry, signature } = await this.#sendWhole(path, snap, meta, base));
+        } catch (err) {
+          if (isApi(err, 'BASE_MISMATCH', 'ALREADY_EXISTS')) {
+            // The server holds another version than we thought: retry against it (its signature, not our cache).
+            this.#setRemoteHash(path, err.currentHash);
+            continue;
+          }
+          if (isApi(err, 'HASH_MISMATCH')) throw new ScannerError('FILE_CHANGED', `${path} changed while it was being sent; will retry`, { cause: err });
+          throw err;
+        }
+      }
+      if (entry === undefined) throw new ScannerError('HTTP', `${path}: the server kept changing under the upload`);
+      state.setRemote(remoteOf(entry));
+      this.counters.changedBytes += snap.size;
+      if (snap.kind === 'copy' && snap.filePath !== undefined) {
+        cache.adoptCopy(snap.hash, snap.filePath, snap.size);
+        adopted = true;
+      } else if (signature !== undefined) {
+        cache.putSignature(snap.hash, signature);
+      }
+    } finally {
+      if (!adopted) discardSnapshot(snap);
+    }
+  }
+
+  #setRemoteHash(path: string, hash: string | undefined): void {
+    const row = this.#d.state.remote.get(path);
+    if (hash === undefined) {
+      if (row?.type === 'file') this.#d.state.deleteRemote(path);
+      return;
+    }
+    this.#d.state.setRemote({ ...(row ?? { path, type: 'file', size: 0, mtimeMs: 0, executable: false }), type: 'file', hash });
+  }
+
+  /** Counts bytes for the progress display and, for large files, builds the new signature on the way. */
+  async *#metered(chunks: AsyncIterable<Uint8Array>, builder?: SignatureBuilder): AsyncGenerator<Uint8Array> {
+    for await (const chunk of chunks) {
+      builder?.push(chunk);
+      this.#d.onBytes?.(chunk.length);
+      yield chunk;
+    }
+  }
+
+  async #sendWhole(
+    path: string,
+    snap: Snapshot,
+    meta: WriteMeta,
+    base: RemoteEntry | undefined,
+  ): Promise<{ entry: ManifestEntry; signature?: Uint8Array }> {
+    const builder = snap.kind === 'live' ? new SignatureBuilder({ basisLength: snap.size, blockLength: localBlockLength(snap.size) }) : undefined;
+    const write: WriteMeta = { ...meta, hash: snap.hash, size: snap.size };
+    if (base?.type === 'file' && base.hash !== undefined) write.ifMatch = base.hash;
+    else if (base === undefined) write.ifNoneMatch = true;
+    const body = snap.kind === 'inline' ? snap.bytes! : this.#metered(snapshotChunks(snap), builder);
+    if (snap.kind === 'inline') this.#d.onBytes?.(snap.size);
+    const entry = await this.#d.client.putFile(path, body, write);
+    if (snap.kind === 'live') assertUnchanged(snap.filePath!, snap.stat);
+    this.counters.uploads++;
+    return builder ? { entry, signature: encodeSignature(builder.finish()) } : { entry };
+  }
+
+  /** Sends a delta against `baseHash`; resolves undefined when the whole file is the better deal. */
+  async #sendDelta(
+    path: string,
+    snap: Snapshot,
+    baseHash: string,
+    meta: WriteMeta,
+  ): Promise<{ entry: ManifestEntry; signature?: Uint8Array } | undefined> {
+    let basis: DeltaBasis;
+    const cached = this.#d.cache.lookup(baseHash);
+    if (cached?.kind === 'copy') basis = cached;
+    else if (cached?.kind === 'signature') basis = { kind: 'signature', signature: decodeSignature(cached.bytes) };
+    else {
+      const fetched = await this.#d.client.signature(path);
+      if (fetched.hash !== undefined && fetched.hash !== baseHash) {
+        this.#setRemoteHash(path, fetched.hash);
+        baseHash = fetched.hash;
+      }
+      basis = { kind: 'signature', signature: decodeSignature(fetched.bytes) };
+    }
+    const delta = await writeDeltaFile(snap, basis, this.#d.tmpDir, { withSignature: snap.kind === 'live' });
+    try {
+      if (snap.kind === 'live') assertUnchanged(snap.filePath!, snap.stat);
+      if (delta.stats.targetHash !== snap.hash) throw new ScannerError('FILE_CHANGED', `${path} changed while its delta was computed`);
+      if (delta.stats.deltaBytes > DELTA_WORTH_RATIO * snap.size) return undefined;
+      const entry = await this.#d.client.patchFile(path, readChunks(delta.filePath), { ...meta, hash: snap.hash, ifMatch: baseHash });
+      this.#d.onBytes?.(snap.size);
+      this.counters.deltas++;
+      return delta.newSignature ? { entry, signature: delta.newSignature } : { entry };
+    } finally {
+      rmSync(delta.filePath, { force: true });
+    }
+  }
+
+  /**
+   * Uploads small new files in one batch request. Each path succeeds or fails on its own; a file that
+   * grew past the batch limit since the scan is sent alone.
+   * @throws ScannerError for failures of the whole request (UNREACHABLE, UNAUTHORIZED...)
+   */
+  async syncBatch(locals: LocalEntry[]): Promise<BatchOutcome[]> {
+    const outcomes: BatchOutcome[] = [];
+    const parts: BatchPart[] = [];
+    for (const local of locals) {
+      try {
+        const snap = await takeSnapshot(this.#absPath(local), this.#d.tmpDir);
+        if (snap.kind !== 'inline') {
+          discardSnapshot(snap);
+          await this.syncPath({ path: local.path, kind: 'sync' });
+          outcomes.push({ path: local.path, ok: true });
+          continue;
+        }
+        this.#noteSnapshot(local, snap);
+        parts.push({
+          meta: { path: local.path, size: snap.size, mtimeMs: Math.trunc(snap.stat.mtimeMs), executable: (snap.stat.mode & 0o111) !== 0, hash: snap.hash },
+          bytes: snap.bytes!,
+        });
+      } catch (err) {
+        if (err instanceof ScannerError && (err.code === 'UNREACHABLE' || err.code === 'UNAUTHORIZED' || err.code === 'FORBIDDEN')) throw err;
+        outcomes.push({ path: local.path, ok: false, error: err instanceof ScannerError ? err : new ScannerError('FILE_CHANGED', String(err), { cause: err }) });
+      }
+    }
+    if (parts.length === 0) return outcomes;
+    const response = await this.#d.client.batch(parts);
+    const sizes = new Map(parts.map((p) => [p.meta.path, p.meta.size]));
+    for (const result of response.results) {
+      if (result.ok) {
+        this.#d.state.setRemote(remoteOf(result.entry));
+        this.counters.uploads++;
+        this.counters.changedPaths++;
+        this.counters.changedBytes += sizes.get(result.path) ?? 0;
+        this.#d.onBytes?.(sizes.get(result.path) ?? 0);
+        outcomes.push({ path: result.path, ok: true });
+      } else {
+        outcomes.push({
+          path: result.path,
+          ok: false,
+          error: new ScannerError('HTTP', `${result.path}: ${result.error.code} ${result.error.message}`, { apiCode: result.error.code }),
+        });
+      }
+    }
+    for (const part of parts) {
+      if (!response.results.some((r) => r.path === part.meta.path)) {
+        outcomes.push({ path: part.meta.path, ok: false, error: new ScannerError('PROTOCOL', `batch response has no result for ${part.meta.path}`) });
+      }
+    }
+    return outcomes;
+  }
+}
