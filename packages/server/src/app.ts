@@ -3,6 +3,7 @@
  * index with the disk, installs auth, the error handler and the routes. Does not listen.
  */
 import { mkdirSync, realpathSync } from 'node:fs';
+import type { Duplex } from 'node:stream';
 import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
 import { toApiError, ApiError } from './api-error.js';
 import { registerAuth } from './auth/authenticate.js';
@@ -45,6 +46,19 @@ export interface AppOverrides {
 /** Longest accepted wildcard path in a URL: 4096 path bytes, each possibly percent-encoded (x3). */
 const MAX_URL_PATH = 3 * 4096 + 64;
 
+/**
+ * Errors Node's HTTP parser raises before Fastify sees a request (bad framing, header overflow): answered
+ * with a catalogue body too, then the socket is closed.
+ */
+function clientErrorHandler(err: Error & { code?: string }, socket: Duplex): void {
+  if (!socket.writable) return;
+  const tooLarge = err.code === 'HPE_HEADER_OVERFLOW';
+  const apiError = tooLarge ? new ApiError('PAYLOAD_TOO_LARGE', 'request headers are too large') : new ApiError('BAD_REQUEST', 'malformed HTTP request');
+  const body = JSON.stringify(apiError.toBody());
+  const reason = tooLarge ? 'Payload Too Large' : 'Bad Request';
+  socket.end(`HTTP/1.1 ${apiError.statusCode} ${reason}\r\nconnection: close\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
+}
+
 function sendError(reply: FastifyReply, err: unknown): FastifyReply {
   const apiError = toApiError(err);
   if (apiError.code === 'INTERNAL') reply.log.error({ err }, 'internal error');
@@ -81,6 +95,7 @@ export async function buildApp(options: ServerOptions, overrides: AppOverrides =
     bodyLimit: limits.maxJsonBytes,
     routerOptions: { maxParamLength: MAX_URL_PATH },
     forceCloseConnections: 'idle',
+    clientErrorHandler,
     frameworkErrors: (err, _request, reply) => {
       sendError(reply, (err as { code?: string }).code === 'FST_ERR_BAD_URL' ? new ApiError('BAD_PATH', err.message) : err);
     },

@@ -45,7 +45,9 @@ export function rawRequest(
   opts: { headers?: Record<string, string>; body?: Buffer | string } = {},
 ): Promise<Response> {
   return new Promise((resolve, reject) => {
-    const req = httpRequest({ host: '127.0.0.1', port, method, path, headers: opts.headers, agent: false }, (res) => {
+    const headers = { ...opts.headers };
+    if (opts.body !== undefined && !('transfer-encoding' in headers)) headers['content-length'] = String(Buffer.byteLength(opts.body));
+    const req = httpRequest({ host: '127.0.0.1', port, method, path, headers, agent: false }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
       res.on('error', reject);

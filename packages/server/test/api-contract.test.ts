@@ -1,0 +1,37 @@
+import t from 'tap';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { errorCatalogue } from '@deltabox/protocol';
+import { startServer } from './helpers/harness.js';
+
+const apiDoc = readFileSync(fileURLToPath(new URL('../../../docs/API.md', import.meta.url)), 'utf8');
+
+t.test('every code in the error catalogue is documented in docs/API.md with its status', async (t) => {
+  for (const [code, { status }] of Object.entries(errorCatalogue)) {
+    t.match(apiDoc, new RegExp(`\\|\\s*\`${code}\`\\s*\\|\\s*${status}\\s*\\|`), `${code} has a row with status ${status}`);
+  }
+});
+
+t.test('docs/API.md documents every route and the path rule', async (t) => {
+  for (const heading of ['GET /v1/health', 'GET /v1/files`', 'GET /v1/files/<path>', 'GET /v1/signatures/<path>', 'PUT /v1/files/<path>', 'PATCH /v1/files/<path>', 'DELETE /v1/files/<path>', 'POST /v1/moves', 'PUT /v1/dirs/<path>', 'DELETE /v1/dirs/<path>', 'POST /v1/batch', 'GET /v1/changes']) {
+    t.ok(apiDoc.includes(heading), heading);
+  }
+  t.match(apiDoc, /## Paths[\s\S]*NFC/);
+});
+
+t.test('error responses outside any route use the catalogue too', async (t) => {
+  const h = await startServer(t);
+  const unknown = await h.request('GET', '/v1/unknown');
+  t.equal(unknown.status, 404);
+  t.equal(unknown.json().code, 'NOT_FOUND');
+  const badJson = await h.request('POST', '/v1/moves', { headers: { 'content-type': 'application/json' }, body: '{not json' });
+  t.equal(badJson.json().code, 'BAD_REQUEST');
+  const wrongType = await h.request('POST', '/v1/moves', { headers: { 'content-type': 'text/plain' }, body: 'x' });
+  t.equal(wrongType.status, 400);
+  const hugeHeader = await h.request('GET', '/v1/files', { headers: { 'x-filler': 'a'.repeat(20_000) } });
+  t.equal(hugeHeader.status, 413, 'headers over the limit');
+  t.equal(hugeHeader.json().code, 'PAYLOAD_TOO_LARGE');
+  const badUrl = await h.request('GET', '/v1/files/%E0%A4%A');
+  t.equal(badUrl.json().code, 'BAD_PATH');
+  t.same(h.violations, [], 'every error body so far had a catalogue code with its status');
+});
