@@ -5,7 +5,7 @@
  */
 export { Scanner, type ScannerOptions, type SyncSummary, type ProgressSnapshot } from './scanner.js';
 export { ScannerError, type ScannerErrorCode, isConnectivityError, isFatalError } from './errors.js';
-export { silentLogger, type Logger } from './logger.js';
+export { silentLogger, jsonLogger, type Logger } from './logger.js';
 export { ProgressDisplay, formatBytes, formatDuration, progressLine } from './progress.js';
 export { BUILTIN_IGNORES, IGNORE_FILE, buildIgnoreRules } from './ignore-rules.js';
 export { readStoredSetting, writeStoredSetting } from './settings.js';

@@ -1,4 +1,5 @@
 /** The logging seam: pino's call shape (`log.warn(details, message)`), so a pino logger fits as is. */
+import pino from 'pino';
 
 export interface Logger {
   debug(details: object, message?: string): void;
@@ -14,3 +15,8 @@ export const silentLogger: Logger = {
   warn() {},
   error() {},
 };
+
+/** pino JSON lines (for `--json`), on stdout unless another destination is given. */
+export function jsonLogger(component = 'scanner', destination: NodeJS.WritableStream = process.stdout): Logger {
+  return pino({ base: { component } }, destination) as unknown as Logger;
+}

@@ -110,6 +110,11 @@ export class Scanner {
   #jobsDone: Array<() => void> = [];
   #warned = new Set<string>();
   #fatal: Error | undefined;
+  #onFatal: (err: Error) => void = () => {};
+  /** Resolves with the error that stopped the scanner for good (a revoked token...); never rejects. */
+  readonly failed: Promise<Error> = new Promise((resolveFailed) => {
+    this.#onFatal = resolveFailed;
+  });
 
   /** Opens the client state (creating folders as needed) and removes temp files a crash left behind. */
   constructor(options: ScannerOptions) {
@@ -405,6 +410,7 @@ export class Scanner {
   #fail(err: Error): void {
     if (this.#fatal) return;
     this.#fatal = err;
+    this.#onFatal(err);
     this.#log.error({ err: err.message }, 'stopping: cannot go on');
     for (const w of this.#waiters.splice(0)) w.reject(err);
   }

@@ -1,0 +1,191 @@
+/**
+ * `deltabox scan`: runs the scanner on a client folder against a server, as a daemon or `--once`.
+ * Wiring only: flags -> ScannerOptions, a logger (pino JSON with --json, short lines otherwise), the progress
+ * display, signals, and ScannerError -> exit codes. Also exports the helpers `run` shares.
+ */
+import { readFileSync } from 'node:fs';
+import type { Command } from 'commander';
+import {
+  formatBytes,
+  formatDuration,
+  jsonLogger,
+  ProgressDisplay,
+  Scanner,
+  ScannerError,
+  type Logger,
+  type ScannerOptions,
+  type SyncSummary,
+} from '@deltabox/scanner';
+import { CliError, EXIT } from '../exit-codes.js';
+
+interface ScanFlags {
+  cdir: string;
+  server: string;
+  token?: string;
+  tokenFile?: string;
+  interval: string;
+  concurrency: string;
+  once?: boolean;
+  ca?: string;
+  json?: boolean;
+  watch: boolean;
+}
+
+/** "5s", "500ms", "2m", "1h" or plain seconds -> milliseconds. @throws CliError (usage) */
+export function parseDuration(text: string, flag: string): number {
+  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(text.trim());
+  if (!m) throw new CliError(`${flag}: expected a duration like 5s, 500ms or 2m, got '${text}'`, EXIT.usage);
+  const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[(m[2] ?? 's') as 'ms' | 's' | 'm' | 'h'];
+  const ms = Math.round(Number(m[1]) * unit);
+  if (ms < 100) throw new CliError(`${flag}: at least 100ms`, EXIT.usage);
+  return ms;
+}
+
+/** pino JSON lines on stdout with --json; otherwise warnings and errors as short lines on stderr. */
+export function makeLogger(json: boolean): Logger {
+  if (json) return jsonLogger();
+  const line = (level: string) => (details: object, message?: string) => {
+    const d = details as Record<string, unknown>;
+    const extra = [d.path, d.err].filter((v) => v !== undefined).join(': ');
+    process.stderr.write(`\r\x1b[2K${level}${message ?? ''}${extra ? ` (${extra})` : ''}\n`);
+  };
+  const tty = process.stderr.isTTY === true;
+  return {
+    debug() {},
+    info: tty ? line('') : () => {},
+    warn: line('warning: '),
+    error: line('error: '),
+  };
+}
+
+/** Maps the scanner's errors to the CLI's exit codes and one-line messages. */
+export function toCliError(err: unknown, server: string): unknown {
+  if (!(err instanceof ScannerError)) return err;
+  switch (err.code) {
+    case 'UNREACHABLE':
+      return new CliError(`cannot reach ${server}: ${err.message}`, EXIT.unreachable, { cause: err });
+    case 'UNAUTHORIZED':
+    case 'FORBIDDEN':
+      return new CliError(`${server}: ${err.message}`, EXIT.auth, { cause: err });
+    case 'BAD_CONFIG':
+      return new CliError(err.message, EXIT.usage, { cause: err });
+    default:
+      return new CliError(err.message, EXIT.failure, { cause: err });
+  }
+}
+
+export function summaryLine(s: SyncSummary): string {
+  return (
+    `synced: ${s.filesChanged} path(s) changed, ${formatBytes(s.bytesChanged)} of content; ` +
+    `wire: ${formatBytes(s.sentBytes)} sent, ${formatBytes(s.receivedBytes)} received; ` +
+    `${formatDuration(s.elapsedMs)} (${s.elapsedMs} ms)`
+  );
+}
+
+function resolveToken(flags: ScanFlags): string {
+  if (flags.token) return flags.token;
+  const env = process.env.DELTABOX_TOKEN?.trim();
+  if (env) return env;
+  if (flags.tokenFile) {
+    try {
+      const token = readFileSync(flags.tokenFile, 'utf8').trim();
+      if (token) return token;
+    } catch (err) {
+      throw new CliError(`cannot read --token-file ${flags.tokenFile}: ${(err as Error).message}`, EXIT.badInput, { cause: err });
+    }
+    throw new CliError(`--token-file ${flags.tokenFile} is empty`, EXIT.badInput);
+  }
+  throw new CliError('no token: pass --token, set DELTABOX_TOKEN, or pass --token-file', EXIT.usage);
+}
+
+/** Resolves on the first SIGINT or SIGTERM. */
+export function untilSignal(): Promise<string> {
+  return new Promise((resolveSignal) => {
+    const stop = (signal: string) => {
+      process.off('SIGINT', stop);
+      process.off('SIGTERM', stop);
+      resolveSignal(signal);
+    };
+    process.on('SIGINT', stop);
+    process.on('SIGTERM', stop);
+  });
+}
+
+/** Runs a started scanner until a signal or a fatal error; stops it cleanly either way. */
+export async function runUntilStopped(scanner: Scanner, server: string, log: Logger): Promise<void> {
+  const progress = new ProgressDisplay(scanner);
+  progress.start();
+  const outcome = await Promise.race([untilSignal().then((signal) => ({ signal })), scanner.failed.then((error) => ({ error }))]);
+  progress.stop();
+  if ('signal' in outcome) log.info({ signal: outcome.signal }, 'stopping: finishing in-flight transfers');
+  await scanner.stop();
+  if ('error' in outcome) throw toCliError(outcome.error, server);
+}
+
+async function scan(flags: ScanFlags): Promise<void> {
+  const token = resolveToken(flags);
+  const concurrency = Number(flags.concurrency);
+  if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 64) {
+    throw new CliError(`--concurrency must be an integer in 1..64, got '${flags.concurrency}'`, EXIT.usage);
+  }
+  let ca: Buffer | undefined;
+  if (flags.ca) {
+    try {
+      ca = readFileSync(flags.ca);
+    } catch (err) {
+      throw new CliError(`cannot read --ca ${flags.ca}: ${(err as Error).message}`, EXIT.badInput, { cause: err });
+    }
+  }
+  const log = makeLogger(flags.json === true);
+  const options: ScannerOptions = {
+    cdir: flags.cdir,
+    server: flags.server,
+    token,
+    intervalMs: parseDuration(flags.interval, '--interval'),
+    concurrency,
+    watch: flags.watch && !flags.once,
+    logger: log,
+    ...(ca ? { ca } : {}),
+  };
+  const scanner = new Scanner(options);
+  if (flags.once) {
+    const progress = new ProgressDisplay(scanner);
+    progress.start();
+    try {
+      const summary = await scanner.syncOnce();
+      progress.stop();
+      process.stdout.write(flags.json ? `${JSON.stringify({ summary })}\n` : `${summaryLine(summary)}\n`);
+    } catch (err) {
+      progress.stop();
+      throw toCliError(err, flags.server);
+    } finally {
+      await scanner.stop();
+    }
+    return;
+  }
+  try {
+    await scanner.start();
+  } catch (err) {
+    await scanner.stop();
+    throw toCliError(err, flags.server);
+  }
+  log.info({}, `syncing ${scanner.root} -> ${flags.server}; Ctrl-C to stop`);
+  await runUntilStopped(scanner, flags.server, log);
+}
+
+export function registerScan(program: Command): void {
+  program
+    .command('scan')
+    .description('keep a server folder identical to a client folder (one way: the client is the source of truth)')
+    .requiredOption('--cdir <dir>', 'client folder (state in DIR/.deltabox)')
+    .requiredOption('--server <url>', 'server base URL, e.g. http://127.0.0.1:7070')
+    .option('--token <token>', 'device token (or DELTABOX_TOKEN, or --token-file)')
+    .option('--token-file <file>', 'read the device token from FILE')
+    .option('--interval <duration>', 'full scan period', '5s')
+    .option('--concurrency <n>', 'transfers in flight', '4')
+    .option('--once', 'sync everything, wait until the server mirrors the folder, print a summary and exit')
+    .option('--ca <file>', 'PEM CA certificate to trust for https')
+    .option('--json', 'JSON log lines (pino) for machines')
+    .option('--no-watch', 'do not watch the folder; rely on the periodic scan')
+    .action(scan);
+}
