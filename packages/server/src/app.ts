@@ -19,8 +19,7 @@ import { LocalStorage } from './storage/local-storage.js';
 import type { Storage } from './storage/storage.js';
 import { batchRoutes } from './routes/batch.js';
 import { changeRoutes } from './routes/changes.js';
-import { dirRoutes } from './routes/dirs.js';
-import { fileRoutes } from './routes/files.js';
+import { rawBodyRoutes } from './routes/files.js';
 import { healthRoutes } from './routes/health.js';
 import { manifestRoutes } from './routes/manifest.js';
 import { moveRoutes } from './routes/moves.js';
@@ -112,8 +111,7 @@ export async function buildApp(options: ServerOptions, overrides: AppOverrides =
   await app.register(signatureRoutes, { mirror });
   await app.register(changeRoutes, { mirror });
   await app.register(moveRoutes, { mirror });
-  await app.register(dirRoutes, { mirror });
-  await app.register(fileRoutes, { mirror });
+  await app.register(rawBodyRoutes, { mirror });
   await app.register(batchRoutes, { mirror });
   return app;
 }

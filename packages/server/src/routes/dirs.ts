@@ -3,7 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import { API_PREFIX, headers } from '@deltabox/protocol';
 import type { Mirror } from '../mirror.js';
 import { pathFromUrl } from './request-parts.js';
-import { setEntryHeaders } from './files.js';
+import { setEntryHeaders } from './entry-headers.js';
 
 const PREFIX = `${API_PREFIX}/dirs/`;
 

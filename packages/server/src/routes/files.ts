@@ -2,23 +2,17 @@
  * /v1/files/<path>: download (Range), full upload (PUT), delta upload (PATCH), delete. Thin: parse,
  * call the mirror, shape the response. Bodies are streamed from the raw request, never buffered.
  */
-import type { FastifyInstance, FastifyReply } from 'fastify';
-import { API_PREFIX, formatEtag, headers, mediaTypes, type ManifestEntry } from '@deltabox/protocol';
+import type { FastifyInstance } from 'fastify';
+import { API_PREFIX, headers, mediaTypes } from '@deltabox/protocol';
 import { ApiError } from '../api-error.js';
 import { patchFile } from '../delta-ops.js';
 import type { Mirror } from '../mirror.js';
 import { parseRange } from './range.js';
+import { setEntryHeaders } from './entry-headers.js';
+import { dirRoutes } from './dirs.js';
 import { ifMatchOf, pathFromUrl, writeOptionsOf } from './request-parts.js';
 
 const PREFIX = `${API_PREFIX}/files/`;
-
-/** Headers describing a stored version, on downloads and after writes. */
-export function setEntryHeaders(reply: FastifyReply, entry: ManifestEntry): void {
-  reply.header(headers.revision, String(entry.revision));
-  reply.header(headers.mtimeMs, String(entry.mtimeMs));
-  if (entry.hash) reply.header(headers.etag, formatEtag(entry.hash));
-  if (entry.type === 'file') reply.header(headers.executable, entry.executable ? '1' : '0');
-}
 
 /** 413 up front when Content-Length already says the body is too large. */
 function checkDeclaredLength(value: string | undefined, maxBytes: number): void {
@@ -27,11 +21,18 @@ function checkDeclaredLength(value: string | undefined, maxBytes: number): void 
   }
 }
 
-export async function fileRoutes(app: FastifyInstance, { mirror }: { mirror: Mirror }): Promise<void> {
-  // Uploads are read from request.raw by the handlers: no parser may consume or buffer them.
+/**
+ * Routes whose bodies are raw bytes (or ignored): registered inside this context, where no parser
+ * consumes or buffers a body; handlers read `request.raw` themselves.
+ */
+export async function rawBodyRoutes(app: FastifyInstance, { mirror }: { mirror: Mirror }): Promise<void> {
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', (_request, _payload, done) => done(null));
+  await app.register(fileRoutes, { mirror });
+  await app.register(dirRoutes, { mirror });
+}
 
+async function fileRoutes(app: FastifyInstance, { mirror }: { mirror: Mirror }): Promise<void> {
   app.get('/v1/files/*', async (request, reply) => {
     const path = pathFromUrl(request, PREFIX);
     const { handle, entry } = await mirror.openFile(path);

@@ -4,7 +4,7 @@ import { routes, type MoveRequest } from '@deltabox/protocol';
 import { ApiError } from '../api-error.js';
 import type { Mirror } from '../mirror.js';
 import { checkedHash, checkedPath } from './request-parts.js';
-import { setEntryHeaders } from './files.js';
+import { setEntryHeaders } from './entry-headers.js';
 
 function parseMove(body: unknown): MoveRequest {
   if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new ApiError('BAD_REQUEST', 'body must be a MoveRequest object');
