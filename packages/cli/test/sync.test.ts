@@ -1,0 +1,114 @@
+/**
+ * End to end: a real server and a real scanner on 127.0.0.1. Every change kind reaches the server and the
+ * trees compare equal (walked and hashed on both sides).
+ */
+import t from 'tap';
+import { chmodSync, mkdirSync, renameSync, rmSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Scanner } from '@deltabox/scanner';
+import { mintToken, seededBytes, treeDifferences, startServer, tempDir, treeDigest, waitFor } from './helpers/harness.js';
+
+async function setup(t: Tap.Test, opts: { watch?: boolean } = {}) {
+  const base = tempDir(t);
+  const cdir = join(base, 'client');
+  const sdir = join(base, 'server');
+  mkdirSync(cdir);
+  const server = await startServer(sdir);
+  const token = mintToken(sdir);
+  const scanner = new Scanner({ cdir, server: server.url, token, watch: opts.watch ?? false, intervalMs: 60_000 });
+  t.teardown(async () => {
+    await scanner.stop();
+    await server.close();
+  });
+  const sync = async () => {
+    await scanner.scanNow();
+    await scanner.waitForIdle();
+  };
+  return { cdir, sdir, server, token, scanner, sync };
+}
+
+t.test('every change kind reaches the server and the trees compare equal', async (t) => {
+  const { cdir, sdir, scanner, sync } = await setup(t);
+  await scanner.start();
+  // New files of several kinds, empty file, empty folder, deep path, spaces, Unicode (NFD on disk).
+  mkdirSync(join(cdir, 'a/b/c/d/e/f'), { recursive: true });
+  writeFileSync(join(cdir, 'a/b/c/d/e/f/deep file.txt'), 'deep');
+  writeFileSync(join(cdir, 'empty'), '');
+  mkdirSync(join(cdir, 'empty folder'));
+  writeFileSync(join(cdir, 'Cafe\u0301 nai\u0308ve.txt'), 'unicode');
+  writeFileSync(join(cdir, 'medium.bin'), seededBytes(1, 300_000));
+  writeFileSync(join(cdir, 'tool.sh'), '#!/bin/sh\necho hi\n');
+  chmodSync(join(cdir, 'tool.sh'), 0o755);
+  utimesSync(join(cdir, 'empty'), new Date(1_500_000_000_000), new Date(1_500_000_000_000));
+  await sync();
+  t.same(treeDifferences(cdir, sdir), [], 'initial tree mirrored');
+  t.ok(treeDigest(sdir)['Café naïve.txt'], 'Unicode name stored in NFC');
+  t.equal(treeDigest(sdir)['tool.sh']!.executable, true, 'executable bit preserved');
+  t.equal(treeDigest(sdir)['empty']!.mtimeMs, 1_500_000_000_000, 'mtime preserved');
+
+  // Modify (delta), chmod, touch, delete a file, delete a folder tree, replace a file by a folder.
+  const medium = seededBytes(1, 300_000);
+  medium.write('EDITED', 150_000);
+  writeFileSync(join(cdir, 'medium.bin'), medium);
+  chmodSync(join(cdir, 'tool.sh'), 0o644);
+  utimesSync(join(cdir, 'empty'), new Date(1_600_000_000_000), new Date(1_600_000_000_000));
+  rmSync(join(cdir, 'a/b/c'), { recursive: true });
+  rmSync(join(cdir, 'Café naïve.txt'.normalize('NFD')));
+  writeFileSync(join(cdir, 'was a file'), 'x');
+  await sync();
+  rmSync(join(cdir, 'was a file'));
+  mkdirSync(join(cdir, 'was a file'));
+  writeFileSync(join(cdir, 'was a file/inside'), 'y');
+  await sync();
+  t.same(treeDifferences(cdir, sdir), [], 'edits, deletes and type changes mirrored');
+  t.ok(scanner.summary().deltas >= 1, 'the modified file went as a delta');
+});
+
+t.test('a rename or move sends no file content', async (t) => {
+  const { cdir, sdir, scanner, sync } = await setup(t);
+  mkdirSync(join(cdir, 'docs'));
+  writeFileSync(join(cdir, 'docs/report.bin'), seededBytes(7, 2_000_000));
+  writeFileSync(join(cdir, 'docs/notes.txt'), seededBytes(8, 50_000));
+  await scanner.start();
+  await sync();
+  const before = scanner.wireTotals();
+  renameSync(join(cdir, 'docs/report.bin'), join(cdir, 'report renamed.bin'));
+  renameSync(join(cdir, 'docs'), join(cdir, 'documents'));
+  await sync();
+  const after = scanner.wireTotals();
+  t.same(treeDifferences(cdir, sdir), [], 'moves mirrored');
+  const sent = after.sentBytes - before.sentBytes;
+  t.ok(sent < 10_000, `moves sent ${sent} bytes, far below the 2 MB file`);
+  t.equal(scanner.summary().moves, 2);
+});
+
+t.test('ignored and temp files and symlinks are not synced; the rest goes on', async (t) => {
+  const { cdir, sdir, scanner, sync } = await setup(t);
+  writeFileSync(join(cdir, '.deltaboxignore'), 'build/\n*.log\n');
+  mkdirSync(join(cdir, 'build'));
+  writeFileSync(join(cdir, 'build/out.o'), 'obj');
+  writeFileSync(join(cdir, 'app.log'), 'log');
+  writeFileSync(join(cdir, '.notes.txt.swp'), 'swap');
+  writeFileSync(join(cdir, 'draft~'), 'backup');
+  writeFileSync(join(cdir, '~$report.docx'), 'owner');
+  writeFileSync(join(cdir, '.DS_Store'), 'mac');
+  writeFileSync(join(cdir, 'keep.txt'), 'keep');
+  writeFileSync(join(cdir, 'secret.txt'), 'no access');
+  chmodSync(join(cdir, 'secret.txt'), 0o000);
+  symlinkSync('/etc/passwd', join(cdir, 'link'));
+  await scanner.start();
+  await sync();
+  const server = treeDigest(sdir);
+  t.same(Object.keys(server).sort(), process.getuid?.() === 0 ? ['.deltaboxignore', 'keep.txt', 'secret.txt'] : ['.deltaboxignore', 'keep.txt']);
+  chmodSync(join(cdir, 'secret.txt'), 0o644);
+});
+
+t.test('a saved file reaches the server within about a second through the watcher', async (t) => {
+  const { cdir, sdir, scanner } = await setup(t, { watch: true });
+  await scanner.start();
+  await scanner.waitForIdle();
+  const started = Date.now();
+  writeFileSync(join(cdir, 'saved.txt'), 'hello watcher');
+  await waitFor(() => treeDigest(sdir)['saved.txt'] !== undefined, 'saved.txt on the server', 5_000);
+  t.ok(Date.now() - started < 1_500, `arrived after ${Date.now() - started} ms`);
+});
