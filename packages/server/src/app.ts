@@ -94,6 +94,9 @@ export async function buildApp(options: ServerOptions, overrides: AppOverrides =
     bodyLimit: limits.maxJsonBytes,
     routerOptions: { maxParamLength: MAX_URL_PATH },
     forceCloseConnections: 'idle',
+    // Requests that arrive while closing are still answered (quickly: long-polls return at once), so
+    // every response keeps a catalogue body instead of Fastify's bare 503.
+    return503OnClosing: false,
     clientErrorHandler,
     frameworkErrors: (err, _request, reply) => {
       sendError(reply, (err as { code?: string }).code === 'FST_ERR_BAD_URL' ? new ApiError('BAD_PATH', err.message) : err);
@@ -102,7 +105,7 @@ export async function buildApp(options: ServerOptions, overrides: AppOverrides =
 
   app.setErrorHandler((err, _request, reply) => sendError(reply, err));
   app.setNotFoundHandler((request, reply) => sendError(reply, new ApiError('NOT_FOUND', `no route ${request.method} ${request.url.split('?')[0]}`)));
-  app.addHook('preClose', async () => journal.notify()); // long-polls return now instead of holding close()
+  app.addHook('preClose', async () => journal.close()); // long-polls return now instead of holding close()
   app.addHook('onClose', async () => db.close());
 
   await registerAuth(app, new TokenStore(db), limits);

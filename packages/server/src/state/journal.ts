@@ -21,6 +21,7 @@ export type NewChange = Omit<ChangeRecord, 'revision' | 'timeMs'>;
 export class Journal {
   readonly #db: Db;
   readonly #waiters = new Set<() => void>();
+  #closed = false;
 
   constructor(db: Db) {
     this.#db = db;
@@ -48,9 +49,15 @@ export class Journal {
     return rows.map(toRecord);
   }
 
-  /** Wakes every long-poll: after a transaction with new appends committed, and at shutdown. */
+  /** Wakes every long-poll; call after a transaction with new appends committed. */
   notify(): void {
     for (const wake of [...this.#waiters]) wake();
+  }
+
+  /** Shutdown: wakes every long-poll and makes later ones return at once. */
+  close(): void {
+    this.#closed = true;
+    this.notify();
   }
 
   /**
@@ -58,7 +65,7 @@ export class Journal {
    * Never rejects.
    */
   waitForChange(since: number, timeoutMs: number, signal?: AbortSignal): Promise<void> {
-    if (this.latest() > since || timeoutMs <= 0 || signal?.aborted) return Promise.resolve();
+    if (this.#closed || this.latest() > since || timeoutMs <= 0 || signal?.aborted) return Promise.resolve();
     return new Promise((resolve) => {
       const done = (): void => {
         clearTimeout(timer);

@@ -1,0 +1,59 @@
+import t from 'tap';
+import { readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import type { BatchResponse } from '@deltabox/protocol';
+import { sha256, startServer } from './helpers/harness.js';
+import { batchBody } from './helpers/multipart.js';
+
+t.test('a batch writes many small files, each with its own result', async (t) => {
+  const h = await startServer(t);
+  const files = Array.from({ length: 50 }, (_, i) => ({ path: `small/f${i}.txt`, content: `content ${i}`, mtimeMs: 1_600_000_000_000 + i }));
+  const { body, contentType } = batchBody([...files, { path: 'small/run.sh', content: '#!/bin/sh', executable: true }]);
+  const res = await h.request('POST', '/v1/batch', { headers: { 'content-type': contentType }, body });
+  t.equal(res.status, 200);
+  const { results } = res.json<BatchResponse>();
+  t.equal(results.length, 51);
+  t.ok(results.every((r) => r.ok), 'every part succeeded');
+  t.match(results[7], { path: 'small/f7.txt', ok: true, entry: { size: 9, hash: await sha256('content 7'), mtimeMs: 1_600_000_000_007 } });
+  t.equal(readFileSync(join(h.sdir, 'small', 'f49.txt'), 'utf8'), 'content 49');
+  t.equal(statSync(join(h.sdir, 'small', 'run.sh')).mode & 0o111, 0o111);
+  t.same(h.stagedFiles(), []);
+});
+
+t.test('a bad part fails alone and the others are written', async (t) => {
+  const h = await startServer(t, { limits: { batchMaxPartBytes: 1000 } });
+  const { body, contentType } = batchBody([
+    { path: 'good1.txt', content: 'one' },
+    { path: 'badhash.txt', content: 'two', meta: { hash: 'f'.repeat(64) } },
+    { path: '../escape.txt', content: 'three' },
+    { path: 'short.txt', content: 'four', meta: { size: 10 } },
+    { path: 'long.txt', content: 'five', meta: { size: 2 } },
+    { path: 'huge.bin', content: Buffer.alloc(5000) },
+    { path: 'orphan.txt', content: 'no meta', noMeta: true },
+    { path: 'badmeta.txt', content: 'x', meta: { mtimeMs: 'yesterday' } },
+    { path: 'good2.txt', content: 'six' },
+  ]);
+  const res = await h.request('POST', '/v1/batch', { headers: { 'content-type': contentType }, body });
+  t.equal(res.status, 200);
+  const codes = res.json<BatchResponse>().results.map((r) => (r.ok ? 'ok' : r.error.code));
+  t.same(codes, ['ok', 'HASH_MISMATCH', 'BAD_PATH', 'TRUNCATED_UPLOAD', 'BAD_REQUEST', 'PAYLOAD_TOO_LARGE', 'BAD_REQUEST', 'BAD_REQUEST', 'ok']);
+  const manifest = (await h.request('GET', '/v1/files')).body.toString().trim().split('\n').map((l) => JSON.parse(l).path);
+  t.same(manifest, ['good1.txt', 'good2.txt'], 'only the good parts were written');
+  t.same(h.stagedFiles(), []);
+});
+
+t.test('a batch that is not multipart is a bad request', async (t) => {
+  const h = await startServer(t);
+  const res = await h.request('POST', '/v1/batch', { headers: { 'content-type': 'application/json' }, body: '{}' });
+  t.equal(res.status, 400);
+  t.equal(res.json().code, 'BAD_REQUEST');
+});
+
+t.test('a batch over the file count limit is 413', async (t) => {
+  const h = await startServer(t, { limits: { batchMaxFiles: 3 } });
+  const { body, contentType } = batchBody(Array.from({ length: 6 }, (_, i) => ({ path: `f${i}`, content: 'x' })));
+  const res = await h.request('POST', '/v1/batch', { headers: { 'content-type': contentType }, body });
+  t.equal(res.status, 413);
+  t.equal(res.json().code, 'PAYLOAD_TOO_LARGE');
+  t.same(h.stagedFiles(), []);
+});
