@@ -1,0 +1,71 @@
+/** The `scan --once` and `run` commands as a user runs them (child processes, real server). */
+import t from 'tap';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { listTokens } from '@deltabox/server';
+import { mintToken, startServer, tempDir, treeDifferences, treeDigest, waitFor } from './helpers/harness.js';
+import { spawnCli } from './helpers/child.js';
+
+t.test('scan --once syncs, prints a summary and exits 0', async (t) => {
+  const base = tempDir(t);
+  const cdir = join(base, 'client');
+  const sdir = join(base, 'server');
+  mkdirSync(join(cdir, 'sub'), { recursive: true });
+  writeFileSync(join(cdir, 'sub/a.txt'), 'hello');
+  writeFileSync(join(cdir, 'b.txt'), 'world');
+  const server = await startServer(sdir);
+  t.teardown(() => server.close());
+  const tokenFile = join(base, 'token');
+  writeFileSync(tokenFile, `${mintToken(sdir)}\n`);
+  const child = spawnCli(['scan', '--cdir', cdir, '--server', server.url, '--token-file', tokenFile, '--once']);
+  const { code } = await child.exited;
+  t.equal(code, 0, child.stderr());
+  t.match(child.stdout(), /synced: 3 path\(s\) changed, 10 B of content; wire: .* sent, .* received/);
+  t.same(treeDifferences(cdir, sdir), []);
+
+  const json = spawnCli(['scan', '--cdir', cdir, '--server', server.url, '--once', '--json'], { DELTABOX_TOKEN: mintToken(sdir) });
+  t.equal((await json.exited).code, 0, json.stderr());
+  const last = json.stdout().trim().split('\n').pop()!;
+  t.equal(JSON.parse(last).summary.filesChanged, 0, 'nothing to do the second time');
+});
+
+t.test('scan --once exits non-zero with one clear line when it cannot sync', async (t) => {
+  const base = tempDir(t);
+  const cdir = join(base, 'client');
+  mkdirSync(cdir);
+  const unreachable = spawnCli(['scan', '--cdir', cdir, '--server', 'http://127.0.0.1:1', '--token', 'x', '--once']);
+  const r1 = await unreachable.exited;
+  t.equal(r1.code, 4, 'unreachable exits 4');
+  t.match(unreachable.stderr(), /^deltabox: cannot reach http:\/\/127\.0\.0\.1:1: .*ECONNREFUSED.*\n$/);
+
+  const sdir = join(base, 'server');
+  const server = await startServer(sdir);
+  t.teardown(() => server.close());
+  const badToken = spawnCli(['scan', '--cdir', cdir, '--server', server.url, '--token', 'not-a-token', '--once']);
+  const r2 = await badToken.exited;
+  t.equal(r2.code, 5, 'bad token exits 5');
+  t.match(badToken.stderr(), /^deltabox: .*refused the token.*\n$/);
+
+  const noToken = spawnCli(['scan', '--cdir', cdir, '--server', server.url, '--once'], { DELTABOX_TOKEN: '' });
+  t.equal((await noToken.exited).code, 2, 'missing token is a usage error');
+});
+
+t.test('run serves and scans in one process and reuses its token across restarts', async (t) => {
+  const base = tempDir(t);
+  const cdir = join(base, 'dir/client');
+  const sdir = join(base, 'dir/server');
+  const start = () => spawnCli(['run', '--cdir', cdir, '--sdir', sdir, '--port', '0', '--interval', '1s']);
+  const first = start();
+  await waitFor(() => first.stderr().includes('Ctrl-C to stop'), `run started (stderr: ${first.stderr()})`, 30_000);
+  writeFileSync(join(cdir, 'note.txt'), 'from run');
+  await waitFor(() => treeDigest(sdir)['note.txt'] !== undefined, 'note.txt reached the server folder');
+  first.proc.kill('SIGINT');
+  t.equal((await first.exited).code, 0, `clean exit on Ctrl-C: ${first.stderr()}`);
+  const tokens = listTokens(sdir).length;
+
+  const second = start();
+  await waitFor(() => second.stderr().includes('Ctrl-C to stop'), 'run restarted', 30_000);
+  second.proc.kill('SIGINT');
+  t.equal((await second.exited).code, 0);
+  t.equal(listTokens(sdir).length, tokens, 'no new token minted on restart');
+});

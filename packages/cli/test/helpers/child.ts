@@ -1,0 +1,27 @@
+/** Spawns the CLI fixture as a child process and collects its output. */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+const fixture = fileURLToPath(new URL('../fixtures/cli.ts', import.meta.url));
+
+export interface Child {
+  proc: ChildProcess;
+  stdout(): string;
+  stderr(): string;
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+}
+
+export function spawnCli(args: string[], env: Record<string, string> = {}): Child {
+  const proc = spawn(process.execPath, ['--import=tsx', '--conditions=deltabox-src', fixture, ...args], {
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  let err = '';
+  proc.stdout!.on('data', (d) => (out += String(d)));
+  proc.stderr!.on('data', (d) => (err += String(d)));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    proc.on('exit', (code, signal) => resolve({ code, signal })),
+  );
+  return { proc, stdout: () => out, stderr: () => err, exited };
+}
