@@ -1,0 +1,55 @@
+/** Magics, versions, defaults and limits of the formats (FORMAT.md), each with the reason for its value. */
+
+/** "DBXS": signature files. ASCII so `xxd` shows what a file is. */
+export const SIGNATURE_MAGIC = Uint8Array.of(0x44, 0x42, 0x58, 0x53);
+/** "DBXD": delta files. */
+export const DELTA_MAGIC = Uint8Array.of(0x44, 0x42, 0x58, 0x44);
+/** Both formats are at version 1; readers reject any other version at once. */
+export const FORMAT_VERSION = 1;
+
+/** Weak sum algorithm id in the signature header: 1 = 32-bit RabinKarp (rolling.ts). */
+export const WEAK_RABINKARP32 = 1;
+/** Strong hash algorithm id: 1 = xxh64 seeded with the signature's seed. */
+export const STRONG_XXH64 = 1;
+/** Whole-file hash id in the delta trailer: 1 = SHA-256. */
+export const TARGET_HASH_SHA256 = 1;
+export const SHA256_LENGTH = 32;
+
+/**
+ * Block length bounds for the square-root rule. 256 keeps per-block overhead (12 signature bytes) under 5%;
+ * 128 KiB is rsync's MAX_BLOCK_SIZE: beyond it one edit costs too many literal bytes.
+ */
+export const MIN_BLOCK_LENGTH = 256;
+export const MAX_AUTO_BLOCK_LENGTH = 128 * 1024;
+/** The rule rounds block lengths to this multiple (keeps blocks aligned to cache lines and pages). */
+export const BLOCK_LENGTH_ROUNDING = 64;
+
+/**
+ * Default strong length: all 8 bytes of xxh64. A false block match needs a 32-bit weak collision and a
+ * 64-bit strong collision under a random seed (~2^-96 per offset); the SHA-256 trailer catches the rest.
+ */
+export const DEFAULT_STRONG_LENGTH = 8;
+export const MAX_STRONG_LENGTH = 8;
+
+/** Literal ops carry at most this many bytes: bounded memory for encoder, decoder and compressor. */
+export const DEFAULT_LITERAL_CHUNK = 64 * 1024;
+
+/** Default decoder limits; every decoded length is checked against these before any allocation. */
+export const DEFAULT_DECODE_LIMITS = {
+  /** 2^22 blocks at 12 bytes each is a 48 MiB signature: a 512 GiB file at the 128 KiB block cap. */
+  maxBlockCount: 1 << 22,
+  /** Explicit block lengths above 1 MiB make every edit cost a megabyte; refuse them. */
+  maxBlockLength: 1 << 20,
+  /** Literal chunks above 1 MiB are not produced by any encoder here; refusing bounds decoder memory. */
+  maxLiteralChunk: 1 << 20,
+  /** 2^50 bytes (1 PiB): far beyond any file, still exact in a double. */
+  maxTargetLength: 2 ** 50,
+} as const;
+
+export type DecodeLimits = { -readonly [K in keyof typeof DEFAULT_DECODE_LIMITS]: number };
+
+/** Delta opcodes (FORMAT.md §Delta ops). */
+export const OP_END = 0x00;
+export const OP_COPY = 0x01;
+export const OP_LITERAL = 0x02;
+export const OP_LITERAL_DEFLATE = 0x03;

@@ -1,0 +1,391 @@
+/**
+ * DeltaEncoder: target chunks in, delta bytes out, against a basis signature. Finds block matches at every
+ * byte offset with the rolling weak sum, merges adjacent copies, and emits literals in bounded chunks.
+ * With the basis bytes at hand (byte-exact mode) it also extends every match byte by byte, forwards and
+ * backwards, so literals shrink to the bytes that changed; identical runs then cost one memcmp, not a hash
+ * per block. It does no I/O of its own: the basis is reached only through the injected SyncBasisReader.
+ */
+import { DEFAULT_LITERAL_CHUNK } from './constants.js';
+import { UsageError } from './errors.js';
+import { commonPrefixLength, commonSuffixLength } from './platform/bytes.js';
+import { createSha256, type Sha256 } from './platform/sha256.js';
+import { createRoller, RK_MULT, weakSum } from './rolling.js';
+import type { Signature } from './signature.js';
+import { MAX_CHAIN, SignatureIndex } from './signature-index.js';
+import { candidateScanner, type CandidateScanner } from './roll-scanner.js';
+import { strongHash64 } from './strong-hash.js';
+import { DeltaWriter } from './wire/delta-writer.js';
+import { toHex } from './hex.js';
+
+/** Random access to the basis, synchronously (e.g. positional reads of a local file). */
+export interface SyncBasisReader {
+  /** Basis length in bytes; must equal the signature's basisLength. */
+  readonly length: number;
+  /** Exactly `length` bytes at `byteOffset` (callers stay within the basis). */
+  read(byteOffset: number, length: number): Uint8Array;
+}
+
+export interface DeltaOptions {
+  /** The basis bytes: enables byte-exact matching (literals shrink to the changed bytes). */
+  basis?: SyncBasisReader;
+  /** Deflate literal runs when that makes them smaller (default true). */
+  compress?: boolean;
+  /** Bytes per literal op, at most (default 64 KiB). */
+  literalChunk?: number;
+}
+
+/** What a finished delta contains. */
+export interface DeltaStats {
+  targetLength: number;
+  copyOps: number;
+  copyBytes: number;
+  literalOps: number;
+  /** Target bytes sent as literals (before compression). */
+  literalBytes: number;
+  /** Encoded delta size. */
+  deltaBytes: number;
+  /** SHA-256 hex of the target (also in the delta's trailer). */
+  targetHash: string;
+}
+
+/** Bytes compared with the basis per read while extending a match forwards. */
+const EXTEND_CHUNK = 64 * 1024;
+/** A suffix copy at the end must save at least this many literal bytes to be worth an op. */
+const MIN_SUFFIX_COPY = 8;
+
+/** Offsets rolled per scanner call: bounds the rolling wasted past a match (it restarts after the block). */
+const SCAN_SPAN = 64 * 1024;
+/** Candidate capacity per call; honest data has ~3% of offsets as candidates, so this rarely binds. */
+const CANDIDATE_CAP = 4096;
+
+export class DeltaEncoder {
+  readonly #sig: Signature;
+  readonly #index: SignatureIndex;
+  readonly #L: number;
+  readonly #basis: SyncBasisReader | undefined;
+  readonly #writer: DeltaWriter;
+  readonly #sha: Sha256 = createSha256();
+  readonly #literalChunk: number;
+  readonly #outFactor: number;
+  readonly #adjust: number;
+  /** Number of blocks that are a full blockLength long (the last one may be short). */
+  readonly #fullBlocks: number;
+
+  #buf: Uint8Array;
+  /** Start of the pending literal in #buf: everything before it has been emitted. */
+  #lit = 0;
+  /** Scan position: the start of the window whose weak sum is #h (when #hValid). */
+  #pos = 0;
+  #end = 0;
+  #h = 0;
+  #hValid = false;
+  readonly #scanner: CandidateScanner;
+  readonly #candPos = new Int32Array(CANDIDATE_CAP);
+  readonly #candWeak = new Int32Array(CANDIDATE_CAP + 1);
+  /** Pending copy (not yet emitted, so a following adjacent match can merge into it). */
+  #copyStart = 0;
+  #copyLength = 0;
+  /** Basis offset after the last emitted copy: copies are encoded relative to it. */
+  #lastCopyEnd = 0;
+  /** Byte-exact mode: the pending copy is being extended byte by byte. */
+  #extending = false;
+  #finished = false;
+  #stats: DeltaStats = { targetLength: 0, copyOps: 0, copyBytes: 0, literalOps: 0, literalBytes: 0, deltaBytes: 0, targetHash: '' };
+
+  /** @throws UsageError when the basis length differs from the signature's. */
+  constructor(signature: Signature, options: DeltaOptions = {}) {
+    this.#sig = signature;
+    this.#index = new SignatureIndex(signature);
+    this.#L = signature.blockLength;
+    this.#basis = options.basis;
+    if (this.#basis && this.#basis.length !== signature.basisLength) {
+      throw new UsageError(`basis is ${this.#basis.length} bytes but the signature was made from ${signature.basisLength}`);
+    }
+    this.#literalChunk = options.literalChunk ?? DEFAULT_LITERAL_CHUNK;
+    if (!Number.isInteger(this.#literalChunk) || this.#literalChunk < 1) throw new UsageError('literalChunk must be a positive integer');
+    this.#writer = new DeltaWriter(signature.basisLength, options.compress ?? true);
+    const roller = createRoller(this.#L);
+    this.#outFactor = roller.outFactor;
+    this.#adjust = roller.adjust;
+    this.#scanner = candidateScanner(this.#L, this.#index.bitShift);
+    this.#fullBlocks = signature.basisLength % this.#L === 0 ? signature.blockCount : signature.blockCount - 1;
+    this.#buf = new Uint8Array(Math.max(4 * this.#L, 256 * 1024));
+  }
+
+  /** Statistics; complete after finish(). */
+  get stats(): DeltaStats {
+    return { ...this.#stats, deltaBytes: this.#writer.bytesWritten };
+  }
+
+  /** Feeds target bytes; returns the encoded delta bytes that are ready. @throws UsageError after finish(). */
+  push(chunk: Uint8Array): Uint8Array[] {
+    if (this.#finished) throw new UsageError('push() after finish()');
+    if (chunk.length === 0) return [];
+    this.#sha.update(chunk);
+    this.#stats.targetLength += chunk.length;
+    this.#append(chunk);
+    this.#scan();
+    this.#flushOldLiteral();
+    return this.#writer.drain();
+  }
+
+  /** Ends the target: matches the tail, emits the rest and the trailer. @throws UsageError when called twice. */
+  finish(): Uint8Array[] {
+    if (this.#finished) throw new UsageError('finish() called twice');
+    this.#finished = true;
+    this.#scan();
+    this.#matchTail();
+    this.#emitLiteral(this.#lit, this.#end);
+    this.#emitPendingCopy();
+    const digest = this.#sha.digest();
+    this.#stats.targetHash = toHex(digest);
+    this.#writer.end(this.#stats.targetLength, digest);
+    return this.#writer.drain(true);
+  }
+
+  #append(chunk: Uint8Array): void {
+    if (this.#end + chunk.length > this.#buf.length) {
+      const keep = this.#end - this.#lit;
+      let buf = this.#buf;
+      if (keep + chunk.length > buf.length) {
+        let cap = buf.length * 2;
+        while (cap < keep + chunk.length) cap *= 2;
+        buf = new Uint8Array(cap);
+      }
+      buf.set(this.#buf.subarray(this.#lit, this.#end), 0);
+      this.#pos -= this.#lit;
+      this.#end = keep;
+      this.#lit = 0;
+      this.#buf = buf;
+    }
+    this.#buf.set(chunk, this.#end);
+    this.#end += chunk.length;
+  }
+
+  /** The search: take the expected next block if it matches, else roll to the next match; repeat. */
+  #scan(): void {
+    const L = this.#L;
+    const buf = this.#buf;
+    const end = this.#end;
+    const bits = this.#index.bits;
+    const candPos = this.#candPos;
+    const candWeak = this.#candWeak;
+    const scanner = this.#scanner;
+    let p = this.#pos;
+    outer: for (;;) {
+      if (this.#extending) {
+        p = this.#extendForward(p);
+        this.#lit = p;
+        if (this.#extending) break;
+      }
+      if (end - p < L) {
+        this.#hValid = false;
+        break;
+      }
+      if (!this.#hValid) {
+        // Signature mode, right after a match: the next basis block is the likeliest, and checking its
+        // strong hash alone (no weak sum) is the fast path through unchanged runs.
+        const e = this.#expectedBlock();
+        if (e >= 0 && this.#strongMatches(p, e)) {
+          this.#onMatch(p, e);
+          p += L;
+          this.#lit = p;
+          continue;
+        }
+        this.#h = weakSum(buf, p, L) | 0;
+        this.#hValid = true;
+      }
+      const limit = end - L;
+      for (;;) {
+        const spanEnd = Math.min(limit, p + SCAN_SPAN);
+        const n = scanner(buf, p, spanEnd, this.#h, bits, candPos, candWeak, CANDIDATE_CAP);
+        for (let i = 0; i < n; i++) {
+          const q = candPos[i]!;
+          const j = this.#findBlock(q, candWeak[i]!);
+          if (j >= 0) {
+            this.#onMatch(q, j);
+            p = q + L;
+            this.#lit = p;
+            this.#hValid = false;
+            continue outer;
+          }
+        }
+        // No match up to `stop`; the weak sum there is known.
+        const stop = n === CANDIDATE_CAP ? candPos[n - 1]! : spanEnd;
+        const hStop = n === CANDIDATE_CAP ? candWeak[n - 1]! : candWeak[n]!;
+        if (stop === limit) {
+          p = limit;
+          this.#h = hStop;
+          break outer;
+        }
+        this.#h = (Math.imul(hStop, RK_MULT) + buf[stop + L]! - Math.imul(buf[stop]!, this.#outFactor) + this.#adjust) | 0;
+        p = stop + 1;
+      }
+    }
+    this.#pos = p;
+  }
+
+  /** The block that would continue the pending copy (signature mode), or -1. */
+  #expectedBlock(): number {
+    if (this.#basis || this.#copyLength === 0) return -1;
+    const next = this.#copyStart + this.#copyLength;
+    if (next % this.#L !== 0) return -1;
+    const e = next / this.#L;
+    return e < this.#fullBlocks ? e : -1;
+  }
+
+  #strongMatches(p: number, j: number): boolean {
+    const v = strongHash64(this.#buf, p, this.#L, this.#sig.seed);
+    return this.#index.strongEquals(j, Number(v & 0xffffffffn), Number(v >> 32n));
+  }
+
+  /** A full-length block whose weak and strong hashes equal the window at p, preferring the one that continues the pending copy; -1 if none. */
+  #findBlock(p: number, h: number): number {
+    const idx = this.#index;
+    const w = h >>> 0;
+    let j = idx.first(w);
+    if (j < 0) return -1;
+    const v = strongHash64(this.#buf, p, this.#L, this.#sig.seed);
+    const lo = Number(v & 0xffffffffn);
+    const hi = Number(v >> 32n);
+    const nextStart = this.#copyStart + this.#copyLength;
+    if (this.#copyLength > 0 && nextStart % this.#L === 0) {
+      const e = nextStart / this.#L;
+      if (e < this.#fullBlocks && this.#sig.weakSums[e] === w && idx.strongEquals(e, lo, hi)) return e;
+    }
+    for (let n = 0; j >= 0 && n < MAX_CHAIN; j = idx.next(j), n++) {
+      if (j < this.#fullBlocks && idx.strongEquals(j, lo, hi)) return j;
+    }
+    return -1;
+  }
+
+  /** Block j matched the window at p: settle the literal before it and open or extend a copy. */
+  #onMatch(p: number, j: number): void {
+    let start = p;
+    let basisStart = j * this.#L;
+    if (this.#basis) {
+      const back = Math.min(p - this.#lit, basisStart);
+      if (back > 0) {
+        const before = this.#basis.read(basisStart - back, back);
+        const k = commonSuffixLength(this.#buf, p, before, back, back);
+        start -= k;
+        basisStart -= k;
+      }
+    }
+    const length = p + this.#L - start;
+    if (start > this.#lit) this.#emitLiteral(this.#lit, start);
+    if (start === this.#lit && this.#copyLength > 0 && this.#copyStart + this.#copyLength === basisStart) {
+      this.#copyLength += length;
+    } else {
+      this.#emitPendingCopy();
+      this.#copyStart = basisStart;
+      this.#copyLength = length;
+    }
+    if (this.#basis) this.#extending = true;
+  }
+
+  /** Byte-exact mode: grows the pending copy while target and basis agree; returns the new position. */
+  #extendForward(p: number): number {
+    const basis = this.#basis!;
+    for (;;) {
+      const b = this.#copyStart + this.#copyLength;
+      const n = Math.min(this.#end - p, basis.length - b, EXTEND_CHUNK);
+      if (basis.length - b <= 0) {
+        this.#extending = false;
+        return p;
+      }
+      if (n === 0) return p;
+      const m = commonPrefixLength(this.#buf, p, basis.read(b, n), 0, n);
+      this.#copyLength += m;
+      p += m;
+      if (m < n) {
+        this.#extending = false;
+        return p;
+      }
+    }
+  }
+
+  /** At the end: the last short block (signature mode) or the longest common suffix (byte-exact mode). */
+  #matchTail(): void {
+    const pending = this.#end - this.#lit;
+    if (pending === 0 || this.#sig.blockCount === 0) return;
+    const sig = this.#sig;
+    if (this.#basis) {
+      const n = Math.min(pending, this.#basis.length);
+      if (n === 0) return;
+      const tail = this.#basis.read(this.#basis.length - n, n);
+      const k = commonSuffixLength(this.#buf, this.#end, tail, n, n);
+      if (k < MIN_SUFFIX_COPY) return;
+      this.#emitLiteral(this.#lit, this.#end - k);
+      this.#emitPendingCopy();
+      this.#copyStart = this.#basis.length - k;
+      this.#copyLength = k;
+      this.#lit = this.#end;
+      return;
+    }
+    const last = sig.blockCount - 1;
+    const tailLength = sig.basisLength - last * this.#L;
+    if (tailLength >= this.#L || pending < tailLength) return;
+    const at = this.#end - tailLength;
+    if (weakSum(this.#buf, at, tailLength) !== sig.weakSums[last]) return;
+    const v = strongHash64(this.#buf, at, tailLength, sig.seed);
+    if (!this.#index.strongEquals(last, Number(v & 0xffffffffn), Number(v >> 32n))) return;
+    this.#emitLiteral(this.#lit, at);
+    const basisStart = last * this.#L;
+    if (at === this.#lit && this.#copyLength > 0 && this.#copyStart + this.#copyLength === basisStart) {
+      this.#copyLength += tailLength;
+    } else {
+      this.#emitPendingCopy();
+      this.#copyStart = basisStart;
+      this.#copyLength = tailLength;
+    }
+    this.#lit = this.#end;
+  }
+
+  /** Emits literal bytes no later match can reclaim (byte-exact mode keeps one block for backward extension). */
+  #flushOldLiteral(): void {
+    const keep = this.#basis ? this.#L : 0;
+    const ready = this.#pos - this.#lit - keep;
+    if (ready >= this.#literalChunk) {
+      const n = ready - (ready % this.#literalChunk);
+      this.#emitLiteral(this.#lit, this.#lit + n);
+      this.#lit += n;
+    }
+  }
+
+  #emitLiteral(from: number, to: number): void {
+    if (to <= from) return;
+    this.#emitPendingCopy();
+    for (let at = from; at < to; at += this.#literalChunk) {
+      const n = Math.min(this.#literalChunk, to - at);
+      this.#writer.literal(this.#buf.subarray(at, at + n));
+      this.#stats.literalOps++;
+      this.#stats.literalBytes += n;
+    }
+  }
+
+  #emitPendingCopy(): void {
+    if (this.#copyLength === 0) return;
+    this.#writer.copy(this.#copyStart - this.#lastCopyEnd, this.#copyLength);
+    this.#lastCopyEnd = this.#copyStart + this.#copyLength;
+    this.#stats.copyOps++;
+    this.#stats.copyBytes += this.#copyLength;
+    this.#copyLength = 0;
+    this.#extending = false;
+  }
+}
+
+/**
+ * Delta of a whole target stream against `signature`; yields encoded chunks and returns the stats.
+ * @throws UsageError on bad options.
+ */
+export async function* encodeDelta(
+  signature: Signature,
+  target: AsyncIterable<Uint8Array> | Iterable<Uint8Array>,
+  options: DeltaOptions = {},
+): AsyncGenerator<Uint8Array, DeltaStats> {
+  const enc = new DeltaEncoder(signature, options);
+  for await (const chunk of target) yield* enc.push(chunk);
+  yield* enc.finish();
+  return enc.stats;
+}

@@ -1,0 +1,119 @@
+/**
+ * PatchApplier: basis (random access) + delta (stream) -> target (stream). Checks the basis length against
+ * the header, every copy range against the basis, and the result's length and SHA-256 against the trailer.
+ * Memory is bounded by one literal op or one copy piece, whatever the file sizes.
+ */
+import { DEFAULT_DECODE_LIMITS, type DecodeLimits } from './constants.js';
+import { BasisMismatchError, ChecksumMismatchError, UsageError } from './errors.js';
+import { toHex } from './hex.js';
+import { createSha256 } from './platform/sha256.js';
+import { DeltaDecoder, type DeltaOp } from './wire/delta-decoder.js';
+
+/** Random access to the basis (e.g. positional reads of a file). May be sync or async. */
+export interface BasisReader {
+  /** Basis length in bytes. */
+  readonly length: number;
+  /** Exactly `length` bytes at `byteOffset`; the applier never reads past `this.length`. */
+  read(byteOffset: number, length: number): Promise<Uint8Array> | Uint8Array;
+}
+
+export interface PatchResult {
+  targetLength: number;
+  /** SHA-256 hex of the produced target, verified equal to the delta's. */
+  targetHash: string;
+}
+
+/** Copies are read from the basis in pieces of at most this size. */
+const COPY_PIECE = 1 << 20;
+
+export class PatchApplier {
+  readonly #basis: BasisReader;
+  readonly #limits: Partial<DecodeLimits>;
+  #result: PatchResult | undefined;
+  #used = false;
+
+  constructor(basis: BasisReader, limits: Partial<DecodeLimits> = {}) {
+    this.#basis = basis;
+    this.#limits = { ...DEFAULT_DECODE_LIMITS, ...limits };
+  }
+
+  /** Set once apply() has completed and the result verified. */
+  get result(): PatchResult | undefined {
+    return this.#result;
+  }
+
+  /**
+   * Streams the target. When it throws (FormatError, BasisMismatchError, ChecksumMismatchError), whatever
+   * was already yielded must be discarded: write to a temp file and rename only on success.
+   * @throws UsageError when called twice.
+   */
+  async *apply(delta: AsyncIterable<Uint8Array> | Iterable<Uint8Array>): AsyncGenerator<Uint8Array, PatchResult> {
+    if (this.#used) throw new UsageError('apply() may be called once per PatchApplier');
+    this.#used = true;
+    const decoder = new DeltaDecoder(this.#limits);
+    const sha = createSha256();
+    let produced = 0;
+    let headerChecked = false;
+    for await (const chunk of delta) {
+      const ops = decoder.push(chunk);
+      if (!headerChecked && decoder.header) {
+        headerChecked = true;
+        if (decoder.header.basisLength !== this.#basis.length) {
+          throw new BasisMismatchError(`delta was made against a ${decoder.header.basisLength}-byte basis, this basis has ${this.#basis.length} bytes`);
+        }
+      }
+      for (const op of ops) {
+        for await (const piece of this.#run(op)) {
+          sha.update(piece);
+          produced += piece.length;
+          yield piece;
+        }
+        if (op.type === 'end') {
+          const actual = sha.digest();
+          if (produced !== op.targetLength) throw new ChecksumMismatchError(`produced ${produced} bytes, delta declares ${op.targetLength}`);
+          const expected = toHex(op.sha256);
+          const got = toHex(actual);
+          if (expected !== got) throw new ChecksumMismatchError(`result SHA-256 ${got} differs from the delta's ${expected}`);
+          this.#result = { targetLength: produced, targetHash: got };
+        }
+      }
+    }
+    decoder.finish();
+    return this.#result!;
+  }
+
+  async *#run(op: DeltaOp): AsyncGenerator<Uint8Array> {
+    if (op.type === 'literal') {
+      yield op.bytes;
+      return;
+    }
+    if (op.type !== 'copy') return;
+    if (op.offset + op.length > this.#basis.length) {
+      throw new BasisMismatchError(`copy of ${op.length} bytes at basis offset ${op.offset} runs past the ${this.#basis.length}-byte basis`);
+    }
+    for (let at = op.offset, end = op.offset + op.length; at < end; at += COPY_PIECE) {
+      const n = Math.min(COPY_PIECE, end - at);
+      const piece = await this.#basis.read(at, n);
+      if (piece.length !== n) throw new BasisMismatchError(`basis read returned ${piece.length} bytes at offset ${at}, expected ${n}`);
+      yield piece;
+    }
+  }
+}
+
+/** Applies a delta held in memory to a basis held in memory (tests and small files). @throws DeltaError */
+export async function applyDeltaToBuffer(basis: Uint8Array, delta: Uint8Array, limits?: Partial<DecodeLimits>): Promise<Uint8Array> {
+  const applier = new PatchApplier({ length: basis.length, read: (o, n) => basis.subarray(o, o + n) }, limits);
+  const parts: Uint8Array[] = [];
+  let total = 0;
+  for await (const p of applier.apply([delta])) {
+    parts.push(p);
+    total += p.length;
+  }
+  const out = new Uint8Array(total);
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
+}

@@ -1,0 +1,123 @@
+import t from 'tap';
+import fc from 'fast-check';
+import { applyDeltaToBuffer, chooseBlockLength } from '../src/index.js';
+import { concat, deltaOf, equalBytes, seededBytes, signatureOf } from './helpers/bytes.js';
+import { applyEdits, editArb } from './helpers/edits.js';
+
+const NUM_RUNS = Number(process.env.DELTABOX_PROPERTY_RUNS ?? 150);
+
+/** Basis sizes around interesting boundaries, for a block length of 64 (small so files span many blocks). */
+const basisArb = fc.oneof(
+  fc.constant(new Uint8Array(0)),
+  fc.integer({ min: 1, max: 63 }).map((n) => seededBytes(n, n)),
+  fc.constantFrom(63, 64, 65, 127, 128, 129).map((n) => seededBytes(n, n + 7)),
+  fc.integer({ min: 130, max: 6000 }).chain((n) => fc.integer({ min: 1, max: 1 << 30 }).map((s) => seededBytes(n, s))),
+  fc.integer({ min: 1, max: 3000 }).map((n) => new Uint8Array(n)), // all zeros: every block identical
+);
+
+t.test('patch(basis, delta(signature(basis), target)) == target, with literals bounded by the edits', async (t) => {
+  t.doesNotThrow(() =>
+    fc.assert(
+      fc.asyncProperty(basisArb, fc.array(editArb, { maxLength: 6 }), fc.boolean(), fc.constantFrom(1, 7, 100, 65536), async (basis, edits, exact, chunk) => {
+        const { target, editBytes } = applyEdits(basis, edits as never);
+        const sig = await signatureOf(basis, { blockLength: 64 });
+        const { delta, stats } = deltaOf(sig, target, { basis: exact ? basis : undefined, chunk });
+        const patched = await applyDeltaToBuffer(basis, delta);
+        if (!equalBytes(patched, target)) throw new Error('patched result differs from the target');
+        // Bounds (docs/FORMAT.md §Delta quality): each edit costs at most its own bytes plus two blocks in
+        // signature mode, one block in byte-exact mode; a basis shorter than a block can only be literal.
+        const perEdit = exact ? 64 : 128;
+        const bound = editBytes + (edits.length + 1) * perEdit + (basis.length < 64 ? basis.length : 0);
+        if (stats.literalBytes > Math.max(bound, 0) && stats.literalBytes > 64) {
+          throw new Error(`literal bytes ${stats.literalBytes} exceed the bound ${bound}`);
+        }
+        return true;
+      }),
+      { numRuns: NUM_RUNS },
+    ),
+  );
+});
+
+t.test('the delta is the same bytes however the target is split into chunks', async (t) => {
+  const basis = seededBytes(20000, 11);
+  const { target } = applyEdits(basis, [
+    { kind: 'insert', at: 0.3, bytes: Uint8Array.of(1, 2, 3) },
+    { kind: 'overwrite', at: 0.7, bytes: seededBytes(40, 3) },
+    { kind: 'delete', at: 0.1, length: 17 },
+  ]);
+  for (const exact of [false, true]) {
+    const sig = await signatureOf(basis, { blockLength: 256 });
+    const reference = deltaOf(sig, target, { basis: exact ? basis : undefined, chunk: 65536 }).delta;
+    for (const chunk of [1, 2, 3, 7, 15, 100, 4096]) {
+      const { delta } = deltaOf(sig, target, { basis: exact ? basis : undefined, chunk });
+      t.ok(equalBytes(delta, reference), `${exact ? 'byte-exact' : 'signature'} mode, chunks of ${chunk}`);
+    }
+  }
+});
+
+t.test('an unchanged file is one copy op', async (t) => {
+  const basis = seededBytes(100_000, 5);
+  const sig = await signatureOf(basis);
+  for (const exact of [false, true]) {
+    const { stats } = deltaOf(sig, basis, { basis: exact ? basis : undefined });
+    t.equal(stats.copyOps, 1);
+    t.equal(stats.literalBytes, 0);
+    t.equal(stats.copyBytes, basis.length);
+  }
+});
+
+t.test('reordered blocks are found as copies, not literals', async (t) => {
+  const L = 1024;
+  const basis = seededBytes(16 * L, 21);
+  const blocks = Array.from({ length: 16 }, (_, i) => basis.subarray(i * L, (i + 1) * L));
+  const target = concat([...blocks.slice(8), ...blocks.slice(0, 8)]);
+  const sig = await signatureOf(basis, { blockLength: L });
+  const { delta, stats } = deltaOf(sig, target);
+  t.equal(stats.literalBytes, 0);
+  t.equal(stats.copyOps, 2, 'adjacent block copies are merged into runs');
+  t.ok(equalBytes(await applyDeltaToBuffer(basis, delta), target));
+});
+
+t.test('byte-exact mode reduces a scattered edit to the changed bytes', async (t) => {
+  const basis = seededBytes(1 << 20, 77);
+  const target = Buffer.from(basis);
+  for (let i = 0; i < 10; i++) target[50_000 + i * 99_991] ^= 0xff;
+  const inserted = concat([target.subarray(0, 500_000), new TextEncoder().encode('twelve bytes'), target.subarray(500_000)]);
+  const sig = await signatureOf(basis);
+  const exact = deltaOf(sig, inserted, { basis });
+  const plain = deltaOf(sig, inserted);
+  t.equal(exact.stats.literalBytes, 22, '10 flipped bytes + 12 inserted bytes');
+  t.ok(plain.stats.literalBytes >= 10 * sig.blockLength, 'signature mode sends whole blocks');
+  t.ok(exact.delta.length < 400, `byte-exact delta is small (${exact.delta.length} bytes)`);
+  t.ok(equalBytes(await applyDeltaToBuffer(basis, exact.delta), inserted));
+});
+
+t.test('appended data costs only the appended bytes', async (t) => {
+  const basis = seededBytes(300_000, 8);
+  const extra = seededBytes(5000, 9);
+  const target = concat([basis, extra]);
+  const sig = await signatureOf(basis);
+  for (const exact of [false, true]) {
+    const { stats } = deltaOf(sig, target, { basis: exact ? basis : undefined });
+    t.ok(stats.literalBytes <= extra.length + (exact ? 0 : sig.blockLength), `literal ${stats.literalBytes} bytes`);
+  }
+});
+
+t.test('compressible literals are deflated when that is smaller', async (t) => {
+  const basis = seededBytes(10_000, 1);
+  const text = new TextEncoder().encode('the quick brown fox jumps over the lazy dog. '.repeat(400));
+  const sig = await signatureOf(basis);
+  const packed = deltaOf(sig, text);
+  const raw = deltaOf(sig, text, { compress: false });
+  t.ok(packed.delta.length < raw.delta.length / 5, `compressed ${packed.delta.length} vs raw ${raw.delta.length}`);
+  t.ok(equalBytes(await applyDeltaToBuffer(basis, packed.delta), text));
+});
+
+t.test('the block length follows the square-root rule, clamped', async (t) => {
+  t.equal(chooseBlockLength(0), 256);
+  t.equal(chooseBlockLength(1000), 256);
+  t.equal(chooseBlockLength(1 << 20), 1024);
+  t.equal(chooseBlockLength(256 << 20), 16384);
+  t.equal(chooseBlockLength(1e6), 1024, 'sqrt(1e6)=1000 rounds up to 1024');
+  t.equal(chooseBlockLength(2 ** 40), 128 * 1024, 'clamped at 128 KiB');
+});

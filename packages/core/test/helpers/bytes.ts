@@ -1,0 +1,52 @@
+/** Test helpers: seeded bytes, chunking, concatenation, whole-buffer delta round trips. */
+import { computeSignature, DeltaEncoder, applyDeltaToBuffer, type Signature, type DeltaStats } from '../../src/index.js';
+
+/** xorshift32 PRNG: deterministic bytes from a seed. */
+export function seededBytes(length: number, seed: number): Uint8Array {
+  const out = new Uint8Array(length);
+  let x = seed | 0 || 1;
+  for (let i = 0; i < length; i++) {
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    out[i] = x & 0xff;
+  }
+  return out;
+}
+
+export function concat(parts: Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
+}
+
+export function* chunked(bytes: Uint8Array, size: number): Generator<Uint8Array> {
+  if (bytes.length === 0) return;
+  for (let i = 0; i < bytes.length; i += size) yield bytes.subarray(i, i + size);
+}
+
+export function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
+  return Buffer.compare(Buffer.from(a.buffer, a.byteOffset, a.length), Buffer.from(b.buffer, b.byteOffset, b.length)) === 0;
+}
+
+export async function signatureOf(basis: Uint8Array, opts: { blockLength?: number; seed?: bigint; strongLength?: number } = {}): Promise<Signature> {
+  return computeSignature([basis], { basisLength: basis.length, seed: opts.seed ?? 0x1234n, ...opts });
+}
+
+export function deltaOf(sig: Signature, target: Uint8Array, opts: { basis?: Uint8Array; chunk?: number; compress?: boolean } = {}): { delta: Uint8Array; stats: DeltaStats } {
+  const basis = opts.basis;
+  const enc = new DeltaEncoder(sig, {
+    basis: basis ? { length: basis.length, read: (o, n) => basis.subarray(o, o + n) } : undefined,
+    compress: opts.compress,
+  });
+  const parts: Uint8Array[] = [];
+  for (const c of chunked(target, opts.chunk ?? 65536)) parts.push(...enc.push(c));
+  parts.push(...enc.finish());
+  return { delta: concat(parts), stats: enc.stats };
+}
+
+export { applyDeltaToBuffer };
