@@ -1,0 +1,80 @@
+import t from 'tap';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { request as httpsRequest } from 'node:https';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import type { AddressInfo } from 'node:net';
+import { buildServer, createToken } from '../src/index.js';
+
+/** A self-signed certificate for 127.0.0.1 made with openssl, or undefined when openssl is missing. */
+function selfSignedCert(dir: string): { cert: Buffer; key: Buffer } | undefined {
+  try {
+    execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '1',
+      '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1',
+      '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem')], { stdio: 'ignore' });
+    return { cert: readFileSync(join(dir, 'cert.pem')), key: readFileSync(join(dir, 'key.pem')) };
+  } catch {
+    return undefined;
+  }
+}
+
+t.test('with a certificate and key the server speaks HTTPS', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'dbx-tls-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const tls = selfSignedCert(dir);
+  if (!tls) {
+    // Node's crypto cannot issue X.509 certificates on its own, so without openssl there is nothing to test with.
+    t.skip('openssl is not available to make a self-signed certificate');
+    return;
+  }
+  const sdir = join(dir, 'served');
+  const token = createToken(sdir, { name: 'd' });
+  const app = await buildServer({ sdir, https: tls });
+  await app.listen({ host: '127.0.0.1', port: 0 });
+  t.teardown(() => app.close());
+  const port = (app.server.address() as AddressInfo).port;
+  const get = (path: string) =>
+    new Promise<{ status: number; body: string }>((resolve, reject) => {
+      const req = httpsRequest({ host: '127.0.0.1', port, path, ca: tls.cert, headers: { authorization: `Bearer ${token}` } }, (res) => {
+        let body = '';
+        res.on('data', (c) => (body += c));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+      });
+      req.on('error', reject);
+      req.end();
+    });
+  const health = await get('/v1/health');
+  t.equal(health.status, 200);
+  t.match(JSON.parse(health.body), { ok: true });
+  t.equal((await get('/v1/files')).status, 200, 'authenticated routes work over TLS');
+});
+
+t.test('the server logs one pino line per request and never the token', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'dbx-log-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const lines: Array<Record<string, unknown>> = [];
+  let raw = '';
+  const stream = new Writable({
+    write(chunk, _enc, done) {
+      raw += chunk.toString();
+      lines.push(...chunk.toString().trim().split('\n').map((l: string) => JSON.parse(l)));
+      done();
+    },
+  });
+  const sdir = join(dir, 'served');
+  const token = createToken(sdir, { name: 'd' });
+  const app = await buildServer({ sdir, logger: { level: 'info', stream } });
+  t.teardown(() => app.close());
+  await app.inject({ method: 'GET', url: '/v1/health' });
+  await app.inject({ method: 'PUT', url: '/v1/files/a.txt', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/octet-stream' }, payload: 'x' });
+  await app.inject({ method: 'GET', url: '/v1/files', headers: { authorization: `Bearer ${token}` } });
+  await app.inject({ method: 'GET', url: '/v1/files', headers: { authorization: 'Bearer dbx_wrong' } });
+  const requestLines = lines.filter((l) => l.req !== undefined || l.res !== undefined);
+  t.equal(requestLines.length, 4, 'one line per request');
+  t.match(requestLines[1], { msg: 'request', req: { method: 'PUT', url: '/v1/files/a.txt' }, res: { statusCode: 200 }, responseTime: Number });
+  t.match(requestLines[3], { res: { statusCode: 401 } });
+  t.notOk(raw.includes(token), 'the token is never logged');
+  t.notOk(raw.includes('dbx_wrong'), 'not even a wrong one');
+});
