@@ -1,0 +1,38 @@
+import t from 'tap';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { BasisCache } from '../src/basis-cache.js';
+import { StateStore } from '../src/state-store.js';
+
+t.test('the cache stays within its budget, evicting least recently used, and drops unreferenced versions', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'dbx-cache-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const store = new StateStore(join(dir, 'state'));
+  let clock = 0;
+  const cache = new BasisCache(join(dir, 'cache'), store, 250, () => ++clock);
+  const put = (hash: string, bytes: number) => {
+    const f = join(dir, `snap-${hash}`);
+    writeFileSync(f, Buffer.alloc(bytes));
+    cache.adoptCopy(hash, f, bytes);
+  };
+  put('a', 100);
+  put('b', 100);
+  t.equal(cache.lookup('a')?.kind, 'copy', 'a used: b is now least recent');
+  put('c', 100);
+  t.equal(cache.totalBytes, 200);
+  t.equal(cache.lookup('b'), undefined, 'b evicted');
+  t.ok(cache.lookup('a') && cache.lookup('c'));
+  cache.putSignature('d', new Uint8Array(10));
+  t.equal(cache.lookup('d')?.kind, 'signature');
+  put('huge', 1000);
+  t.equal(cache.lookup('huge'), undefined, 'larger than the budget: not kept');
+  t.notOk(existsSync(join(dir, 'snap-huge')), 'and its snapshot removed');
+
+  const reopened = new BasisCache(join(dir, 'cache'), store, 250);
+  t.equal(reopened.totalBytes, 210, 'the index survives a restart');
+  reopened.retainOnly(new Set(['a']));
+  t.equal(reopened.totalBytes, 100);
+  t.equal(reopened.lookup('c'), undefined);
+  store.close();
+});
