@@ -1,0 +1,102 @@
+/**
+ * `deltabox signature | delta | patch`: the core engine on files, in rdiff's argument order. `-` means
+ * stdin/stdout; outputs are replaced atomically and removed when the command fails.
+ */
+import type { Command } from 'commander';
+import {
+  computeSignature, decodeSignature, DeltaEncoder, encodeSignature, PatchApplier, DEFAULT_DECODE_LIMITS,
+} from '@deltabox/core';
+import { openAtomicOutput, type AtomicOutput } from '../io/atomic-output.js';
+import { inputSize, inputStream, openFileBasis, readSmallInput } from '../io/inputs.js';
+import { CliError, EXIT } from '../exit-codes.js';
+
+/** Block length used when the basis comes from stdin and its size (for the square-root rule) is unknown. */
+const STDIN_BLOCK_LENGTH = 2048;
+
+function positiveInt(name: string) {
+  return (v: string): number => {
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < 1) throw new CliError(`${name} must be a positive integer, got '${v}'`, EXIT.usage);
+    return n;
+  };
+}
+
+/** Runs `produce` into OUT; on any failure the partial output is removed and the error rethrown. */
+async function withOutput(path: string, produce: (out: AtomicOutput) => Promise<void>): Promise<void> {
+  const out = await openAtomicOutput(path);
+  try {
+    await produce(out);
+    await out.commit();
+  } catch (err) {
+    await out.abort();
+    throw err;
+  }
+}
+
+export function registerSignature(program: Command): void {
+  program
+    .command('signature')
+    .description('write the signature of BASIS to SIG (rdiff signature)')
+    .argument('<basis>', 'basis file, or - for stdin')
+    .argument('<sig>', 'signature output, or - for stdout')
+    .option('-b, --block-size <bytes>', 'block length (default: square-root rule from the file size)', positiveInt('--block-size'))
+    .option('-S, --sum-size <bytes>', 'strong hash bytes per block, 1..8 (default 8)', positiveInt('--sum-size'))
+    .action(async (basis: string, sig: string, opts: { blockSize?: number; sumSize?: number }) => {
+      const size = inputSize(basis);
+      const signature = await computeSignature(inputStream(basis), {
+        basisLength: size,
+        blockLength: opts.blockSize ?? (size === undefined ? STDIN_BLOCK_LENGTH : undefined),
+        strongLength: opts.sumSize,
+      });
+      await withOutput(sig, (out) => out.write(encodeSignature(signature)));
+    });
+}
+
+export function registerDelta(program: Command): void {
+  program
+    .command('delta')
+    .description('write the delta from the basis described by SIG to NEW (rdiff delta)')
+    .argument('<sig>', 'signature file, or - for stdin')
+    .argument('<new>', 'new file, or - for stdin')
+    .argument('<delta>', 'delta output, or - for stdout')
+    .option('--basis <file>', 'the basis itself: byte-exact matching, literals shrink to the changed bytes')
+    .option('--no-compress', 'do not deflate literal runs')
+    .action(async (sigPath: string, newPath: string, deltaPath: string, opts: { basis?: string; compress: boolean }) => {
+      if (sigPath === '-' && newPath === '-') throw new CliError('SIG and NEW cannot both be stdin', EXIT.usage);
+      // A signature is at most 12 bytes a block for 2^22 blocks, plus its header.
+      const signature = decodeSignature(await readSmallInput(sigPath, DEFAULT_DECODE_LIMITS.maxBlockCount * 12 + 64));
+      const basis = opts.basis ? openFileBasis(opts.basis) : undefined;
+      try {
+        if (basis && basis.length !== signature.basisLength) {
+          throw new CliError(`--basis is ${basis.length} bytes but the signature describes ${signature.basisLength} bytes`, EXIT.badInput);
+        }
+        const encoder = new DeltaEncoder(signature, { basis, compress: opts.compress });
+        await withOutput(deltaPath, async (out) => {
+          for await (const chunk of inputStream(newPath)) for (const piece of encoder.push(chunk)) await out.write(piece);
+          for (const piece of encoder.finish()) await out.write(piece);
+        });
+      } finally {
+        basis?.close();
+      }
+    });
+}
+
+export function registerPatch(program: Command): void {
+  program
+    .command('patch')
+    .description('apply DELTA to BASIS, writing OUT (rdiff patch); OUT appears only if the result verifies')
+    .argument('<basis>', 'basis file (read at random offsets, so not stdin)')
+    .argument('<delta>', 'delta file, or - for stdin')
+    .argument('<out>', 'output file, or - for stdout')
+    .action(async (basisPath: string, deltaPath: string, outPath: string) => {
+      const basis = openFileBasis(basisPath);
+      try {
+        const applier = new PatchApplier(basis);
+        await withOutput(outPath, async (out) => {
+          for await (const piece of applier.apply(inputStream(deltaPath))) await out.write(piece);
+        });
+      } finally {
+        basis.close();
+      }
+    });
+}

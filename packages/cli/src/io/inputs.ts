@@ -1,0 +1,57 @@
+/** Input files for the CLI: `-` is stdin; files stream in 1 MiB chunks; a basis gives positional reads. */
+import { createReadStream, fstatSync, openSync, readSync, closeSync } from 'node:fs';
+import type { SyncBasisReader } from '@deltabox/core';
+
+const CHUNK = 1 << 20;
+
+export function inputStream(path: string): AsyncIterable<Uint8Array> {
+  return path === '-' ? (process.stdin as AsyncIterable<Uint8Array>) : createReadStream(path, { highWaterMark: CHUNK });
+}
+
+/** Reads a whole small input (a signature), refusing more than `maxBytes`. */
+export async function readSmallInput(path: string, maxBytes: number): Promise<Uint8Array> {
+  const parts: Uint8Array[] = [];
+  let total = 0;
+  for await (const chunk of inputStream(path)) {
+    total += chunk.length;
+    if (total > maxBytes) throw new Error(`${path}: larger than ${maxBytes} bytes`);
+    parts.push(chunk);
+  }
+  return new Uint8Array(Buffer.concat(parts));
+}
+
+/** A basis file opened for positional reads (sync for the delta encoder; the patcher accepts it too). */
+export interface FileBasis extends SyncBasisReader {
+  close(): void;
+}
+
+export function openFileBasis(path: string): FileBasis {
+  if (path === '-') throw new Error('the basis must be a file (it is read at random offsets), not stdin');
+  const fd = openSync(path, 'r');
+  const length = fstatSync(fd).size;
+  return {
+    length,
+    read(byteOffset, n) {
+      const out = Buffer.allocUnsafe(n);
+      let got = 0;
+      while (got < n) {
+        const r = readSync(fd, out, got, n - got, byteOffset + got);
+        if (r === 0) break;
+        got += r;
+      }
+      return got === n ? out : out.subarray(0, got);
+    },
+    close: () => closeSync(fd),
+  };
+}
+
+/** Size of a regular file input, or undefined for stdin. */
+export function inputSize(path: string): number | undefined {
+  if (path === '-') return undefined;
+  const fd = openSync(path, 'r');
+  try {
+    return fstatSync(fd).size;
+  } finally {
+    closeSync(fd);
+  }
+}
