@@ -112,3 +112,43 @@ t.test('a saved file reaches the server within about a second through the watche
   await waitFor(() => treeDigest(sdir)['saved.txt'] !== undefined, 'saved.txt on the server', 5_000);
   t.ok(Date.now() - started < 1_500, `arrived after ${Date.now() - started} ms`);
 });
+
+t.test('on a 409 the delta falls back to the server\'s signature and still sends only changed bytes', async (t) => {
+  const { cdir, sdir, server, token, scanner, sync } = await setup(t);
+  const original = seededBytes(11, 1_000_000);
+  writeFileSync(join(cdir, 'shared.bin'), original);
+  await scanner.start();
+  await sync();
+  // Another writer replaces the server's version behind the scanner's back.
+  const theirs = Buffer.from(original);
+  theirs.write('THEIR EDIT', 10_000);
+  const put = await fetch(`${server.url}/v1/files/shared.bin`, { method: 'PUT', body: theirs, headers: { authorization: `Bearer ${token}` } });
+  t.equal(put.status, 200, 'the other writer succeeded');
+  const ours = Buffer.from(original);
+  ours.write('OUR EDIT', 900_000);
+  writeFileSync(join(cdir, 'shared.bin'), ours);
+  const before = scanner.wireTotals();
+  await sync();
+  const sent = scanner.wireTotals().sentBytes - before.sentBytes;
+  t.same(treeDifferences(cdir, sdir), [], 'the client version wins');
+  t.ok(sent < 100_000, `sent ${sent} bytes for a 1 MB file after the conflict`);
+  t.equal(scanner.summary().uploads, 1, 'no whole-file upload besides the first');
+});
+
+t.test('with the basis cache emptied, a modified file still goes as a delta (server signature)', async (t) => {
+  const { cdir, sdir, scanner, sync } = await setup(t);
+  writeFileSync(join(cdir, 'doc.bin'), seededBytes(12, 2_000_000));
+  await scanner.start();
+  await sync();
+  rmSync(join(cdir, '.deltabox/cache'), { recursive: true });
+  mkdirSync(join(cdir, '.deltabox/cache'));
+  const edited = seededBytes(12, 2_000_000);
+  edited.write('changed', 1_000_000);
+  writeFileSync(join(cdir, 'doc.bin'), edited);
+  const before = scanner.wireTotals();
+  await sync();
+  const wire = scanner.wireTotals();
+  t.same(treeDifferences(cdir, sdir), []);
+  t.ok(wire.sentBytes - before.sentBytes < 50_000, `sent ${wire.sentBytes - before.sentBytes} bytes`);
+  t.equal(scanner.summary().deltas, 1);
+});

@@ -58,6 +58,15 @@ export async function hashFileStable(absPath: string, hooks: ReadHooks = {}): Pr
   return { hash: hasher.digest('hex'), stat: before };
 }
 
+/** What the scan recorded about a file: lets a large file skip re-hashing when its stat is unchanged. */
+export interface KnownVersion {
+  hash: string;
+  size: number;
+  mtimeMs: number;
+  ino: number;
+  racy: boolean;
+}
+
 /** A stable version of a file to send: in memory, a private copy, or the file itself (large files). */
 export interface Snapshot {
   kind: 'inline' | 'copy' | 'live';
@@ -76,7 +85,12 @@ export interface Snapshot {
  * A `copy` snapshot's file belongs to the caller (adopt it into the cache or delete it).
  * @throws ScannerError FILE_CHANGED; fs errors (ENOENT, EACCES) as they are
  */
-export async function takeSnapshot(absPath: string, tmpDir: string, hooks: ReadHooks = {}): Promise<Snapshot> {
+export async function takeSnapshot(
+  absPath: string,
+  tmpDir: string,
+  hooks: ReadHooks = {},
+  known?: KnownVersion,
+): Promise<Snapshot> {
   const before = lstatSync(absPath);
   if (before.size <= INLINE_MAX_BYTES) {
     const bytes = readFileSync(absPath);
@@ -97,6 +111,11 @@ export async function takeSnapshot(absPath: string, tmpDir: string, hooks: ReadH
       rmSync(copy, { force: true });
       throw err;
     }
+  }
+  // A large file the scan just hashed under the same stat is not read a third time: if it changed within
+  // the same mtime tick anyway, the server's content-hash check refuses the upload (HASH_MISMATCH).
+  if (known && !known.racy && known.size === before.size && known.mtimeMs === before.mtimeMs && known.ino === before.ino) {
+    return { kind: 'live', stat: before, size: before.size, hash: known.hash, filePath: absPath };
   }
   const { hash } = await hashFileStable(absPath, hooks);
   return { kind: 'live', stat: before, size: before.size, hash, filePath: absPath };

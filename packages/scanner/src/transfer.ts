@@ -139,7 +139,8 @@ export class Transfer {
 
   async #upload(path: string, local: LocalEntry): Promise<void> {
     const { state, cache } = this.#d;
-    const snap = await takeSnapshot(this.#absPath(local), this.#d.tmpDir);
+    const known = local.hash === undefined ? undefined : { ...local, hash: local.hash };
+    const snap = await takeSnapshot(this.#absPath(local), this.#d.tmpDir, {}, known);
     let adopted = false;
     try {
       this.#noteSnapshot(local, snap);
