@@ -24,6 +24,7 @@ import {
 } from './constants.js';
 import { isConnectivityError, isFatalError, ScannerError } from './errors.js';
 import { hashFileStable } from './file-reader.js';
+import { lockFolder } from './folder-lock.js';
 import { loadIgnoreRules } from './ignore-rules.js';
 import { silentLogger, type Logger } from './logger.js';
 import { OpQueue, type QueueEntry } from './op-queue.js';
@@ -110,6 +111,7 @@ export class Scanner {
   #jobsDone: Array<() => void> = [];
   #warned = new Set<string>();
   #fatal: Error | undefined;
+  readonly #unlock: () => void;
   #onFatal: (err: Error) => void = () => {};
   /** Resolves with the error that stopped the scanner for good (a revoked token...); never rejects. */
   readonly failed: Promise<Error> = new Promise((resolveFailed) => {
@@ -132,6 +134,7 @@ export class Scanner {
     };
     this.#log = options.logger ?? silentLogger;
     mkdirSync(this.#tmpDir, { recursive: true });
+    this.#unlock = lockFolder(this.#stateDir);
     for (const name of readdirSync(this.#tmpDir)) rmSync(join(this.#tmpDir, name), { force: true, recursive: true });
     this.#store = new StateStore(this.#stateDir);
     this.#state = new SyncState(this.#store);
@@ -538,6 +541,7 @@ export class Scanner {
     }
     await this.#client.close().catch(() => {});
     this.#store.close();
+    this.#unlock();
     for (const w of this.#waiters.splice(0)) w.reject(new ScannerError('SYNC_INCOMPLETE', 'scanner stopped'));
   }
 }

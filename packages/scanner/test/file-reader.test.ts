@@ -56,3 +56,16 @@ t.test('snapshots: small in memory, medium as a private copy, and a change while
   const smallErr = await takeSnapshot(join(dir, 'small'), tmp, { afterRead: () => appendFileSync(join(dir, 'small'), 'x') }).catch((e: unknown) => e);
   t.equal((smallErr as ScannerError).code, 'FILE_CHANGED', 'small files too');
 });
+
+t.test('one scanner per folder: a live owner blocks, a dead one is taken over', async (t) => {
+  const { lockFolder } = await import('../src/folder-lock.js');
+  const dir = temp(t);
+  const release = lockFolder(dir);
+  writeFileSync(join(dir, 'scanner.lock'), '1'); // pid 1 is always alive
+  t.throws(() => lockFolder(dir), { code: 'BAD_CONFIG' });
+  writeFileSync(join(dir, 'scanner.lock'), '999999999');
+  const again = lockFolder(dir);
+  again();
+  release();
+  t.same(readdirSync(dir), []);
+});

@@ -43,3 +43,28 @@ t.test('a folder that cannot be listed is reported, not treated as empty', { ski
   const walk = walkTree(root, buildIgnoreRules(), () => {});
   t.ok(walk.unreadableDirs.has('locked'));
 });
+
+t.test('a no-change scan of 5,000 files hashes nothing and stays near the quick-check budget', async (t) => {
+  const { planScan, classifyChanges } = await import('../src/change-detector.js');
+  const root = mkdtempSync(join(tmpdir(), 'dbx-speed-'));
+  t.teardown(() => rmSync(root, { recursive: true, force: true }));
+  for (let d = 0; d < 25; d++) {
+    mkdirSync(join(root, `d${d}`));
+    for (let f = 0; f < 200; f++) writeFileSync(join(root, `d${d}/f${f}.txt`), `${d}/${f}`);
+  }
+  const rules = buildIgnoreRules();
+  const first = walkTree(root, rules, () => {});
+  const hashed = planScan(new Map(), first).changed.map((e) => ({ ...e, ...(e.type === 'file' ? { hash: 'h' } : {}) }));
+  const rows = new Map(classifyChanges(new Map(), hashed, [], Date.now() + 60_000).upserts.map((e) => [e.path, e]));
+  let best = Infinity;
+  for (let i = 0; i < 3; i++) {
+    const started = process.hrtime.bigint();
+    const plan = planScan(rows, walkTree(root, rules, () => {}));
+    const perFile = Number(process.hrtime.bigint() - started) / 1000 / rows.size;
+    best = Math.min(best, perFile);
+    t.equal(plan.changed.length, 0);
+  }
+  t.comment(`no-change scan: ${best.toFixed(1)} µs per entry`);
+  // rsync's quick check costs ~13 µs per file here; the bound is loose because CI machines are shared.
+  t.ok(best < 150, `${best.toFixed(1)} µs per entry`);
+});

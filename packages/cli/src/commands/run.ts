@@ -7,9 +7,9 @@ import { mkdirSync } from 'node:fs';
 import { hostname } from 'node:os';
 import type { Command } from 'commander';
 import { buildServer, createToken, isTokenValid, revokeToken } from '@deltabox/server';
-import { readStoredSetting, Scanner, writeStoredSetting } from '@deltabox/scanner';
+import { readStoredSetting, writeStoredSetting, type Scanner } from '@deltabox/scanner';
 import { CliError, EXIT } from '../exit-codes.js';
-import { makeLogger, parseDuration, runUntilStopped, toCliError } from './scan.js';
+import { makeLogger, openScanner, parseDuration, runUntilStopped, toCliError } from './scan.js';
 
 interface RunFlags {
   cdir: string;
@@ -51,7 +51,13 @@ async function run(flags: RunFlags): Promise<void> {
   const address = app.server.address();
   const boundPort = typeof address === 'object' && address ? address.port : port;
   const server = `http://${flags.host.includes(':') ? `[${flags.host}]` : flags.host}:${boundPort}`;
-  const scanner = new Scanner({ cdir: flags.cdir, server, token: deviceToken(flags.cdir, flags.sdir), intervalMs, logger: log });
+  let scanner: Scanner;
+  try {
+    scanner = openScanner({ cdir: flags.cdir, server, token: deviceToken(flags.cdir, flags.sdir), intervalMs, logger: log });
+  } catch (err) {
+    await app.close();
+    throw err;
+  }
   try {
     try {
       await scanner.start();

@@ -98,6 +98,15 @@ function resolveToken(flags: ScanFlags): string {
   throw new CliError('no token: pass --token, set DELTABOX_TOKEN, or pass --token-file', EXIT.usage);
 }
 
+/** Opens the scanner, mapping a folder already in use (or unusable) to a one-line CLI error. */
+export function openScanner(options: ScannerOptions): Scanner {
+  try {
+    return new Scanner(options);
+  } catch (err) {
+    throw toCliError(err, options.server);
+  }
+}
+
 /** Resolves on the first SIGINT or SIGTERM. */
 export function untilSignal(): Promise<string> {
   return new Promise((resolveSignal) => {
@@ -147,7 +156,7 @@ async function scan(flags: ScanFlags): Promise<void> {
     logger: log,
     ...(ca ? { ca } : {}),
   };
-  const scanner = new Scanner(options);
+  const scanner = openScanner(options);
   if (flags.once) {
     const progress = new ProgressDisplay(scanner);
     progress.start();
