@@ -8,6 +8,7 @@ import multipart, { type MultipartFile } from '@fastify/multipart';
 import { routes, type BatchPartMeta, type BatchResponse, type BatchResult } from '@deltabox/protocol';
 import { ApiError, toApiError } from '../api-error.js';
 import type { Mirror } from '../mirror.js';
+import type { StagedFile } from '../storage/storage.js';
 import { checkedHash, checkedMtime, checkedPath } from './request-parts.js';
 
 function parseMeta(value: unknown): BatchPartMeta {
@@ -31,8 +32,11 @@ function parseMeta(value: unknown): BatchPartMeta {
   return meta;
 }
 
-async function writePart(mirror: Mirror, meta: BatchPartMeta, part: MultipartFile): Promise<BatchResult> {
-  const opts = { mtimeMs: meta.mtimeMs, executable: meta.executable ?? false, expectedHash: meta.hash };
+/** Commits in flight at once: each costs two fsyncs, which overlap well; the next part streams meanwhile. */
+const MAX_INFLIGHT_COMMITS = 16;
+
+/** Streams one file part into a staged file and checks its size. @throws ApiError; the staged file is discarded */
+async function stagePart(mirror: Mirror, meta: BatchPartMeta, part: MultipartFile): Promise<StagedFile> {
   const staged = await mirror.storage.stage();
   try {
     for await (const chunk of part.file) await staged.write(chunk as Buffer);
@@ -41,9 +45,20 @@ async function writePart(mirror: Mirror, meta: BatchPartMeta, part: MultipartFil
       const code = staged.size < meta.size ? 'TRUNCATED_UPLOAD' : 'BAD_REQUEST';
       throw new ApiError(code, `part has ${staged.size} bytes, meta.size says ${meta.size}`);
     }
-    return { path: meta.path, ok: true, entry: await mirror.commit(meta.path, staged, opts) };
-  } finally {
+    return staged;
+  } catch (err) {
     await staged.discard();
+    throw err;
+  }
+}
+
+/** Verifies and commits a staged part; never rejects. */
+async function commitPart(mirror: Mirror, meta: BatchPartMeta, staged: StagedFile): Promise<BatchResult> {
+  const opts = { mtimeMs: meta.mtimeMs, executable: meta.executable ?? false, expectedHash: meta.hash };
+  try {
+    return { path: meta.path, ok: true, entry: await mirror.commit(meta.path, staged, opts) };
+  } catch (err) {
+    return { path: meta.path, ok: false, error: toApiError(err).toBody() };
   }
 }
 
@@ -56,31 +71,40 @@ export async function batchRoutes(app: FastifyInstance, { mirror }: { mirror: Mi
 
   app.post(routes.batch, { config: { write: true } }, async (request): Promise<BatchResponse> => {
     if (!request.isMultipart()) throw new ApiError('BAD_REQUEST', 'batch body must be multipart/form-data');
-    const results: BatchResult[] = [];
+    const results: Array<Promise<BatchResult>> = [];
     let meta: BatchPartMeta | ApiError | undefined;
-    for await (const part of request.parts()) {
-      if (part.type === 'field') {
-        if (part.fieldname !== 'meta') throw new ApiError('BAD_REQUEST', `unexpected field '${part.fieldname}'`);
-        try {
-          meta = parseMeta(part.value);
-        } catch (err) {
-          meta = toApiError(err);
+    try {
+      for await (const part of request.parts()) {
+        if (part.type === 'field') {
+          if (part.fieldname !== 'meta') throw new ApiError('BAD_REQUEST', `unexpected field '${part.fieldname}'`);
+          try {
+            meta = parseMeta(part.value);
+          } catch (err) {
+            meta = toApiError(err);
+          }
+          continue;
         }
-        continue;
+        if (meta === undefined || meta instanceof ApiError) {
+          part.file.resume(); // drain: the parser waits for this part to be consumed
+          const error = meta ?? new ApiError('BAD_REQUEST', 'file part without a preceding meta part');
+          results.push(Promise.resolve({ path: part.filename ?? '', ok: false, error: error.toBody() }));
+        } else {
+          const current = meta;
+          try {
+            const staged = await stagePart(mirror, current, part);
+            if (results.length >= MAX_INFLIGHT_COMMITS) await results[results.length - MAX_INFLIGHT_COMMITS];
+            results.push(commitPart(mirror, current, staged));
+          } catch (err) {
+            part.file.resume();
+            results.push(Promise.resolve({ path: current.path, ok: false, error: toApiError(err).toBody() }));
+          }
+        }
+        meta = undefined;
       }
-      if (meta === undefined || meta instanceof ApiError) {
-        part.file.resume(); // drain: the parser waits for this part to be consumed
-        const error = meta ?? new ApiError('BAD_REQUEST', 'file part without a preceding meta part');
-        results.push({ path: part.filename ?? '', ok: false, error: error.toBody() });
-      } else {
-        const current = meta;
-        results.push(await writePart(mirror, current, part).catch((err) => {
-          part.file.resume();
-          return { path: current.path, ok: false as const, error: toApiError(err).toBody() };
-        }));
-      }
-      meta = undefined;
+    } catch (err) {
+      await Promise.all(results); // let commits in flight finish before the error reply
+      throw err;
     }
-    return { results };
+    return { results: await Promise.all(results) };
   });
 }
