@@ -81,7 +81,16 @@ function summary(scenario: string, operation: string, tool: Series['tool']) {
   return { mbPerS: s.inputBytes / 1e6 / (ms / 1000), medianMs: ms, peakRssKb: rssValues.length ? Math.max(...rssValues) : undefined };
 }
 
+/** Outputs are deleted before each run: rewriting an existing file makes ext4 flush it on close (auto_da_alloc). */
+function outputOf(op: WorkerOp, args: WorkerArgs): string[] {
+  if (op === 'signature') return [args.signature];
+  if (op === 'delta') return [args.delta ?? ''];
+  if (op === 'patch') return [args.out ?? ''];
+  return [args.signature, args.delta ?? '', `${args.delta ?? ''}.exact`, args.out ?? ''];
+}
+
 async function deltabox(op: WorkerOp, args: WorkerArgs): Promise<Sample> {
+  for (const path of outputOf(op, args)) if (path !== '') rmSync(path, { force: true });
   const run = await runMeasured(process.execPath, [WORKER, op, JSON.stringify(args)]);
   const report = JSON.parse(run.stdout.trim().split('\n').pop() ?? '') as WorkerReport;
   // Timing core through a TS loader or its src condition would halve the hot loop: refuse to measure that.
@@ -89,7 +98,9 @@ async function deltabox(op: WorkerOp, args: WorkerArgs): Promise<Sample> {
   return { ms: report.elapsedMs, processWallMs: run.wallMs, peakRssKb: run.peakRssKb ?? report.maxRssKb, result: report.result };
 }
 
+/** rdiff's output is its last argument (signature, delta and patch alike). */
 async function rdiffRun(peer: RdiffPeer, args: string[]): Promise<Sample> {
+  rmSync(args[args.length - 1]!, { force: true });
   const run = await runMeasured(peer.path!, ['--force', ...args]);
   return { ms: run.wallMs, processWallMs: run.wallMs, peakRssKb: run.peakRssKb };
 }

@@ -67,10 +67,10 @@ export function sizeTable(rows: readonly SizeRow[]): string {
       int(r.deltaboxSignatureMode),
       int(r.deltaboxByteExact),
       r.rdiff === undefined ? 'n/a' : int(r.rdiff),
-      ratio(v.signatureMode.ratio),
+      ratio(v.signatureMode.ratio, 4),
       `<= ${r.maxRatioSignatureMode}x`,
       verdict(v.signatureMode.pass),
-      ratio(v.byteExact.ratio),
+      ratio(v.byteExact.ratio, 4),
       r.maxRatioByteExact === undefined ? '-' : `<= ${r.maxRatioByteExact}x`,
       verdict(v.byteExact.pass),
     ];
@@ -91,9 +91,10 @@ function mbps(v: number): string {
   return v >= 100 ? v.toFixed(0) : v.toFixed(1);
 }
 
-function ratio(v: number | undefined): string {
+/** Size ratios get 4 decimals: a delta a few dozen bytes over rdiff's must not print as a failing "1.00x". */
+function ratio(v: number | undefined, decimals = 2): string {
   if (v === undefined) return 'n/a';
-  return v >= 0.1 ? `${v.toFixed(2)}x` : `${v.toFixed(4)}x`;
+  return v >= 0.1 ? `${v.toFixed(decimals)}x` : `${v.toFixed(4)}x`;
 }
 
 function int(v: number): string {

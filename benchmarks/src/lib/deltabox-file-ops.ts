@@ -15,10 +15,16 @@ import {
 } from '@deltabox/core';
 import { IO_CHUNK } from './seeded-data.js';
 
-/** A SyncBasisReader (also a BasisReader) over a file, by positional fs.readSync. */
+/**
+ * A SyncBasisReader (also a BasisReader) over a file, by positional fs.readSync into one reused buffer, as rdiff
+ * reuses its input buffer. Each read's bytes are valid until the next read: core consumes every read before
+ * asking for the next one (DeltaEncoder compares them at once; PatchApplier yields them and we write them before
+ * it reads again). Were that to change, the patch outputs' SHA-256 checks would fail the benchmark loudly.
+ */
 export class FileBasisReader implements SyncBasisReader, BasisReader {
   readonly length: number;
   readonly #fd: number;
+  #buf = Buffer.allocUnsafe(IO_CHUNK);
 
   constructor(path: string) {
     this.#fd = openSync(path, 'r');
@@ -26,7 +32,8 @@ export class FileBasisReader implements SyncBasisReader, BasisReader {
   }
 
   read(byteOffset: number, length: number): Uint8Array {
-    const out = Buffer.allocUnsafe(length);
+    if (length > this.#buf.length) this.#buf = Buffer.allocUnsafe(length);
+    const out = this.#buf.subarray(0, length);
     for (let done = 0; done < length; ) {
       const n = readSync(this.#fd, out, done, length - done, byteOffset + done);
       if (n === 0) throw new Error(`basis file ended at ${byteOffset + done}, wanted ${byteOffset + length}`);
