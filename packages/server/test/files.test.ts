@@ -114,7 +114,8 @@ t.test('a PUT onto a folder, or below a file, is a type conflict', async (t) => 
 
 t.test('bad write headers are 400 BAD_REQUEST', async (t) => {
   const h = await startServer(t);
-  for (const headers of [{ 'x-deltabox-mtime-ms': 'yesterday' }, { 'x-deltabox-executable': 'yes' }, { 'x-deltabox-content-hash': 'abc' }, { 'if-none-match': '"abc"' }]) {
+  const bad: Array<Record<string, string>> = [{ 'x-deltabox-mtime-ms': 'yesterday' }, { 'x-deltabox-executable': 'yes' }, { 'x-deltabox-content-hash': 'abc' }, { 'if-none-match': '"abc"' }];
+  for (const headers of bad) {
     const res = await h.request('PUT', '/v1/files/h.txt', { headers: { ...octets, ...headers }, body: 'x' });
     t.equal(res.json().code, 'BAD_REQUEST', JSON.stringify(headers));
   }

@@ -104,7 +104,8 @@ t.test('symlinks planted in the served folder are never followed for reading or 
     const res = await h.request(method, url, { headers: { 'content-type': 'application/octet-stream' }, body });
     // Reads may stop earlier, at the index (the link was never indexed): refused either way.
     const codes = method === 'GET' ? ['BAD_PATH', 'NOT_FOUND'] : ['BAD_PATH'];
-    t.ok(codes.includes(res.json().code), `${method} ${url} -> ${res.status} ${res.json().code}`);
+    const code = res.json<{ code: string }>().code;
+    t.ok(codes.includes(code), `${method} ${url} -> ${res.status} ${code}`);
   };
   await refused('PUT', '/v1/files/dirlink/keep.txt', 'overwritten');
   await refused('PUT', '/v1/files/dirlink/new.txt', 'new');

@@ -1,36 +1,17 @@
-import t from 'tap';
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import t, { type Test } from 'tap';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { request as httpsRequest } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import type { AddressInfo } from 'node:net';
 import { buildServer, createToken } from '../src/index.js';
+import { nodeCryptoCert, opensslCert, type CertAndKey } from './helpers/self-signed.js';
 
-/** A self-signed certificate for 127.0.0.1 made with openssl, or undefined when openssl is missing. */
-function selfSignedCert(dir: string): { cert: Buffer; key: Buffer } | undefined {
-  try {
-    execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '1',
-      '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1',
-      '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem')], { stdio: 'ignore' });
-    return { cert: readFileSync(join(dir, 'cert.pem')), key: readFileSync(join(dir, 'key.pem')) };
-  } catch {
-    return undefined;
-  }
-}
-
-t.test('with a certificate and key the server speaks HTTPS', async (t) => {
-  const dir = mkdtempSync(join(tmpdir(), 'dbx-tls-'));
-  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
-  const tls = selfSignedCert(dir);
-  if (!tls) {
-    // Node's crypto cannot issue X.509 certificates on its own, so without openssl there is nothing to test with.
-    t.skip('openssl is not available to make a self-signed certificate');
-    return;
-  }
+async function httpsRoundTrip(t: Test, dir: string, tls: CertAndKey): Promise<void> {
   const sdir = join(dir, 'served');
-  const token = createToken(sdir, { name: 'd' });
+  const token = createToken(sdir, { name: `d${Math.random()}` });
   const app = await buildServer({ sdir, https: tls });
   await app.listen({ host: '127.0.0.1', port: 0 });
   t.teardown(() => app.close());
@@ -46,9 +27,27 @@ t.test('with a certificate and key the server speaks HTTPS', async (t) => {
       req.end();
     });
   const health = await get('/v1/health');
-  t.equal(health.status, 200);
+  t.equal(health.status, 200, 'the certificate verifies against itself as CA');
   t.match(JSON.parse(health.body), { ok: true });
   t.equal((await get('/v1/files')).status, 200, 'authenticated routes work over TLS');
+}
+
+const haveOpenssl = spawnSync('openssl', ['version'], { stdio: 'ignore' }).status === 0;
+
+t.test('with a certificate and key the server speaks HTTPS (openssl certificate)', {
+  skip: haveOpenssl ? false : 'openssl is not installed; the node:crypto certificate test below covers HTTPS',
+}, async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'dbx-tls-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const tls = opensslCert(dir);
+  if (!tls) throw new Error('openssl is installed but could not make a certificate');
+  await httpsRoundTrip(t, dir, tls);
+});
+
+t.test('with a certificate and key the server speaks HTTPS (node:crypto certificate)', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'dbx-tls-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  await httpsRoundTrip(t, dir, nodeCryptoCert());
 });
 
 t.test('the server logs one pino line per request and never the token', async (t) => {

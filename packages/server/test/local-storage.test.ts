@@ -20,4 +20,4 @@ storageConformance(t, 'LocalStorage', async () => {
       rmSync(base, { recursive: true, force: true });
     },
   };
-});
+}, { symlinks: true });

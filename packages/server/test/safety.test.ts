@@ -136,19 +136,29 @@ t.test('a full disk during an upload is 507 and the old version stays (injected 
   t.same(h.stagedFiles(), []);
 });
 
-t.test('a full disk during an upload is 507 and the old version stays (real tmpfs)', async (t) => {
+/** Mounts a 4 MiB tmpfs (root only); undefined when that is not allowed here. */
+function mountSmallTmpfs(): string | undefined {
   const mountPoint = mkdtempSync(join(tmpdir(), 'dbx-tmpfs-'));
   try {
     execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=4m', 'tmpfs', mountPoint], { stdio: 'ignore' });
+    return mountPoint;
   } catch {
     rmdirSync(mountPoint);
-    t.skip('cannot mount a small tmpfs here (needs root); the injected-ENOSPC test covers the mapping');
-    return;
+    return undefined;
   }
+}
+const tmpfs = mountSmallTmpfs();
+if (tmpfs) {
   t.teardown(() => {
-    execFileSync('umount', [mountPoint]);
-    rmdirSync(mountPoint);
+    execFileSync('umount', [tmpfs]);
+    rmdirSync(tmpfs);
   });
+}
+
+t.test('a full disk during an upload is 507 and the old version stays (real tmpfs)', {
+  skip: tmpfs ? false : 'cannot mount a small tmpfs here (needs root); the injected-ENOSPC test covers the mapping',
+}, async (t) => {
+  const mountPoint = tmpfs!;
   const sdir = join(mountPoint, 'served');
   const token = createToken(sdir, { name: 'd' });
   const app = await buildServer({ sdir });
