@@ -1,0 +1,114 @@
+/**
+ * A seeded client folder and seeded mixed edits on it: rewrites, in-place edits of larger files, appends,
+ * creates, deletes, renames, and the same file edited several times. Every content a path ever had is
+ * recorded (hash), so a reader can check that the server only ever shows a version that really existed.
+ * Writes are whole-buffer `writeFileSync`/`renameSync` calls; the tree is plain files in a few folders.
+ */
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import type { SeededRandom } from './seeded-random.js';
+import { sha256 } from './tree-digest.js';
+
+export interface EditCounts {
+  modified: number;
+  created: number;
+  deleted: number;
+  renamed: number;
+}
+
+export class ClientTree {
+  /** Path -> every content hash it has had (the history a reader may legitimately see). */
+  readonly history = new Map<string, Set<string>>();
+  /** Paths that exist now. */
+  readonly live = new Set<string>();
+  #serial = 0;
+
+  constructor(
+    readonly root: string,
+    readonly rng: SeededRandom,
+  ) {
+    mkdirSync(root, { recursive: true });
+  }
+
+  /** Creates `count` files: mostly small (batched), every tenth 64 KiB-1 MiB (sent as deltas later). */
+  populate(count: number, folders = 6): void {
+    for (let i = 0; i < count; i++) {
+      const big = i % 10 === 9;
+      const path = `folder-${i % folders}/file-${i}${big ? '.bin' : '.txt'}`;
+      this.write(path, this.rng.bytes(big ? this.rng.int(70_000, 1_000_000) : this.rng.int(0, 20_000)));
+    }
+  }
+
+  /** Records the version first (a reader may see it as soon as it is on disk), then writes it. */
+  write(path: string, content: Buffer): void {
+    this.#remember(path, content);
+    const abs = join(this.root, path);
+    mkdirSync(dirname(abs), { recursive: true });
+    writeFileSync(abs, content);
+    this.live.add(path);
+  }
+
+  read(path: string): Buffer {
+    return readFileSync(join(this.root, path));
+  }
+
+  #remember(path: string, content: Buffer): void {
+    let versions = this.history.get(path);
+    if (!versions) this.history.set(path, (versions = new Set()));
+    versions.add(sha256(content));
+  }
+
+  /** Applies `count` seeded edits; returns what kinds were applied. */
+  mixedEdits(count: number): EditCounts {
+    const counts: EditCounts = { modified: 0, created: 0, deleted: 0, renamed: 0 };
+    for (let i = 0; i < count; i++) {
+      const paths = [...this.live];
+      const roll = this.rng.next();
+      if (paths.length === 0 || roll < 0.12) {
+        this.write(`folder-${this.rng.int(0, 7)}/new-${++this.#serial}-${this.rng.seed % 1000}.txt`, this.rng.bytes(this.rng.int(1, 30_000)));
+        counts.created++;
+      } else if (roll < 0.22) {
+        const path = this.rng.pick(paths);
+        rmSync(join(this.root, path), { force: true });
+        this.live.delete(path);
+        counts.deleted++;
+      } else if (roll < 0.32) {
+        const from = this.rng.pick(paths);
+        const to = `folder-${this.rng.int(0, 7)}/renamed-${++this.#serial}${from.endsWith('.bin') ? '.bin' : '.txt'}`;
+        mkdirSync(dirname(join(this.root, to)), { recursive: true });
+        renameSync(join(this.root, from), join(this.root, to));
+        this.live.delete(from);
+        this.live.add(to);
+        for (const h of this.history.get(from) ?? []) this.#rememberHash(to, h);
+        counts.renamed++;
+      } else {
+        const path = this.rng.pick(paths);
+        const times = this.rng.chance(0.2) ? this.rng.int(2, 4) : 1; // the same file several times
+        for (let k = 0; k < times; k++) this.write(path, this.#edited(this.read(path)));
+        counts.modified++;
+      }
+    }
+    return counts;
+  }
+
+  #rememberHash(path: string, hash: string): void {
+    let versions = this.history.get(path);
+    if (!versions) this.history.set(path, (versions = new Set()));
+    versions.add(hash);
+  }
+
+  /** An edit shaped like a real one: overwrite a span, insert, append or truncate. */
+  #edited(old: Buffer): Buffer {
+    const kind = this.rng.int(0, 3);
+    const at = this.rng.int(0, old.length);
+    const patch = this.rng.bytes(this.rng.int(1, 2_000));
+    if (kind === 0) return Buffer.concat([old.subarray(0, at), patch, old.subarray(Math.min(old.length, at + patch.length))]);
+    if (kind === 1) return Buffer.concat([old.subarray(0, at), patch, old.subarray(at)]);
+    if (kind === 2) return Buffer.concat([old, patch]);
+    return old.length > 1 ? Buffer.concat([old.subarray(0, at), patch]) : patch;
+  }
+
+  exists(path: string): boolean {
+    return existsSync(join(this.root, path));
+  }
+}

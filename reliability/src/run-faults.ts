@@ -1,0 +1,39 @@
+/**
+ * `pnpm test:faults [-- --quick] [--seed N] [--scenario NAME]`: the full fault-injection and hostile-input
+ * run. Prints the seed first, a summary line per scenario, and exits 1 when any scenario lost or corrupted
+ * anything (mismatches) or broke an invariant. Scenarios run one after another (the machine is shared).
+ */
+import { chooseSeed } from './harness/seeded-random.js';
+import { isClean, summaryLine, type ScenarioResult } from './harness/report.js';
+import { scenarios } from './scenarios/index.js';
+
+function flag(name: string): string | undefined {
+  const i = process.argv.indexOf(name);
+  return i > 0 ? process.argv[i + 1] : undefined;
+}
+
+const quick = process.argv.includes('--quick');
+const seedText = flag('--seed');
+const seed = chooseSeed(seedText === undefined ? undefined : Number(seedText));
+const only = flag('--scenario');
+const selected = scenarios.filter((s) => !only || s.name === only);
+if (selected.length === 0) {
+  console.error(`unknown scenario '${only}'; known: ${scenarios.map((s) => s.name).join(', ')}`);
+  process.exit(2);
+}
+console.log(`deltabox fault run: seed ${seed}, ${quick ? 'quick' : 'full'}, scenarios ${selected.map((s) => s.name).join(', ')}`);
+console.log(`replay: pnpm test:faults -- --seed ${seed}${quick ? ' --quick' : ''}${only ? ` --scenario ${only}` : ''}`);
+
+const results: ScenarioResult[] = [];
+for (const s of selected) {
+  console.log(`--- ${s.name}: ${s.description}`);
+  const r = await s.run({ seed, quick, log: (line) => console.log(line) });
+  for (const n of r.notes) console.log(`  note: ${n}`);
+  for (const b of r.bugs) console.log(`  bug: ${b}`);
+  for (const f of r.failures) console.log(`  FAILURE: ${f}`);
+  console.log(summaryLine(r));
+  results.push(r);
+}
+console.log('=== summary');
+for (const r of results) console.log(summaryLine(r));
+process.exitCode = results.every(isClean) ? 0 : 1;

@@ -1,0 +1,29 @@
+/** The scenario table of `pnpm test:faults`: name, what it tries, and its full and --quick sizes. */
+import type { ScenarioResult } from '../harness/report.js';
+import { serverKill } from './server-kill.js';
+import { scannerKill } from './scanner-kill.js';
+
+export interface RunContext {
+  seed: number;
+  quick: boolean;
+  log: (line: string) => void;
+}
+
+export interface Scenario {
+  name: string;
+  description: string;
+  run(ctx: RunContext): Promise<ScenarioResult>;
+}
+
+export const scenarios: Scenario[] = [
+  {
+    name: 'server-kill',
+    description: 'server SIGKILLed at random moments during a 300-file sync with mixed edits',
+    run: ({ seed, quick, log }) => serverKill({ seed, trials: quick ? 5 : 25, files: 300, editsPerTrial: 30, maxKillDelayMs: 3000, log }),
+  },
+  {
+    name: 'scanner-kill',
+    description: 'scanner SIGKILLed at random moments; restart converges, nothing uploaded twice, SQLite state intact',
+    run: ({ seed, quick, log }) => scannerKill({ seed, trials: quick ? 5 : 25, files: 300, editsPerTrial: 30, maxKillDelayMs: 3000, log }),
+  },
+];
