@@ -11,7 +11,8 @@ import type { Readable } from 'node:stream';
 import { STATE_DIR, isValidRelativePath } from '@deltabox/protocol';
 import type { CommitMeta, ReadHandle, StagedFile, Storage, StorageEntry } from './storage.js';
 import { StorageError, fromFsError } from './storage-error.js';
-import { absolutePath, checkParents, ensureDir, kindAt, kindOf, syncDir } from './safe-path.js';
+import { absolutePath, checkParents, ensureDir, kindAt } from './safe-path.js';
+import { DirSyncer } from './dir-sync.js';
 
 const FILE_MODE = 0o644;
 const EXEC_MODE = 0o755;
@@ -22,9 +23,16 @@ function entryOf(path: string, st: { isDirectory(): boolean; size: number; mtime
   return { path, type: dir ? 'dir' : 'file', size: dir ? 0 : st.size, mtimeMs: Math.round(st.mtimeMs), executable: !dir && (st.mode & 0o111) !== 0 };
 }
 
+/** fsyncs the folders holding newly created folders, so a crash cannot lose them. */
+async function syncParents(dirSync: DirSyncer, root: string, createdRel: string[]): Promise<void> {
+  const parents = new Set(createdRel.map((p) => dirname(absolutePath(root, p))));
+  await Promise.all([...parents].map((d) => dirSync.sync(d)));
+}
+
 export class LocalStorage implements Storage {
   readonly #root: string;
   readonly #tmpDir: string;
+  readonly #dirSync = new DirSyncer();
 
   /** `root` must be an absolute, symlink-free path (the server passes realpath(sdir)). */
   constructor(root: string) {
@@ -77,7 +85,7 @@ export class LocalStorage implements Storage {
     await mkdir(this.#tmpDir, { recursive: true, mode: 0o700 });
     const tmpPath = join(this.#tmpDir, randomBytes(12).toString('hex') + STAGED_SUFFIX);
     const fh = await open(tmpPath, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600);
-    return new LocalStagedFile(this.#root, tmpPath, fh);
+    return new LocalStagedFile(this.#root, tmpPath, fh, this.#dirSync);
   }
 
   async removeFile(path: string): Promise<void> {
@@ -85,7 +93,7 @@ export class LocalStorage implements Storage {
     if (kind === 'dir') throw new StorageError('TYPE_CONFLICT', `'${path}' is a folder`);
     const abs = absolutePath(this.#root, path);
     await unlink(abs).catch((err) => Promise.reject(fromFsError(err, path)));
-    await syncDir(dirname(abs));
+    await this.#dirSync.sync(dirname(abs));
   }
 
   async move(from: string, to: string, opts: { overwrite: boolean }): Promise<{ createdDirs: StorageEntry[] }> {
@@ -98,15 +106,16 @@ export class LocalStorage implements Storage {
     const absFrom = absolutePath(this.#root, from);
     const absTo = absolutePath(this.#root, to);
     await rename(absFrom, absTo).catch((err) => Promise.reject(fromFsError(err, to)));
-    await syncDir(dirname(absTo));
-    if (dirname(absFrom) !== dirname(absTo)) await syncDir(dirname(absFrom));
+    await syncParents(this.#dirSync, this.#root, created);
+    await this.#dirSync.sync(dirname(absTo));
+    if (dirname(absFrom) !== dirname(absTo)) await this.#dirSync.sync(dirname(absFrom));
     return { createdDirs: await this.#entries(created) };
   }
 
   async makeDir(path: string): Promise<StorageEntry[]> {
     const created = await checkParents(this.#root, path, true);
     if ((await ensureDir(this.#root, path, true)) === 'created') created.push(path);
-    if (created.length) await syncDir(dirname(absolutePath(this.#root, created[0]!)));
+    await syncParents(this.#dirSync, this.#root, created);
     return this.#entries(created);
   }
 
@@ -123,7 +132,7 @@ export class LocalStorage implements Storage {
       await rename(abs, trash).catch((err) => Promise.reject(fromFsError(err, path)));
       await rm(trash, { recursive: true, force: true });
     }
-    await syncDir(dirname(abs));
+    await this.#dirSync.sync(dirname(abs));
   }
 
   async sweepStaged(): Promise<number> {
@@ -198,15 +207,17 @@ class LocalReadHandle implements ReadHandle {
 class LocalStagedFile implements StagedFile {
   readonly #root: string;
   readonly #tmpPath: string;
+  readonly #dirSync: DirSyncer;
   #fh: FileHandle | undefined;
   readonly #hash = createHash('sha256');
   #size = 0;
   #done = false;
 
-  constructor(root: string, tmpPath: string, fh: FileHandle) {
+  constructor(root: string, tmpPath: string, fh: FileHandle, dirSync: DirSyncer) {
     this.#root = root;
     this.#tmpPath = tmpPath;
     this.#fh = fh;
+    this.#dirSync = dirSync;
   }
 
   get size(): number {
@@ -247,7 +258,8 @@ class LocalStagedFile implements StagedFile {
       const abs = absolutePath(this.#root, path);
       await rename(this.#tmpPath, abs);
       this.#done = true;
-      await syncDir(dirname(abs));
+      await syncParents(this.#dirSync, this.#root, created);
+      await this.#dirSync.sync(dirname(abs));
       const createdDirs: StorageEntry[] = [];
       for (const p of created) createdDirs.push(entryOf(p, await lstat(absolutePath(this.#root, p))));
       return { entry: entryOf(path, await lstat(abs)), createdDirs };
