@@ -1,0 +1,65 @@
+import t from 'tap';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PathLock } from '../src/path-lock.js';
+import { DirSyncer } from '../src/storage/dir-sync.js';
+
+/** A promise with its resolver, to hold a lock open until the test says so. */
+function gate(): { promise: Promise<void>; open: () => void } {
+  let open!: () => void;
+  const promise = new Promise<void>((r) => (open = r));
+  return { promise, open };
+}
+
+t.test('writes to one path run one at a time, in arrival order', async (t) => {
+  const lock = new PathLock();
+  const order: string[] = [];
+  const first = gate();
+  const a = lock.with(['p'], async () => {
+    order.push('a start');
+    await first.promise;
+    order.push('a end');
+  });
+  const b = lock.with(['p'], async () => void order.push('b'));
+  await new Promise((r) => setImmediate(r));
+  t.same(order, ['a start'], 'b waits while a holds the path');
+  first.open();
+  await Promise.all([a, b]);
+  t.same(order, ['a start', 'a end', 'b']);
+  t.equal(lock.size, 0, 'no lock is left behind');
+});
+
+t.test('different paths proceed in parallel', async (t) => {
+  const lock = new PathLock();
+  const held = gate();
+  const a = lock.with(['x'], () => held.promise);
+  let ranB = false;
+  await lock.with(['y'], async () => void (ranB = true));
+  t.ok(ranB, 'y ran while x was held');
+  held.open();
+  await a;
+});
+
+t.test('multi-path holders take their locks in sorted order and cannot deadlock', async (t) => {
+  const lock = new PathLock();
+  const runs = Array.from({ length: 20 }, (_, i) => lock.with(i % 2 ? ['a', 'b'] : ['b', 'a'], async () => i));
+  t.same(await Promise.all(runs), Array.from({ length: 20 }, (_, i) => i));
+  t.equal(lock.size, 0);
+});
+
+t.test('a holder that throws releases the lock', async (t) => {
+  const lock = new PathLock();
+  await t.rejects(lock.with(['p'], async () => { throw new Error('boom'); }), /boom/);
+  t.equal(await lock.with(['p'], async () => 'next'), 'next');
+});
+
+t.test('concurrent folder syncs share follow-up syncs and all resolve', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'dbx-dirsync-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const syncer = new DirSyncer();
+  await Promise.all(Array.from({ length: 50 }, () => syncer.sync(dir)));
+  await syncer.sync(dir);
+  await t.rejects(syncer.sync(join(dir, 'missing')), { code: 'ENOENT' }, 'a failed sync is reported to its callers');
+  t.pass('every sync resolved');
+});
