@@ -31,8 +31,11 @@ export const BLOCK_LENGTH_ROUNDING = 64;
 export const DEFAULT_STRONG_LENGTH = 8;
 export const MAX_STRONG_LENGTH = 8;
 
-/** Literal ops carry at most this many bytes: bounded memory for encoder, decoder and compressor. */
-export const DEFAULT_LITERAL_CHUNK = 64 * 1024;
+/**
+ * Literal ops carry at most this many bytes: bounded memory for encoder, decoder and compressor, while a
+ * long literal run costs one op header per 256 KiB (a 1 MiB append: 4 ops, ~16 bytes of framing).
+ */
+export const DEFAULT_LITERAL_CHUNK = 256 * 1024;
 
 /** Default decoder limits; every decoded length is checked against these before any allocation. */
 export const DEFAULT_DECODE_LIMITS = {

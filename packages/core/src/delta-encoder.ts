@@ -30,7 +30,7 @@ export interface DeltaOptions {
   basis?: SyncBasisReader;
   /** Deflate literal runs when that makes them smaller (default true). */
   compress?: boolean;
-  /** Bytes per literal op, at most (default 64 KiB). */
+  /** Bytes per literal op, at most (default 256 KiB). */
   literalChunk?: number;
 }
 

@@ -114,10 +114,10 @@ t.test('compressible literals are deflated when that is smaller', async (t) => {
 });
 
 t.test('the block length follows the square-root rule, clamped', async (t) => {
-  t.equal(chooseBlockLength(0), 256);
-  t.equal(chooseBlockLength(1000), 256);
-  t.equal(chooseBlockLength(1 << 20), 1024);
-  t.equal(chooseBlockLength(256 << 20), 16384);
-  t.equal(chooseBlockLength(1e6), 1024, 'sqrt(1e6)=1000 rounds up to 1024');
+  t.equal(chooseBlockLength(0), 256, 'empty: the minimum');
+  t.equal(chooseBlockLength(1000), 256, 'small: the minimum');
+  t.equal(chooseBlockLength(1 << 20), 768, '3/4 of sqrt(1 MiB) = 768');
+  t.equal(chooseBlockLength(256 << 20), 12288, '3/4 of sqrt(256 MiB) = 12 KiB');
+  t.equal(chooseBlockLength(1e6), 768, '3/4 of sqrt(1e6) = 750 rounds up to 768');
   t.equal(chooseBlockLength(2 ** 40), 128 * 1024, 'clamped at 128 KiB');
 });

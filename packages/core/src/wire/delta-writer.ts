@@ -1,7 +1,7 @@
 /**
  * Implements FORMAT.md §Delta, writing side: header, ops, trailer. Merges nothing and decides nothing;
- * the encoder chooses ops. Literal compression is adaptive: when recent chunks did not shrink, it stops
- * trying for a while (random data would otherwise pay deflate's cost for nothing).
+ * the encoder chooses ops. Before deflating a literal chunk it deflates a 4 KiB sample: incompressible data
+ * (random, already compressed) then costs 4 KiB of deflate per chunk instead of the whole chunk.
  */
 import { DELTA_MAGIC, FORMAT_VERSION, OP_COPY, OP_END, OP_LITERAL, OP_LITERAL_DEFLATE, TARGET_HASH_SHA256 } from '../constants.js';
 import { deflateRaw } from '../platform/deflate.js';
@@ -11,16 +11,22 @@ import { ByteWriter } from './byte-writer.js';
 const MIN_COMPRESS_LENGTH = 64;
 /** A compressed literal is used only when it saves at least 1/32 of the raw bytes. */
 const MIN_SAVING_SHIFT = 5;
-/** After a literal that did not compress, skip compression for this many literal bytes. */
-const BACKOFF_BYTES = 1 << 20;
+/** Bytes deflated as a sample to decide whether a literal chunk is worth compressing. */
+const SAMPLE_BYTES = 4096;
 /** Flush small ops once this many bytes are pending. */
 const FLUSH_AT = 64 * 1024;
+
+/** True when a sample of the chunk shrinks by the required margin (the whole chunk, if it is small). */
+function worthCompressing(bytes: Uint8Array): boolean {
+  if (bytes.length <= SAMPLE_BYTES * 2) return true;
+  const sample = bytes.subarray(0, SAMPLE_BYTES);
+  return deflateRaw(sample).length <= SAMPLE_BYTES - (SAMPLE_BYTES >> MIN_SAVING_SHIFT);
+}
 
 export class DeltaWriter {
   #w = new ByteWriter(4096);
   #out: Uint8Array[] = [];
   #compress: boolean;
-  #skipCompressionBytes = 0;
   /** Total encoded bytes so far. */
   bytesWritten = 0;
 
@@ -36,17 +42,12 @@ export class DeltaWriter {
 
   literal(bytes: Uint8Array): void {
     if (bytes.length === 0) return;
-    if (this.#compress && bytes.length >= MIN_COMPRESS_LENGTH) {
-      if (this.#skipCompressionBytes > 0) {
-        this.#skipCompressionBytes -= bytes.length;
-      } else {
-        const packed = deflateRaw(bytes);
-        if (packed.length <= bytes.length - (bytes.length >> MIN_SAVING_SHIFT)) {
-          this.#w.u8(OP_LITERAL_DEFLATE).varint(bytes.length).varint(packed.length);
-          this.#pushPayload(packed);
-          return;
-        }
-        this.#skipCompressionBytes = BACKOFF_BYTES;
+    if (this.#compress && bytes.length >= MIN_COMPRESS_LENGTH && worthCompressing(bytes)) {
+      const packed = deflateRaw(bytes);
+      if (packed.length <= bytes.length - (bytes.length >> MIN_SAVING_SHIFT)) {
+        this.#w.u8(OP_LITERAL_DEFLATE).varint(bytes.length).varint(packed.length);
+        this.#pushPayload(packed);
+        return;
       }
     }
     this.#w.u8(OP_LITERAL).varint(bytes.length);
