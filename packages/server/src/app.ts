@@ -64,18 +64,13 @@ function sendError(reply: FastifyReply, err: unknown): FastifyReply {
   return reply.code(apiError.statusCode).type('application/json').send(apiError.toBody());
 }
 
-/**
- * The app for `options.sdir`, ready to `listen()` or `inject()`; closing it closes SQLite.
- * @throws Error when the state folder cannot be opened (e.g. it is a symlink).
- */
-export async function buildApp(options: ServerOptions, overrides: AppOverrides = {}): Promise<FastifyInstance> {
-  const limits = resolveLimits(options.limits);
+/** Opens the state and storage of `sdir`, sweeps staged leftovers and reconciles the index with the disk. */
+async function openMirror(options: ServerOptions, limits: ServerLimits, overrides: AppOverrides): Promise<{ root: string; mirror: Mirror }> {
   mkdirSync(options.sdir, { recursive: true });
   const root = realpathSync(options.sdir);
   const db = openStateDb(root);
-  const journal = new Journal(db);
   const storage = overrides.storage?.(root) ?? new LocalStorage(root);
-  const mirror = new Mirror(storage, db, new FileIndex(db), journal, limits);
+  const mirror = new Mirror(storage, db, new FileIndex(db), new Journal(db), limits);
   try {
     await storage.sweepStaged();
     await reconcile(mirror);
@@ -83,12 +78,16 @@ export async function buildApp(options: ServerOptions, overrides: AppOverrides =
     db.close();
     throw err;
   }
+  return { root, mirror };
+}
 
-  const serverOptions = options.https
+/** Fastify with the server's transport, limits, logging and catalogue-shaped framework errors. */
+function createFastify(options: ServerOptions, limits: ServerLimits): FastifyInstance {
+  const transport = options.https
     ? { https: { cert: options.https.cert, key: options.https.key, maxHeaderSize: limits.maxHeaderBytes } }
     : { http: { maxHeaderSize: limits.maxHeaderBytes } };
   const app = Fastify({
-    ...serverOptions,
+    ...transport,
     logger: loggerOptions(options.logger),
     logController: new OneLinePerRequest(),
     bodyLimit: limits.maxJsonBytes,
@@ -102,14 +101,24 @@ export async function buildApp(options: ServerOptions, overrides: AppOverrides =
       sendError(reply, (err as { code?: string }).code === 'FST_ERR_BAD_URL' ? new ApiError('BAD_PATH', err.message) : err);
     },
   }) as unknown as FastifyInstance;
-
   app.setErrorHandler((err, _request, reply) => sendError(reply, err));
   app.setNotFoundHandler((request, reply) => sendError(reply, new ApiError('NOT_FOUND', `no route ${request.method} ${request.url.split('?')[0]}`)));
-  app.addHook('preClose', async () => journal.close()); // long-polls return now instead of holding close()
-  app.addHook('onClose', async () => db.close());
+  return app;
+}
 
-  await registerAuth(app, new TokenStore(db), limits);
-  await app.register(healthRoutes, { journal });
+/**
+ * The app for `options.sdir`, ready to `listen()` or `inject()`; closing it closes SQLite.
+ * @throws Error when the state folder cannot be opened (e.g. it is a symlink).
+ */
+export async function buildApp(options: ServerOptions, overrides: AppOverrides = {}): Promise<FastifyInstance> {
+  const limits = resolveLimits(options.limits);
+  const { root, mirror } = await openMirror(options, limits, overrides);
+  const app = createFastify(options, limits);
+  app.addHook('preClose', async () => mirror.journal.close()); // long-polls return now instead of holding close()
+  app.addHook('onClose', async () => mirror.db.close());
+
+  await registerAuth(app, new TokenStore(mirror.db), limits);
+  await app.register(healthRoutes, { journal: mirror.journal });
   await app.register(manifestRoutes, { sdir: root });
   await app.register(signatureRoutes, { mirror });
   await app.register(changeRoutes, { mirror });

@@ -2,7 +2,7 @@ import t from 'tap';
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { createToken, listTokens, revokeToken, isTokenValid, TOKEN_PREFIX } from '../src/index.js';
-import { startServer, rawRequest } from './helpers/harness.js';
+import { startServer, rawRequest } from './support/harness.js';
 
 const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
 

@@ -2,8 +2,8 @@ import t from 'tap';
 import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { BatchResponse } from '@deltabox/protocol';
-import { sha256, startServer } from './helpers/harness.js';
-import { batchBody } from './helpers/multipart.js';
+import { sha256, startServer } from './support/harness.js';
+import { batchBody } from './support/multipart.js';
 
 t.test('a batch writes many small files, each with its own result', async (t) => {
   const h = await startServer(t);

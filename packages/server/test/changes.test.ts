@@ -1,6 +1,6 @@
 import t from 'tap';
 import type { ChangesResponse } from '@deltabox/protocol';
-import { startServer } from './helpers/harness.js';
+import { startServer } from './support/harness.js';
 
 t.test('every change gets a higher revision and since returns only newer ones', async (t) => {
   const h = await startServer(t);

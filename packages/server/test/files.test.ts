@@ -1,7 +1,7 @@
 import t from 'tap';
 import { statSync, readFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { sha256, startServer } from './helpers/harness.js';
+import { sha256, startServer } from './support/harness.js';
 
 const octets = { 'content-type': 'application/octet-stream' };
 

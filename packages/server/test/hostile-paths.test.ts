@@ -1,7 +1,7 @@
 import t from 'tap';
 import { symlinkSync, existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { startServer, type Harness } from './helpers/harness.js';
+import { startServer, type Harness } from './support/harness.js';
 
 /** Raw URL suffixes after /v1/files/ (and /v1/dirs/): each must be refused with no effect outside the root. */
 const hostile: string[] = [

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import type { AddressInfo } from 'node:net';
 import { buildServer, createToken } from '../src/index.js';
-import { nodeCryptoCert, opensslCert, type CertAndKey } from './helpers/self-signed.js';
+import { nodeCryptoCert, opensslCert, type CertAndKey } from './support/self-signed.js';
 
 async function httpsRoundTrip(t: Test, dir: string, tls: CertAndKey): Promise<void> {
   const sdir = join(dir, 'served');

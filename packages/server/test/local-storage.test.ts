@@ -3,7 +3,7 @@ import { mkdtempSync, realpathSync, rmSync, symlinkSync, mkdirSync, writeFileSyn
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { LocalStorage } from '../src/index.js';
-import { storageConformance } from './helpers/storage-conformance.js';
+import { storageConformance } from './support/storage-conformance.js';
 
 storageConformance(t, 'LocalStorage', async () => {
   const base = realpathSync(mkdtempSync(join(tmpdir(), 'dbx-storage-')));

@@ -2,7 +2,7 @@ import t from 'tap';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ChangesResponse } from '@deltabox/protocol';
-import { sha256, startServer, type Harness } from './helpers/harness.js';
+import { sha256, startServer, type Harness } from './support/harness.js';
 
 const json = { 'content-type': 'application/json' };
 const move = (h: Harness, body: object) => h.request('POST', '/v1/moves', { headers: json, body: JSON.stringify(body) });

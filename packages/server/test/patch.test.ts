@@ -1,8 +1,10 @@
 import t from 'tap';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { sha256, startServer, waitFor, rawRequest, type Harness } from './helpers/harness.js';
-import { makeDelta, seededBytes, startPartialRequest } from './helpers/deltas.js';
+import { sha256, startServer, waitFor, rawRequest, type Harness } from './support/harness.js';
+import { makeDelta } from './support/deltas.js';
+import { seededBytes } from './support/seeded-bytes.js';
+import { startPartialRequest } from './support/partial-request.js';
 
 const deltaType = { 'content-type': 'application/vnd.deltabox.delta' };
 

@@ -5,8 +5,9 @@ import { request as httpRequest } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildServer, createToken, LocalStorage, type Storage, type StagedFile } from '../src/index.js';
-import { rawRequest, sha256, startServer, waitFor } from './helpers/harness.js';
-import { seededBytes, startPartialRequest } from './helpers/deltas.js';
+import { rawRequest, sha256, startServer, waitFor } from './support/harness.js';
+import { seededBytes } from './support/seeded-bytes.js';
+import { startPartialRequest } from './support/partial-request.js';
 
 const octets = { 'content-type': 'application/octet-stream' };
 

@@ -1,7 +1,8 @@
 import t from 'tap';
 import { decodeSignature } from '@deltabox/core';
-import { startServer } from './helpers/harness.js';
-import { makeDelta, seededBytes } from './helpers/deltas.js';
+import { startServer } from './support/harness.js';
+import { makeDelta } from './support/deltas.js';
+import { seededBytes } from './support/seeded-bytes.js';
 
 t.test('the signature describes the current version and is served from the cache afterwards', async (t) => {
   const h = await startServer(t);

@@ -1,6 +1,6 @@
 /**
  * The Storage interface: where the mirror's bytes live. Its comments are its contract; every backend runs
- * the conformance suite in test/storage-conformance.ts. The local folder (local-storage.ts) is the first
+ * the conformance suite in test/support/storage-conformance.ts. The local folder (local-storage.ts) is the first
  * backend; version history or distributed storage would be others.
  *
  * Shared rules for every method:
