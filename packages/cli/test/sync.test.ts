@@ -82,6 +82,26 @@ t.test('a rename or move sends no file content', async (t) => {
   t.equal(scanner.summary().moves, 2);
 });
 
+t.test('a renamed folder tree is one server-side move; edits made inside it still arrive', async (t) => {
+  const { cdir, sdir, scanner, sync } = await setup(t);
+  for (let d = 0; d < 5; d++) {
+    mkdirSync(join(cdir, `project/src/pkg${d}`), { recursive: true });
+    for (let f = 0; f < 20; f++) writeFileSync(join(cdir, `project/src/pkg${d}/file${f}.ts`), seededBytes(d * 100 + f, 5_000));
+  }
+  await scanner.start();
+  await sync();
+  const before = scanner.wireTotals();
+  const movesBefore = scanner.summary().moves;
+  renameSync(join(cdir, 'project'), join(cdir, 'project-renamed'));
+  writeFileSync(join(cdir, 'project-renamed/src/pkg0/file0.ts'), 'edited after the rename');
+  rmSync(join(cdir, 'project-renamed/src/pkg1/file1.ts'));
+  await sync();
+  t.same(treeDifferences(cdir, sdir), [], 'renamed tree mirrored');
+  t.equal(scanner.summary().moves - movesBefore, 1, 'one move for 100 files');
+  const sent = scanner.wireTotals().sentBytes - before.sentBytes;
+  t.ok(sent < 20_000, `sent ${sent} bytes for a 500 KB tree`);
+});
+
 t.test('ignored and temp files and symlinks are not synced; the rest goes on', async (t) => {
   const { cdir, sdir, scanner, sync } = await setup(t);
   writeFileSync(join(cdir, '.deltaboxignore'), 'build/\n*.log\n');

@@ -154,9 +154,69 @@ export function classifyChanges(
   const depth = (c: Change) => c.path.split('/').length;
   addedDirs.sort((a, b) => depth(a) - depth(b));
   removedDirs.sort((a, b) => depth(b) - depth(a));
-  return {
+  const outcome: ScanOutcome = {
     upserts,
     deletes: [...removedPaths],
     changes: [...addedDirs, ...moves, ...added, ...removals, ...removedDirs],
   };
+  return foldFolderRenames(outcome, prev, removed);
+}
+
+/**
+ * A renamed folder keeps its inode: a new topmost folder with the inode of a removed topmost folder is
+ * sent as one server-side move of the whole tree instead of one move per file. Changes the move makes
+ * unnecessary are dropped (the folder's own creation, same-path file moves and sub-folders, the old
+ * folder's removal); files that were not carried along are queued for removal at their new path.
+ */
+function foldFolderRenames(outcome: ScanOutcome, prev: ReadonlyMap<string, LocalEntry>, removed: readonly LocalEntry[]): ScanOutcome {
+  const removedPaths = new Set(removed.map((r) => r.path));
+  const sourcesByIno = new Map<number, LocalEntry>();
+  for (const gone of removed) {
+    if (gone.type === 'dir' && !removedPaths.has(parentOf(gone.path))) sourcesByIno.set(gone.ino, gone);
+  }
+  if (sourcesByIno.size === 0) return outcome;
+  const rows = new Map(outcome.upserts.map((u) => [u.path, u]));
+  const pairs: Array<{ to: string; from: string }> = [];
+  for (const change of outcome.changes) {
+    const row = rows.get(change.path);
+    if (change.kind !== 'added' || row?.type !== 'dir' || (rows.has(parentOf(change.path)) && !prev.has(parentOf(change.path)))) continue;
+    const source = sourcesByIno.get(row.ino);
+    if (source === undefined) continue;
+    sourcesByIno.delete(row.ino);
+    pairs.push({ to: change.path, from: source.path });
+  }
+  if (pairs.length === 0) return outcome;
+  const within = (path: string, dir: string) => path.startsWith(`${dir}/`);
+  const relocate = (path: string, pair: { to: string; from: string }) => `${pair.from}${path.slice(pair.to.length)}`;
+  const pairOf = (path: string) => pairs.find((p) => p.to === path || within(path, p.to));
+  const kept: Change[] = [];
+  for (const change of outcome.changes) {
+    if (pairs.some((p) => p.to === change.path || (change.kind === 'removed' && p.from === change.path))) continue;
+    const pair = pairOf(change.path);
+    if (pair === undefined) {
+      kept.push(change);
+      continue;
+    }
+    const counterpart = prev.get(relocate(change.path, pair));
+    if (change.kind === 'moved') {
+      if (change.from === relocate(change.path, pair)) continue; // carried along by the folder move
+      // A move inside the renamed tree would wait for the folder move while blocking it: after the folder
+      // move the file is compared (and patched if needed) in place instead.
+      if (within(change.from!, pair.from)) kept.push({ kind: 'added', path: change.path });
+      else kept.push(change);
+      continue;
+    }
+    if (change.kind === 'added' && rows.get(change.path)?.type === 'dir' && counterpart?.type === 'dir') continue;
+    kept.push(change);
+  }
+  const folderMoves: Change[] = pairs.map((p) => ({ kind: 'moved', path: p.to, from: p.from }));
+  const leftBehind: Change[] = [];
+  for (const pair of pairs) {
+    for (const before of prev.values()) {
+      if (!within(before.path, pair.from)) continue;
+      const target = `${pair.to}${before.path.slice(pair.from.length)}`;
+      if (!rows.has(target)) leftBehind.push({ kind: 'removed', path: target });
+    }
+  }
+  return { ...outcome, changes: [...folderMoves, ...kept, ...leftBehind] };
 }

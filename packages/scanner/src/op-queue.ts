@@ -38,6 +38,8 @@ export interface OpQueueOptions {
 export class OpQueue {
   readonly #entries = new Map<string, QueueEntry>();
   readonly #inFlight = new Set<string>();
+  /** Paths of `move` entries, so the move checks below do not walk the whole queue. */
+  readonly #moves = new Set<string>();
   readonly #persistence: QueuePersistence;
   readonly #random: () => number;
   readonly #bounds: BackoffBounds;
@@ -49,6 +51,7 @@ export class OpQueue {
     this.#bounds = options.backoff ?? { minMs: BACKOFF_MIN_MS, maxMs: BACKOFF_MAX_MS };
     for (const entry of initial) {
       this.#entries.set(entry.path, { ...entry });
+      if (entry.kind === 'move') this.#moves.add(entry.path);
       this.#seq = Math.max(this.#seq, entry.seq);
     }
   }
@@ -91,17 +94,22 @@ export class OpQueue {
     const source = keepMove ? existing?.from : from;
     if (entry.kind === 'move' && source !== undefined) entry.from = source;
     this.#entries.set(path, entry);
+    if (entry.kind === 'move') this.#moves.add(path);
+    else this.#moves.delete(path);
     this.#persistence.save(entry);
     return entry;
   }
 
-  /** Entries due at `nowMs` and not in flight, oldest first. */
+  /**
+   * Entries due at `nowMs` and not in flight, oldest first. The map keeps first-insertion order, which is
+   * `seq` order (loaded sorted, re-enqueues keep their place), so no sort is needed.
+   */
   ready(nowMs: number): QueueEntry[] {
     const due: QueueEntry[] = [];
     for (const entry of this.#entries.values()) {
       if (entry.nextAtMs <= nowMs && !this.#inFlight.has(entry.path)) due.push(entry);
     }
-    return due.sort((a, b) => a.seq - b.seq);
+    return due;
   }
 
   /** Marks `path` in flight and returns the generation the dispatcher saw. */
@@ -119,6 +127,7 @@ export class OpQueue {
     const entry = this.#entries.get(path);
     if (entry !== undefined && entry.generation === generation) {
       this.#entries.delete(path);
+      this.#moves.delete(path);
       this.#persistence.remove(path);
     }
   }
@@ -148,6 +157,7 @@ export class OpQueue {
     if (entry === undefined || entry.kind !== 'move') return;
     entry.kind = 'sync';
     delete entry.from;
+    this.#moves.delete(path);
     this.#persistence.save(entry);
   }
 
@@ -161,12 +171,23 @@ export class OpQueue {
     return earliest;
   }
 
-  /** True while a queued or in-flight move takes its content from `path` or from below it. */
-  hasMoveFrom(path: string, includeBelow: boolean): boolean {
-    for (const entry of this.#entries.values()) {
-      if (entry.kind !== 'move' || entry.from === undefined) continue;
-      if (entry.from === path || (includeBelow && (path === '' || entry.from.startsWith(`${path}/`)))) return true;
+  /**
+   * True while a queued or in-flight move takes its content from `path` (or from below it when
+   * `includeBelow`), not counting the entry at `exceptPath`.
+   */
+  hasMoveFrom(path: string, includeBelow: boolean, exceptPath?: string): boolean {
+    for (const movePath of this.#moves) {
+      if (movePath === exceptPath) continue;
+      const from = this.#entries.get(movePath)?.from;
+      if (from === undefined) continue;
+      if (from === path || (includeBelow && (path === '' || from.startsWith(`${path}/`)))) return true;
     }
+    return false;
+  }
+
+  /** True while a queued move targets a folder above `path` (its contents arrive with that move). */
+  hasMoveAbove(path: string): boolean {
+    for (const movePath of this.#moves) if (path.startsWith(`${movePath}/`)) return true;
     return false;
   }
 }

@@ -32,7 +32,7 @@ import { diffForQueue } from './reconcile-plan.js';
 import { StateStore } from './state-store.js';
 import { remoteOf, SyncState } from './sync-state.js';
 import { Transfer, type TransferCounters } from './transfer.js';
-import { planStep, type Step } from './transfer-plan.js';
+import { planStep, type PlanContext, type Step } from './transfer-plan.js';
 import { walkedEntryOf, walkTree } from './tree-walk.js';
 import { watchFolder, type FolderWatcher } from './watcher.js';
 
@@ -148,10 +148,13 @@ export class Scanner {
       client: this.#client,
       state: this.#state,
       cache: this.#cache,
-      plan: { local: this.#state.local, remote: this.#state.remote, hasMoveFrom: (p, below) => queue.hasMoveFrom(p, below) },
+      plan: this.#planContext(),
       onMoveFailed: (path, from) => {
+        const now = Date.now();
         queue.demoteMove(path);
-        queue.enqueue(from, Date.now());
+        queue.enqueue(from, now);
+        // A folder move that failed: its contents were never queued on their own; queue them now.
+        for (const p of this.#state.local.keys()) if (p.startsWith(`${path}/`)) queue.enqueue(p, now);
       },
       onBytes: (n) => {
         this.#sentFileBytes += n;
@@ -337,8 +340,14 @@ export class Scanner {
     this.#checkIdle();
   }
 
-  #planContext() {
-    return { local: this.#state.local, remote: this.#state.remote, hasMoveFrom: (p: string, b: boolean) => this.#queue.hasMoveFrom(p, b) };
+  #planContext(): PlanContext {
+    const queue = this.#queue;
+    return {
+      local: this.#state.local,
+      remote: this.#state.remote,
+      hasMoveFrom: (p, below, except) => queue.hasMoveFrom(p, below, except),
+      hasMoveAbove: (p) => queue.hasMoveAbove(p),
+    };
   }
 
   #batchable(step: Step): step is Extract<Step, { type: 'upload' }> {
@@ -513,6 +522,19 @@ export class Scanner {
       sentFileBytes: this.#sentFileBytes,
       offline: this.#offline,
     };
+  }
+
+  /** The queue as it stands (for status displays and diagnostics). */
+  pendingEntries(): Array<{ path: string; kind: string; from?: string; attempts: number; lastError?: string; step: string }> {
+    const ctx = this.#planContext();
+    return [...this.#queue.entries()].map((e) => ({
+      path: e.path,
+      kind: e.kind,
+      ...(e.from === undefined ? {} : { from: e.from }),
+      attempts: e.attempts,
+      ...(e.lastError === undefined ? {} : { lastError: e.lastError }),
+      step: planStep(e, ctx).type,
+    }));
   }
 
   /** Wire byte totals so far (both directions). */

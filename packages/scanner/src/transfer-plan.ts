@@ -14,14 +14,17 @@ export type Step =
   | { type: 'mkdir'; path: string }
   | { type: 'rmdir'; path: string }
   | { type: 'delete'; path: string; ifMatch?: string }
-  | { type: 'move'; path: string; from: string; hash: string }
+  /** A file (`hash` set, checked by the server) or a whole folder moved on the server. */
+  | { type: 'move'; path: string; from: string; hash?: string }
   | { type: 'upload'; path: string; local: LocalEntry; base?: RemoteEntry };
 
 export interface PlanContext {
   local: ReadonlyMap<string, LocalEntry>;
   remote: ReadonlyMap<string, RemoteEntry>;
-  /** True while a queued move takes content from `path` (or from below it when `includeBelow`). */
-  hasMoveFrom(path: string, includeBelow: boolean): boolean;
+  /** True while a queued move takes content from `path` (or from below it when `includeBelow`), other than `exceptPath`'s. */
+  hasMoveFrom(path: string, includeBelow: boolean, exceptPath?: string): boolean;
+  /** True while a queued move targets a folder above `path`. */
+  hasMoveAbove(path: string): boolean;
 }
 
 /** True when the server's entry already matches the local one (content, type, executable bit, whole-ms mtime). */
@@ -40,6 +43,8 @@ export function planStep(entry: Pick<QueueEntry, 'path' | 'kind' | 'from'>, ctx:
   const { path } = entry;
   const local = ctx.local.get(path);
   const remote = ctx.remote.get(path);
+  // Before the in-sync check: what a pending folder move brings along is not known until it is done.
+  if (ctx.hasMoveAbove(path)) return { type: 'blocked' };
   if (inSync(local, remote)) return { type: 'noop' };
 
   if (local === undefined) {
@@ -48,6 +53,13 @@ export function planStep(entry: Pick<QueueEntry, 'path' | 'kind' | 'from'>, ctx:
     return remote!.hash === undefined ? { type: 'delete', path } : { type: 'delete', path, ifMatch: remote!.hash };
   }
   if (local.type === 'dir') {
+    if (entry.kind === 'move' && entry.from !== undefined && remote === undefined) {
+      const source = ctx.remote.get(entry.from);
+      if (source?.type === 'dir' && !ctx.local.has(entry.from)) {
+        // Moves of files out of the old folder go first, or this move would carry them along.
+        return ctx.hasMoveFrom(entry.from, true, path) ? { type: 'blocked' } : { type: 'move', path, from: entry.from };
+      }
+    }
     if (remote?.type === 'file') return remote.hash === undefined ? { type: 'delete', path } : { type: 'delete', path, ifMatch: remote.hash };
     return { type: 'mkdir', path };
   }

@@ -111,7 +111,7 @@ export class Transfer {
         return;
       case 'move':
         try {
-          const moved = await client.move({ from: step.from, to: step.path, ifMatch: step.hash, overwrite: true });
+          const moved = await client.move({ from: step.from, to: step.path, ...(step.hash === undefined ? {} : { ifMatch: step.hash }), overwrite: true });
           state.moveRemote(step.from, step.path, remoteOf(moved));
           this.counters.moves++;
         } catch (err) {

@@ -83,14 +83,34 @@ t.test('a deleted folder is one removal, deepest folders last', async (t) => {
   t.same(outcome.deletes.sort(), ['d', 'd/e', 'd/e/f', 'd/g']);
 });
 
-t.test('a renamed folder becomes a new folder, moves of its files and one removal', async (t) => {
+t.test('a folder copied and deleted (new inode) becomes a new folder, moves of its files and one removal', async (t) => {
   const prev = [dir('src'), file('src/a', 'ha'), file('src/b', 'hb')];
-  const { outcome } = detect(prev, [dir('dst'), file('dst/a', 'ha'), file('dst/b', 'hb')]);
+  const { outcome } = detect(prev, [{ ...dir('dst'), ino: 77 }, file('dst/a', 'ha'), file('dst/b', 'hb')]);
   t.same(outcome.changes, [
     { kind: 'added', path: 'dst' },
     { kind: 'moved', path: 'dst/a', from: 'src/a' },
     { kind: 'moved', path: 'dst/b', from: 'src/b' },
     { kind: 'removed', path: 'src' },
+  ]);
+});
+
+t.test('a renamed folder (same inode) is one server-side move of the whole tree', async (t) => {
+  const prev = [dir('src'), dir('src/sub'), file('src/sub/a', 'ha'), file('src/b', 'hb')];
+  const { outcome } = detect(prev, [dir('dst'), dir('dst/sub'), file('dst/sub/a', 'ha'), file('dst/b', 'hb')]);
+  t.same(outcome.changes, [{ kind: 'moved', path: 'dst', from: 'src' }]);
+});
+
+t.test('a renamed folder with edits inside: the move, then the edits, then what was left behind', async (t) => {
+  const prev = [dir('src'), file('src/a', 'ha'), file('src/b', 'hb'), file('src/c', 'hc'), file('src/out', 'ho')];
+  const now = [dir('dst'), file('dst/a', 'ha'), file('dst/b', 'CHANGED'), file('dst/new', 'hn'), file('moved out', 'ho')];
+  const { outcome } = detect(prev, now);
+  t.same(outcome.changes, [
+    { kind: 'moved', path: 'dst', from: 'src' },
+    { kind: 'moved', path: 'moved out', from: 'src/out' },
+    { kind: 'added', path: 'dst/b' },
+    { kind: 'added', path: 'dst/new' },
+    { kind: 'removed', path: 'dst/c' },
+    { kind: 'removed', path: 'dst/out' },
   ]);
 });
 
@@ -177,4 +197,15 @@ t.test('model: recorded rows always equal the tree and every difference is queue
     { numRuns: 300 },
   );
   t.pass('property held');
+});
+
+t.test('a move between two files inside a renamed folder becomes an in-place sync, not a deadlock', async (t) => {
+  const prev = [dir('src'), file('src/a', 'same'), file('src/b', 'other')];
+  const now = [dir('dst'), file('dst/b', 'same'), file('dst/a', 'same')];
+  const { outcome } = detect(prev, now);
+  t.same(outcome.changes, [
+    { kind: 'moved', path: 'dst', from: 'src' },
+    { kind: 'added', path: 'dst/b' },
+    { kind: 'added', path: 'dst/a' }, // compared in place after the move (a no-op when it came along)
+  ]);
 });

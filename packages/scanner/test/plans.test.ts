@@ -12,7 +12,9 @@ const ctx = (local: LocalEntry[], remote: RemoteEntry[], moveSources: string[] =
   local: new Map(local.map((e) => [e.path, e])),
   remote: new Map(remote.map((e) => [e.path, e])),
   hasMoveFrom: (p: string, below: boolean) => moveSources.some((s) => s === p || (below && s.startsWith(`${p}/`))),
+  hasMoveAbove: (p: string) => moveTargets.some((m) => p.startsWith(`${m}/`)),
 });
+let moveTargets: string[] = [];
 
 t.test('inSync compares content, type, executable bit and whole-ms mtime', async (t) => {
   t.ok(inSync(lf('a', 'h', 1000.7), rf('a', 'h', 1000)));
@@ -38,6 +40,17 @@ t.test('planStep picks the one next step for each situation', async (t) => {
   t.same(planStep({ path: 'b', kind: 'move', from: 'a' }, ctx([lf('b', 'h'), lf('a', 'h')], [rf('a', 'h')])).type, 'upload', 'no move when the source still exists locally');
   t.same(planStep({ path: 'b', kind: 'move', from: 'a' }, ctx([lf('b', 'h')], [rf('a', 'other')])).type, 'upload', 'no move when the source changed');
   t.same(planStep(sync('a'), ctx([lf('a', 'h')], [rf('a', 'h')])), { type: 'noop' });
+});
+
+t.test('a folder move goes first, after moves out of it; what it carries waits for it', async (t) => {
+  const move = { path: 'dst', kind: 'move' as const, from: 'src' };
+  t.same(planStep(move, ctx([ld('dst')], [rd('src')])), { type: 'move', path: 'dst', from: 'src' });
+  t.same(planStep(move, ctx([ld('dst')], [rd('src')], ['src/x'])), { type: 'blocked' }, 'a file move out of src goes first');
+  t.same(planStep(move, ctx([ld('dst')], [rd('src'), rd('dst')])), { type: 'noop' }, 'already there');
+  t.same(planStep(move, ctx([ld('dst'), ld('src')], [rd('src')])), { type: 'mkdir', path: 'dst' }, 'no move when src still exists');
+  moveTargets = ['dst'];
+  t.same(planStep({ path: 'dst/b', kind: 'sync' }, ctx([lf('dst/b', 'h')], [])), { type: 'blocked' });
+  moveTargets = [];
 });
 
 t.test('reconciliation queues every difference, moves by hash, removes only topmost extras', async (t) => {
