@@ -89,6 +89,18 @@ t.test('malformed, truncated and corrupted deltas are refused and change nothing
   t.same(h.stagedFiles(), []);
 });
 
+t.test('a delta built against another basis than the one If-Match names is malformed', async (t) => {
+  const h = await startServer(t);
+  const basis = seededBytes(20_000, 30);
+  const base = await seed(h, 'f', basis);
+  const other = seededBytes(50_000, 31);
+  const res = await h.request('PATCH', '/v1/files/f', { headers: { ...deltaType, 'if-match': `"${base}"` }, body: await makeDelta(other, edited(other, 3)) });
+  t.equal(res.status, 400);
+  t.equal(res.json().code, 'DELTA_MALFORMED');
+  t.ok(readFileSync(join(h.sdir, 'f')).equals(basis));
+  t.same(h.stagedFiles(), []);
+});
+
 t.test('decoded delta fields over their limits are 413', async (t) => {
   const h = await startServer(t, { limits: { deltaMaxLiteralChunk: 1024, maxDeltaBytes: 200_000 } });
   const basis = seededBytes(10_000, 9);

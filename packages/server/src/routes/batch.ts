@@ -4,7 +4,7 @@
  * BatchResult, so one bad part never spoils the others.
  */
 import type { FastifyInstance } from 'fastify';
-import multipart, { type MultipartFile } from '@fastify/multipart';
+import multipart, { type Multipart, type MultipartFile } from '@fastify/multipart';
 import { routes, type BatchPartMeta, type BatchResponse, type BatchResult } from '@deltabox/protocol';
 import { ApiError, toApiError } from '../api-error.js';
 import type { Mirror } from '../mirror.js';
@@ -72,39 +72,51 @@ export async function batchRoutes(app: FastifyInstance, { mirror }: { mirror: Mi
   app.post(routes.batch, { config: { write: true } }, async (request): Promise<BatchResponse> => {
     if (!request.isMultipart()) throw new ApiError('BAD_REQUEST', 'batch body must be multipart/form-data');
     const results: Array<Promise<BatchResult>> = [];
-    let meta: BatchPartMeta | ApiError | undefined;
     try {
-      for await (const part of request.parts()) {
-        if (part.type === 'field') {
-          if (part.fieldname !== 'meta') throw new ApiError('BAD_REQUEST', `unexpected field '${part.fieldname}'`);
-          try {
-            meta = parseMeta(part.value);
-          } catch (err) {
-            meta = toApiError(err);
-          }
-          continue;
-        }
-        if (meta === undefined || meta instanceof ApiError) {
-          part.file.resume(); // drain: the parser waits for this part to be consumed
-          const error = meta ?? new ApiError('BAD_REQUEST', 'file part without a preceding meta part');
-          results.push(Promise.resolve({ path: part.filename ?? '', ok: false, error: error.toBody() }));
-        } else {
-          const current = meta;
-          try {
-            const staged = await stagePart(mirror, current, part);
-            if (results.length >= MAX_INFLIGHT_COMMITS) await results[results.length - MAX_INFLIGHT_COMMITS];
-            results.push(commitPart(mirror, current, staged));
-          } catch (err) {
-            part.file.resume();
-            results.push(Promise.resolve({ path: current.path, ok: false, error: toApiError(err).toBody() }));
-          }
-        }
-        meta = undefined;
-      }
+      await readParts(mirror, request.parts(), results);
     } catch (err) {
       await Promise.all(results); // let commits in flight finish before the error reply
       throw err;
     }
     return { results: await Promise.all(results) };
   });
+}
+
+/** Walks the parts: each `meta` field arms the next file part, whose result promise joins `results`. */
+async function readParts(mirror: Mirror, parts: AsyncIterable<Multipart>, results: Array<Promise<BatchResult>>): Promise<void> {
+  let meta: BatchPartMeta | ApiError | undefined;
+  for await (const part of parts) {
+    if (part.type === 'field') {
+      if (part.fieldname !== 'meta') throw new ApiError('BAD_REQUEST', `unexpected field '${part.fieldname}'`);
+      try {
+        meta = parseMeta(part.value);
+      } catch (err) {
+        meta = toApiError(err);
+      }
+      continue;
+    }
+    if (meta === undefined || meta instanceof ApiError) {
+      part.file.resume(); // drain: the parser waits for this part to be consumed
+      const error = meta ?? new ApiError('BAD_REQUEST', 'file part without a preceding meta part');
+      results.push(Promise.resolve({ path: part.filename ?? '', ok: false, error: error.toBody() }));
+    } else {
+      results.push((await filePart(mirror, meta, part, results)).result);
+    }
+    meta = undefined;
+  }
+}
+
+/**
+ * Stages one file part now; its commit runs on in the background (boxed so awaiting this does not wait
+ * for it), at most MAX_INFLIGHT_COMMITS at a time.
+ */
+async function filePart(mirror: Mirror, meta: BatchPartMeta, part: MultipartFile, inflight: Array<Promise<BatchResult>>): Promise<{ result: Promise<BatchResult> }> {
+  try {
+    const staged = await stagePart(mirror, meta, part);
+    if (inflight.length >= MAX_INFLIGHT_COMMITS) await inflight[inflight.length - MAX_INFLIGHT_COMMITS];
+    return { result: commitPart(mirror, meta, staged) };
+  } catch (err) {
+    part.file.resume();
+    return { result: Promise.resolve({ path: meta.path, ok: false, error: toApiError(err).toBody() }) };
+  }
 }
