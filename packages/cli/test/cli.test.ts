@@ -1,6 +1,8 @@
 /** The `scan --once` and `run` commands as a user runs them (child processes, real server). */
 import t from 'tap';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { buildServer } from '@deltabox/server';
 import { join } from 'node:path';
 import { listTokens } from '@deltabox/server';
 import { mintToken, startServer, tempDir, treeDifferences, treeDigest, waitFor } from './helpers/harness.js';
@@ -68,4 +70,33 @@ t.test('run serves and scans in one process and reuses its token across restarts
   second.proc.kill('SIGINT');
   t.equal((await second.exited).code, 0);
   t.equal(listTokens(sdir).length, tokens, 'no new token minted on restart');
+});
+
+t.test('scan --ca trusts a self-signed https server; without it the sync is refused', async (t) => {
+  const base = tempDir(t);
+  const cdir = join(base, 'client');
+  const sdir = join(base, 'server');
+  mkdirSync(cdir);
+  writeFileSync(join(cdir, 'secure.txt'), 'over tls');
+  const cert = join(base, 'cert.pem');
+  const key = join(base, 'key.pem');
+  try {
+    execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', key,
+      '-out', cert, '-days', '1', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1'], { stdio: 'ignore' });
+  } catch {
+    t.skip('openssl is not available');
+    return;
+  }
+  const app = await buildServer({ sdir, logger: false, https: { cert: readFileSync(cert), key: readFileSync(key) } });
+  await app.listen({ host: '127.0.0.1', port: 0 });
+  t.teardown(() => app.close());
+  const address = app.server.address();
+  const url = `https://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
+  const token = mintToken(sdir);
+  const refused = spawnCli(['scan', '--cdir', cdir, '--server', url, '--token', token, '--once']);
+  t.not((await refused.exited).code, 0, 'an untrusted certificate is refused');
+  t.match(refused.stderr(), /^deltabox: .*certificate.*\n$/);
+  const trusted = spawnCli(['scan', '--cdir', cdir, '--server', url, '--token', token, '--once', '--ca', cert]);
+  t.equal((await trusted.exited).code, 0, trusted.stderr());
+  t.same(treeDifferences(cdir, sdir), []);
 });
