@@ -1,0 +1,28 @@
+/** The sizes of the full and the quick run (quick: the same scenarios, smaller, one run, under two minutes). */
+import type { TreeSpec } from './sync-data.js';
+
+const MiB = 1024 * 1024;
+
+export interface BenchSizes {
+  runs: number;
+  bigBytes: number;
+  scatteredEdits: number;
+  appendBytes: number;
+  logBytes: number;
+  logGrowthBytes: number;
+  hugeBytes: number;
+  tree: TreeSpec;
+  latencyEdits: number;
+  /** Mean time between two latency edits. */
+  latencyGapMs: number;
+  latencyTree: TreeSpec;
+  scaleFiles: number[];
+}
+
+export function sizesFor(quick: boolean, runs: number | undefined): BenchSizes {
+  const common = { scatteredEdits: 10, appendBytes: 1 * MiB, logGrowthBytes: 100_000, latencyTree: { files: 1000, folders: 20, spreadBytes: 8192 } };
+  // Tree files: 512 B + r^2 x 100 KiB, mean ~34 KB (20,000 files ~ 690 MB, near the 658 MB); ~20% exceed 64 KiB.
+  return quick
+    ? { ...common, runs: runs ?? 1, bigBytes: 32 * MiB, logBytes: 16 * MiB, hugeBytes: 128 * MiB, tree: { files: 2000, folders: 50, spreadBytes: 100 * 1024 }, latencyEdits: 20, latencyGapMs: 250, scaleFiles: [1000, 5000] }
+    : { ...common, runs: runs ?? 3, bigBytes: 256 * MiB, logBytes: 128 * MiB, hugeBytes: 1024 * MiB, tree: { files: 20_000, folders: 500, spreadBytes: 100 * 1024 }, latencyEdits: 100, latencyGapMs: 500, scaleFiles: [1000, 10_000, 100_000] };
+}
