@@ -133,7 +133,7 @@ export class DeltaEncoder {
   finish(): Uint8Array[] {
     if (this.#finished) throw new UsageError('finish() called twice');
     this.#finished = true;
-    this.#scan();
+    this.#scan(true);
     this.#matchTail();
     this.#emitLiteral(this.#lit, this.#end);
     this.#emitPendingCopy();
@@ -163,7 +163,7 @@ export class DeltaEncoder {
   }
 
   /** The search: take the expected next block if it matches, else roll to the next match; repeat. */
-  #scan(): void {
+  #scan(final = false): void {
     const L = this.#L;
     const buf = this.#buf;
     const end = this.#end;
@@ -178,20 +178,29 @@ export class DeltaEncoder {
         this.#lit = p;
         if (this.#extending) break;
       }
+      if (!this.#hValid) {
+        // Signature mode, right after a match: the next basis block is the likeliest, and checking its
+        // strong hash alone (no weak sum) is the fast path through unchanged runs. The next block may be the
+        // basis's short last block, followed in the target by appended data: checked here, or appends would
+        // cost that block as a literal.
+        const e = this.#expectedBlock();
+        if (e >= 0) {
+          const length = this.#blockLengthOf(e);
+          if (end - p < length) {
+            if (!final) break;
+          } else if (this.#strongMatches(p, e, length)) {
+            this.#onMatch(p, e, length);
+            p += length;
+            this.#lit = p;
+            continue;
+          }
+        }
+      }
       if (end - p < L) {
         this.#hValid = false;
         break;
       }
       if (!this.#hValid) {
-        // Signature mode, right after a match: the next basis block is the likeliest, and checking its
-        // strong hash alone (no weak sum) is the fast path through unchanged runs.
-        const e = this.#expectedBlock();
-        if (e >= 0 && this.#strongMatches(p, e)) {
-          this.#onMatch(p, e);
-          p += L;
-          this.#lit = p;
-          continue;
-        }
         this.#h = weakSum(buf, p, L) | 0;
         this.#hValid = true;
       }
@@ -231,11 +240,16 @@ export class DeltaEncoder {
     const next = this.#copyStart + this.#copyLength;
     if (next % this.#L !== 0) return -1;
     const e = next / this.#L;
-    return e < this.#fullBlocks ? e : -1;
+    return e < this.#sig.blockCount ? e : -1;
   }
 
-  #strongMatches(p: number, j: number): boolean {
-    const v = strongHash64(this.#buf, p, this.#L, this.#sig.seed);
+  /** Length of block j: blockLength, or less for the last block. */
+  #blockLengthOf(j: number): number {
+    return j < this.#fullBlocks ? this.#L : this.#sig.basisLength - this.#fullBlocks * this.#L;
+  }
+
+  #strongMatches(p: number, j: number, length: number): boolean {
+    const v = strongHash64(this.#buf, p, length, this.#sig.seed);
     return this.#index.strongEquals(j, Number(v & 0xffffffffn), Number(v >> 32n));
   }
 
@@ -260,7 +274,7 @@ export class DeltaEncoder {
   }
 
   /** Block j matched the window at p: settle the literal before it and open or extend a copy. */
-  #onMatch(p: number, j: number): void {
+  #onMatch(p: number, j: number, blockLength = this.#L): void {
     let start = p;
     let basisStart = j * this.#L;
     if (this.#basis) {
@@ -272,7 +286,7 @@ export class DeltaEncoder {
         basisStart -= k;
       }
     }
-    const length = p + this.#L - start;
+    const length = p + blockLength - start;
     if (start > this.#lit) this.#emitLiteral(this.#lit, start);
     if (start === this.#lit && this.#copyLength > 0 && this.#copyStart + this.#copyLength === basisStart) {
       this.#copyLength += length;

@@ -121,3 +121,16 @@ t.test('the block length follows the square-root rule, clamped', async (t) => {
   t.equal(chooseBlockLength(1e6), 768, '3/4 of sqrt(1e6) = 750 rounds up to 768');
   t.equal(chooseBlockLength(2 ** 40), 128 * 1024, 'clamped at 128 KiB');
 });
+
+t.test('data appended after a basis whose last block is short costs only the appended bytes', async (t) => {
+  const basis = seededBytes(10 * 1024 + 300, 12); // last block: 300 bytes
+  const extra = seededBytes(50_000, 13);
+  const target = concat([basis, extra]);
+  const sig = await signatureOf(basis, { blockLength: 1024 });
+  for (const chunk of [1, 777, 65536]) {
+    const { delta, stats } = deltaOf(sig, target, { chunk, compress: false });
+    t.equal(stats.literalBytes, extra.length, `chunks of ${chunk}: the short block is a copy`);
+    t.equal(stats.copyOps, 1, 'one merged copy of the whole basis');
+    t.ok(equalBytes(await applyDeltaToBuffer(basis, delta), target));
+  }
+});
