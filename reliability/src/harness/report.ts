@@ -35,3 +35,14 @@ export function summaryLine(r: ScenarioResult): string {
 export function isClean(r: ScenarioResult): boolean {
   return r.mismatches === 0 && r.failures.length === 0;
 }
+
+/** An error's message with its causes, one level after another. */
+export function describeError(err: unknown): string {
+  const parts: string[] = [];
+  let e: unknown = err;
+  for (let depth = 0; e && depth < 4; depth++) {
+    parts.push(e instanceof Error ? e.message : String(e));
+    e = (e as { cause?: unknown }).cause;
+  }
+  return parts.join(' <- ');
+}

@@ -2,6 +2,8 @@
 import type { ScenarioResult } from '../harness/report.js';
 import { serverKill } from './server-kill.js';
 import { scannerKill } from './scanner-kill.js';
+import { outage } from './outage.js';
+import { diskFull } from './disk-full.js';
 
 export interface RunContext {
   seed: number;
@@ -25,5 +27,15 @@ export const scenarios: Scenario[] = [
     name: 'scanner-kill',
     description: 'scanner SIGKILLed at random moments; restart converges, nothing uploaded twice, SQLite state intact',
     run: ({ seed, quick, log }) => scannerKill({ seed, trials: quick ? 5 : 25, files: 300, editsPerTrial: 30, maxKillDelayMs: 3000, log }),
+  },
+  {
+    name: 'outage',
+    description: 'server unreachable (connections refused) while 200 files change; queue, backoff, convergence',
+    run: ({ seed, quick, log }) => outage({ seed, outageMs: quick ? 8_000 : 30_000, files: 250, changes: 200, log }),
+  },
+  {
+    name: 'disk-full',
+    description: 'the server folder on a full 8 MiB tmpfs: clear 507s, old versions intact, sync resumes when space returns',
+    run: ({ seed, log }) => diskFull({ seed, diskBytes: 8 * 1024 * 1024, log }),
   },
 ];

@@ -14,7 +14,7 @@ import { fileCount, treeDigest, treeDifferences } from '../harness/tree-digest.j
 import { ClientTree } from '../harness/client-tree.js';
 import { changesSince, countUploads, serverRevision } from '../harness/server-api.js';
 import { untilJournalAdvances } from '../harness/kill-moment.js';
-import { newResult, type ScenarioResult } from '../harness/report.js';
+import { describeError, newResult, type ScenarioResult } from '../harness/report.js';
 
 export interface ScannerKillOptions {
   seed: number;
@@ -84,7 +84,7 @@ export async function scannerKill(o: ScannerKillOptions): Promise<ScenarioResult
     for (const d of uploads.duplicatePuts.slice(0, 10)) result.failures.push(`uploaded again: ${d.path} ${d.hash.slice(0, 12)} at revision ${d.revision}`);
     for (const e of rig.serverErrors().slice(0, 10)) result.failures.push(`server 5xx/error log: ${e}`);
   } catch (err) {
-    result.failures.push(`aborted: ${(err as Error).message}`);
+    result.failures.push(`aborted: ${describeError(err)}`);
   } finally {
     await rig.close();
     result.elapsedMs = Date.now() - started;

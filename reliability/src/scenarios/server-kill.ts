@@ -11,7 +11,7 @@ import { serverRevision } from '../harness/server-api.js';
 import { untilJournalAdvances } from '../harness/kill-moment.js';
 import { fileCount, treeDigest, treeDifferences } from '../harness/tree-digest.js';
 import { ClientTree } from '../harness/client-tree.js';
-import { newResult, type ScenarioResult } from '../harness/report.js';
+import { describeError, newResult, type ScenarioResult } from '../harness/report.js';
 
 export interface ServerKillOptions {
   seed: number;
@@ -66,7 +66,7 @@ export async function serverKill(o: ServerKillOptions): Promise<ScenarioResult> 
     );
     result.filesChecked += reader.checked;
   } catch (err) {
-    result.failures.push(`aborted: ${(err as Error).message}`);
+    result.failures.push(`aborted: ${describeError(err)}`);
   } finally {
     await reader.stop().catch(() => {});
     await rig.close();
