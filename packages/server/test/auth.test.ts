@@ -2,7 +2,7 @@ import t from 'tap';
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { createToken, listTokens, revokeToken, isTokenValid, TOKEN_PREFIX } from '../src/index.js';
-import { startServer, rawRequest } from './support/harness.js';
+import { startServer, rawRequest, waitFor } from './support/harness.js';
 
 const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
 
@@ -63,6 +63,14 @@ t.test('revoking a token takes effect on the running server without a restart', 
   t.ok(revokeToken(h.sdir, 'phone'));
   t.equal((await rawRequest(h.port, 'GET', '/v1/files', { headers: bearer(phone) })).status, 401);
   t.notOk(revokeToken(h.sdir, 'phone'), 'revoking twice reports nothing to revoke');
+});
+
+t.test('a token that expires while the server runs is refused from then on', async (t) => {
+  const h = await startServer(t);
+  const shortLived = createToken(h.sdir, { name: 'temp', expiresAt: Date.now() + 300 });
+  t.equal((await rawRequest(h.port, 'GET', '/v1/files', { headers: bearer(shortLived) })).status, 200, 'valid before its expiry');
+  await waitFor(async () => (await rawRequest(h.port, 'GET', '/v1/files', { headers: bearer(shortLived) })).status === 401, 'the token to expire');
+  t.match((await rawRequest(h.port, 'GET', '/v1/files', { headers: bearer(shortLived) })).json(), { code: 'UNAUTHORIZED', message: /expired/ });
 });
 
 t.test('repeated failures from one address are rate limited while valid traffic goes on', async (t) => {
