@@ -161,11 +161,14 @@ export class OpQueue {
     this.#persistence.save(entry);
   }
 
-  /** Earliest `nextAtMs` among entries not in flight, or undefined when none waits. */
-  nextWakeMs(): number | undefined {
+  /**
+   * Earliest `nextAtMs` after `afterMs` among entries not in flight, or undefined when none waits. Entries
+   * already due but held back (blocked) are not counted: whatever unblocks them triggers a dispatch itself.
+   */
+  nextWakeMs(afterMs = -Infinity): number | undefined {
     let earliest: number | undefined;
     for (const entry of this.#entries.values()) {
-      if (this.#inFlight.has(entry.path)) continue;
+      if (this.#inFlight.has(entry.path) || entry.nextAtMs <= afterMs) continue;
       if (earliest === undefined || entry.nextAtMs < earliest) earliest = entry.nextAtMs;
     }
     return earliest;

@@ -462,11 +462,11 @@ export class Scanner {
   #scheduleWake(): void {
     if (this.#wakeTimer) clearTimeout(this.#wakeTimer);
     this.#wakeTimer = undefined;
-    const next = this.#queue.nextWakeMs();
-    if (next === undefined || this.#stopping) return;
-    const delay = Math.max(0, next - Date.now());
-    if (delay === 0 && this.#jobs >= this.#opts.concurrency) return; // a finishing job pumps again
-    this.#wakeTimer = setTimeout(() => this.#pump(), Math.max(delay, 5));
+    if (this.#stopping) return;
+    // Entries due now were just offered; a finishing job or a scan pumps again for them.
+    const next = this.#queue.nextWakeMs(Date.now());
+    if (next === undefined) return;
+    this.#wakeTimer = setTimeout(() => this.#pump(), Math.max(5, next - Date.now()));
   }
 
   #isIdle(): boolean {
