@@ -10,30 +10,25 @@ import { STATE_DIR } from '@deltabox/protocol';
 import { ApiClient } from './api-client.js';
 import { backoffDelayMs } from './backoff.js';
 import { BasisCache } from './basis-cache.js';
-import { classifyChanges, planScan, type HashedEntry } from './change-detector.js';
 import {
-  BATCH_MAX_BYTES,
-  BATCH_MAX_FILES,
   CACHE_DIR,
   DEFAULT_CACHE_BUDGET_BYTES,
   DEFAULT_CONCURRENCY,
   DEFAULT_INTERVAL_MS,
-  INLINE_MAX_BYTES,
   ONCE_MAX_ATTEMPTS,
   TMP_DIR,
 } from './constants.js';
 import { isConnectivityError, isFatalError, ScannerError } from './errors.js';
-import { hashFileStable } from './file-reader.js';
 import { lockFolder } from './folder-lock.js';
-import { loadIgnoreRules } from './ignore-rules.js';
 import { silentLogger, type Logger } from './logger.js';
-import { OpQueue, type QueueEntry } from './op-queue.js';
+import { OpQueue } from './op-queue.js';
+import { Dispatcher } from './dispatcher.js';
+import { runScanPass } from './scan-pass.js';
 import { diffForQueue } from './reconcile-plan.js';
 import { StateStore } from './state-store.js';
 import { remoteOf, SyncState } from './sync-state.js';
 import { Transfer, type TransferCounters } from './transfer.js';
-import { planStep, type PlanContext, type Step } from './transfer-plan.js';
-import { walkedEntryOf, walkTree } from './tree-walk.js';
+import { planStep } from './transfer-plan.js';
 import { watchFolder, type FolderWatcher } from './watcher.js';
 
 export interface ScannerOptions {
@@ -94,8 +89,8 @@ export class Scanner {
   readonly #cache: BasisCache;
   readonly #client: ApiClient;
   readonly #transfer: Transfer;
+  readonly #dispatcher: Dispatcher;
   readonly #startedAt = Date.now();
-  #jobs = 0;
   #offline = false;
   #stopping = false;
   #once = false;
@@ -103,12 +98,11 @@ export class Scanner {
   #scanRunning: Promise<void> | undefined;
   #scanAgain = false;
   #sentFileBytes = 0;
-  #wakeTimer: NodeJS.Timeout | undefined;
+  #reconnectTimer: NodeJS.Timeout | undefined;
   #intervalTimer: NodeJS.Timeout | undefined;
   #rescanTimer: NodeJS.Timeout | undefined;
   #watcher: FolderWatcher | undefined;
   #waiters: Waiter[] = [];
-  #jobsDone: Array<() => void> = [];
   #warned = new Set<string>();
   #fatal: Error | undefined;
   readonly #unlock: () => void;
@@ -142,13 +136,27 @@ export class Scanner {
     this.#cache = new BasisCache(join(this.#stateDir, CACHE_DIR), this.#store, this.#opts.cacheBudgetBytes);
     this.#client = new ApiClient({ baseUrl: options.server, token: options.token, ...(options.ca === undefined ? {} : { ca: options.ca }) });
     const queue = this.#queue;
+    this.#dispatcher = new Dispatcher(
+      queue,
+      this.#state,
+      () => this.#transfer,
+      this.#opts.concurrency,
+      {
+        canDispatch: () => !this.#stopping && !this.#offline && !this.#reconciling && this.#fatal === undefined,
+        onConnectivityLost: (err) => this.#goOffline(err),
+        onFatal: (err) => this.#fail(err),
+        onNeedsRescan: () => this.#scheduleRescan(),
+        onRound: () => this.#checkIdle(),
+      },
+      this.#log,
+    );
     this.#transfer = new Transfer({
       root: this.root,
       tmpDir: this.#tmpDir,
       client: this.#client,
       state: this.#state,
       cache: this.#cache,
-      plan: this.#planContext(),
+      plan: this.#dispatcher.planContext(),
       onMoveFailed: (path, from) => {
         const now = Date.now();
         queue.demoteMove(path);
@@ -221,42 +229,16 @@ export class Scanner {
         this.#log.error({ err: String(err) }, 'scan failed');
       } finally {
         this.#scanRunning = undefined;
-        this.#pump();
+        this.#dispatcher.pump();
       }
     })();
     return this.#scanRunning;
   }
 
   async #scan(): Promise<void> {
-    const startedMs = Date.now();
     const warn = (message: string, details: Record<string, unknown>) => this.#warnOnce(message, details);
-    const walk = walkTree(this.root, loadIgnoreRules(this.root), warn);
-    const plan = planScan(this.#state.local, walk);
-    const hashed: HashedEntry[] = [];
-    let retrySoon = false;
-    for (const entry of plan.changed) {
-      if (entry.type === 'dir') {
-        hashed.push(entry);
-        continue;
-      }
-      try {
-        const { hash, stat } = await hashFileStable(join(this.root, entry.diskPath));
-        hashed.push({ ...walkedEntryOf(entry.path, entry.diskPath, stat), hash });
-      } catch (err) {
-        const code = (err as { code?: string }).code;
-        if (code === 'FILE_CHANGED' || code === 'ENOENT') retrySoon = true;
-        else warn('unreadable file skipped', { path: entry.path, err: String(err) });
-      }
-    }
-    const outcome = classifyChanges(this.#state.local, hashed, plan.removed, startedMs);
-    const now = Date.now();
-    this.#store.transaction(() => {
-      this.#state.applyScan(outcome);
-      for (const change of outcome.changes) {
-        this.#queue.enqueue(change.path, now, change.kind === 'moved' ? 'move' : 'sync', change.from);
-      }
-    });
-    if (outcome.changes.length > 0) this.#log.debug({ changes: outcome.changes.length }, 'scan queued changes');
+    const { changes, retrySoon } = await runScanPass(this.root, this.#state, this.#queue, this.#store, warn);
+    if (changes > 0) this.#log.debug({ changes }, 'scan queued changes');
     if (retrySoon) this.#scheduleRescan();
   }
 
@@ -279,7 +261,7 @@ export class Scanner {
   async #reconcile(): Promise<void> {
     this.#reconciling = true;
     try {
-      await this.#drainJobs();
+      await this.#dispatcher.drain();
       const rows = [];
       for await (const entry of this.#client.manifest()) rows.push(remoteOf(entry));
       this.#state.replaceRemote(rows);
@@ -294,129 +276,8 @@ export class Scanner {
       this.#log.info({ files: rows.length, queued: this.#queue.size }, 'reconciled with the server');
     } finally {
       this.#reconciling = false;
-      this.#pump();
+      this.#dispatcher.pump();
     }
-  }
-
-  #drainJobs(): Promise<void> {
-    if (this.#jobs === 0) return Promise.resolve();
-    return new Promise((resolveDrain) => this.#jobsDone.push(resolveDrain));
-  }
-
-  /** Dispatches due entries until `concurrency` jobs run; schedules the next wake-up. */
-  #pump(): void {
-    if (this.#stopping || this.#offline || this.#reconciling || this.#fatal) return;
-    const now = Date.now();
-    const ready = this.#queue.ready(now);
-    const taken = new Set<string>();
-    for (const entry of ready) {
-      if (this.#jobs >= this.#opts.concurrency) break;
-      if (taken.has(entry.path)) continue;
-      const step = planStep(entry, this.#planContext());
-      if (step.type === 'noop') {
-        this.#queue.complete(entry.path, entry.generation);
-        continue;
-      }
-      if (step.type === 'blocked') continue;
-      if (this.#batchable(step)) {
-        const group = [entry];
-        let bytes = step.local.size;
-        for (const other of ready) {
-          if (group.length >= BATCH_MAX_FILES) break;
-          if (other === entry || taken.has(other.path)) continue;
-          const s = planStep(other, this.#planContext());
-          if (!this.#batchable(s) || bytes + s.local.size > BATCH_MAX_BYTES) continue;
-          group.push(other);
-          bytes += s.local.size;
-        }
-        for (const g of group) taken.add(g.path);
-        this.#startBatch(group);
-      } else {
-        taken.add(entry.path);
-        this.#startJob(entry);
-      }
-    }
-    this.#scheduleWake();
-    this.#checkIdle();
-  }
-
-  #planContext(): PlanContext {
-    const queue = this.#queue;
-    return {
-      local: this.#state.local,
-      remote: this.#state.remote,
-      hasMoveFrom: (p, below, except) => queue.hasMoveFrom(p, below, except),
-      hasMoveAbove: (p) => queue.hasMoveAbove(p),
-    };
-  }
-
-  #batchable(step: Step): step is Extract<Step, { type: 'upload' }> {
-    return step.type === 'upload' && step.base === undefined && step.local.size <= INLINE_MAX_BYTES;
-  }
-
-  #startJob(entry: QueueEntry): void {
-    const generation = this.#queue.begin(entry.path);
-    this.#jobs++;
-    const work = { path: entry.path, kind: entry.kind, ...(entry.from === undefined ? {} : { from: entry.from }) };
-    void this.#transfer
-      .syncPath(work)
-      .then(
-        () => this.#queue.complete(entry.path, generation),
-        (err) => this.#onFailure(entry.path, generation, err),
-      )
-      .finally(() => this.#jobFinished());
-  }
-
-  #startBatch(entries: QueueEntry[]): void {
-    const generations = new Map(entries.map((e) => [e.path, this.#queue.begin(e.path)]));
-    this.#jobs++;
-    const locals = entries.map((e) => this.#state.local.get(e.path)!);
-    void this.#transfer
-      .syncBatch(locals)
-      .then(
-        (outcomes) => {
-          for (const o of outcomes) {
-            const gen = generations.get(o.path)!;
-            if (o.ok) this.#queue.complete(o.path, gen);
-            else this.#onFailure(o.path, gen, o.error);
-            generations.delete(o.path);
-          }
-          for (const [path] of generations) this.#queue.release(path);
-        },
-        (err) => {
-          for (const [path, gen] of generations) this.#onFailure(path, gen, err);
-        },
-      )
-      .finally(() => this.#jobFinished());
-  }
-
-  #jobFinished(): void {
-    this.#jobs--;
-    if (this.#jobs === 0) for (const done of this.#jobsDone.splice(0)) done();
-    this.#pump();
-  }
-
-  #onFailure(path: string, generation: number, err: unknown): void {
-    if (isConnectivityError(err)) {
-      this.#queue.release(path);
-      this.#goOffline(err as Error);
-      return;
-    }
-    if (isFatalError(err)) {
-      this.#queue.release(path);
-      this.#fail(err as Error);
-      return;
-    }
-    const code = (err as { code?: string }).code;
-    if (code === 'ENOENT') {
-      // Gone since the scan: the rescan records the deletion and queues it.
-      this.#queue.complete(path, generation);
-      this.#scheduleRescan();
-      return;
-    }
-    const entry = this.#queue.fail(path, generation, Date.now(), (err as Error).message ?? String(err));
-    if (code === 'FILE_CHANGED') this.#scheduleRescan();
-    else this.#log.warn({ path, attempts: entry?.attempts, err: (err as Error).message }, 'transfer failed; will retry');
   }
 
   #fail(err: Error): void {
@@ -441,36 +302,24 @@ export class Scanner {
   async #reconnect(): Promise<void> {
     for (let attempt = 1; !this.#stopping; attempt++) {
       await new Promise<void>((r) => {
-        this.#wakeTimerOffline = setTimeout(r, backoffDelayMs(attempt));
+        this.#reconnectTimer = setTimeout(r, backoffDelayMs(attempt));
       });
       if (this.#stopping) return;
       try {
         await this.#client.health();
+        await this.#reconcile(); // still offline meanwhile: nothing is dispatched until it is done
         this.#offline = false;
-        await this.#reconcile();
         this.#log.info({}, 'server reachable again');
+        this.#dispatcher.pump();
         return;
       } catch (err) {
         if (isFatalError(err)) return this.#fail(err as Error);
-        this.#offline = true;
       }
     }
   }
 
-  #wakeTimerOffline: NodeJS.Timeout | undefined;
-
-  #scheduleWake(): void {
-    if (this.#wakeTimer) clearTimeout(this.#wakeTimer);
-    this.#wakeTimer = undefined;
-    if (this.#stopping) return;
-    // Entries due now were just offered; a finishing job or a scan pumps again for them.
-    const next = this.#queue.nextWakeMs(Date.now());
-    if (next === undefined) return;
-    this.#wakeTimer = setTimeout(() => this.#pump(), Math.max(5, next - Date.now()));
-  }
-
   #isIdle(): boolean {
-    if (this.#jobs > 0 || this.#offline || this.#reconciling || this.#scanRunning) return false;
+    if (this.#dispatcher.jobs > 0 || this.#offline || this.#reconciling || this.#scanRunning) return false;
     if (this.#queue.size === 0) return true;
     if (!this.#once) return false;
     // --once: entries that kept failing for their own reasons do not hold the run forever.
@@ -488,7 +337,7 @@ export class Scanner {
     if (this.#fatal) return Promise.reject(this.#fatal);
     return new Promise((resolveIdle, rejectIdle) => {
       this.#waiters.push({ resolve: resolveIdle, reject: rejectIdle });
-      this.#pump();
+      this.#dispatcher.pump();
       this.#checkIdle();
     });
   }
@@ -518,7 +367,7 @@ export class Scanner {
     return {
       pendingPaths: this.#queue.size,
       pendingBytes,
-      inFlight: this.#jobs,
+      inFlight: this.#dispatcher.jobs,
       sentFileBytes: this.#sentFileBytes,
       offline: this.#offline,
     };
@@ -526,7 +375,7 @@ export class Scanner {
 
   /** The queue as it stands (for status displays and diagnostics). */
   pendingEntries(): Array<{ path: string; kind: string; from?: string; attempts: number; lastError?: string; step: string }> {
-    const ctx = this.#planContext();
+    const ctx = this.#dispatcher.planContext();
     return [...this.#queue.entries()].map((e) => ({
       path: e.path,
       kind: e.kind,
@@ -549,17 +398,18 @@ export class Scanner {
   async stop(graceMs = 10_000): Promise<void> {
     if (this.#stopping) return;
     this.#stopping = true;
-    for (const t of [this.#wakeTimer, this.#rescanTimer, this.#wakeTimerOffline]) if (t) clearTimeout(t);
+    for (const t of [this.#rescanTimer, this.#reconnectTimer]) if (t) clearTimeout(t);
     if (this.#intervalTimer) clearInterval(this.#intervalTimer);
     this.#watcher?.close();
+    this.#dispatcher.close();
     await this.#scanRunning?.catch(() => {});
     let timer: NodeJS.Timeout | undefined;
-    await Promise.race([this.#drainJobs(), new Promise<void>((r) => (timer = setTimeout(r, graceMs)))]);
+    await Promise.race([this.#dispatcher.drain(), new Promise<void>((r) => (timer = setTimeout(r, graceMs)))]);
     if (timer) clearTimeout(timer);
-    if (this.#jobs > 0) {
+    if (this.#dispatcher.jobs > 0) {
       // Cut what did not finish in time: those entries stay queued and go out on the next start.
       await this.#client.destroy();
-      await this.#drainJobs();
+      await this.#dispatcher.drain();
     }
     await this.#client.close().catch(() => {});
     this.#store.close();
