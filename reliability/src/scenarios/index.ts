@@ -4,6 +4,8 @@ import { serverKill } from './server-kill.js';
 import { scannerKill } from './scanner-kill.js';
 import { outage } from './outage.js';
 import { diskFull } from './disk-full.js';
+import { tornRead } from './torn-read.js';
+import { httpFuzz } from './http-fuzz.js';
 
 export interface RunContext {
   seed: number;
@@ -37,5 +39,21 @@ export const scenarios: Scenario[] = [
     name: 'disk-full',
     description: 'the server folder on a full 8 MiB tmpfs: clear 507s, old versions intact, sync resumes when space returns',
     run: ({ seed, log }) => diskFull({ seed, diskBytes: 8 * 1024 * 1024, log }),
+  },
+  {
+    name: 'torn-read',
+    description: 'files rewritten in place while they upload: no torn file on the server, the latest arrives',
+    run: ({ seed, quick, log }) =>
+      tornRead({
+        seed,
+        durationMs: quick ? 6_000 : 30_000,
+        files: quick ? { 'small.bin': 40_000, 'medium.bin': 4 << 20 } : { 'small.bin': 40_000, 'medium.bin': 4 << 20, 'large.bin': 70 << 20 },
+        log,
+      }),
+  },
+  {
+    name: 'http-fuzz',
+    description: 'malformed requests over raw sockets: server up, RSS bounded, clear 4xx only, folder unchanged',
+    run: ({ seed, quick, log }) => httpFuzz({ seed, durationMs: quick ? 5_000 : 60_000, log }),
   },
 ];
