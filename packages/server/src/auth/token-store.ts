@@ -4,6 +4,7 @@
  * Does not know about HTTP (auth/authenticate.ts does).
  */
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import type { Statement } from 'better-sqlite3';
 import { openStateDb, type Db } from '../state/database.js';
 
 /** Recognisable prefix: secret scanners and humans can tell a deltabox token at a glance. */
@@ -51,8 +52,12 @@ function hashToken(token: string): string {
 /** Token table access over an open state database. */
 export class TokenStore {
   readonly #db: Db;
+  /** Prepared once: it runs on every request. */
+  readonly #byHash: Statement;
+
   constructor(db: Db) {
     this.#db = db;
+    this.#byHash = db.prepare('SELECT * FROM tokens WHERE hash = ?');
   }
 
   /**
@@ -93,7 +98,7 @@ export class TokenStore {
     if (!token) return { ok: false, reason: 'missing' };
     if (!token.startsWith(TOKEN_PREFIX) || token.length > 200) return { ok: false, reason: 'malformed' };
     const presented = hashToken(token);
-    const row = this.#db.prepare('SELECT * FROM tokens WHERE hash = ?').get(presented) as TokenRow | undefined;
+    const row = this.#byHash.get(presented) as TokenRow | undefined;
     // The lookup is by hash, so timing cannot reveal the token; the constant-time compare guards the last step.
     if (!row || !timingSafeEqual(Buffer.from(row.hash, 'hex'), Buffer.from(presented, 'hex'))) {
       return { ok: false, reason: 'unknown' };

@@ -4,6 +4,7 @@
  * related changes (index + journal) in one transaction.
  */
 import type { EntryType, ManifestEntry } from '@deltabox/protocol';
+import type { Statement } from 'better-sqlite3';
 import { openReadOnly, type Db } from './database.js';
 
 interface EntryRow {
@@ -30,23 +31,27 @@ function subtreeBounds(dir: string): [string, string] {
 
 export class FileIndex {
   readonly #db: Db;
+  /** Prepared once: every request runs a few of these. */
+  readonly #get: Statement;
+  readonly #upsert: Statement;
+
   constructor(db: Db) {
     this.#db = db;
+    this.#get = db.prepare('SELECT * FROM entries WHERE path = ?');
+    this.#upsert = db.prepare(
+      `INSERT INTO entries (path, type, size, mtime_ms, hash, executable, revision) VALUES (?, ?, ?, ?, ?, ?, ?)
+       ON CONFLICT(path) DO UPDATE SET type = excluded.type, size = excluded.size, mtime_ms = excluded.mtime_ms,
+         hash = excluded.hash, executable = excluded.executable, revision = excluded.revision`,
+    );
   }
 
   get(path: string): ManifestEntry | undefined {
-    const row = this.#db.prepare('SELECT * FROM entries WHERE path = ?').get(path) as EntryRow | undefined;
+    const row = this.#get.get(path) as EntryRow | undefined;
     return row && toManifestEntry(row);
   }
 
   upsert(entry: ManifestEntry): void {
-    this.#db
-      .prepare(
-        `INSERT INTO entries (path, type, size, mtime_ms, hash, executable, revision) VALUES (?, ?, ?, ?, ?, ?, ?)
-         ON CONFLICT(path) DO UPDATE SET type = excluded.type, size = excluded.size, mtime_ms = excluded.mtime_ms,
-           hash = excluded.hash, executable = excluded.executable, revision = excluded.revision`,
-      )
-      .run(entry.path, entry.type, entry.size, entry.mtimeMs, entry.hash ?? null, entry.executable ? 1 : 0, entry.revision);
+    this.#upsert.run(entry.path, entry.type, entry.size, entry.mtimeMs, entry.hash ?? null, entry.executable ? 1 : 0, entry.revision);
   }
 
   /** Removes the entry and, for a folder, everything under it. */

@@ -4,6 +4,7 @@
  * caller calls `notify()` after it commits. Knows nothing about files on disk.
  */
 import type { ChangeOp, ChangeRecord } from '@deltabox/protocol';
+import type { Statement } from 'better-sqlite3';
 import type { Db } from './database.js';
 
 interface ChangeRow {
@@ -21,23 +22,25 @@ export type NewChange = Omit<ChangeRecord, 'revision' | 'timeMs'>;
 export class Journal {
   readonly #db: Db;
   readonly #waiters = new Set<() => void>();
+  readonly #append: Statement;
+  readonly #latest: Statement;
   #closed = false;
 
   constructor(db: Db) {
     this.#db = db;
+    this.#append = db.prepare('INSERT INTO changes (op, path, from_path, hash, size, time_ms) VALUES (?, ?, ?, ?, ?, ?)');
+    this.#latest = db.prepare("SELECT seq FROM sqlite_sequence WHERE name = 'changes'");
   }
 
   /** Appends a change and returns its revision. Call inside the transaction that changes the index. */
   append(change: NewChange, nowMs = Date.now()): number {
-    const res = this.#db
-      .prepare('INSERT INTO changes (op, path, from_path, hash, size, time_ms) VALUES (?, ?, ?, ?, ?, ?)')
-      .run(change.op, change.path, change.from ?? null, change.hash ?? null, change.size ?? null, nowMs);
+    const res = this.#append.run(change.op, change.path, change.from ?? null, change.hash ?? null, change.size ?? null, nowMs);
     return Number(res.lastInsertRowid);
   }
 
   /** Latest revision; 0 for an empty journal. */
   latest(): number {
-    const row = this.#db.prepare("SELECT seq FROM sqlite_sequence WHERE name = 'changes'").get() as { seq: number } | undefined;
+    const row = this.#latest.get() as { seq: number } | undefined;
     return row?.seq ?? 0;
   }
 
