@@ -6,6 +6,8 @@ import { outage } from './outage.js';
 import { diskFull } from './disk-full.js';
 import { tornRead } from './torn-read.js';
 import { httpFuzz } from './http-fuzz.js';
+import { pathAttacks } from './path-attacks.js';
+import { tokens } from './tokens.js';
 
 export interface RunContext {
   seed: number;
@@ -55,5 +57,15 @@ export const scenarios: Scenario[] = [
     name: 'http-fuzz',
     description: 'malformed requests over raw sockets: server up, RSS bounded, clear 4xx only, folder unchanged',
     run: ({ seed, quick, log }) => httpFuzz({ seed, durationMs: quick ? 5_000 : 60_000, log }),
+  },
+  {
+    name: 'path-attacks',
+    description: 'traversal encodings, planted symlinks, state-folder spellings, device names: nothing outside the root',
+    run: ({ seed, log }) => pathAttacks({ seed, log }),
+  },
+  {
+    name: 'tokens',
+    description: 'revoked/expired tokens fail at once, read-only cannot write, brute force limited, no token in logs',
+    run: ({ seed, log }) => tokens({ seed, log }),
   },
 ];
