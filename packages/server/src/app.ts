@@ -127,3 +127,11 @@ export async function buildApp(options: ServerOptions, overrides: AppOverrides =
   await app.register(batchRoutes, { mirror });
   return app;
 }
+
+/**
+ * The app serving `options.sdir` (created if missing), not listening. Closing it closes SQLite.
+ * @throws Error when the state folder cannot be opened (e.g. it is a symlink).
+ */
+export async function buildServer(options: ServerOptions): Promise<FastifyInstance> {
+  return buildApp(options);
+}

@@ -2,9 +2,6 @@
  * @deltabox/server — the Fastify app that mirrors a folder for deltabox clients, its token admin, and
  * the Storage interface for further backends. Re-exports only.
  */
-import type { FastifyInstance } from 'fastify';
-import { buildApp, type ServerOptions } from './app.js';
-
 export type { ServerOptions, AppOverrides } from './app.js';
 export type { ServerLimits } from './limits.js';
 export { defaultLimits } from './limits.js';
@@ -12,12 +9,4 @@ export { createToken, listTokens, revokeToken, isTokenValid, TOKEN_PREFIX } from
 export type { Storage, StorageEntry, StagedFile, ReadHandle, CommitMeta } from './storage/storage.js';
 export { StorageError, type StorageErrorCode } from './storage/storage-error.js';
 export { LocalStorage } from './storage/local-storage.js';
-export { buildApp } from './app.js';
-
-/**
- * The app serving `options.sdir` (created if missing), not listening. Closing it closes SQLite.
- * @throws Error when the state folder cannot be opened.
- */
-export async function buildServer(options: ServerOptions): Promise<FastifyInstance> {
-  return buildApp(options);
-}
+export { buildServer, buildApp } from './app.js';
