@@ -48,7 +48,15 @@ function decodedOrRaw(encoded: string): string {
 }
 
 /** Every route that takes a path, as raw requests with a valid token. */
-function requestsFor(encoded: string, token: string): Array<{ route: string; method: string; target: string; body?: string; headers?: Array<[string, string]> }> {
+interface AttackRequest {
+  route: string;
+  method: string;
+  target: string;
+  body?: string;
+  headers?: Array<[string, string]>;
+}
+
+function requestsFor(encoded: string, token: string): Array<AttackRequest & { headers: Array<[string, string]> }> {
   const auth: Array<[string, string]> = [['authorization', `Bearer ${token}`]];
   const json = (o: object): Array<[string, string]> => [...auth, ['content-type', 'application/json'], ['content-length', String(Buffer.byteLength(JSON.stringify(o)))]];
   const body = 'PWNED by a path attack';
@@ -56,7 +64,7 @@ function requestsFor(encoded: string, token: string): Array<{ route: string; met
   const boundary = 'pathattack';
   const meta = JSON.stringify({ path: plain, size: body.length, mtimeMs: 1, hash: '0'.repeat(64) });
   const multipart = `--${boundary}\r\ncontent-disposition: form-data; name="meta"\r\n\r\n${meta}\r\n--${boundary}\r\ncontent-disposition: form-data; name="file"; filename="f"\r\n\r\n${body}\r\n--${boundary}--\r\n`;
-  return [
+  const list: AttackRequest[] = [
     { route: 'GET file', method: 'GET', target: `/v1/files/${encoded}` },
     { route: 'GET signature', method: 'GET', target: `/v1/signatures/${encoded}` },
     { route: 'PUT file', method: 'PUT', target: `/v1/files/${encoded}`, body, headers: [...auth, ['content-length', String(body.length)]] },
@@ -67,7 +75,8 @@ function requestsFor(encoded: string, token: string): Array<{ route: string; met
     { route: 'move to', method: 'POST', target: '/v1/moves', body: JSON.stringify({ from: 'a.txt', to: plain, overwrite: true }), headers: json({ from: 'a.txt', to: plain, overwrite: true }) },
     { route: 'move from', method: 'POST', target: '/v1/moves', body: JSON.stringify({ from: plain, to: 'stolen.txt' }), headers: json({ from: plain, to: 'stolen.txt' }) },
     { route: 'batch', method: 'POST', target: '/v1/batch', body: multipart, headers: [...auth, ['content-type', `multipart/form-data; boundary=${boundary}`], ['content-length', String(Buffer.byteLength(multipart))]] },
-  ].map((r) => ({ ...r, headers: r.headers ?? auth }));
+  ];
+  return list.map((r) => ({ ...r, headers: r.headers ?? auth }));
 }
 
 export async function pathAttacks(o: { seed: number; log?: (line: string) => void }): Promise<ScenarioResult> {
