@@ -8,6 +8,8 @@ import { tornRead } from './torn-read.js';
 import { httpFuzz } from './http-fuzz.js';
 import { pathAttacks } from './path-attacks.js';
 import { tokens } from './tokens.js';
+import { decoderFuzz } from './decoder-fuzz.js';
+import { load } from './load.js';
 
 export interface RunContext {
   seed: number;
@@ -67,5 +69,15 @@ export const scenarios: Scenario[] = [
     name: 'tokens',
     description: 'revoked/expired tokens fail at once, read-only cannot write, brute force limited, no token in logs',
     run: ({ seed, log }) => tokens({ seed, log }),
+  },
+  {
+    name: 'decoder-fuzz',
+    description: 'the core decoder fuzz script: 1,000,000 signature and delta decoding cases',
+    run: ({ seed, quick, log }) => decoderFuzz({ seed, cases: quick ? 100_000 : 1_000_000, timeoutMs: 30 * 60_000, log }),
+  },
+  {
+    name: 'load',
+    description: '16 scanner processes syncing to one server process with steady edits',
+    run: ({ seed, quick, log }) => load({ seed, scanners: 16, durationMs: quick ? 20_000 : 120_000, filesEach: 40, log }),
   },
 ];
