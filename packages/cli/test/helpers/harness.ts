@@ -4,7 +4,7 @@
  * seeded data. No sleeps to synchronise: tests poll a condition until it holds or the deadline passes.
  */
 import { createHash } from 'node:crypto';
-import { lstatSync, mkdtempSync, readdirSync, readFileSync, rmSync, openSync, writeSync, closeSync } from 'node:fs';
+import { lstatSync, mkdtempSync, readdirSync, readSync, rmSync, openSync, writeSync, closeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
@@ -37,6 +37,23 @@ export function tempDir(t: { teardown(fn: () => void): void }, prefix = 'dbx-e2e
   return dir;
 }
 
+/** SHA-256 hex of a file, read in 8 MiB pieces (files over 2 GiB cannot be read whole). */
+export function hashFile(file: string): string {
+  const hasher = createHash('sha256');
+  const fd = openSync(file, 'r');
+  try {
+    const buffer = Buffer.allocUnsafe(8 * 1024 * 1024);
+    for (;;) {
+      const n = readSync(fd, buffer, 0, buffer.length, null);
+      if (n === 0) break;
+      hasher.update(buffer.subarray(0, n));
+    }
+  } finally {
+    closeSync(fd);
+  }
+  return hasher.digest('hex');
+}
+
 export interface TreeEntry {
   type: 'file' | 'dir';
   hash?: string;
@@ -56,7 +73,7 @@ export function treeDigest(root: string): Record<string, TreeEntry> {
         out[path.normalize('NFC')] = { type: 'dir' };
         walk(path);
       } else if (st.isFile()) {
-        const hash = createHash('sha256').update(readFileSync(join(root, path))).digest('hex');
+        const hash = hashFile(join(root, path));
         out[path.normalize('NFC')] = { type: 'file', hash, executable: (st.mode & 0o111) !== 0, mtimeMs: Math.trunc(st.mtimeMs) };
       }
     }
