@@ -38,3 +38,26 @@ t.test('a scanner killed mid-sync and restarted converges with no temp files lef
   const puts = (await journal(server.url, token)).filter((c) => c.op === 'put' && c.path === 'large.bin');
   t.ok(puts.length <= 1, `large.bin committed at most once (${puts.length})`);
 });
+
+t.test('Ctrl-C during scan --once parks the work; the next run finishes it', async (t) => {
+  const base = tempDir(t);
+  const cdir = join(base, 'client');
+  const sdir = join(base, 'server');
+  mkdirSync(cdir);
+  for (let f = 0; f < 50; f++) writeFileSync(join(cdir, `small-${f}.txt`), `small ${f}`);
+  writeSeededFile(join(cdir, 'large.bin'), 8, 150 * 1024 * 1024);
+  const server = await startServer(sdir);
+  t.teardown(() => server.close());
+  const token = mintToken(sdir);
+  const args = ['scan', '--cdir', cdir, '--server', server.url, '--token', token, '--once'];
+  const first = spawnCli(args);
+  await waitFor(async () => (await journal(server.url, token)).length >= 10, 'the first run has started sending', 60_000);
+  first.proc.kill('SIGINT');
+  const { code } = await first.exited;
+  if (code === 0) t.comment('the first run finished before the interrupt');
+  else t.match(first.stderr(), /interrupted; unsent changes stay queued/);
+  const second = spawnCli(args);
+  t.equal((await second.exited).code, 0, second.stderr());
+  t.same(treeDifferences(cdir, sdir), []);
+  t.same(readdirSync(join(cdir, '.deltabox/tmp')), []);
+});

@@ -160,14 +160,25 @@ async function scan(flags: ScanFlags): Promise<void> {
   if (flags.once) {
     const progress = new ProgressDisplay(scanner);
     progress.start();
+    // Ctrl-C: let in-flight transfers finish or park them; what is left stays queued for the next run.
+    let interrupted = false;
+    const onSignal = () => {
+      interrupted = true;
+      void scanner.stop();
+    };
+    process.once('SIGINT', onSignal);
+    process.once('SIGTERM', onSignal);
     try {
       const summary = await scanner.syncOnce();
       progress.stop();
       process.stdout.write(flags.json ? `${JSON.stringify({ summary })}\n` : `${summaryLine(summary)}\n`);
     } catch (err) {
       progress.stop();
+      if (interrupted) throw new CliError('interrupted; unsent changes stay queued for the next run', EXIT.failure, { cause: err });
       throw toCliError(err, flags.server);
     } finally {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
       await scanner.stop();
     }
     return;
