@@ -50,6 +50,10 @@ t.test('scan --once exits non-zero with one clear line when it cannot sync', asy
 
   const noToken = spawnCli(['scan', '--cdir', cdir, '--server', server.url, '--once'], { DELTABOX_TOKEN: '' });
   t.equal((await noToken.exited).code, 2, 'missing token is a usage error');
+
+  const typo = spawnCli(['scan', '--cdir', join(base, 'clinet'), '--server', server.url, '--token', 'x', '--once']);
+  t.equal((await typo.exited).code, 3, 'a missing client folder is refused, not created empty and mirrored');
+  t.match(typo.stderr(), /is not an existing folder/);
 });
 
 t.test('run serves and scans in one process and reuses its token across restarts', async (t) => {

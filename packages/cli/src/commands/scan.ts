@@ -3,7 +3,7 @@
  * Wiring only: flags -> ScannerOptions, a logger (pino JSON with --json, short lines otherwise), the progress
  * display, signals, and ScannerError -> exit codes. Also exports the helpers `run` shares.
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import type { Command } from 'commander';
 import {
   formatBytes,
@@ -82,10 +82,9 @@ export function summaryLine(s: SyncSummary): string {
   );
 }
 
+/** Explicit flags first (--token, then --token-file), then DELTABOX_TOKEN. @throws CliError */
 function resolveToken(flags: ScanFlags): string {
   if (flags.token) return flags.token;
-  const env = process.env.DELTABOX_TOKEN?.trim();
-  if (env) return env;
   if (flags.tokenFile) {
     try {
       const token = readFileSync(flags.tokenFile, 'utf8').trim();
@@ -95,7 +94,9 @@ function resolveToken(flags: ScanFlags): string {
     }
     throw new CliError(`--token-file ${flags.tokenFile} is empty`, EXIT.badInput);
   }
-  throw new CliError('no token: pass --token, set DELTABOX_TOKEN, or pass --token-file', EXIT.usage);
+  const env = process.env.DELTABOX_TOKEN?.trim();
+  if (env) return env;
+  throw new CliError('no token: pass --token or --token-file, or set DELTABOX_TOKEN', EXIT.usage);
 }
 
 /** Opens the scanner, mapping a folder already in use (or unusable) to a one-line CLI error. */
@@ -132,6 +133,11 @@ export async function runUntilStopped(scanner: Scanner, server: string, log: Log
 }
 
 async function scan(flags: ScanFlags): Promise<void> {
+  // The client is the source of truth: a mistyped folder must not be created empty and mirrored (that
+  // would empty the server). `run` creates its folders; `scan` wants an existing one.
+  if (!statSync(flags.cdir, { throwIfNoEntry: false })?.isDirectory()) {
+    throw new CliError(`--cdir ${flags.cdir} is not an existing folder (create it first: the server will mirror it exactly)`, EXIT.badInput);
+  }
   const token = resolveToken(flags);
   const concurrency = Number(flags.concurrency);
   if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 64) {
