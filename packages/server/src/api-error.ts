@@ -64,6 +64,10 @@ const fastifyCodes: Record<string, ApiErrorCode> = {
   FST_FILES_LIMIT: 'PAYLOAD_TOO_LARGE',
   FST_FIELDS_LIMIT: 'PAYLOAD_TOO_LARGE',
   FST_PROTO_VIOLATION: 'BAD_REQUEST',
+  FST_INVALID_JSON_FIELD_ERROR: 'BAD_REQUEST',
+  FST_MP_PREMATURE_CLOSE: 'TRUNCATED_UPLOAD',
+  // better-sqlite3: the state database could not grow.
+  SQLITE_FULL: 'INSUFFICIENT_STORAGE',
 };
 
 /** Maps any thrown value to an ApiError, keeping the original as `cause`. */
@@ -75,6 +79,7 @@ export function toApiError(err: unknown): ApiError {
   if (typeof code === 'string') {
     if (code === 'BAD_PATH') return new ApiError('BAD_PATH', message, {}, { cause: err });
     const mapped = deltaCodes[code] ?? fastifyCodes[code];
+    if (mapped === 'INSUFFICIENT_STORAGE') return new ApiError(mapped, 'the disk is full', {}, { cause: err });
     if (mapped) return new ApiError(mapped, mapped === 'INTERNAL' ? 'internal error' : message, {}, { cause: err });
     if (code === 'ENOSPC' || code === 'EDQUOT') return new ApiError('INSUFFICIENT_STORAGE', 'the disk is full', {}, { cause: err });
     if (code === 'ECONNRESET' || code === 'ERR_STREAM_PREMATURE_CLOSE') {

@@ -3,6 +3,7 @@
  * index with the disk, installs auth, the error handler and the routes. Does not listen.
  */
 import { mkdirSync, realpathSync } from 'node:fs';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
 import { toApiError, ApiError } from './api-error.js';
@@ -58,6 +59,13 @@ function clientErrorHandler(err: Error & { code?: string }, socket: Duplex): voi
   socket.end(`HTTP/1.1 ${apiError.statusCode} ${reason}\r\nconnection: close\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
 }
 
+/** An `Expect` other than 100-continue: Node would send a bare 417; answer with a catalogue body instead. */
+function refuseExpectation(_request: IncomingMessage, response: ServerResponse): void {
+  const body = JSON.stringify(new ApiError('BAD_REQUEST', 'unsupported Expect header (only 100-continue)').toBody());
+  response.writeHead(400, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), connection: 'close' });
+  response.end(body);
+}
+
 function sendError(reply: FastifyReply, err: unknown): FastifyReply {
   const apiError = toApiError(err);
   if (apiError.code === 'INTERNAL') reply.log.error({ err }, 'internal error');
@@ -83,9 +91,12 @@ async function openMirror(options: ServerOptions, limits: ServerLimits, override
 
 /** Fastify with the server's transport, limits, logging and catalogue-shaped framework errors. */
 function createFastify(options: ServerOptions, limits: ServerLimits): FastifyInstance {
+  // requireHostHeader off: Node would otherwise answer a Host-less request with a bare 400 no route sees,
+  // and the host is meaningless to this API.
+  const nodeOptions = { maxHeaderSize: limits.maxHeaderBytes, requireHostHeader: false };
   const transport = options.https
-    ? { https: { cert: options.https.cert, key: options.https.key, maxHeaderSize: limits.maxHeaderBytes } }
-    : { http: { maxHeaderSize: limits.maxHeaderBytes } };
+    ? { https: { cert: options.https.cert, key: options.https.key, ...nodeOptions } }
+    : { http: nodeOptions };
   const app = Fastify({
     ...transport,
     logger: loggerOptions(options.logger),
@@ -102,6 +113,7 @@ function createFastify(options: ServerOptions, limits: ServerLimits): FastifyIns
     },
   }) as unknown as FastifyInstance;
   app.setErrorHandler((err, _request, reply) => sendError(reply, err));
+  app.server.on('checkExpectation', refuseExpectation);
   app.setNotFoundHandler((request, reply) => sendError(reply, new ApiError('NOT_FOUND', `no route ${request.method} ${request.url.split('?')[0]}`)));
   return app;
 }

@@ -83,8 +83,9 @@ export class Mirror {
         this.#checkPreconditions(path, current, opts);
         const executable = opts.executable ?? current?.executable ?? false;
         const meta = opts.mtimeMs === undefined ? { executable } : { executable, mtimeMs: opts.mtimeMs };
-        const { entry, createdDirs } = await staged.commit(path, meta);
-        this.record([...mkdirSteps(createdDirs), { change: { op: 'put', path, hash, size: entry.size }, upsert: toIndexEntry(entry, hash) }]);
+        await staged.commit(path, meta, (entry, createdDirs) => {
+          this.record([...mkdirSteps(createdDirs), { change: { op: 'put', path, hash, size: entry.size }, upsert: toIndexEntry(entry, hash) }]);
+        });
         if (current?.hash && current.hash !== hash) this.index.pruneSignatures();
         return this.index.get(path)!;
       });

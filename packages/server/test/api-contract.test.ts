@@ -1,6 +1,7 @@
 import t from 'tap';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { connect } from 'node:net';
 import { errorCatalogue } from '@deltabox/protocol';
 import { startServer } from './support/harness.js';
 
@@ -34,4 +35,26 @@ t.test('error responses outside any route use the catalogue too', async (t) => {
   const badUrl = await h.request('GET', '/v1/files/%E0%A4%A');
   t.equal(badUrl.json().code, 'BAD_PATH');
   t.same(h.violations, [], 'every error body so far had a catalogue code with its status');
+});
+
+/** Sends raw bytes and returns the raw answer (status line, headers, body). */
+function rawExchange(port: number, bytes: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const socket = connect(port, '127.0.0.1', () => socket.end(bytes));
+    let answer = '';
+    socket.on('data', (c) => (answer += c.toString()));
+    socket.on('end', () => resolve(answer));
+    socket.on('error', reject);
+  });
+}
+
+t.test('requests Node itself would refuse with a bare status still get a catalogue body', async (t) => {
+  const h = await startServer(t);
+  const noHost = await rawExchange(h.port, 'GET /v1/health HTTP/1.1\r\nconnection: close\r\n\r\n');
+  t.match(noHost, /^HTTP\/1.1 200/, 'a request without Host is served');
+  const expect = await rawExchange(h.port, `PUT /v1/files/x HTTP/1.1\r\nhost: a\r\nauthorization: Bearer ${h.token}\r\nexpect: teapot\r\ncontent-length: 1\r\nconnection: close\r\n\r\nx`);
+  t.match(expect, /^HTTP\/1.1 400/);
+  t.match(expect, /"code":"BAD_REQUEST"/, 'an unsupported Expect is a catalogue 400');
+  const garbage = await rawExchange(h.port, 'NOT HTTP AT ALL\r\n\r\n');
+  t.match(garbage, /"code":"BAD_REQUEST"/, 'garbage gets a catalogue 400');
 });

@@ -57,3 +57,17 @@ t.test('a batch over the file count limit is 413', async (t) => {
   t.equal(res.json().code, 'PAYLOAD_TOO_LARGE');
   t.same(h.stagedFiles(), []);
 });
+
+t.test('a malformed or truncated multipart body is a clear 400, not a server error', async (t) => {
+  const h = await startServer(t);
+  const { body, contentType } = batchBody([{ path: 'a.txt', content: 'abc' }]);
+  const truncated = await h.request('POST', '/v1/batch', { headers: { 'content-type': contentType }, body: body.subarray(0, body.length - 30) });
+  t.equal(truncated.status, 400);
+  t.equal(truncated.json().code, 'BAD_REQUEST');
+  const noBoundary = await h.request('POST', '/v1/batch', { headers: { 'content-type': 'multipart/form-data' }, body });
+  t.equal(noBoundary.status, 400);
+  t.equal(noBoundary.json().code, 'BAD_REQUEST');
+  const wrongField = await h.request('POST', '/v1/batch', { headers: { 'content-type': contentType }, body: body.toString().replace('name="meta"', 'name="other"') });
+  t.equal(wrongField.json().code, 'BAD_REQUEST');
+  t.same(h.stagedFiles(), []);
+});

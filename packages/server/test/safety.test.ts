@@ -1,6 +1,6 @@
 import t from 'tap';
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, readdirSync, rmdirSync } from 'node:fs';
+import { appendFileSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync, readdirSync, rmdirSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -72,6 +72,38 @@ t.test('stale staged files are swept at startup', async (t) => {
   await app.close();
 });
 
+t.test('a symlink planted as the staging folder is replaced, and nothing outside is touched', async (t) => {
+  const base = mkdtempSync(join(tmpdir(), 'dbx-tmplink-'));
+  t.teardown(() => rmSync(base, { recursive: true, force: true }));
+  const sdir = join(base, 'served');
+  const outside = join(base, 'outside');
+  mkdirSync(join(sdir, '.deltabox'), { recursive: true });
+  mkdirSync(outside);
+  writeFileSync(join(outside, 'precious.txt'), 'keep me');
+  symlinkSync(outside, join(sdir, '.deltabox', 'tmp'));
+  const token = createToken(sdir, { name: 'd' });
+  const app = await buildServer({ sdir });
+  t.teardown(() => app.close());
+  t.same(readdirSync(outside), ['precious.txt'], 'the startup sweep did not follow the link');
+  t.ok(lstatSync(join(sdir, '.deltabox', 'tmp')).isDirectory(), 'the staging folder is a real folder now');
+  symlinkSync(outside, join(sdir, '.deltabox', 'tmp2'));
+  rmSync(join(sdir, '.deltabox', 'tmp'), { recursive: true });
+  renameSync(join(sdir, '.deltabox', 'tmp2'), join(sdir, '.deltabox', 'tmp'));
+  const put = await app.inject({ method: 'PUT', url: '/v1/files/a.txt', headers: { authorization: `Bearer ${token}`, ...octets }, payload: 'data' });
+  t.equal(put.statusCode, 200, 'a link planted while running is replaced too');
+  t.same(readdirSync(outside), ['precious.txt'], 'no staged bytes went outside');
+});
+
+t.test('a symlinked state database is refused at startup', async (t) => {
+  const base = mkdtempSync(join(tmpdir(), 'dbx-dblink-'));
+  t.teardown(() => rmSync(base, { recursive: true, force: true }));
+  const sdir = join(base, 'served');
+  mkdirSync(join(sdir, '.deltabox'), { recursive: true });
+  writeFileSync(join(base, 'elsewhere.db'), '');
+  symlinkSync(join(base, 'elsewhere.db'), join(sdir, '.deltabox', 'state.db'));
+  await t.rejects(buildServer({ sdir }), /not a regular file/);
+});
+
 t.test('at startup the index catches up with files changed behind the server and journals them', async (t) => {
   const sdir = mkdtempSync(join(tmpdir(), 'dbx-reconcile-'));
   t.teardown(() => rmSync(sdir, { recursive: true, force: true }));
@@ -118,7 +150,7 @@ function fullDiskStorage(budget: number): (root: string) => Storage {
             return staged.write(chunk);
           },
           digest: () => staged.digest(),
-          commit: (p, m) => staged.commit(p, m),
+          commit: (p, m, publish) => staged.commit(p, m, publish),
           discard: () => staged.discard(),
         };
       },
@@ -133,6 +165,7 @@ t.test('a full disk during an upload is 507 and the old version stays (injected 
   const res = await h.request('PUT', '/v1/files/f.bin', { headers: octets, body: Buffer.alloc(500_000) });
   t.equal(res.status, 507);
   t.equal(res.json().code, 'INSUFFICIENT_STORAGE');
+  t.notMatch(res.json().message, h.base, 'the message does not reveal server paths');
   t.equal(readFileSync(join(h.sdir, 'f.bin'), 'utf8'), 'old');
   t.same(h.stagedFiles(), []);
 });
@@ -174,5 +207,25 @@ t.test('a full disk during an upload is 507 and the old version stays (real tmpf
   t.equal(res.json().code, 'INSUFFICIENT_STORAGE');
   t.ok(readFileSync(join(sdir, 'f.bin')).equals(old), 'the old version is intact');
   t.same(readdirSync(join(sdir, '.deltabox', 'tmp')), [], 'the staged file is gone');
+  t.notMatch(res.json().message, mountPoint, 'the message does not reveal server paths');
   t.equal((await rawRequest(port, 'PUT', '/v1/files/small.txt', { headers, body: 'fits' })).status, 200, 'the server recovers once space is free');
+
+  // Now fill the disk to the last block: reads must still work, even with a token never used before.
+  const fresh = createToken(sdir, { name: 'fresh' });
+  const filler = join(mountPoint, 'filler');
+  try {
+    for (;;) appendFileSync(filler, Buffer.alloc(64 * 1024));
+  } catch {
+    /* ENOSPC: full */
+  }
+  try {
+    for (;;) appendFileSync(filler, Buffer.alloc(512));
+  } catch {
+    /* ENOSPC: full to the block */
+  }
+  const read = await rawRequest(port, 'GET', '/v1/files/f.bin', { headers: { authorization: `Bearer ${fresh}` } });
+  t.equal(read.status, 200, 'a read with a fresh token works on a full disk');
+  const write = await rawRequest(port, 'PUT', '/v1/files/f.bin', { headers, body: 'x' });
+  t.equal(write.status, 507, 'a write on a full disk is 507');
+  t.ok(readFileSync(join(sdir, 'f.bin')).equals(old), 'and the old version is intact');
 });

@@ -54,10 +54,12 @@ export class TokenStore {
   readonly #db: Db;
   /** Prepared once: it runs on every request. */
   readonly #byHash: Statement;
+  readonly #touch: Statement;
 
   constructor(db: Db) {
     this.#db = db;
     this.#byHash = db.prepare('SELECT * FROM tokens WHERE hash = ?');
+    this.#touch = db.prepare('UPDATE tokens SET last_used_at = ? WHERE id = ?');
   }
 
   /**
@@ -106,7 +108,11 @@ export class TokenStore {
     if (row.revoked_at !== null) return { ok: false, reason: 'revoked' };
     if (row.expires_at !== null && row.expires_at <= nowMs) return { ok: false, reason: 'expired' };
     if (row.last_used_at === null || nowMs - row.last_used_at >= LAST_USED_RESOLUTION_MS) {
-      this.#db.prepare('UPDATE tokens SET last_used_at = ? WHERE id = ?').run(nowMs, row.id);
+      try {
+        this.#touch.run(nowMs, row.id);
+      } catch {
+        // Best effort: a full disk (SQLITE_FULL) or a busy database must not turn a valid read into a 500.
+      }
     }
     return { ok: true, name: row.name, readOnly: row.read_only === 1 };
   }

@@ -76,10 +76,19 @@ export async function batchRoutes(app: FastifyInstance, { mirror }: { mirror: Mi
       await readParts(mirror, request.parts(), results);
     } catch (err) {
       await Promise.all(results); // let commits in flight finish before the error reply
-      throw err;
+      throw malformedBody(err);
     }
     return { results: await Promise.all(results) };
   });
+}
+
+/**
+ * Errors escaping the part loop come from the multipart parser (part errors are per-part results):
+ * busboy's own are plain Errors ("Unexpected end of form", "Boundary not found"): the body is malformed.
+ */
+function malformedBody(err: unknown): ApiError {
+  const mapped = toApiError(err);
+  return mapped.code === 'INTERNAL' ? new ApiError('BAD_REQUEST', `malformed multipart body: ${(err as Error).message}`, {}, { cause: err }) : mapped;
 }
 
 /** Walks the parts: each `meta` field arms the next file part, whose result promise joins `results`. */

@@ -45,6 +45,8 @@ export function openStateDb(sdir: string): Db {
   mkdirSync(stateDir, { recursive: true, mode: 0o700 });
   const st = lstatSync(stateDir);
   if (!st.isDirectory()) throw new Error(`${stateDir} is not a folder (a symlink is refused)`);
+  const dbStat = lstatSync(dbPath, { throwIfNoEntry: false });
+  if (dbStat && !dbStat.isFile()) throw new Error(`${dbPath} is not a regular file (a symlink is refused)`);
   const db = new Database(dbPath);
   db.pragma('journal_mode = WAL');
   // Writers are serialized by SQLite; a CLI `token create` next to a running server waits instead of failing.

@@ -3,31 +3,19 @@
  * `<root>/.deltabox/tmp` (same filesystem, so commit is a rename) and are fsynced before they appear.
  * Never follows a symlink (safe-path.ts, O_NOFOLLOW). No locking: the caller serializes per path.
  */
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { constants } from 'node:fs';
 import { open, readdir, rename, rm, rmdir, unlink, lstat, mkdir, type FileHandle } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { STATE_DIR, isValidRelativePath } from '@deltabox/protocol';
-import type { CommitMeta, ReadHandle, StagedFile, Storage, StorageEntry } from './storage.js';
+import type { ReadHandle, StagedFile, Storage, StorageEntry } from './storage.js';
 import { StorageError, fromFsError } from './storage-error.js';
 import { absolutePath, checkParents, ensureDir, kindAt } from './safe-path.js';
 import { DirSyncer } from './dir-sync.js';
+import { LocalStagedFile, entryOf, syncParents } from './local-staged-file.js';
 
-const FILE_MODE = 0o644;
-const EXEC_MODE = 0o755;
 const STAGED_SUFFIX = '.staged';
-
-function entryOf(path: string, st: { isDirectory(): boolean; size: number; mtimeMs: number; mode: number }): StorageEntry {
-  const dir = st.isDirectory();
-  return { path, type: dir ? 'dir' : 'file', size: dir ? 0 : st.size, mtimeMs: Math.round(st.mtimeMs), executable: !dir && (st.mode & 0o111) !== 0 };
-}
-
-/** fsyncs the folders holding newly created folders, so a crash cannot lose them. */
-async function syncParents(dirSync: DirSyncer, root: string, createdRel: string[]): Promise<void> {
-  const parents = new Set(createdRel.map((p) => dirname(absolutePath(root, p))));
-  await Promise.all([...parents].map((d) => dirSync.sync(d)));
-}
 
 export class LocalStorage implements Storage {
   readonly #root: string;
@@ -81,8 +69,25 @@ export class LocalStorage implements Storage {
     return new LocalReadHandle(fh, entryOf(path, st));
   }
 
+  /**
+   * Makes sure the staging folder is a real folder inside the state folder. A symlink planted there would
+   * send staged bytes (and the startup sweep's deletions) outside the root: it is removed, not followed.
+   */
+  async #ensureTmpDir(): Promise<void> {
+    const st = await lstat(this.#tmpDir).catch((err: NodeJS.ErrnoException) => {
+      if (err.code === 'ENOENT') return undefined;
+      throw err;
+    });
+    if (st?.isDirectory()) return;
+    if (st) await unlink(this.#tmpDir);
+    const stateDir = dirname(this.#tmpDir);
+    await mkdir(stateDir, { recursive: true, mode: 0o700 });
+    if (!(await lstat(stateDir)).isDirectory()) throw new StorageError('SYMLINK', 'the state folder is not a real folder');
+    await mkdir(this.#tmpDir, { mode: 0o700 });
+  }
+
   async stage(): Promise<StagedFile> {
-    await mkdir(this.#tmpDir, { recursive: true, mode: 0o700 });
+    await this.#ensureTmpDir();
     const tmpPath = join(this.#tmpDir, randomBytes(12).toString('hex') + STAGED_SUFFIX);
     const fh = await open(tmpPath, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600);
     return new LocalStagedFile(this.#root, tmpPath, fh, this.#dirSync);
@@ -127,7 +132,7 @@ export class LocalStorage implements Storage {
       await rmdir(abs).catch((err) => Promise.reject(fromFsError(err, path)));
     } else {
       // Rename first: readers see the whole subtree vanish at once; the slow delete happens out of sight.
-      await mkdir(this.#tmpDir, { recursive: true, mode: 0o700 });
+      await this.#ensureTmpDir();
       const trash = join(this.#tmpDir, randomBytes(12).toString('hex') + '.trash');
       await rename(abs, trash).catch((err) => Promise.reject(fromFsError(err, path)));
       await rm(trash, { recursive: true, force: true });
@@ -136,13 +141,8 @@ export class LocalStorage implements Storage {
   }
 
   async sweepStaged(): Promise<number> {
-    let names: string[];
-    try {
-      names = await readdir(this.#tmpDir);
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return 0;
-      throw err;
-    }
+    await this.#ensureTmpDir();
+    const names = await readdir(this.#tmpDir);
     await Promise.all(names.map((n) => rm(join(this.#tmpDir, n), { recursive: true, force: true })));
     return names.length;
   }
@@ -203,81 +203,3 @@ class LocalReadHandle implements ReadHandle {
     return this.#fh;
   }
 }
-
-class LocalStagedFile implements StagedFile {
-  readonly #root: string;
-  readonly #tmpPath: string;
-  readonly #dirSync: DirSyncer;
-  #fh: FileHandle | undefined;
-  readonly #hash = createHash('sha256');
-  #size = 0;
-  #done = false;
-
-  constructor(root: string, tmpPath: string, fh: FileHandle, dirSync: DirSyncer) {
-    this.#root = root;
-    this.#tmpPath = tmpPath;
-    this.#fh = fh;
-    this.#dirSync = dirSync;
-  }
-
-  get size(): number {
-    return this.#size;
-  }
-
-  async write(chunk: Uint8Array): Promise<void> {
-    if (!this.#fh) throw new Error('staged file already committed or discarded');
-    let offset = 0;
-    try {
-      while (offset < chunk.length) {
-        const { bytesWritten } = await this.#fh.write(chunk, offset, chunk.length - offset);
-        offset += bytesWritten;
-      }
-    } catch (err) {
-      throw fromFsError(err, this.#tmpPath);
-    }
-    this.#hash.update(chunk);
-    this.#size += chunk.length;
-  }
-
-  digest(): string {
-    return this.#hash.copy().digest('hex');
-  }
-
-  async commit(path: string, meta: CommitMeta): Promise<{ entry: StorageEntry; createdDirs: StorageEntry[] }> {
-    const fh = this.#fh;
-    if (!fh) throw new Error('staged file already committed or discarded');
-    try {
-      await fh.chmod(meta.executable ? EXEC_MODE : FILE_MODE);
-      if (meta.mtimeMs !== undefined) await fh.utimes(new Date(), new Date(meta.mtimeMs));
-      await fh.sync();
-      this.#fh = undefined;
-      await fh.close();
-      const created = await checkParents(this.#root, path, true);
-      const existing = (await kindAt(this.#root, path)).kind;
-      if (existing === 'dir') throw new StorageError('TYPE_CONFLICT', `'${path}' is a folder`);
-      const abs = absolutePath(this.#root, path);
-      await rename(this.#tmpPath, abs);
-      this.#done = true;
-      await syncParents(this.#dirSync, this.#root, created);
-      await this.#dirSync.sync(dirname(abs));
-      const createdDirs: StorageEntry[] = [];
-      for (const p of created) createdDirs.push(entryOf(p, await lstat(absolutePath(this.#root, p))));
-      return { entry: entryOf(path, await lstat(abs)), createdDirs };
-    } catch (err) {
-      await this.discard();
-      throw fromFsError(err, path);
-    }
-  }
-
-  async discard(): Promise<void> {
-    const fh = this.#fh;
-    this.#fh = undefined;
-    await fh?.close().catch(() => undefined);
-    if (this.#done) return;
-    this.#done = true;
-    await unlink(this.#tmpPath).catch((err) => {
-      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
-    });
-  }
-}
-

@@ -17,12 +17,12 @@ export function absolutePath(root: string, rel: string): string {
   return join(root, ...rel.split('/'));
 }
 
-async function lstatOrUndefined(abs: string): Promise<Stats | undefined> {
+async function lstatOrUndefined(abs: string, rel: string): Promise<Stats | undefined> {
   try {
     return await lstat(abs);
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw fromFsError(err, abs);
+    throw fromFsError(err, rel);
   }
 }
 
@@ -36,7 +36,7 @@ export function kindOf(st: Stats | undefined, rel: string): Kind {
 
 /** lstat of the final component. */
 export async function kindAt(root: string, rel: string): Promise<{ kind: Kind; stats?: Stats }> {
-  const stats = await lstatOrUndefined(absolutePath(root, rel));
+  const stats = await lstatOrUndefined(absolutePath(root, rel), rel);
   return stats ? { kind: kindOf(stats, rel), stats } : { kind: 'missing' };
 }
 
@@ -63,7 +63,7 @@ export async function checkParents(root: string, rel: string, create: boolean): 
 /** One folder component: exists, was created, or is missing (when not creating). */
 export async function ensureDir(root: string, rel: string, create: boolean): Promise<'exists' | 'created' | 'missing'> {
   const abs = join(root, ...rel.split('/'));
-  const kind = kindOf(await lstatOrUndefined(abs), rel);
+  const kind = kindOf(await lstatOrUndefined(abs, rel), rel);
   if (kind === 'dir') return 'exists';
   if (kind === 'file') throw new StorageError('TYPE_CONFLICT', `'${rel}' is a file where a folder is needed`);
   if (!create) return 'missing';
@@ -72,7 +72,7 @@ export async function ensureDir(root: string, rel: string, create: boolean): Pro
     return 'created';
   } catch (err) {
     // Lost a race with another mkdir: fine if what is there now is a real folder.
-    if ((err as NodeJS.ErrnoException).code === 'EEXIST' && kindOf(await lstatOrUndefined(abs), rel) === 'dir') return 'exists';
+    if ((err as NodeJS.ErrnoException).code === 'EEXIST' && kindOf(await lstatOrUndefined(abs, rel), rel) === 'dir') return 'exists';
     throw fromFsError(err, rel);
   }
 }

@@ -19,13 +19,16 @@ export class StorageError extends Error {
   }
 }
 
-/** Turns an fs error into a StorageError when it has a meaning for callers; otherwise returns it unchanged. */
+/**
+ * Turns an fs error into a StorageError when it has a meaning for callers; otherwise returns it unchanged.
+ * `path` is the relative path the caller asked about: messages reach clients, so never an absolute one.
+ */
 export function fromFsError(err: unknown, path: string): unknown {
   const code = (err as NodeJS.ErrnoException)?.code;
   switch (code) {
     case 'ENOSPC':
     case 'EDQUOT':
-      return new StorageError('NO_SPACE', `no space left writing '${path}'`, { cause: err });
+      return new StorageError('NO_SPACE', path ? `no space left on the device writing '${path}'` : 'no space left on the device', { cause: err });
     case 'ENOENT':
       return new StorageError('NOT_FOUND', `'${path}' does not exist`, { cause: err });
     case 'ENOTDIR':

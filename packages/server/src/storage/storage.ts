@@ -65,10 +65,19 @@ export interface StagedFile {
   /**
    * Makes the bytes durable and atomically visible at `path`, replacing a file there; creates missing
    * parent folders. After commit the staged file is gone.
+   *
+   * `publish` (optional, synchronous) runs right after the new version became visible, with its entry:
+   * callers record it (index, journal) there. If `publish` throws, the previous version (or nothing) is
+   * put back at `path` and the error propagates, so a version is never visible without its record.
    * @throws StorageError TYPE_CONFLICT (a folder is at `path` or a file is where a parent folder should
-   * be), SYMLINK, NO_SPACE. On throw nothing at `path` changed and the staged bytes are discarded.
+   * be), SYMLINK, NO_SPACE; or what `publish` threw. On throw the previous version is at `path` and the
+   * staged bytes are discarded.
    */
-  commit(path: string, meta: CommitMeta): Promise<{ entry: StorageEntry; createdDirs: StorageEntry[] }>;
+  commit(
+    path: string,
+    meta: CommitMeta,
+    publish?: (entry: StorageEntry, createdDirs: StorageEntry[]) => void,
+  ): Promise<{ entry: StorageEntry; createdDirs: StorageEntry[] }>;
   /** Deletes the staged bytes. Idempotent; safe after commit. */
   discard(): Promise<void>;
 }

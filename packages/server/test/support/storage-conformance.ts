@@ -92,6 +92,25 @@ export function storageConformance(t: Test, name: string, make: () => Promise<Co
     t.equal(await readAll(storage, 'f'), 'the new one');
   });
 
+  withSubject('a publish step that throws puts the previous version back (or nothing)', async (t, { storage }) => {
+    await put(storage, 'f', 'previous');
+    const staged = await storage.stage();
+    await staged.write(Buffer.from('next'));
+    let seen: StorageEntry | undefined;
+    const failing = staged.commit('f', { executable: false }, (entry) => {
+      seen = entry;
+      throw new Error('index write failed');
+    });
+    await t.rejects(failing, /index write failed/);
+    t.match(seen, { path: 'f', size: 4 }, 'publish saw the new entry');
+    t.equal(await readAll(storage, 'f'), 'previous', 'the previous version is back');
+    const fresh = await storage.stage();
+    await fresh.write(Buffer.from('new file'));
+    await t.rejects(fresh.commit('g', { executable: false }, () => { throw new Error('no'); }), /no/);
+    t.equal(await storage.stat('g'), undefined, 'a new path stays absent');
+    t.equal(await storage.sweepStaged(), 0, 'no staged or backup files left');
+  });
+
   withSubject('commit onto a folder or below a file is a type conflict and changes nothing', async (t, { storage }) => {
     await storage.makeDir('d');
     await put(storage, 'f', 'file');

@@ -1,0 +1,139 @@
+/**
+ * A staged file of the local backend: written and hashed in `<root>/.deltabox/tmp`, fsynced, given its
+ * mode and mtime, then renamed into place. If the caller's `publish` step fails right after the rename,
+ * the previous version comes back from a hard link taken just before it.
+ */
+import { createHash } from 'node:crypto';
+import { link, lstat, rename, unlink, type FileHandle } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import type { CommitMeta, StagedFile, StorageEntry } from './storage.js';
+import { StorageError, fromFsError } from './storage-error.js';
+import { absolutePath, checkParents, kindAt } from './safe-path.js';
+import type { DirSyncer } from './dir-sync.js';
+
+const FILE_MODE = 0o644;
+const EXEC_MODE = 0o755;
+
+export function entryOf(path: string, st: { isDirectory(): boolean; size: number; mtimeMs: number; mode: number }): StorageEntry {
+  const dir = st.isDirectory();
+  return { path, type: dir ? 'dir' : 'file', size: dir ? 0 : st.size, mtimeMs: Math.round(st.mtimeMs), executable: !dir && (st.mode & 0o111) !== 0 };
+}
+
+/** fsyncs the folders holding newly created folders, so a crash cannot lose them. */
+export async function syncParents(dirSync: DirSyncer, root: string, createdRel: string[]): Promise<void> {
+  const parents = new Set(createdRel.map((p) => dirname(absolutePath(root, p))));
+  await Promise.all([...parents].map((d) => dirSync.sync(d)));
+}
+
+async function unlinkIfPresent(path: string): Promise<void> {
+  await unlink(path).catch((err: NodeJS.ErrnoException) => {
+    if (err.code !== 'ENOENT') throw err;
+  });
+}
+
+export class LocalStagedFile implements StagedFile {
+  readonly #root: string;
+  readonly #tmpPath: string;
+  readonly #dirSync: DirSyncer;
+  #fh: FileHandle | undefined;
+  readonly #hash = createHash('sha256');
+  #size = 0;
+  #done = false;
+
+  constructor(root: string, tmpPath: string, fh: FileHandle, dirSync: DirSyncer) {
+    this.#root = root;
+    this.#tmpPath = tmpPath;
+    this.#fh = fh;
+    this.#dirSync = dirSync;
+  }
+
+  get size(): number {
+    return this.#size;
+  }
+
+  async write(chunk: Uint8Array): Promise<void> {
+    if (!this.#fh) throw new Error('staged file already committed or discarded');
+    let offset = 0;
+    try {
+      while (offset < chunk.length) {
+        const { bytesWritten } = await this.#fh.write(chunk, offset, chunk.length - offset);
+        offset += bytesWritten;
+      }
+    } catch (err) {
+      throw fromFsError(err, ''); // the staged file's own path is the server's business
+    }
+    this.#hash.update(chunk);
+    this.#size += chunk.length;
+  }
+
+  digest(): string {
+    return this.#hash.copy().digest('hex');
+  }
+
+  async commit(
+    path: string,
+    meta: CommitMeta,
+    publish?: (entry: StorageEntry, createdDirs: StorageEntry[]) => void,
+  ): Promise<{ entry: StorageEntry; createdDirs: StorageEntry[] }> {
+    const fh = this.#fh;
+    if (!fh) throw new Error('staged file already committed or discarded');
+    try {
+      const entry = entryOf(path, await this.#seal(fh, meta));
+      const created = await checkParents(this.#root, path, true);
+      const createdDirs: StorageEntry[] = [];
+      for (const p of created) createdDirs.push(entryOf(p, await lstat(absolutePath(this.#root, p))));
+      const existing = (await kindAt(this.#root, path)).kind;
+      if (existing === 'dir') throw new StorageError('TYPE_CONFLICT', `'${path}' is a folder`);
+      const abs = absolutePath(this.#root, path);
+      const backup = existing === 'file' && publish ? `${this.#tmpPath}.previous` : undefined;
+      if (backup) await link(abs, backup);
+      try {
+        await rename(this.#tmpPath, abs);
+        this.#done = true;
+        await this.#publish(abs, backup, () => publish?.(entry, createdDirs));
+      } finally {
+        if (backup) await unlinkIfPresent(backup);
+      }
+      await syncParents(this.#dirSync, this.#root, created);
+      await this.#dirSync.sync(dirname(abs));
+      return { entry, createdDirs };
+    } catch (err) {
+      await this.discard();
+      throw fromFsError(err, path);
+    }
+  }
+
+  /** Mode, mtime, fsync, close; returns the final stats (a rename changes none of them). */
+  async #seal(fh: FileHandle, meta: CommitMeta): Promise<import('node:fs').Stats> {
+    await fh.chmod(meta.executable ? EXEC_MODE : FILE_MODE);
+    if (meta.mtimeMs !== undefined) await fh.utimes(new Date(), new Date(meta.mtimeMs));
+    await fh.sync();
+    const st = await fh.stat();
+    this.#fh = undefined;
+    await fh.close();
+    return st;
+  }
+
+  /** Runs `step`; if it throws, puts the previous version (or nothing) back at `abs` and rethrows. */
+  async #publish(abs: string, backup: string | undefined, step: () => void): Promise<void> {
+    try {
+      step();
+    } catch (err) {
+      if (backup) await rename(backup, abs);
+      else await unlinkIfPresent(abs);
+      throw err;
+    }
+  }
+
+  async discard(): Promise<void> {
+    const fh = this.#fh;
+    this.#fh = undefined;
+    await fh?.close().catch(() => undefined);
+    if (this.#done) return;
+    this.#done = true;
+    await unlink(this.#tmpPath).catch((err) => {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+    });
+  }
+}
+
