@@ -75,3 +75,27 @@ t.test('a file rewritten 20 times between scans uploads once', async (t) => {
   t.equal(puts.length, 1, `one upload of busy.txt (journal: ${JSON.stringify(puts)})`);
   t.same(treeDifferences(cdir, sdir), []);
 });
+
+t.test('changes made on the server by someone else are undone within an interval', async (t) => {
+  const base = tempDir(t);
+  const cdir = join(base, 'client');
+  const sdir = join(base, 'server');
+  mkdirSync(cdir);
+  writeFileSync(join(cdir, 'mine.txt'), 'the client version');
+  const server = await startServer(sdir);
+  const token = mintToken(sdir);
+  const scanner = new Scanner({ cdir, server: server.url, token, watch: false, intervalMs: 200 });
+  t.teardown(async () => {
+    await scanner.stop();
+    await server.close();
+  });
+  await scanner.start();
+  await scanner.waitForIdle();
+  const other = mintToken(sdir, 'someone-else');
+  const put = (path: string, body: string) =>
+    fetch(`${server.url}/v1/files/${path}`, { method: 'PUT', body, headers: { authorization: `Bearer ${other}` } });
+  t.equal((await put('mine.txt', 'overwritten by someone else')).status, 200);
+  t.equal((await put('theirs.txt', 'not in the client')).status, 200);
+  await waitFor(() => treeDifferences(cdir, sdir).length === 0, `the server mirrors the client again: ${treeDifferences(cdir, sdir).join('; ')}`);
+  t.pass('reverted');
+});

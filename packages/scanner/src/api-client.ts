@@ -68,8 +68,16 @@ function networkError(err: unknown, what: string): ScannerError {
   return new ScannerError('PROTOCOL', `${what} failed: ${(err as Error).message}`, { cause: err });
 }
 
+function revisionOf(res: Dispatcher.ResponseData): number | undefined {
+  const value = res.headers[h.revision];
+  const n = Number(Array.isArray(value) ? value[0] : value);
+  return Number.isSafeInteger(n) ? n : undefined;
+}
+
 export class ApiClient {
   readonly wire = new WireCounter();
+  /** Journal revision of the last manifest read (its X-Deltabox-Revision header). */
+  lastManifestRevision: number | undefined;
   readonly #base: string;
   readonly #token: string;
   readonly #agent: Agent;
@@ -162,6 +170,7 @@ export class ApiClient {
   /** Streams the server's manifest (NDJSON), one entry at a time. */
   async *manifest(): AsyncGenerator<ManifestEntry> {
     const res = await this.#send('GET', routes.manifest, 'manifest');
+    this.lastManifestRevision = revisionOf(res);
     let pending = '';
     try {
       for await (const chunk of res.body) {
@@ -221,11 +230,13 @@ export class ApiClient {
     return hash === undefined ? { bytes } : { bytes, hash };
   }
 
-  async deleteFile(path: string, ifMatch?: string): Promise<void> {
+  /** Resolves to the journal revision of the delete. */
+  async deleteFile(path: string, ifMatch?: string): Promise<number | undefined> {
     const res = await this.#send('DELETE', routes.file(path), `delete of ${path}`, {
       headers: ifMatch === undefined ? {} : { [h.ifMatch]: `"${ifMatch}"` },
     });
     await res.body.dump();
+    return revisionOf(res);
   }
 
   async makeDir(path: string): Promise<ManifestEntry | undefined> {
@@ -234,9 +245,11 @@ export class ApiClient {
     return text ? (JSON.parse(text) as ManifestEntry) : undefined;
   }
 
-  async removeDir(path: string, recursive: boolean): Promise<void> {
+  /** Resolves to the journal revision of the removal. */
+  async removeDir(path: string, recursive: boolean): Promise<number | undefined> {
     const res = await this.#send('DELETE', `${routes.dir(path)}${recursive ? '?recursive=1' : ''}`, `rmdir of ${path}`);
     await res.body.dump();
+    return revisionOf(res);
   }
 
   async move(req: MoveRequest): Promise<ManifestEntry> {

@@ -96,8 +96,11 @@ export class Scanner {
   #once = false;
   #reconciling = false;
   #scanRunning: Promise<void> | undefined;
+  #reconcileRunning: Promise<void> | undefined;
   #scanAgain = false;
   #sentFileBytes = 0;
+  /** The server's journal revision as far as this scanner knows (manifest, then its own writes). */
+  #knownRevision = 0;
   #reconnectTimer: NodeJS.Timeout | undefined;
   #intervalTimer: NodeJS.Timeout | undefined;
   #rescanTimer: NodeJS.Timeout | undefined;
@@ -167,12 +170,15 @@ export class Scanner {
       onBytes: (n) => {
         this.#sentFileBytes += n;
       },
+      onRevision: (revision) => {
+        this.#knownRevision = Math.max(this.#knownRevision, revision);
+      },
     });
   }
 
   /** Runs until stop(): reconciles, scans every interval and on watcher events, retries while offline. */
   async start(): Promise<void> {
-    this.#intervalTimer = setInterval(() => void this.scanNow(), this.#opts.intervalMs);
+    this.#intervalTimer = setInterval(() => void this.#tick(), this.#opts.intervalMs);
     if (this.#opts.watch) {
       this.#watcher = watchFolder(
         this.root,
@@ -257,14 +263,44 @@ export class Scanner {
     this.#log.warn(details, message);
   }
 
-  /** Fetches the manifest, replaces the remote view, scans, and queues every difference. */
-  async #reconcile(): Promise<void> {
+  /**
+   * The periodic safety net: a full scan, then, when idle, a health check. A journal revision other than
+   * the one this scanner's own writes led to means someone changed the server (or it lost its state):
+   * reconcile, so the server goes back to mirroring the client. It also notices an outage while idle.
+   */
+  async #tick(): Promise<void> {
+    await this.scanNow();
+    if (this.#stopping || !this.#isIdle()) return;
+    try {
+      const health = await this.#client.health();
+      if (health.revision !== this.#knownRevision && !this.#stopping && this.#isIdle()) {
+        this.#log.info({ server: health.revision, known: this.#knownRevision }, 'the server changed outside this scanner; reconciling');
+        await this.#reconcile();
+      }
+    } catch (err) {
+      if (isConnectivityError(err)) this.#goOffline(err as Error);
+      else if (isFatalError(err)) this.#fail(err as Error);
+      else this.#log.warn({ err: String(err) }, 'periodic check failed');
+    }
+  }
+
+  /** Fetches the manifest, replaces the remote view, scans, and queues every difference (one at a time). */
+  #reconcile(): Promise<void> {
+    if (this.#reconcileRunning) return this.#reconcileRunning;
+    this.#reconcileRunning = this.#reconcileOnce().finally(() => {
+      this.#reconcileRunning = undefined;
+    });
+    return this.#reconcileRunning;
+  }
+
+  async #reconcileOnce(): Promise<void> {
     this.#reconciling = true;
     try {
       await this.#dispatcher.drain();
       const rows = [];
       for await (const entry of this.#client.manifest()) rows.push(remoteOf(entry));
       this.#state.replaceRemote(rows);
+      if (this.#client.lastManifestRevision !== undefined) this.#knownRevision = this.#client.lastManifestRevision;
       this.#cache.retainOnly(this.#state.remoteHashes());
       this.#reconciling = false;
       await this.scanNow();
@@ -402,6 +438,7 @@ export class Scanner {
     if (this.#intervalTimer) clearInterval(this.#intervalTimer);
     this.#watcher?.close();
     this.#dispatcher.close();
+    await this.#reconcileRunning?.catch(() => {});
     await this.#scanRunning?.catch(() => {});
     let timer: NodeJS.Timeout | undefined;
     await Promise.race([this.#dispatcher.drain(), new Promise<void>((r) => (timer = setTimeout(r, graceMs)))]);

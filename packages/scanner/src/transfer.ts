@@ -47,6 +47,8 @@ export interface TransferDeps {
   onMoveFailed(path: string, from: string): void;
   /** Called with file bytes as they are read for sending (progress display). */
   onBytes?(bytes: number): void;
+  /** Called with the journal revision of every change this transfer made on the server. */
+  onRevision?(revision: number): void;
 }
 
 export type BatchOutcome = { path: string; ok: true } | { path: string; ok: false; error: ScannerError };
@@ -81,13 +83,15 @@ export class Transfer {
     switch (step.type) {
       case 'mkdir': {
         const made = await client.makeDir(step.path);
+        if (made) this.#d.onRevision?.(made.revision);
         state.setRemote(made ? remoteOf(made) : { path: step.path, type: 'dir', size: 0, mtimeMs: 0, executable: false });
         this.counters.dirs++;
         return;
       }
       case 'rmdir':
         try {
-          await client.removeDir(step.path, true);
+          const revision = await client.removeDir(step.path, true);
+          if (revision !== undefined) this.#d.onRevision?.(revision);
         } catch (err) {
           if (!isApi(err, 'NOT_FOUND')) throw err;
         }
@@ -96,7 +100,8 @@ export class Transfer {
         return;
       case 'delete':
         try {
-          await client.deleteFile(step.path, step.ifMatch);
+          const revision = await client.deleteFile(step.path, step.ifMatch);
+          if (revision !== undefined) this.#d.onRevision?.(revision);
         } catch (err) {
           if (isApi(err, 'BASE_MISMATCH') && err.currentHash !== undefined) {
             // Someone else changed it; the client is the source of truth: delete what is there now.
@@ -113,6 +118,7 @@ export class Transfer {
         try {
           const moved = await client.move({ from: step.from, to: step.path, ...(step.hash === undefined ? {} : { ifMatch: step.hash }), overwrite: true });
           state.moveRemote(step.from, step.path, remoteOf(moved));
+          this.#d.onRevision?.(moved.revision);
           this.counters.moves++;
         } catch (err) {
           if (!isApi(err, 'NOT_FOUND', 'BASE_MISMATCH', 'TYPE_CONFLICT', 'ALREADY_EXISTS')) throw err;
@@ -167,6 +173,7 @@ export class Transfer {
       }
       if (entry === undefined) throw new ScannerError('HTTP', `${path}: the server kept changing under the upload`);
       state.setRemote(remoteOf(entry));
+      this.#d.onRevision?.(entry.revision);
       this.counters.changedBytes += snap.size;
       if (snap.kind === 'copy' && snap.filePath !== undefined) {
         cache.adoptCopy(snap.hash, snap.filePath, snap.size);
@@ -281,6 +288,7 @@ export class Transfer {
     for (const result of response.results) {
       if (result.ok) {
         this.#d.state.setRemote(remoteOf(result.entry));
+        this.#d.onRevision?.(result.entry.revision);
         this.counters.uploads++;
         this.counters.changedPaths++;
         this.counters.changedBytes += sizes.get(result.path) ?? 0;
