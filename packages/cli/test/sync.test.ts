@@ -37,6 +37,7 @@ t.test('every change kind reaches the server and the trees compare equal', async
   mkdirSync(join(cdir, 'empty folder'));
   writeFileSync(join(cdir, 'Cafe\u0301 nai\u0308ve.txt'), 'unicode');
   writeFileSync(join(cdir, 'medium.bin'), seededBytes(1, 300_000));
+  writeFileSync(join(cdir, "100% #1 ?&=+ 'quoted'.txt"), 'url-special characters');
   writeFileSync(join(cdir, 'tool.sh'), '#!/bin/sh\necho hi\n');
   chmodSync(join(cdir, 'tool.sh'), 0o755);
   utimesSync(join(cdir, 'empty'), new Date(1_500_000_000_000), new Date(1_500_000_000_000));
