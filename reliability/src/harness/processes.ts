@@ -56,8 +56,10 @@ export function spawnDeltabox(args: string[], options: { stdoutFile?: string; en
 
 function spawnNode(args: string[], options: { stdoutFile?: string; env?: Record<string, string> }): ChildHandle {
   const fd = options.stdoutFile ? openSync(options.stdoutFile, 'a') : undefined;
+  // The children are the system under test: they run without the test runner's NODE_OPTIONS hooks.
+  const { NODE_OPTIONS: _runnerHooks, ...env } = process.env;
   const proc = spawn(process.execPath, [...NODE_ARGS, ...args], {
-    env: { ...process.env, ...options.env },
+    env: { ...env, ...options.env },
     stdio: ['ignore', fd ?? 'pipe', 'pipe'],
   });
   if (fd !== undefined) closeSync(fd);
