@@ -51,7 +51,13 @@ const MAX_URL_PATH = 3 * 4096 + 64;
  * with a catalogue body too, then the socket is closed.
  */
 function clientErrorHandler(err: Error & { code?: string }, socket: Duplex): void {
-  if (!socket.writable) return;
+  // A parse error in a body that follows an answer already sent (e.g. a bad chunk after a refused
+  // request): a second answer would garble the first, so just close, as Node itself does.
+  const answered = (socket as Duplex & { _httpMessage?: ServerResponse })._httpMessage?.headersSent === true;
+  if (!socket.writable || answered) {
+    socket.end(); // flushes the answer already written, if any
+    return;
+  }
   const tooLarge = err.code === 'HPE_HEADER_OVERFLOW';
   const apiError = tooLarge ? new ApiError('PAYLOAD_TOO_LARGE', 'request headers are too large') : new ApiError('BAD_REQUEST', 'malformed HTTP request');
   const body = JSON.stringify(apiError.toBody());
@@ -62,7 +68,9 @@ function clientErrorHandler(err: Error & { code?: string }, socket: Duplex): voi
 /** An `Expect` other than 100-continue: Node would send a bare 417; answer with a catalogue body instead. */
 function refuseExpectation(_request: IncomingMessage, response: ServerResponse): void {
   const body = JSON.stringify(new ApiError('BAD_REQUEST', 'unsupported Expect header (only 100-continue)').toBody());
-  response.writeHead(400, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), connection: 'close' });
+  // No `connection: close`: Node drains the unread body and keeps the socket, so the client is not reset
+  // before it has read this answer.
+  response.writeHead(400, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
   response.end(body);
 }
 
@@ -91,8 +99,8 @@ async function openMirror(options: ServerOptions, limits: ServerLimits, override
 
 /** Fastify with the server's transport, limits, logging and catalogue-shaped framework errors. */
 function createFastify(options: ServerOptions, limits: ServerLimits): FastifyInstance {
-  // requireHostHeader off: Node would otherwise answer a Host-less request with a bare 400 no route sees,
-  // and the host is meaningless to this API.
+  // requireHostHeader off: Node would answer a Host-less HTTP/1.1 request with a bare 400 no route sees;
+  // the hook in buildApp refuses it with a catalogue body instead (RFC 9112 §3.2 still says 400).
   const nodeOptions = { maxHeaderSize: limits.maxHeaderBytes, requireHostHeader: false };
   const transport = options.https
     ? { https: { cert: options.https.cert, key: options.https.key, ...nodeOptions } }
@@ -114,6 +122,11 @@ function createFastify(options: ServerOptions, limits: ServerLimits): FastifyIns
   }) as unknown as FastifyInstance;
   app.setErrorHandler((err, _request, reply) => sendError(reply, err));
   app.server.on('checkExpectation', refuseExpectation);
+  app.addHook('onRequest', async (request) => {
+    if (request.raw.httpVersion === '1.1' && request.headers.host === undefined) {
+      throw new ApiError('BAD_REQUEST', 'HTTP/1.1 requests need a Host header');
+    }
+  });
   app.setNotFoundHandler((request, reply) => sendError(reply, new ApiError('NOT_FOUND', `no route ${request.method} ${request.url.split('?')[0]}`)));
   return app;
 }

@@ -1,5 +1,6 @@
 import t from 'tap';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { connect } from 'node:net';
 import { errorCatalogue } from '@deltabox/protocol';
@@ -51,10 +52,16 @@ function rawExchange(port: number, bytes: string): Promise<string> {
 t.test('requests Node itself would refuse with a bare status still get a catalogue body', async (t) => {
   const h = await startServer(t);
   const noHost = await rawExchange(h.port, 'GET /v1/health HTTP/1.1\r\nconnection: close\r\n\r\n');
-  t.match(noHost, /^HTTP\/1.1 200/, 'a request without Host is served');
+  t.match(noHost, /^HTTP\/1.1 400/);
+  t.match(noHost, /"code":"BAD_REQUEST"/, 'an HTTP/1.1 request without Host is a catalogue 400');
+  const http10 = await rawExchange(h.port, 'GET /v1/health HTTP/1.0\r\n\r\n');
+  t.match(http10, /^HTTP\/1.1 200/, 'HTTP/1.0 needs no Host');
   const expect = await rawExchange(h.port, `PUT /v1/files/x HTTP/1.1\r\nhost: a\r\nauthorization: Bearer ${h.token}\r\nexpect: teapot\r\ncontent-length: 1\r\nconnection: close\r\n\r\nx`);
+  t.notOk(existsSync(join(h.sdir, 'x')), 'the refused request wrote nothing');
   t.match(expect, /^HTTP\/1.1 400/);
   t.match(expect, /"code":"BAD_REQUEST"/, 'an unsupported Expect is a catalogue 400');
+  const refusedThenBadChunk = await rawExchange(h.port, `PATCH /v1/files/x HTTP/1.1\r\nhost: a\r\nexpect: x\r\ntransfer-encoding: chunked\r\nconnection: close\r\n\r\nzz\r\nabc\r\n0\r\n\r\n`);
+  t.equal(refusedThenBadChunk.match(/HTTP\/1.1 /g)?.length, 1, 'a bad body after an answer does not add a second answer');
   const garbage = await rawExchange(h.port, 'NOT HTTP AT ALL\r\n\r\n');
   t.match(garbage, /"code":"BAD_REQUEST"/, 'garbage gets a catalogue 400');
 });
