@@ -167,6 +167,11 @@ export class Transfer {
             this.#setRemoteHash(path, err.currentHash);
             continue;
           }
+          if (isApi(err, 'NOT_FOUND')) {
+            // Gone from the server since we last heard (its signature could not be read): send it whole.
+            this.#setRemoteHash(path, undefined);
+            continue;
+          }
           if (isApi(err, 'HASH_MISMATCH')) throw new ScannerError('FILE_CHANGED', `${path} changed while it was being sent; will retry`, { cause: err });
           throw err;
         }
