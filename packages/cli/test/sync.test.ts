@@ -173,3 +173,19 @@ t.test('with the basis cache emptied, a modified file still goes as a delta (ser
   t.ok(wire.sentBytes - before.sentBytes < 50_000, `sent ${wire.sentBytes - before.sentBytes} bytes`);
   t.equal(scanner.summary().deltas, 1);
 });
+
+t.test('a file deleted on the server behind the scanner\'s back is sent whole when it changes', async (t) => {
+  const { cdir, sdir, server, token, scanner, sync } = await setup(t);
+  writeFileSync(join(cdir, 'doc.bin'), seededBytes(21, 500_000));
+  await scanner.start();
+  await sync();
+  const del = await fetch(`${server.url}/v1/files/doc.bin`, { method: 'DELETE', headers: { authorization: `Bearer ${token}` } });
+  t.equal(del.status, 204);
+  rmSync(join(cdir, '.deltabox/cache'), { recursive: true });
+  mkdirSync(join(cdir, '.deltabox/cache'));
+  const edited = seededBytes(21, 500_000);
+  edited.write('changed', 250_000);
+  writeFileSync(join(cdir, 'doc.bin'), edited);
+  await sync();
+  t.same(treeDifferences(cdir, sdir), []);
+});
