@@ -189,3 +189,17 @@ t.test('a file deleted on the server behind the scanner\'s back is sent whole wh
   await sync();
   t.same(treeDifferences(cdir, sdir), []);
 });
+
+t.test('many small new files go in a few batch requests, several in flight', async (t) => {
+  const { cdir, sdir, scanner, sync } = await setup(t);
+  for (let d = 0; d < 4; d++) {
+    mkdirSync(join(cdir, `d${d}`));
+    for (let f = 0; f < 100; f++) writeFileSync(join(cdir, `d${d}/f${f}.txt`), `file ${d}/${f}`);
+  }
+  await scanner.start();
+  await sync();
+  t.same(treeDifferences(cdir, sdir), []);
+  const { requests, uploads } = scanner.summary();
+  t.equal(uploads, 400);
+  t.ok(requests <= 20, `400 files in ${requests} requests`);
+});

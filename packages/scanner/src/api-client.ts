@@ -76,6 +76,8 @@ function revisionOf(res: Dispatcher.ResponseData): number | undefined {
 
 export class ApiClient {
   readonly wire = new WireCounter();
+  /** HTTP requests sent (each batch is one). */
+  requestCount = 0;
   /** Journal revision of the last manifest read (its X-Deltabox-Revision header). */
   lastManifestRevision: number | undefined;
   readonly #base: string;
@@ -122,6 +124,7 @@ export class ApiClient {
     if (options.body instanceof Uint8Array) body = options.body;
     else if (options.body !== undefined) body = Readable.from(options.body as AsyncIterable<Uint8Array>, { objectMode: false });
     let res: Dispatcher.ResponseData;
+    this.requestCount++;
     try {
       res = await request(`${this.#base}${route}`, { method, headers, body: body ?? null, dispatcher: this.#agent });
     } catch (err) {

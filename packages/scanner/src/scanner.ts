@@ -58,6 +58,8 @@ export interface SyncSummary {
   /** Bytes on the wire, both directions, headers included. */
   sentBytes: number;
   receivedBytes: number;
+  /** HTTP requests made (a batch of small files is one). */
+  requests: number;
   elapsedMs: number;
   uploads: number;
   deltas: number;
@@ -387,6 +389,7 @@ export class Scanner {
       bytesChanged: c.changedBytes,
       sentBytes: wire.sentBytes,
       receivedBytes: wire.receivedBytes,
+      requests: this.#client.requestCount,
       elapsedMs: Date.now() - this.#startedAt,
       uploads: c.uploads,
       deltas: c.deltas,

@@ -77,7 +77,7 @@ export function toCliError(err: unknown, server: string): unknown {
 export function summaryLine(s: SyncSummary): string {
   return (
     `synced: ${s.filesChanged} path(s) changed, ${formatBytes(s.bytesChanged)} of content; ` +
-    `wire: ${formatBytes(s.sentBytes)} sent, ${formatBytes(s.receivedBytes)} received; ` +
+    `wire: ${formatBytes(s.sentBytes)} sent, ${formatBytes(s.receivedBytes)} received in ${s.requests} request(s); ` +
     `${formatDuration(s.elapsedMs)} (${s.elapsedMs} ms)`
   );
 }
