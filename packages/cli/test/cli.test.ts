@@ -74,6 +74,9 @@ t.test('run serves and scans in one process and reuses its token across restarts
   second.proc.kill('SIGINT');
   t.equal((await second.exited).code, 0);
   t.equal(listTokens(sdir).length, tokens, 'no new token minted on restart');
+
+  const nested = spawnCli(['run', '--cdir', cdir, '--sdir', join(cdir, 'server'), '--port', '0']);
+  t.equal((await nested.exited).code, 2, 'a server folder inside the client folder is refused');
 });
 
 t.test('scan --ca trusts a self-signed https server; without it the sync is refused', async (t) => {
