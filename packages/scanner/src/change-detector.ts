@@ -108,7 +108,8 @@ export function classifyChanges(
   const addedDirs: Change[] = [];
   const newFiles: LocalEntry[] = [];
   for (const entry of hashed) {
-    const row: LocalEntry = { ...entry, racy: entry.type === 'file' && scanStartMs - entry.mtimeMs < RACY_WINDOW_MS };
+    // Only an mtime near "now" can be produced again by a later write; one far in the past or future cannot.
+    const row: LocalEntry = { ...entry, racy: entry.type === 'file' && Math.abs(scanStartMs - entry.mtimeMs) < RACY_WINDOW_MS };
     upserts.push(row);
     const before = prev.get(entry.path);
     if (before === undefined) {

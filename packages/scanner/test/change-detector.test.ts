@@ -209,3 +209,8 @@ t.test('a move between two files inside a renamed folder becomes an in-place syn
     { kind: 'added', path: 'dst/a' }, // compared in place after the move (a no-op when it came along)
   ]);
 });
+
+t.test('a file with an mtime far in the future is not re-hashed on every scan', async (t) => {
+  const { outcome } = detect([], [file('f', 'h1', { mtimeMs: NOW + 86_400_000 })]);
+  t.equal(outcome.upserts[0]!.racy, false);
+});
