@@ -9,7 +9,7 @@ import { createHash } from 'node:crypto';
 import { createReadStream, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { Agent, request as httpRequest } from 'node:http';
 import { once } from 'node:events';
-import { tmpdir } from 'node:os';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { DeltaEncoder, decodeSignature } from '@deltabox/core';
@@ -202,6 +202,8 @@ async function parallelUploads(client: Client, pid: number, totalBytes: number, 
 async function main(): Promise<void> {
   if (process.argv[2] === CHILD_FLAG) return childServer(process.argv[3]!);
   const quick = process.argv.includes('--quick');
+  // Shared machines: the 1-minute load average before and after says how much to trust the figures.
+  const loadBefore = loadavg()[0]!;
   const dir = mkdtempSync(join(tmpdir(), 'dbx-bench-server-'));
   const sdir = join(dir, 'served');
   const token = createToken(sdir, { name: 'bench' });
@@ -217,7 +219,9 @@ async function main(): Promise<void> {
     console.log(`delta patch on ${mb(patch.basisBytes)} MiB: ${patch.patchTargetMBps.toFixed(1)} MB/s of target (${patch.patchSeconds.toFixed(2)} s), delta ${mb(patch.deltaBytes)} MiB`);
     console.log(`  signature ${patch.signatureSeconds.toFixed(2)} s first, ${(patch.cachedSignatureSeconds * 1000).toFixed(1)} ms cached; full upload ${patch.fullUploadMBps.toFixed(1)} MB/s`);
     console.log(`8 clients uploading ${mb(memory.totalBytes)} MiB: server RSS before ${mb(memory.rssBeforeBytes)} MiB, peak ${mb(memory.peakRssBytes)} MiB, ${memory.uploadMBps.toFixed(1)} MB/s`);
-    const path = writeResult('server-latest.json', { run: collectRunInfo(), quick, results });
+    const load = { oneMinuteBefore: loadBefore, oneMinuteAfter: loadavg()[0]!, cpuCount: cpus().length };
+    console.log(`load average ${load.oneMinuteBefore.toFixed(1)} -> ${load.oneMinuteAfter.toFixed(1)} on ${load.cpuCount} CPUs`);
+    const path = writeResult('server-latest.json', { run: collectRunInfo(), quick, load, results });
     console.log(`wrote ${path}`);
   } finally {
     child.kill('SIGTERM');
