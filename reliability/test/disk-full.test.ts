@@ -44,11 +44,11 @@ t.test('the server on a full disk', { skip }, async (t) => {
     t.same(rig.stagedFiles(), [], 'no staged file is left');
   });
 
-  t.test('the 507 body does not reveal the server\'s absolute paths', { todo: 'BUG error-leaks-path' }, async (t) => {
+  t.test('the 507 body does not reveal the server\'s absolute paths', async (t) => {
     t.notMatch(put.body.toString(), disk!.dir);
   });
 
-  t.test('a device reading for the first time while the disk is full is served', { todo: 'BUG sqlite-full-500' }, async (t) => {
+  t.test('a device reading for the first time while the disk is full is served', async (t) => {
     const get = await rawRequest(server.port, { method: 'GET', target: '/v1/files/keep.txt', headers: auth(fresh) });
     t.equal(get.status, 200, get.body.toString());
   });

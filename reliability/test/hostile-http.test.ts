@@ -1,7 +1,7 @@
 /**
  * Slice of `pnpm test:faults`: five seconds of malformed requests (raw sockets) against a real server
- * process, plus one targeted test per bug the fuzzer found. Bug tests carry tap's `todo` naming the bug
- * (docs/RELIABILITY.md §Bugs) so the default run stays green until the owners fix them.
+ * process, plus one targeted test per bug the fuzzer found (docs/RELIABILITY.md §Bugs). They carried tap's
+ * `todo` until the server fixed them (83b9bfa, 5cd6734); now they are regression tests.
  */
 import t from 'tap';
 import { httpFuzz } from '../src/scenarios/http-fuzz.js';
@@ -34,7 +34,7 @@ t.test('the server answers malformed requests', async (t) => {
   t.teardown(() => rig.close());
   const auth: Array<[string, string]> = [['authorization', `Bearer ${rig.token}`]];
 
-  t.test('a truncated multipart batch is a 400, not a 500', { todo: 'BUG batch-multipart-500' }, async (t) => {
+  t.test('a truncated multipart batch is a 400, not a 500', async (t) => {
     const body = '--b\r\ncontent-disposition: form-data; name="meta"\r\n\r\n{"path":"x","size":3,"mtime';
     const res = await rawRequest(server.port, {
       method: 'POST',
@@ -46,7 +46,7 @@ t.test('the server answers malformed requests', async (t) => {
     t.match(catalogueBody(res)?.code ?? '', /^(BAD_REQUEST|TRUNCATED_UPLOAD)$/);
   });
 
-  t.test('a multipart batch without a boundary is a 400, not a 500', { todo: 'BUG batch-multipart-500' }, async (t) => {
+  t.test('a multipart batch without a boundary is a 400, not a 500', async (t) => {
     const body = '--b--\r\n';
     const res = await rawRequest(server.port, {
       method: 'POST',
@@ -58,13 +58,13 @@ t.test('the server answers malformed requests', async (t) => {
     t.equal(catalogueBody(res)?.code, 'BAD_REQUEST');
   });
 
-  t.test('a request with an unknown Expect value gets a catalogue error body', { todo: 'BUG bare-node-4xx' }, async (t) => {
+  t.test('a request with an unknown Expect value gets a catalogue error body', async (t) => {
     const res = await rawRequest(server.port, { method: 'GET', target: '/v1/files', headers: [...auth, ['expect', 'something-else']] });
     t.ok(res.status >= 400 && res.status < 500, `status ${res.status}`);
     t.ok(catalogueBody(res)?.code, `body ${JSON.stringify(res.body.toString())}`);
   });
 
-  t.test('an HTTP/1.1 request without Host gets a catalogue error body', { todo: 'BUG bare-node-4xx' }, async (t) => {
+  t.test('an HTTP/1.1 request without Host gets a catalogue error body', async (t) => {
     const res = await rawExchange(server.port, Buffer.from('GET /v1/health HTTP/1.1\r\nconnection: close\r\n\r\n'));
     t.equal(res.status, 400);
     t.ok(catalogueBody(res)?.code, `body ${JSON.stringify(res.body.toString())}`);
