@@ -200,3 +200,11 @@ t.test('encoder API: stats, misuse, async generator', async (t) => {
   t.equal(h.digestHex(), 'ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad', 'SHA-256 known answer');
   t.ok(new DeltaError('DELTA_USAGE', 'x', 5).message.includes('at byte 5'));
 });
+
+t.test('the hot-loop compiler refuses parameters it cannot bake into source', async (t) => {
+  const { candidateScanner } = await import('../src/roll-scanner.js');
+  t.throws(() => candidateScanner(0, 10), RangeError);
+  t.throws(() => candidateScanner(1.5, 10), RangeError);
+  t.throws(() => candidateScanner(64, 32), RangeError);
+  t.equal(candidateScanner(64, 10), candidateScanner(64, 10), 'compiled once per block length and shift');
+});
