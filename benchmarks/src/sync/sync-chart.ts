@@ -9,7 +9,7 @@ import { formatBytes } from './sync-report.js';
 import type { ScalePoint } from './scale-curve.js';
 
 const COLORS: Record<SystemName, string> = { 'deltabox-delta': '#2b7bb9', 'deltabox-full': '#9ecae1', rsync: '#e6550d' };
-const FONT = 'font-family="Helvetica, Arial, sans-serif" font-size="11"';
+const FONT = 'font-family="Helvetica, Arial, sans-serif"';
 
 const esc = (s: string): string => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 
@@ -28,10 +28,10 @@ function decadeTicks(lo: number, hi: number): number[] {
 
 function panel(x0: number, y0: number, width: number, height: number, title: string, lo: number, hi: number, label: (v: number) => string): { svg: string[]; at: (v: number) => number } {
   const at = logScale(lo, hi, width);
-  const svg = [`<text x="${x0}" y="${y0 - 24}" ${FONT} font-weight="bold">${esc(title)}</text>`];
+  const svg = [`<text x="${x0}" y="${y0 - 24}" ${FONT} font-size="11" font-weight="bold">${esc(title)}</text>`];
   for (const t of decadeTicks(lo, hi)) {
     const x = x0 + at(t);
-    svg.push(`<line x1="${x}" y1="${y0 - 14}" x2="${x}" y2="${y0 + height}" stroke="#ddd"/>`, `<text x="${x}" y="${y0 - 16}" ${FONT} text-anchor="middle" fill="#666">${esc(label(t))}</text>`);
+    svg.push(`<line x1="${x}" y1="${y0 - 14}" x2="${x}" y2="${y0 + height}" stroke="#ddd"/>`, `<text x="${x}" y="${y0 - 16}" ${FONT} font-size="11" text-anchor="middle" fill="#666">${esc(label(t))}</text>`);
   }
   return { svg, at };
 }
@@ -45,7 +45,7 @@ function bar(svg: string[], x0: number, at: (v: number) => number, y: number, h:
     const m = y + h / 2;
     svg.push(`<path d="M${a.toFixed(1)} ${m}H${b.toFixed(1)}M${a.toFixed(1)} ${y + 2}V${y + h - 2}M${b.toFixed(1)} ${y + 2}V${y + h - 2}" stroke="#222" stroke-width="1"/>`);
   }
-  svg.push(`<text x="${(x0 + Math.max(w, at(s.max)) + 4).toFixed(1)}" y="${y + h - 3}" ${FONT} fill="#333">${esc(text)}</text>`);
+  svg.push(`<text x="${(x0 + Math.max(w, at(s.max)) + 4).toFixed(1)}" y="${y + h - 3}" ${FONT} font-size="11" fill="#333">${esc(text)}</text>`);
 }
 
 /** Bytes on the wire and seconds per scenario and system. */
@@ -54,7 +54,7 @@ export function syncChart(cells: readonly Cell[], subtitle: string): string {
   const systems = [...new Set(cells.map((c) => c.system))];
   const barH = 13;
   const rowH = systems.length * (barH + 2) + 16;
-  const labelW = 170;
+  const labelW = 210;
   const panelW = 330;
   const top = 70;
   const width = labelW + 2 * (panelW + 110);
@@ -68,13 +68,13 @@ export function syncChart(cells: readonly Cell[], subtitle: string): string {
     `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}">`,
     `<rect width="100%" height="100%" fill="white"/>`,
     `<text x="10" y="18" ${FONT} font-size="14" font-weight="bold">deltabox vs rsync: bytes on the wire and time per scenario (median, whisker = min–max)</text>`,
-    `<text x="10" y="34" ${FONT} fill="#555">${esc(subtitle)}</text>`,
+    `<text x="10" y="34" ${FONT} font-size="11" fill="#555">${esc(subtitle)}</text>`,
     ...bytesPanel.svg,
     ...timePanel.svg,
   ];
   scenarios.forEach((scenario, i) => {
     const y = top + i * rowH;
-    svg.push(`<text x="${labelW - 8}" y="${y + rowH / 2}" ${FONT} text-anchor="end">${esc(scenario)}</text>`);
+    svg.push(`<text x="${labelW - 8}" y="${y + rowH / 2}" ${FONT} font-size="11" text-anchor="end">${esc(scenario)}</text>`);
     systems.forEach((system, k) => {
       const c = cells.find((x) => x.scenario === scenario && x.system === system);
       if (!c) return;
@@ -87,7 +87,7 @@ export function syncChart(cells: readonly Cell[], subtitle: string): string {
   });
   systems.forEach((system, k) => {
     const x = labelW + k * 150;
-    svg.push(`<rect x="${x}" y="${height - 24}" width="12" height="12" fill="${COLORS[system]}"/>`, `<text x="${x + 16}" y="${height - 14}" ${FONT}>${system}</text>`);
+    svg.push(`<rect x="${x}" y="${height - 24}" width="12" height="12" fill="${COLORS[system]}"/>`, `<text x="${x + 16}" y="${height - 14}" ${FONT} font-size="11">${system}</text>`);
   });
   svg.push('</svg>');
   return `${svg.join('\n')}\n`;
@@ -108,26 +108,26 @@ export function scaleChart(points: readonly ScalePoint[], subtitle: string): str
     `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}">`,
     `<rect width="100%" height="100%" fill="white"/>`,
     `<text x="10" y="18" ${FONT} font-size="14" font-weight="bold">deltabox scale curve: no-change rescan and scanner memory</text>`,
-    `<text x="10" y="34" ${FONT} fill="#555">${esc(subtitle)}</text>`,
+    `<text x="10" y="34" ${FONT} font-size="11" fill="#555">${esc(subtitle)}</text>`,
   ];
   const plot = (x0: number, title: string, series: { name: string; color: string; values: (number | undefined)[] }[], unit: string): void => {
     const all = series.flatMap((s) => s.values).filter((v): v is number => v !== undefined);
     const yMax = Math.max(...all) * 1.15;
     const y = (v: number): number => top + h - (v / yMax) * h;
-    svg.push(`<text x="${x0}" y="${top - 10}" ${FONT} font-weight="bold">${esc(title)}</text>`);
+    svg.push(`<text x="${x0}" y="${top - 10}" ${FONT} font-size="11" font-weight="bold">${esc(title)}</text>`);
     svg.push(`<path d="M${x0} ${top}V${top + h}H${x0 + w}" stroke="#333" fill="none"/>`);
     for (let k = 0; k <= 4; k++) {
       const v = (yMax * k) / 4;
-      svg.push(`<line x1="${x0}" y1="${y(v)}" x2="${x0 + w}" y2="${y(v)}" stroke="#eee"/>`, `<text x="${x0 - 4}" y="${y(v) + 4}" ${FONT} text-anchor="end" fill="#666">${v < 10 ? v.toFixed(2) : v.toFixed(0)}${unit}</text>`);
+      svg.push(`<line x1="${x0}" y1="${y(v)}" x2="${x0 + w}" y2="${y(v)}" stroke="#eee"/>`, `<text x="${x0 - 4}" y="${y(v) + 4}" ${FONT} font-size="11" text-anchor="end" fill="#666">${v < 10 ? v.toFixed(2) : v.toFixed(0)}${unit}</text>`);
     }
-    for (const f of files) svg.push(`<text x="${x0 + x(f)}" y="${top + h + 16}" ${FONT} text-anchor="middle" fill="#666">${f >= 1000 ? `${f / 1000}k` : f} files</text>`);
+    for (const f of files) svg.push(`<text x="${x0 + x(f)}" y="${top + h + 16}" ${FONT} font-size="11" text-anchor="middle" fill="#666">${f >= 1000 ? `${f / 1000}k` : f} files</text>`);
     series.forEach((s, k) => {
       const pts = points.map((p, i) => [p.files, s.values[i]] as const).filter((p): p is readonly [number, number] => p[1] !== undefined);
       if (pts.length === 0) return;
       svg.push(`<path d="${pts.map(([f, v], i) => `${i === 0 ? 'M' : 'L'}${(x0 + x(f)).toFixed(1)} ${y(v).toFixed(1)}`).join('')}" stroke="${s.color}" stroke-width="2" fill="none"/>`);
-      for (const [f, v] of pts) svg.push(`<circle cx="${(x0 + x(f)).toFixed(1)}" cy="${y(v).toFixed(1)}" r="3" fill="${s.color}"/>`, `<text x="${(x0 + x(f) + 5).toFixed(1)}" y="${(y(v) - 5).toFixed(1)}" ${FONT} fill="${s.color}">${v < 10 ? v.toFixed(2) : v.toFixed(0)}</text>`);
+      for (const [f, v] of pts) svg.push(`<circle cx="${(x0 + x(f)).toFixed(1)}" cy="${y(v).toFixed(1)}" r="3" fill="${s.color}"/>`, `<text x="${(x0 + x(f) + 5).toFixed(1)}" y="${(y(v) - 5).toFixed(1)}" ${FONT} font-size="11" fill="${s.color}">${v < 10 ? v.toFixed(2) : v.toFixed(0)}</text>`);
       svg.push(`<rect x="${x0 + 10 + k * 150}" y="${top + h + 30}" width="10" height="10" fill="${s.color}"/>`);
-      svg.push(`<text x="${x0 + 24 + k * 150}" y="${top + h + 39}" ${FONT}>${esc(s.name)}</text>`);
+      svg.push(`<text x="${x0 + 24 + k * 150}" y="${top + h + 39}" ${FONT} font-size="11">${esc(s.name)}</text>`);
     });
   };
   plot(left, 'no-change rescan, seconds (whole process, median)', [
