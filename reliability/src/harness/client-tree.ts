@@ -14,6 +14,8 @@ export interface EditCounts {
   created: number;
   deleted: number;
   renamed: number;
+  /** Whole folders renamed or deleted. */
+  folders: number;
 }
 
 export class ClientTree {
@@ -60,11 +62,14 @@ export class ClientTree {
 
   /** Applies `count` seeded edits; returns what kinds were applied. */
   mixedEdits(count: number): EditCounts {
-    const counts: EditCounts = { modified: 0, created: 0, deleted: 0, renamed: 0 };
+    const counts: EditCounts = { modified: 0, created: 0, deleted: 0, renamed: 0, folders: 0 };
     for (let i = 0; i < count; i++) {
       const paths = [...this.live];
       const roll = this.rng.next();
-      if (paths.length === 0 || roll < 0.12) {
+      if (paths.length > 20 && roll < 0.03) {
+        this.#folderEdit(this.rng.pick(paths).split('/')[0]!);
+        counts.folders++;
+      } else if (paths.length === 0 || roll < 0.12) {
         this.write(`folder-${this.rng.int(0, 7)}/new-${++this.#serial}-${this.rng.seed % 1000}.txt`, this.rng.bytes(this.rng.int(1, 30_000)));
         counts.created++;
       } else if (roll < 0.22) {
@@ -89,6 +94,24 @@ export class ClientTree {
       }
     }
     return counts;
+  }
+
+  /** Renames a whole top folder (a new name), or deletes it. */
+  #folderEdit(folder: string): void {
+    const inside = [...this.live].filter((p) => p.startsWith(`${folder}/`));
+    if (this.rng.chance(0.5)) {
+      const to = `${folder.split('-moved-')[0]}-moved-${++this.#serial}`;
+      renameSync(join(this.root, folder), join(this.root, to));
+      for (const p of inside) {
+        const moved = to + p.slice(folder.length);
+        this.live.delete(p);
+        this.live.add(moved);
+        for (const h of this.history.get(p) ?? []) this.#rememberHash(moved, h);
+      }
+    } else {
+      rmSync(join(this.root, folder), { recursive: true, force: true });
+      for (const p of inside) this.live.delete(p);
+    }
   }
 
   #rememberHash(path: string, hash: string): void {

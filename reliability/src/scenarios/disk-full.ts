@@ -128,13 +128,15 @@ export async function diskFull(o: DiskFullOptions): Promise<ScenarioResult> {
 
     o.log?.(`  disk-full: old versions checked; freeing the disk`);
     disk.free();
+    const freedAt = Date.now();
     await rig.converged(120_000, 'after space returned');
+    const recoveryMs = Date.now() - freedAt;
     result.trials++;
     result.filesChecked += fileCount(treeDigest(rig.sdir));
     const staged = rig.stagedFiles();
     if (staged.length > 0) result.failures.push(`staged files left after recovery: ${staged.join(', ')}`);
     result.notes.push(
-      `tmpfs of ${o.diskBytes} bytes, filler ${filled} bytes; while full the server answered ${JSON.stringify(during.counts)} (by status); probe PUT got ${probe.status}; converged after the filler was removed`,
+      `tmpfs of ${o.diskBytes} bytes, filler ${filled} bytes; while full the server answered ${JSON.stringify(during.counts)} (by status); probe PUT got ${probe.status}; converged ${(recoveryMs / 1000).toFixed(1)} s after the filler was removed`,
     );
   } catch (err) {
     result.failures.push(`aborted: ${describeError(err)}`);
