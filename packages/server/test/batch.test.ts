@@ -63,7 +63,7 @@ t.test('a malformed or truncated multipart body is a clear 400, not a server err
   const { body, contentType } = batchBody([{ path: 'a.txt', content: 'abc' }]);
   const truncated = await h.request('POST', '/v1/batch', { headers: { 'content-type': contentType }, body: body.subarray(0, body.length - 30) });
   t.equal(truncated.status, 400);
-  t.equal(truncated.json().code, 'BAD_REQUEST');
+  t.equal(truncated.json().code, 'TRUNCATED_UPLOAD', 'a body that ends early');
   const noBoundary = await h.request('POST', '/v1/batch', { headers: { 'content-type': 'multipart/form-data' }, body });
   t.equal(noBoundary.status, 400);
   t.equal(noBoundary.json().code, 'BAD_REQUEST');

@@ -88,7 +88,10 @@ export async function batchRoutes(app: FastifyInstance, { mirror }: { mirror: Mi
  */
 function malformedBody(err: unknown): ApiError {
   const mapped = toApiError(err);
-  return mapped.code === 'INTERNAL' ? new ApiError('BAD_REQUEST', `malformed multipart body: ${(err as Error).message}`, {}, { cause: err }) : mapped;
+  if (mapped.code !== 'INTERNAL') return mapped;
+  const message = (err as Error).message;
+  const code = /unexpected end/i.test(message) ? 'TRUNCATED_UPLOAD' : 'BAD_REQUEST';
+  return new ApiError(code, `malformed multipart body: ${message}`, {}, { cause: err });
 }
 
 /** Walks the parts: each `meta` field arms the next file part, whose result promise joins `results`. */
