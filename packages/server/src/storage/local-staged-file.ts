@@ -106,7 +106,9 @@ export class LocalStagedFile implements StagedFile {
   /** Mode, mtime, fsync, close; returns the final stats (a rename changes none of them). */
   async #seal(fh: FileHandle, meta: CommitMeta): Promise<import('node:fs').Stats> {
     await fh.chmod(meta.executable ? EXEC_MODE : FILE_MODE);
-    if (meta.mtimeMs !== undefined) await fh.utimes(new Date(), new Date(meta.mtimeMs));
+    // Seconds as a double lose the last millisecond to rounding (…409 ms landed as …408); half a
+    // microsecond on top keeps the stored nanoseconds at or just above the exact millisecond.
+    if (meta.mtimeMs !== undefined) await fh.utimes(new Date(), (meta.mtimeMs + 0.0005) / 1000);
     await fh.sync();
     const st = await fh.stat();
     this.#fh = undefined;
