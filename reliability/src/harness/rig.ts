@@ -6,6 +6,7 @@
 import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import { createToken } from '@deltabox/server';
 import { startScannerProcess, startServerProcess, type ChildHandle, type ServerProcess } from './processes.js';
 import { TcpProxy } from './tcp-proxy.js';
@@ -83,9 +84,26 @@ export class Rig {
       {
         timeoutMs,
         intervalMs: 250,
-        detail: () => `${last.length} difference(s), first: ${last.slice(0, 5).join('; ')}; scanner stderr: ${this.scanner?.stderr().slice(-600) ?? ''}`,
+        detail: () =>
+          `${last.length} difference(s), first: ${last.slice(0, 5).join('; ')}; scanner queue: ${this.queueDump()}; scanner stderr: ${this.scanner?.stderr().slice(-600) ?? ''}`,
       },
     );
+  }
+
+  /** The scanner's queue rows (read-only), for failure messages. */
+  queueDump(limit = 12): string {
+    try {
+      const db = new Database(join(this.cdir, '.deltabox', 'state.sqlite'), { readonly: true });
+      try {
+        const rows = db.prepare('SELECT path, kind, from_path, attempts, next_at_ms, last_error FROM queue ORDER BY seq LIMIT ?').all(limit);
+        const total = (db.prepare('SELECT count(*) AS n FROM queue').get() as { n: number }).n;
+        return `${total} row(s) ${JSON.stringify(rows)}`;
+      } finally {
+        db.close();
+      }
+    } catch (err) {
+      return `unreadable (${(err as Error).message})`;
+    }
   }
 
   stagedFiles(): string[] {
