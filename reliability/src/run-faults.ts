@@ -1,5 +1,5 @@
 /**
- * `pnpm test:faults [-- --quick] [--seed N] [--scenario NAME]`: the full fault-injection and hostile-input
+ * `pnpm test:faults [-- --quick] [--seed N] [--scenario NAME] [--no-folder-edits]`: the full fault-injection and hostile-input
  * run. Prints the seed first, a summary line per scenario, and exits 1 when any scenario lost or corrupted
  * anything (mismatches) or broke an invariant. Scenarios run one after another (the machine is shared).
  */
@@ -13,6 +13,7 @@ function flag(name: string): string | undefined {
 }
 
 const quick = process.argv.includes('--quick');
+const folderEdits = !process.argv.includes('--no-folder-edits');
 const seedText = flag('--seed');
 const seed = chooseSeed(seedText === undefined ? undefined : Number(seedText));
 const only = flag('--scenario');
@@ -22,12 +23,12 @@ if (selected.length === 0) {
   process.exit(2);
 }
 console.log(`deltabox fault run: seed ${seed}, ${quick ? 'quick' : 'full'}, scenarios ${selected.map((s) => s.name).join(', ')}`);
-console.log(`replay: pnpm test:faults -- --seed ${seed}${quick ? ' --quick' : ''}${only ? ` --scenario ${only}` : ''}`);
+console.log(`replay: pnpm test:faults -- --seed ${seed}${quick ? ' --quick' : ''}${only ? ` --scenario ${only}` : ''}${folderEdits ? '' : ' --no-folder-edits'}`);
 
 const results: ScenarioResult[] = [];
 for (const s of selected) {
   console.log(`--- ${s.name}: ${s.description}`);
-  const r = await s.run({ seed, quick, log: (line) => console.log(line) });
+  const r = await s.run({ seed, quick, folderEdits, log: (line) => console.log(line) });
   for (const n of r.notes) console.log(`  note: ${n}`);
   for (const b of r.bugs) console.log(`  bug: ${b}`);
   for (const f of r.failures) console.log(`  FAILURE: ${f}`);

@@ -28,6 +28,8 @@ export class ClientTree {
   constructor(
     readonly root: string,
     readonly rng: SeededRandom,
+    /** Whole-folder renames and deletes among the mixed edits (off: files only). */
+    readonly folderEdits = true,
   ) {
     mkdirSync(root, { recursive: true });
   }
@@ -66,7 +68,7 @@ export class ClientTree {
     for (let i = 0; i < count; i++) {
       const paths = [...this.live];
       const roll = this.rng.next();
-      if (paths.length > 20 && roll < 0.03) {
+      if (this.folderEdits && paths.length > 20 && roll < 0.03) {
         this.#folderEdit(this.rng.pick(paths).split('/')[0]!);
         counts.folders++;
       } else if (paths.length === 0 || roll < 0.12) {

@@ -14,6 +14,8 @@ import { load } from './load.js';
 export interface RunContext {
   seed: number;
   quick: boolean;
+  /** False with --no-folder-edits: the kill scenarios edit files only. */
+  folderEdits: boolean;
   log: (line: string) => void;
 }
 
@@ -27,12 +29,12 @@ export const scenarios: Scenario[] = [
   {
     name: 'server-kill',
     description: 'server SIGKILLed at random moments during a 300-file sync with mixed edits',
-    run: ({ seed, quick, log }) => serverKill({ seed, trials: quick ? 5 : 25, files: 300, editsPerTrial: 30, maxKillDelayMs: 3000, log }),
+    run: ({ seed, quick, folderEdits, log }) => serverKill({ seed, trials: quick ? 5 : 25, files: 300, editsPerTrial: 30, maxKillDelayMs: 3000, folderEdits, log }),
   },
   {
     name: 'scanner-kill',
     description: 'scanner SIGKILLed at random moments; restart converges, nothing uploaded twice, SQLite state intact',
-    run: ({ seed, quick, log }) => scannerKill({ seed, trials: quick ? 5 : 25, files: 300, editsPerTrial: 30, maxKillDelayMs: 3000, log }),
+    run: ({ seed, quick, folderEdits, log }) => scannerKill({ seed, trials: quick ? 5 : 25, files: 300, editsPerTrial: 30, maxKillDelayMs: 3000, folderEdits, log }),
   },
   {
     name: 'outage',

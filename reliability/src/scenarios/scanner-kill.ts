@@ -22,6 +22,8 @@ export interface ScannerKillOptions {
   files: number;
   editsPerTrial: number;
   maxKillDelayMs: number;
+  /** Whole-folder renames and deletes among the edits (default true). */
+  folderEdits?: boolean;
   log?: (line: string) => void;
 }
 
@@ -43,7 +45,7 @@ export async function scannerKill(o: ScannerKillOptions): Promise<ScenarioResult
   const result = newResult('scanner-kill', o.seed);
   const rng = new SeededRandom(o.seed);
   const rig = new Rig({ label: 'scanner-kill' });
-  const tree = new ClientTree(rig.cdir, rng.fork(1));
+  const tree = new ClientTree(rig.cdir, rng.fork(1), o.folderEdits ?? true);
   let midSync = 0;
   try {
     tree.populate(o.files);

@@ -20,6 +20,8 @@ export interface ServerKillOptions {
   editsPerTrial: number;
   /** Kill moment: uniform in [0, maxKillDelayMs] after the edits land. */
   maxKillDelayMs: number;
+  /** Whole-folder renames and deletes among the edits (default true). */
+  folderEdits?: boolean;
   log?: (line: string) => void;
 }
 
@@ -28,7 +30,7 @@ export async function serverKill(o: ServerKillOptions): Promise<ScenarioResult> 
   const result = newResult('server-kill', o.seed);
   const rng = new SeededRandom(o.seed);
   const rig = new Rig({ label: 'server-kill' });
-  const tree = new ClientTree(rig.cdir, rng.fork(1));
+  const tree = new ClientTree(rig.cdir, rng.fork(1), o.folderEdits ?? true);
   const reader = new VersionReader(() => rig.url, rig.token, tree.history, rng.fork(2));
   let midSync = 0;
   try {
