@@ -22,7 +22,6 @@ t.test('the scanner on a folder with unusual names', async (t) => {
 
   t.test(
     'two names that are one path in NFC are not dropped silently: the scanner warns about the one it cannot send',
-    { todo: 'BUG nfc-collision-silent: tree-walk.ts walkTree overwrites the first entry (docs/RELIABILITY.md)' },
     async (t) => {
       t.equal(firstExit.code, 0, first.stderr());
       t.match(first.stderr(), /warning: .*caf/, `stderr: ${JSON.stringify(first.stderr())}`);

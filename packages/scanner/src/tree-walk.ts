@@ -86,6 +86,19 @@ export function walkTree(root: string, rules: IgnoreRules, warn: WarnFn): WalkRe
         warn('name breaks the path rule; skipped', { path });
         continue;
       }
+      const taken = entries.get(path);
+      if (taken !== undefined) {
+        // Two names on disk that are one path in NFC (e.g. an NFC and an NFD "café"): the server can hold
+        // only one. Keep the name already in NFC (else the first seen, and always a folder already being
+        // walked) and say which name is not synced, every scan, so the skip is never silent.
+        const replace = taken.type === 'file' && diskPath === path && taken.diskPath !== path;
+        warn('two names are the same path in NFC; only one is synced', {
+          path,
+          synced: replace ? diskPath : taken.diskPath,
+          skipped: replace ? taken.diskPath : diskPath,
+        });
+        if (!replace) continue;
+      }
       entries.set(path, walkedEntryOf(path, diskPath, st));
       if (isDir) stack.push({ path, diskPath });
     }
