@@ -44,7 +44,6 @@ t.test('the scanner on a folder with unusual names', async (t) => {
 
 t.test(
   'a folder renamed right after one of its files was moved out of it converges',
-  { todo: 'BUG folder-move-deadlock: transfer-plan.ts planStep / op-queue.ts hasMoveFrom wait on each other (docs/RELIABILITY.md)' },
   async (t) => {
     const rig = new Rig({ label: 'folder-move' });
     t.teardown(() => rig.close());

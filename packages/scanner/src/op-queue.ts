@@ -176,11 +176,13 @@ export class OpQueue {
 
   /**
    * True while a queued or in-flight move takes its content from `path` (or from below it when
-   * `includeBelow`), not counting the entry at `exceptPath`.
+   * `includeBelow`), not counting the entry at `exceptPath` nor any entry below it.
    */
   hasMoveFrom(path: string, includeBelow: boolean, exceptPath?: string): boolean {
     for (const movePath of this.#moves) {
-      if (movePath === exceptPath) continue;
+      // A folder move (exceptPath) does not wait for moves into its own destination: those wait for it
+      // (hasMoveAbove), and waiting on each other would stall both forever.
+      if (exceptPath !== undefined && (movePath === exceptPath || movePath.startsWith(`${exceptPath}/`))) continue;
       const from = this.#entries.get(movePath)?.from;
       if (from === undefined) continue;
       if (from === path || (includeBelow && (path === '' || from.startsWith(`${path}/`)))) return true;
