@@ -76,7 +76,8 @@ export async function writeDeltaFile(
   let reader: FileBasisReader | undefined;
   let signature: Signature;
   if (basis.kind === 'copy') {
-    signature = await computeSignature(readChunks(basis.filePath), { basisLength: basis.size });
+    // The builder copies the partial block it keeps, so one read buffer serves the whole basis.
+    signature = await computeSignature(readChunks(basis.filePath, {}, { reuseBuffer: true }), { basisLength: basis.size });
     reader = new FileBasisReader(basis.filePath, basis.size);
   } else {
     signature = basis.signature;

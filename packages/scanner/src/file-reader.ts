@@ -31,18 +31,47 @@ export function assertUnchanged(absPath: string, before: Stats): void {
   if (after === undefined || !sameVersion(before, after)) throw changedError(absPath);
 }
 
-/** Streams a file's bytes in chunks of READ_CHUNK_BYTES (each a fresh buffer: consumers may keep them). */
-export async function* readChunks(absPath: string, hooks: ReadHooks = {}): AsyncGenerator<Uint8Array> {
+/**
+ * How much the next read asks for, `done` bytes into a file that was `size` bytes at open: what is left
+ * plus one byte (so the last read comes back short and no empty read is needed to see the end), one byte
+ * to confirm the end when exactly `size` was read, and whole chunks for a file that grew meanwhile.
+ */
+export function nextReadLength(size: number, done: number): number {
+  if (done < size) return Math.min(size - done + 1, READ_CHUNK_BYTES);
+  return done === size ? 1 : READ_CHUNK_BYTES;
+}
+
+/** Options of readChunks. */
+export interface ReadChunksOptions {
+  /**
+   * Yield views of one buffer, overwritten by the next read: only for consumers that are done with a chunk
+   * before asking for the next one (a hash, a signature builder that copies what it keeps).
+   */
+  reuseBuffer?: boolean;
+}
+
+/**
+ * Streams a file's bytes in chunks of up to READ_CHUNK_BYTES. The buffer is sized from the file's length
+ * (a 100-byte file costs a 101-byte buffer, not 1 MiB), and each chunk is a fresh buffer that consumers may
+ * keep unless `reuseBuffer` is set. A short read is the end of a regular file: no extra read to see EOF
+ * (a file that grew meanwhile fails the caller's closing stat check).
+ */
+export async function* readChunks(absPath: string, hooks: ReadHooks = {}, options: ReadChunksOptions = {}): AsyncGenerator<Uint8Array> {
   const handle = await open(absPath, 'r');
   try {
+    const { size } = await handle.stat();
+    let buffer: Buffer | undefined;
     let total = 0;
     for (;;) {
-      const buffer = Buffer.allocUnsafe(READ_CHUNK_BYTES);
-      const { bytesRead } = await handle.read(buffer, 0, buffer.length, null);
+      const length = nextReadLength(size, total);
+      if (buffer === undefined || buffer.length < length) buffer = Buffer.allocUnsafe(length);
+      const { bytesRead } = await handle.read(buffer, 0, length, null);
       if (bytesRead === 0) return;
       total += bytesRead;
       yield buffer.subarray(0, bytesRead);
       hooks.afterRead?.(total);
+      if (bytesRead < length) return;
+      if (!options.reuseBuffer) buffer = undefined;
     }
   } finally {
     await handle.close();
@@ -53,7 +82,7 @@ export async function* readChunks(absPath: string, hooks: ReadHooks = {}): Async
 export async function hashFileStable(absPath: string, hooks: ReadHooks = {}): Promise<{ hash: string; stat: Stats }> {
   const before = lstatSync(absPath);
   const hasher = createHash('sha256');
-  for await (const chunk of readChunks(absPath, hooks)) hasher.update(chunk);
+  for await (const chunk of readChunks(absPath, hooks, { reuseBuffer: true })) hasher.update(chunk);
   assertUnchanged(absPath, before);
   return { hash: hasher.digest('hex'), stat: before };
 }

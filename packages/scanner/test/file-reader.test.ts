@@ -3,7 +3,8 @@ import { appendFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSy
 import { createHash } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { hashFileStable, takeSnapshot, discardSnapshot } from '../src/file-reader.js';
+import { hashFileStable, nextReadLength, readChunks, takeSnapshot, discardSnapshot } from '../src/file-reader.js';
+import { READ_CHUNK_BYTES } from '../src/constants.js';
 import { ScannerError } from '../src/errors.js';
 
 function temp(t: Tap.Test): string {
@@ -68,4 +69,40 @@ t.test('one scanner per folder: a live owner blocks, a dead one is taken over', 
   again();
   release();
   t.same(readdirSync(dir), []);
+});
+
+t.test('reads are sized from the file: a small file costs one small buffer and one read', async (t) => {
+  const dir = temp(t);
+  const file = join(dir, 'small.bin');
+  writeFileSync(file, Buffer.alloc(100_000, 3));
+  const chunks: Uint8Array[] = [];
+  for await (const chunk of readChunks(file)) chunks.push(chunk);
+  t.equal(chunks.length, 1, 'one read, no extra read to see the end');
+  t.equal(chunks[0]!.length, 100_000);
+  t.ok(chunks[0]!.buffer.byteLength <= 100_001, `buffer of ${chunks[0]!.buffer.byteLength} bytes, not 1 MiB`);
+  t.same(
+    [nextReadLength(0, 0), nextReadLength(100, 0), nextReadLength(100, 100), nextReadLength(100, 101), nextReadLength(3 * READ_CHUNK_BYTES, 0)],
+    [1, 101, 1, READ_CHUNK_BYTES, READ_CHUNK_BYTES],
+    'what is left plus one, one byte to confirm the end, whole chunks past it',
+  );
+});
+
+t.test('with reuseBuffer every chunk is a view of one buffer, and the bytes are the same', async (t) => {
+  const dir = temp(t);
+  const file = join(dir, 'big.bin');
+  const bytes = Buffer.alloc(2 * READ_CHUNK_BYTES + 5);
+  for (let i = 0; i < bytes.length; i++) bytes[i] = (i * 31) & 0xff;
+  writeFileSync(file, bytes);
+  const reused = new Set<ArrayBufferLike>();
+  const hasher = createHash('sha256');
+  for await (const chunk of readChunks(file, {}, { reuseBuffer: true })) {
+    reused.add(chunk.buffer);
+    hasher.update(chunk);
+  }
+  t.equal(reused.size, 1, 'one buffer for all reads');
+  t.equal(hasher.digest('hex'), sha(bytes));
+  const fresh: Uint8Array[] = [];
+  for await (const chunk of readChunks(file)) fresh.push(chunk);
+  t.equal(new Set(fresh.map((c) => c.buffer)).size, fresh.length, 'without it, chunks may be kept: each its own buffer');
+  t.equal(sha(Buffer.concat(fresh)), sha(bytes));
 });
