@@ -11,6 +11,7 @@ import {
   routes,
   type ApiErrorBody,
   type BatchResponse,
+  type ChangesResponse,
   type HealthResponse,
   type ManifestEntry,
   type MoveRequest,
@@ -168,6 +169,12 @@ export class ApiClient {
   async health(): Promise<HealthResponse> {
     const res = await this.#send('GET', routes.health, 'health check');
     return this.#json<HealthResponse>(res, 'health check');
+  }
+
+  /** The change journal after revision `since`, at most `limit` records, without waiting. */
+  async changes(since: number, limit: number): Promise<ChangesResponse> {
+    const res = await this.#send('GET', `${routes.changes}?since=${since}&limit=${limit}`, 'change journal');
+    return this.#json<ChangesResponse>(res, 'change journal');
   }
 
   /** Streams the server's manifest (NDJSON), one entry at a time. */

@@ -35,6 +35,12 @@ export const DELTA_WORTH_RATIO = 0.75;
 export const BATCH_MAX_FILES = 64;
 export const BATCH_MAX_BYTES = 8 * 1024 * 1024;
 
+/**
+ * A reconcile applies the server's journal since its last one when fewer changes than this happened (one
+ * page of GET /v1/changes, the server's maximum); beyond that the whole manifest is about as cheap.
+ */
+export const JOURNAL_CATCHUP_MAX_CHANGES = 1000;
+
 /** Retry backoff bounds: quick first retry, and never more than half a minute between attempts. */
 export const BACKOFF_MIN_MS = 250;
 export const BACKOFF_MAX_MS = 30_000;

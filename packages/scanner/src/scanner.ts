@@ -15,6 +15,7 @@ import {
   DEFAULT_CACHE_BUDGET_BYTES,
   DEFAULT_CONCURRENCY,
   DEFAULT_INTERVAL_MS,
+  JOURNAL_CATCHUP_MAX_CHANGES,
   ONCE_MAX_ATTEMPTS,
   TMP_DIR,
 } from './constants.js';
@@ -25,7 +26,8 @@ import { OpQueue } from './op-queue.js';
 import { Dispatcher } from './dispatcher.js';
 import { runScanPass } from './scan-pass.js';
 import { diffForQueue } from './reconcile-plan.js';
-import { StateStore } from './state-store.js';
+import { applyJournal } from './journal-catchup.js';
+import { StateStore, type RemoteEntry } from './state-store.js';
 import { remoteOf, SyncState } from './sync-state.js';
 import { Transfer, type TransferCounters } from './transfer.js';
 import { planStep } from './transfer-plan.js';
@@ -77,6 +79,9 @@ export interface ProgressSnapshot {
   offline: boolean;
 }
 
+/** Meta key of the journal revision the stored remote table is exact at, with the server URL it is for. */
+const VIEW_REVISION_KEY = 'remote.revision';
+
 type Waiter = { resolve: () => void; reject: (err: Error) => void };
 
 export class Scanner {
@@ -103,6 +108,14 @@ export class Scanner {
   #sentFileBytes = 0;
   /** The server's journal revision as far as this scanner knows (manifest, then its own writes). */
   #knownRevision = 0;
+  /**
+   * The journal revision the remote view was exact at after the last complete reconcile (undefined: not
+   * known, the next reconcile reads the manifest). Writes since then are in `#ownRevisions`.
+   */
+  #viewRevision: number | undefined;
+  #ownRevisions = new Set<number>();
+  /** True while the stored view revision (meta `remote.revision`) matches the remote table exactly. */
+  #viewSaved = false;
   #reconnectTimer: NodeJS.Timeout | undefined;
   #intervalTimer: NodeJS.Timeout | undefined;
   #rescanTimer: NodeJS.Timeout | undefined;
@@ -137,6 +150,7 @@ export class Scanner {
     for (const name of readdirSync(this.#tmpDir)) rmSync(join(this.#tmpDir, name), { force: true, recursive: true });
     this.#store = new StateStore(this.#stateDir);
     this.#state = new SyncState(this.#store);
+    this.#viewRevision = this.#loadViewRevision();
     this.#queue = new OpQueue(this.#store.loadQueue(), this.#store);
     this.#cache = new BasisCache(join(this.#stateDir, CACHE_DIR), this.#store, this.#opts.cacheBudgetBytes);
     this.#client = new ApiClient({ baseUrl: options.server, token: options.token, ...(options.ca === undefined ? {} : { ca: options.ca }) });
@@ -174,6 +188,8 @@ export class Scanner {
       },
       onRevision: (revision) => {
         this.#knownRevision = Math.max(this.#knownRevision, revision);
+        this.#ownRevisions.add(revision);
+        this.#forgetSavedView();
       },
     });
   }
@@ -209,9 +225,12 @@ export class Scanner {
     await this.#client.health();
     await this.#reconcile();
     await this.waitForIdle();
-    // Verify against a fresh manifest: anything still different (or changed meanwhile) goes now.
-    await this.#reconcile();
-    await this.waitForIdle();
+    if (this.#ownRevisions.size > 0 || this.#queue.size > 0) {
+      // Verify against the server's journal (or a fresh manifest): anything still different, or changed
+      // by someone else meanwhile, goes now. A first pass that sent nothing has nothing to verify.
+      await this.#reconcile();
+      await this.waitForIdle();
+    }
     const pending = this.#queue.size;
     if (pending > 0) {
       const first = [...this.#queue.entries()][0]!;
@@ -286,7 +305,7 @@ export class Scanner {
     }
   }
 
-  /** Fetches the manifest, replaces the remote view, scans, and queues every difference (one at a time). */
+  /** Brings the remote view up to date, scans, and queues every difference (one at a time). */
   #reconcile(): Promise<void> {
     if (this.#reconcileRunning) return this.#reconcileRunning;
     this.#reconcileRunning = this.#reconcileOnce().finally(() => {
@@ -299,11 +318,8 @@ export class Scanner {
     this.#reconciling = true;
     try {
       await this.#dispatcher.drain();
-      const rows = [];
-      for await (const entry of this.#client.manifest()) rows.push(remoteOf(entry));
-      this.#state.replaceRemote(rows);
-      if (this.#client.lastManifestRevision !== undefined) this.#knownRevision = this.#client.lastManifestRevision;
-      this.#cache.retainOnly(this.#state.remoteHashes());
+      const how = await this.#refreshRemote();
+      if (how !== 'unchanged') this.#cache.retainOnly(this.#state.remoteHashes());
       this.#reconciling = false;
       await this.scanNow();
       const now = Date.now();
@@ -311,11 +327,73 @@ export class Scanner {
       this.#store.transaction(() => {
         for (const r of requests) if (!this.#queue.get(r.path)) this.#queue.enqueue(r.path, now, r.kind, r.from);
       });
-      this.#log.info({ files: rows.length, queued: this.#queue.size }, 'reconciled with the server');
+      this.#log.info({ remote: this.#state.remote.size, queued: this.#queue.size, from: how }, 'reconciled with the server');
     } finally {
       this.#reconciling = false;
       this.#dispatcher.pump();
     }
+  }
+
+  /**
+   * Updates the remote view (nothing is in flight): from the journal when the view's revision is known and
+   * few changes happened since, else from the whole manifest. Says which it took.
+   */
+  async #refreshRemote(): Promise<'unchanged' | 'journal' | 'manifest'> {
+    const since = this.#viewRevision;
+    if (since !== undefined) {
+      const page = await this.#client.changes(since, JOURNAL_CATCHUP_MAX_CHANGES);
+      // A revision below ours means another journal (the server lost its state); a full page, too many changes.
+      if (page.revision >= since && page.changes.length < JOURNAL_CATCHUP_MAX_CHANGES) {
+        if (page.changes.length === 0 && this.#ownRevisions.size === 0) {
+          this.#setView(page.revision);
+          return 'unchanged';
+        }
+        this.#forgetSavedView();
+        const applied = this.#store.transaction(() => applyJournal(this.#state, page.changes, this.#ownRevisions));
+        if (applied) {
+          this.#setView(page.revision);
+          return 'journal';
+        }
+      }
+    }
+    this.#forgetSavedView();
+    const fresh = new Map<string, RemoteEntry>();
+    for await (const entry of this.#client.manifest()) {
+      const row = remoteOf(entry);
+      fresh.set(row.path, row);
+    }
+    this.#state.replaceRemote(fresh);
+    const revision = this.#client.lastManifestRevision;
+    if (revision === undefined) {
+      this.#viewRevision = undefined;
+      this.#ownRevisions.clear();
+    } else this.#setView(revision);
+    return 'manifest';
+  }
+
+  /** The remote view is exact at `revision` (nothing in flight): remember it, here and in the state. */
+  #setView(revision: number): void {
+    this.#viewRevision = revision;
+    this.#knownRevision = revision;
+    this.#ownRevisions.clear();
+    this.#store.setMeta(VIEW_REVISION_KEY, `${revision} ${this.#opts.server}`);
+    this.#viewSaved = true;
+  }
+
+  /** The remote table is about to move past the stored revision: a crash from here on must not trust it. */
+  #forgetSavedView(): void {
+    if (!this.#viewSaved) return;
+    this.#store.setMeta(VIEW_REVISION_KEY, '');
+    this.#viewSaved = false;
+  }
+
+  /** The stored view revision, when it was saved for this same server. */
+  #loadViewRevision(): number | undefined {
+    const [revision, server] = (this.#store.getMeta(VIEW_REVISION_KEY) ?? '').split(' ');
+    const n = Number(revision);
+    if (!revision || server !== this.#opts.server || !Number.isSafeInteger(n)) return undefined;
+    this.#viewSaved = true;
+    return n;
   }
 
   #fail(err: Error): void {

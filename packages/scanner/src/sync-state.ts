@@ -75,11 +75,12 @@ export class SyncState {
     this.setRemote(entry);
   }
 
-  /** Replaces the remote view with a fresh manifest. */
-  replaceRemote(rows: RemoteEntry[]): void {
+  /** Replaces the remote view with a fresh manifest (keyed by path; the map is taken over, not copied). */
+  replaceRemote(rows: Map<string, RemoteEntry>): void {
     this.remote.clear();
-    for (const row of rows) this.remote.set(row.path, row);
-    this.#store.replaceRemote(rows);
+    for (const [path, row] of rows) this.remote.set(path, row);
+    rows.clear();
+    this.#store.replaceRemote(this.remote.values());
   }
 
   /** Content hashes of every remote file: what the basis cache may keep. */

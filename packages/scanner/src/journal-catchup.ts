@@ -1,0 +1,63 @@
+/**
+ * Brings the remote view forward by the server's change journal (`GET /v1/changes?since=`) instead of a
+ * whole manifest. Pure bookkeeping on SyncState: it does no I/O itself, and it says `false` whenever the
+ * journal alone cannot give the exact server state, so the caller falls back to the manifest.
+ */
+import type { ChangeRecord } from '@deltabox/protocol';
+import type { SyncState } from './sync-state.js';
+
+/**
+ * mtime of a remote file a journal record told us about: the journal carries no mtime or executable bit.
+ * No local file has it, so the plan sees the entry as out of step; if the content already matches, the
+ * correction is a tiny all-copy delta that sets both.
+ */
+export const UNKNOWN_MTIME_MS = -1;
+
+/**
+ * Applies the journal records newer than the view, oldest first. Records whose revision is in
+ * `ownRevisions` are this scanner's own writes, already recorded from their responses, and are skipped.
+ * Returns false (the view is then partly updated: replace it from the manifest) when a record cannot be
+ * applied exactly: a move from a path the view does not hold, a put without a hash, or another writer's
+ * change that landed before one of ours (applying it now would undo ours in the view).
+ */
+export function applyJournal(state: SyncState, changes: readonly ChangeRecord[], ownRevisions: ReadonlySet<number>): boolean {
+  let lastOwn = -1;
+  for (const c of changes) if (ownRevisions.has(c.revision)) lastOwn = Math.max(lastOwn, c.revision);
+  for (const c of changes) {
+    if (ownRevisions.has(c.revision)) continue;
+    const path = c.path.normalize('NFC');
+    // Parent folders a write of ours created get their own revisions, which no response reports.
+    if (c.op === 'mkdir' && state.remote.get(path)?.type === 'dir') continue;
+    if (c.revision < lastOwn) return false;
+    if (!applyOne(state, c, path)) return false;
+  }
+  return true;
+}
+
+function applyOne(state: SyncState, c: ChangeRecord, path: string): boolean {
+  switch (c.op) {
+    case 'put':
+      if (c.hash === undefined) return false;
+      state.deleteRemoteTree(path);
+      state.setRemote({ path, type: 'file', size: c.size ?? 0, mtimeMs: UNKNOWN_MTIME_MS, hash: c.hash, executable: false });
+      return true;
+    case 'delete':
+    case 'rmdir':
+      state.deleteRemoteTree(path);
+      return true;
+    case 'mkdir':
+      state.deleteRemoteTree(path);
+      state.setRemote({ path, type: 'dir', size: 0, mtimeMs: 0, executable: false });
+      return true;
+    case 'move': {
+      const from = c.from?.normalize('NFC');
+      const source = from === undefined ? undefined : state.remote.get(from);
+      if (from === undefined || source === undefined) return false;
+      // A rename keeps mtime and mode, so the moved rows stay exact.
+      state.moveRemote(from, path, { ...source, path });
+      return true;
+    }
+    default:
+      return false;
+  }
+}
