@@ -107,3 +107,37 @@ t.test('scan --ca trusts a self-signed https server; without it the sync is refu
   t.equal((await trusted.exited).code, 0, trusted.stderr());
   t.same(treeDifferences(cdir, sdir), []);
 });
+
+t.test('scan --full-uploads sends an edited file whole, and --help documents it', async (t) => {
+  const base = tempDir(t);
+  const cdir = join(base, 'client');
+  const sdir = join(base, 'server');
+  mkdirSync(cdir);
+  const content = Buffer.alloc(300_000);
+  for (let i = 0; i < content.length; i++) content[i] = (i * 7919) % 251;
+  writeFileSync(join(cdir, 'medium.bin'), content);
+  const server = await startServer(sdir);
+  t.teardown(() => server.close());
+  const env = { DELTABOX_TOKEN: mintToken(sdir) };
+  const once = async (...extra: string[]) => {
+    const child = spawnCli(['scan', '--cdir', cdir, '--server', server.url, '--once', '--json', ...extra], env);
+    t.equal((await child.exited).code, 0, child.stderr());
+    return JSON.parse(child.stdout().trim().split('\n').pop()!).summary as { uploads: number; deltas: number; sentBytes: number };
+  };
+  await once();
+  content.write('EDITED', 150_000);
+  writeFileSync(join(cdir, 'medium.bin'), content);
+  const whole = await once('--full-uploads');
+  t.same([whole.uploads, whole.deltas], [1, 0], 'one whole upload, no delta');
+  t.ok(whole.sentBytes > 300_000, `the whole file went: ${whole.sentBytes} B sent`);
+  t.same(treeDifferences(cdir, sdir), []);
+  content.write('AGAIN', 100_000);
+  writeFileSync(join(cdir, 'medium.bin'), content);
+  const delta = await once();
+  t.same([delta.uploads, delta.deltas], [0, 1], 'without the flag the next edit is a delta');
+  t.same(treeDifferences(cdir, sdir), []);
+
+  const help = spawnCli(['scan', '--help']);
+  await help.exited;
+  t.match(help.stdout(), /--full-uploads/);
+});

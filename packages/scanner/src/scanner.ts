@@ -49,6 +49,11 @@ export interface ScannerOptions {
   watch?: boolean;
   /** Basis cache budget in bytes (default 512 MiB). */
   cacheBudgetBytes?: number;
+  /**
+   * Send every changed file whole, never as a delta (default false). Moves and renames are still detected
+   * and sent as moves. For comparing whole against delta transfers, or a server whose CPU is scarce.
+   */
+  fullUploads?: boolean;
   logger?: Logger;
 }
 
@@ -143,6 +148,7 @@ export class Scanner {
       concurrency: Math.max(1, options.concurrency ?? DEFAULT_CONCURRENCY),
       watch: options.watch ?? true,
       cacheBudgetBytes: options.cacheBudgetBytes ?? DEFAULT_CACHE_BUDGET_BYTES,
+      fullUploads: options.fullUploads ?? false,
     };
     this.#log = options.logger ?? silentLogger;
     mkdirSync(this.#tmpDir, { recursive: true });
@@ -176,6 +182,7 @@ export class Scanner {
       state: this.#state,
       cache: this.#cache,
       plan: this.#dispatcher.planContext(),
+      fullUploads: this.#opts.fullUploads,
       onMoveFailed: (path, from) => {
         const now = Date.now();
         queue.demoteMove(path);

@@ -43,6 +43,8 @@ export interface TransferDeps {
   state: SyncState;
   cache: BasisCache;
   plan: PlanContext;
+  /** Never send a delta: every changed file goes whole (moves are still moves). */
+  fullUploads?: boolean;
   /** Demotes a queued move whose source no longer holds and queues the source again. */
   onMoveFailed(path: string, from: string): void;
   /** Called with file bytes as they are read for sending (progress display). */
@@ -156,7 +158,7 @@ export class Transfer {
       for (let round = 0; round < 3 && entry === undefined; round++) {
         const base = state.remote.get(path);
         try {
-          if (base?.type === 'file' && base.hash !== undefined && snap.size > INLINE_MAX_BYTES) {
+          if (!this.#d.fullUploads && base?.type === 'file' && base.hash !== undefined && snap.size > INLINE_MAX_BYTES) {
             const sent = await this.#sendDelta(path, snap, base.hash, meta);
             if (sent) ({ entry, signature } = sent);
           }

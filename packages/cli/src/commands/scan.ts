@@ -29,6 +29,7 @@ interface ScanFlags {
   ca?: string;
   json?: boolean;
   watch: boolean;
+  fullUploads?: boolean;
 }
 
 /** "5s", "500ms", "2m", "1h" or plain seconds -> milliseconds. @throws CliError (usage) */
@@ -159,6 +160,7 @@ async function scan(flags: ScanFlags): Promise<void> {
     intervalMs: parseDuration(flags.interval, '--interval'),
     concurrency,
     watch: flags.watch && !flags.once,
+    fullUploads: flags.fullUploads === true,
     logger: log,
     ...(ca ? { ca } : {}),
   };
@@ -213,5 +215,6 @@ export function registerScan(program: Command): void {
     .option('--ca <file>', 'PEM CA certificate to trust for https')
     .option('--json', 'JSON log lines (pino) for machines')
     .option('--no-watch', 'do not watch the folder; rely on the periodic scan')
+    .option('--full-uploads', 'send every changed file whole, never as a delta (moves are still moves)')
     .action(scan);
 }
