@@ -4,6 +4,7 @@
  * hash), no staged file is left, no 500 appears; once space returns the scanner's sync resumes and
  * converges.
  */
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createToken } from '@deltabox/server';
 import { Rig } from '../harness/rig.js';
@@ -54,7 +55,7 @@ export async function diskFull(o: DiskFullOptions): Promise<ScenarioResult> {
     for (let i = 0; i < 10; i++) tree.write(`small-${i}.txt`, rng.bytes(rng.int(100, 5_000)));
     tree.write('keep.bin', rng.bytes(1_000_000));
     await rig.startServer();
-    rig.startScanner();
+    rig.startScanner(process.env.DBX_SCANNER_JSON === '1' ? ['--json'] : []);
     await rig.converged(60_000, 'initial sync');
     const old = treeDigest(rig.sdir);
     // A device that has not connected yet: its first request records last_used_at in SQLite.
@@ -141,6 +142,7 @@ export async function diskFull(o: DiskFullOptions): Promise<ScenarioResult> {
   } catch (err) {
     result.failures.push(`aborted: ${describeError(err)}`);
   } finally {
+    if (process.env.DBX_SCANNER_JSON === '1') writeFileSync(join(rig.base, 'scanner.log'), rig.scanner?.stdout() ?? '');
     await rig.close(process.env.DBX_KEEP === '1');
     try {
       disk.unmount();
