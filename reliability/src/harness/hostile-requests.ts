@@ -223,3 +223,36 @@ export function nextFuzzCase(rng: SeededRandom, f: FuzzFixtures): FuzzCase {
   if (roll < 0.6) return randomRawRequest(rng, f);
   return deepRequest(rng, f);
 }
+
+/** A malformed request sent with fetch (undici): its own header and body handling, keep-alive reuse. */
+export interface FetchCase {
+  kind: string;
+  method: string;
+  path: string;
+  headers: Record<string, string>;
+  body?: Buffer;
+  expect: Expectation;
+}
+
+export function nextFetchCase(rng: SeededRandom, f: FuzzFixtures): FetchCase {
+  const auth = { authorization: `Bearer ${rng.chance(0.8) ? f.token : `dbx_${rng.bytes(32).toString('base64url')}`}` };
+  const lie = rng.bytes(32).toString('hex');
+  const choice = rng.int(0, 4);
+  if (choice === 0) {
+    return { kind: 'fetch-put-hash-lies', method: 'PUT', path: `/v1/files/fetch-${rng.int(0, 99)}.bin`, headers: { ...auth, 'x-deltabox-content-hash': lie }, body: rng.bytes(rng.int(0, 300_000)), expect: 'error' };
+  }
+  if (choice === 1) {
+    const body = rng.chance(0.5) ? rng.bytes(rng.int(0, 5_000)) : Buffer.from(f.validDelta.subarray(0, rng.int(0, f.validDelta.length)));
+    const ifMatch = rng.chance(0.5) ? f.basisHash : lie;
+    return { kind: 'fetch-patch-garbage', method: 'PATCH', path: `/v1/files/${f.basisPath}`, headers: { ...auth, 'content-type': 'application/vnd.deltabox.delta', 'if-match': `"${ifMatch}"`, 'x-deltabox-content-hash': lie }, body, expect: 'error' };
+  }
+  if (choice === 2) {
+    const json = rng.pick(['{"from":', '{"from":"nope","to":"x"}', `{"from":"${f.basisPath}","to":"y","ifMatch":"${lie}"}`, '1e999', '"str"']);
+    return { kind: 'fetch-move-garbage', method: 'POST', path: '/v1/moves', headers: { ...auth, 'content-type': 'application/json' }, body: Buffer.from(json), expect: 'error' };
+  }
+  if (choice === 3) {
+    return { kind: 'fetch-batch-garbage', method: 'POST', path: '/v1/batch', headers: { ...auth, 'content-type': rng.pick(['multipart/form-data; boundary=zz', 'application/json', 'text/plain']) }, body: rng.bytes(rng.int(0, 10_000)), expect: 'error' };
+  }
+  const range = rng.pick(['bytes=999999999-', 'bytes=-0', 'bytes=5-2', 'bytes=0-0,1-1', 'items=0-1', 'bytes=abc']);
+  return { kind: 'fetch-bad-range', method: 'GET', path: `/v1/files/${f.basisPath}`, headers: { ...auth, range }, expect: 'any' };
+}

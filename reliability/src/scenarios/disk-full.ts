@@ -69,9 +69,9 @@ export async function diskFull(o: DiskFullOptions): Promise<ScenarioResult> {
     for (let i = 0; i < 4; i++) tree.write(`big-new-${i}.bin`, rng.bytes(700_000));
     for (let i = 0; i < 10; i++) tree.write(`small-new-${i}.txt`, rng.bytes(rng.int(100, 20_000)));
 
-    // And a direct upload, to read the answer itself. Over a raw socket: the server answers 507 before it
-    // has read the whole body and closes, which leaves undici's pooled connection for this origin stuck
-    // (the next fetch hung ~70 s, then ECONNRESET) - a client-side quirk, kept out of this check.
+    // And a direct upload, to read the answer itself. Over a raw socket with `connection: close`: after a
+    // 507 mid-body the server keeps a keep-alive connection open but never reads it again (bug
+    // keepalive-stall-after-507), which would leave fetch's pooled connection stuck for 72 s.
     const probeBytes = 2_000_000;
     const probe = await rawRequest(rig.server!.port, {
       method: 'PUT',
