@@ -43,4 +43,18 @@ t.test('a 200 MiB file with a 100-byte edit sends under 64 KiB in total', async 
   t.same(treeDifferences(cdir, sdir), [], 'edit mirrored');
   t.ok(sent + received < 64 * 1024, `wire total ${sent + received} < 65536`);
   t.equal(scanner.summary().deltas, 1, 'sent as a delta');
+
+  // Ten scattered small edits: the local signature's 1 KiB blocks keep each one near a kilobyte of literals
+  // (4 KiB blocks cost about 42 KB for the same edits).
+  const fd2 = openSync(join(cdir, 'big.bin'), 'r+');
+  for (let i = 0; i < 10; i++) writeSync(fd2, seededBytes(200 + i, 100), 0, 100, 7_000_001 + i * 19_000_003);
+  closeSync(fd2);
+  const before2 = scanner.wireTotals();
+  await scanner.scanNow();
+  await scanner.waitForIdle();
+  const wire2 = scanner.wireTotals();
+  const total2 = wire2.sentBytes - before2.sentBytes + wire2.receivedBytes - before2.receivedBytes;
+  t.same(treeDifferences(cdir, sdir), [], 'ten edits mirrored');
+  t.ok(total2 < 25_000, `ten 100-byte edits: wire total ${total2} < 25000`);
+  t.equal(scanner.summary().deltas, 2, 'sent as a delta');
 });

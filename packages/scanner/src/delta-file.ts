@@ -8,7 +8,6 @@ import { closeSync, openSync, readSync, rmSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
-  chooseBlockLength,
   computeSignature,
   DeltaEncoder,
   encodeSignature,
@@ -19,13 +18,20 @@ import {
 } from '@deltabox/core';
 import { readChunks, snapshotChunks, type ReadHooks, type Snapshot } from './file-reader.js';
 
+const MIN_LOCAL_BLOCK_LENGTH = 1024;
+const MAX_LOCAL_BLOCKS = 2 ** 20;
+/** core's DEFAULT_DECODE_LIMITS.maxBlockLength. */
+const MAX_LOCAL_BLOCK_LENGTH = 2 ** 20;
+
 /**
  * Block length of the signatures the scanner keeps for large files. They never travel, so blocks can be
- * smaller than the square-root rule: an edit then costs ~4x fewer literal bytes, the signature stays at
- * 12 bytes per block (200 MiB -> 600 KiB at 4 KiB blocks).
+ * far smaller than the square-root rule: an edit costs at most about one block of literals, and a
+ * signature costs 12 bytes per block on local disk. At most 2^20 blocks (a 12 MiB signature; core's
+ * decoder allows 2^22), never under 1 KiB: a 256 MiB or 1 GiB file gets 1 KiB blocks (3 or 12 MiB of
+ * signature), a 4 GiB file 4 KiB blocks. Block lengths are multiples of 64, capped at core's 1 MiB limit.
  */
 export function localBlockLength(size: number): number {
-  return Math.max(4096, Math.ceil(chooseBlockLength(size) / 4 / 64) * 64);
+  return Math.min(MAX_LOCAL_BLOCK_LENGTH, Math.max(MIN_LOCAL_BLOCK_LENGTH, Math.ceil(size / MAX_LOCAL_BLOCKS / 64) * 64));
 }
 
 /** Positional synchronous reads of a local file (the basis of a byte-exact delta). */

@@ -46,10 +46,19 @@ t.test('a delta against the cached copy is byte-exact and patches back to the ta
   discardSnapshot(snap);
 });
 
-t.test('local signatures use small blocks: 4 KiB up to the square-root rule / 4', async (t) => {
-  t.equal(localBlockLength(1024), 4096);
-  t.equal(localBlockLength(200 * 1024 * 1024), 4096);
-  t.ok(localBlockLength(16 * 1024 ** 3) > 4096);
+t.test('local signatures use small blocks: 1 KiB, or more when the file has over 2^20 of them', async (t) => {
+  const MiB = 1024 * 1024;
+  t.equal(localBlockLength(1024), 1024);
+  t.equal(localBlockLength(65 * MiB), 1024);
+  t.equal(localBlockLength(256 * MiB), 1024, '256 MiB: 262,144 blocks, a 3 MiB signature');
+  t.equal(localBlockLength(1024 * MiB), 1024, '1 GiB: exactly 2^20 blocks');
+  t.equal(localBlockLength(1024 * MiB + 1), 1088, 'past 2^20 blocks: the next multiple of 64');
+  t.equal(localBlockLength(4096 * MiB), 4096);
+  for (const size of [65 * MiB, 1024 * MiB + 1, 3 * 1024 ** 3 + 12345, 16 * 1024 ** 3, 2 ** 41]) {
+    const L = localBlockLength(size);
+    t.ok(L % 64 === 0 && L <= MiB && Math.ceil(size / L) <= 2 ** 22, `${size}: ${L}-byte blocks, ${Math.ceil(size / L)} blocks`);
+    if (size <= 2 ** 40) t.ok(Math.ceil(size / L) <= 2 ** 20, `${size}: at most 2^20 blocks`);
+  }
 });
 
 t.test('a batch body puts a meta part before each file part', async (t) => {
