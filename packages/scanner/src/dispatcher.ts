@@ -12,6 +12,12 @@ import type { SyncState } from './sync-state.js';
 import type { Transfer } from './transfer.js';
 import { planStep, type PlanContext, type Step } from './transfer-plan.js';
 
+/**
+ * How many due entries past a small new file a round looks through for batch partners: enough to fill a
+ * batch among mixed sizes, bounded so a queue of large files behind it is not walked on every pump.
+ */
+const BATCH_LOOKAHEAD = 4 * BATCH_MAX_FILES;
+
 export interface DispatcherHooks {
   /** False while offline, reconciling, stopping or failed: nothing is dispatched. */
   canDispatch(): boolean;
@@ -72,38 +78,57 @@ export class Dispatcher {
     if (this.#wakeTimer) clearTimeout(this.#wakeTimer);
   }
 
-  /** Dispatches due entries until `concurrency` jobs run; schedules the next wake-up. */
+  /**
+   * Dispatches due entries until `concurrency` jobs run; schedules the next wake-up. It looks only at the
+   * entries it needs (oldest first, plus a bounded look-ahead for batch partners), never the whole queue:
+   * every finished job pumps again, so a walk of the queue here would make a big sync quadratic.
+   */
   pump(): void {
     if (this.#closed || !this.#hooks.canDispatch()) return;
     const ctx = this.planContext();
-    const ready = this.#queue.ready(Date.now());
+    const round = this.#queue.openRound(Date.now());
+    const pulled: QueueEntry[] = [];
+    const at = (i: number): QueueEntry | undefined => {
+      while (pulled.length <= i) {
+        const entry = round.next();
+        if (entry === undefined) return undefined;
+        pulled.push(entry);
+      }
+      return pulled[i];
+    };
     const taken = new Set<string>();
-    for (const entry of ready) {
-      if (this.#jobs >= this.#concurrency) break;
-      if (taken.has(entry.path)) continue;
-      const step = planStep(entry, ctx);
-      if (step.type === 'noop') {
-        this.#queue.complete(entry.path, entry.generation);
-        continue;
-      }
-      if (step.type === 'blocked') continue;
-      if (batchable(step)) {
-        const group = [entry];
-        let bytes = step.local.size;
-        for (const other of ready) {
-          if (group.length >= BATCH_MAX_FILES) break;
-          if (other === entry || taken.has(other.path)) continue;
-          const s = planStep(other, ctx);
-          if (!batchable(s) || bytes + s.local.size > BATCH_MAX_BYTES) continue;
-          group.push(other);
-          bytes += s.local.size;
+    try {
+      for (let i = 0; this.#jobs < this.#concurrency; i++) {
+        const entry = at(i);
+        if (entry === undefined) break;
+        if (taken.has(entry.path)) continue;
+        const step = planStep(entry, ctx);
+        if (step.type === 'noop') {
+          this.#queue.complete(entry.path, entry.generation);
+          continue;
         }
-        for (const g of group) taken.add(g.path);
-        this.#startBatch(group);
-      } else {
-        taken.add(entry.path);
-        this.#startJob(entry);
+        if (step.type === 'blocked') continue;
+        if (batchable(step)) {
+          const group = [entry];
+          let bytes = step.local.size;
+          for (let j = i + 1; group.length < BATCH_MAX_FILES && j <= i + BATCH_LOOKAHEAD; j++) {
+            const other = at(j);
+            if (other === undefined) break;
+            if (taken.has(other.path)) continue;
+            const s = planStep(other, ctx);
+            if (!batchable(s) || bytes + s.local.size > BATCH_MAX_BYTES) continue;
+            group.push(other);
+            bytes += s.local.size;
+          }
+          for (const g of group) taken.add(g.path);
+          this.#startBatch(group);
+        } else {
+          taken.add(entry.path);
+          this.#startJob(entry);
+        }
       }
+    } finally {
+      round.close();
     }
     this.#scheduleWake();
     this.#hooks.onRound();

@@ -6,6 +6,7 @@
  */
 import { backoffDelayMs, type BackoffBounds } from './backoff.js';
 import { BACKOFF_MAX_MS, BACKOFF_MIN_MS } from './constants.js';
+import { MinHeap } from './min-heap.js';
 
 /** `sync`: make the server's entry equal the local one. `move`: same, trying a server-side move from `from` first. */
 export type QueueKind = 'sync' | 'move';
@@ -30,6 +31,21 @@ export interface QueuePersistence {
   remove(path: string): void;
 }
 
+/**
+ * One dispatch round over the due entries (see OpQueue.openRound): `next()` hands them out oldest first,
+ * each once; `close()` puts back those the round did not start or complete.
+ */
+export interface DueRound {
+  next(): QueueEntry | undefined;
+  close(): void;
+}
+
+/** An entry's due time as it was when the entry went into the timer heap (a later change makes it stale). */
+interface TimerNode {
+  atMs: number;
+  entry: QueueEntry;
+}
+
 export interface OpQueueOptions {
   random?: () => number;
   backoff?: BackoffBounds;
@@ -44,6 +60,15 @@ export class OpQueue {
   readonly #random: () => number;
   readonly #bounds: BackoffBounds;
   #seq = 0;
+  /**
+   * Dispatch indexes, so a dispatch round costs O(log n) per entry it looks at instead of a walk of the
+   * whole queue. Every entry that may become dispatchable (enqueued, failed, released, or still queued
+   * after its transfer) goes into `#timers` by due time; a round moves the due ones into `#due`, ordered
+   * by `seq`. Both are lazy: a node whose entry was replaced, removed, is in flight or has another due time
+   * is dropped when it reaches the top (whatever changed it pushed a fresh node).
+   */
+  readonly #timers = new MinHeap<TimerNode>((a, b) => a.atMs < b.atMs || (a.atMs === b.atMs && a.entry.seq < b.entry.seq));
+  readonly #due = new MinHeap<QueueEntry>((a, b) => a.seq < b.seq);
 
   constructor(initial: Iterable<QueueEntry>, persistence: QueuePersistence, options: OpQueueOptions = {}) {
     this.#persistence = persistence;
@@ -54,6 +79,54 @@ export class OpQueue {
       if (entry.kind === 'move') this.#moves.add(entry.path);
       this.#seq = Math.max(this.#seq, entry.seq);
     }
+    for (const entry of this.#entries.values()) this.#arm(entry);
+  }
+
+  /** Indexes `entry` for dispatch at its due time. */
+  #arm(entry: QueueEntry): void {
+    this.#timers.push({ atMs: entry.nextAtMs, entry });
+  }
+
+  /** True when `entry` is the queued version of its path and not in flight. */
+  #current(entry: QueueEntry): boolean {
+    return this.#entries.get(entry.path) === entry && !this.#inFlight.has(entry.path);
+  }
+
+  /** Moves every entry due by `nowMs` from the timer heap to the FIFO heap, dropping stale nodes. */
+  #promote(nowMs: number): void {
+    for (let top = this.#timers.peek(); top !== undefined && top.atMs <= nowMs; top = this.#timers.peek()) {
+      this.#timers.pop();
+      if (this.#current(top.entry) && top.entry.nextAtMs === top.atMs) this.#due.push(top.entry);
+    }
+  }
+
+  /**
+   * Opens a dispatch round at `nowMs`: the same entries as `ready(nowMs)`, in the same order, but handed
+   * out one at a time, so a round that starts a few jobs costs a few heap operations. Close it when done.
+   */
+  openRound(nowMs: number): DueRound {
+    this.#promote(nowMs);
+    const handed: QueueEntry[] = [];
+    const seen = new Set<string>();
+    return {
+      next: () => {
+        for (;;) {
+          const entry = this.#due.pop();
+          if (entry === undefined) return undefined;
+          if (!this.#current(entry) || seen.has(entry.path)) continue;
+          if (entry.nextAtMs > nowMs) {
+            this.#arm(entry); // failed again since it was promoted: wait for the new time
+            continue;
+          }
+          seen.add(entry.path);
+          handed.push(entry);
+          return entry;
+        }
+      },
+      close: () => {
+        for (const entry of handed) if (this.#current(entry)) this.#due.push(entry);
+      },
+    };
   }
 
   get size(): number {
@@ -97,12 +170,14 @@ export class OpQueue {
     if (entry.kind === 'move') this.#moves.add(path);
     else this.#moves.delete(path);
     this.#persistence.save(entry);
+    this.#arm(entry);
     return entry;
   }
 
   /**
-   * Entries due at `nowMs` and not in flight, oldest first. The map keeps first-insertion order, which is
-   * `seq` order (loaded sorted, re-enqueues keep their place), so no sort is needed.
+   * Entries due at `nowMs` and not in flight, oldest first: a walk of the whole queue, for tests and
+   * diagnostics (the dispatcher uses openRound). The map keeps first-insertion order, which is `seq` order
+   * (loaded sorted, re-enqueues keep their place), so no sort is needed.
    */
   ready(nowMs: number): QueueEntry[] {
     const due: QueueEntry[] = [];
@@ -125,11 +200,12 @@ export class OpQueue {
   complete(path: string, generation: number): void {
     this.#inFlight.delete(path);
     const entry = this.#entries.get(path);
-    if (entry !== undefined && entry.generation === generation) {
+    if (entry === undefined) return;
+    if (entry.generation === generation) {
       this.#entries.delete(path);
       this.#moves.delete(path);
       this.#persistence.remove(path);
-    }
+    } else this.#arm(entry);
   }
 
   /** The transfer failed for the entry's own reason: retry after a backoff that grows with each failure. */
@@ -143,12 +219,15 @@ export class OpQueue {
       entry.lastError = error;
       this.#persistence.save(entry);
     }
+    this.#arm(entry);
     return entry;
   }
 
   /** The transfer did not happen for reasons outside the entry (server down, shutdown): keep it as it is. */
   release(path: string): void {
     this.#inFlight.delete(path);
+    const entry = this.#entries.get(path);
+    if (entry !== undefined) this.#arm(entry);
   }
 
   /** Turns a `move` entry into a plain `sync` (its source no longer holds). */
@@ -166,12 +245,12 @@ export class OpQueue {
    * already due but held back (blocked) are not counted: whatever unblocks them triggers a dispatch itself.
    */
   nextWakeMs(afterMs = -Infinity): number | undefined {
-    let earliest: number | undefined;
-    for (const entry of this.#entries.values()) {
-      if (this.#inFlight.has(entry.path) || entry.nextAtMs <= afterMs) continue;
-      if (earliest === undefined || entry.nextAtMs < earliest) earliest = entry.nextAtMs;
+    this.#promote(afterMs);
+    for (let top = this.#timers.peek(); top !== undefined; top = this.#timers.peek()) {
+      if (this.#current(top.entry) && top.entry.nextAtMs === top.atMs) return top.atMs;
+      this.#timers.pop();
     }
-    return earliest;
+    return undefined;
   }
 
   /**
