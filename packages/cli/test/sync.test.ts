@@ -203,3 +203,27 @@ t.test('many small new files go in a few batch requests, several in flight', asy
   t.equal(uploads, 400);
   t.ok(requests <= 20, `400 files in ${requests} requests`);
 });
+
+t.test('a file renamed while its upload is in flight leaves nothing at its old path (model seed 1315890423)', async (t) => {
+  // start() returns with the new file's upload under way; the rename is scanned while it is in flight.
+  for (let run = 0; run < 5; run++) {
+    const base = tempDir(t);
+    const cdir = join(base, 'client');
+    const sdir = join(base, 'server');
+    mkdirSync(cdir);
+    const server = await startServer(sdir);
+    const token = mintToken(sdir);
+    writeFileSync(join(cdir, 'a.txt'), seededBytes(7, 40));
+    const scanner = new Scanner({ cdir, server: server.url, token, watch: false, intervalMs: 600_000 });
+    try {
+      await scanner.start();
+      renameSync(join(cdir, 'a.txt'), join(cdir, 'b.bin'));
+      await scanner.scanNow();
+      await scanner.waitForIdle();
+      t.same(treeDifferences(cdir, sdir), [], `run ${run}: mirrored`);
+    } finally {
+      await scanner.stop();
+      await server.close();
+    }
+  }
+});

@@ -42,7 +42,13 @@ export async function runScanPass(root: string, state: SyncState, queue: OpQueue
   const now = Date.now();
   store.transaction(() => {
     state.applyScan(outcome);
-    for (const change of outcome.changes) queue.enqueue(change.path, now, change.kind === 'moved' ? 'move' : 'sync', change.from);
+    for (const change of outcome.changes) {
+      queue.enqueue(change.path, now, change.kind === 'moved' ? 'move' : 'sync', change.from);
+      // A move whose source is being uploaded right now: the move may go out as an upload (the server does
+      // not hold the source yet), and the source's upload then lands after it. Queue the source again, so it
+      // outlives that upload and is deleted (or found moved) once the move is done.
+      if (change.kind === 'moved' && change.from !== undefined && queue.isInFlight(change.from)) queue.enqueue(change.from, now);
+    }
   });
   return { changes: outcome.changes.length, retrySoon };
 }
