@@ -1,8 +1,8 @@
 /**
  * Slice of `pnpm test:faults` for the default run: the server and the scanner SIGKILLed mid-sync (two
  * trial each, smaller trees) converge with nothing lost, no torn version served, nothing uploaded twice.
- * Files only: whole-folder edits can hit the open folder-move deadlock, which has its own todo test in
- * scanner-edges.test.ts; `pnpm test:faults` includes them.
+ * Files only, to keep the slice short and steady; `pnpm test:faults` adds whole-folder renames and deletes
+ * (they found the folder-move deadlock, fixed in 1b5b11f, whose regression test is in scanner-edges.test.ts).
  */
 import t from 'tap';
 import { serverKill } from '../src/scenarios/server-kill.js';

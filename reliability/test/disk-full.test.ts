@@ -56,7 +56,6 @@ t.test('the server on a full disk', { skip }, async (t) => {
 
   t.test(
     'after a 507 in the middle of an upload, the next request on the same keep-alive connection is answered (or the connection is closed)',
-    { todo: 'BUG keepalive-stall-after-507: the 507 keeps the connection alive but the server never reads from it again (docs/RELIABILITY.md)' },
     async (t) => {
       const outcome = await new Promise<{ responses: number; closed: boolean }>((resolve) => {
         const socket = connect(server.port, '127.0.0.1');
