@@ -77,6 +77,10 @@ function refuseExpectation(_request: IncomingMessage, response: ServerResponse):
 function sendError(reply: FastifyReply, err: unknown): FastifyReply {
   const apiError = toApiError(err);
   if (apiError.code === 'INTERNAL') reply.log.error({ err }, 'internal error');
+  // An error in the middle of a body (507 on a full disk, 413, a bad delta) leaves the rest of it unread:
+  // keeping the connection alive would leave the client's next request stuck behind it until the
+  // keep-alive timeout. Close it after the answer instead.
+  if (!reply.request.raw.complete) reply.header('connection', 'close');
   return reply.code(apiError.statusCode).type('application/json').send(apiError.toBody());
 }
 
