@@ -227,3 +227,24 @@ t.test('a file renamed while its upload is in flight leaves nothing at its old p
     }
   }
 });
+
+t.test('an edited small file goes as a delta against the server\'s signature; a tiny one goes whole', async (t) => {
+  const { cdir, sdir, scanner, sync } = await setup(t);
+  const small = seededBytes(31, 30_000);
+  writeFileSync(join(cdir, 'notes.txt'), small);
+  writeFileSync(join(cdir, 'tiny.txt'), seededBytes(32, 1_000));
+  await scanner.start();
+  await sync();
+  small.write('a sixty-byte line inserted into the middle of a small file\n', 15_000);
+  writeFileSync(join(cdir, 'notes.txt'), small);
+  writeFileSync(join(cdir, 'tiny.txt'), seededBytes(33, 1_000));
+  const before = scanner.wireTotals();
+  const counts = scanner.summary();
+  await sync();
+  const wire = scanner.wireTotals();
+  const total = wire.sentBytes - before.sentBytes + wire.receivedBytes - before.receivedBytes;
+  t.same(treeDifferences(cdir, sdir), []);
+  t.equal(scanner.summary().deltas - counts.deltas, 1, 'the 30 KB file went as a delta');
+  t.equal(scanner.summary().uploads - counts.uploads, 1, 'the 1 KB file went whole');
+  t.ok(total < 8_000, `wire total ${total} B for both edits (the 30 KB file alone was 30 KB whole)`);
+});

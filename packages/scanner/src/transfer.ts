@@ -12,7 +12,7 @@ import type { ManifestEntry } from '@deltabox/protocol';
 import type { ApiClient, WriteMeta } from './api-client.js';
 import type { BasisCache } from './basis-cache.js';
 import type { LocalEntry } from './change-detector.js';
-import { DELTA_WORTH_RATIO, INLINE_MAX_BYTES } from './constants.js';
+import { DELTA_WORTH_RATIO, SMALL_DELTA_MIN_BYTES } from './constants.js';
 import { writeDeltaFile, localBlockLength, type DeltaBasis } from './delta-file.js';
 import { ScannerError } from './errors.js';
 import { assertUnchanged, discardSnapshot, readChunks, snapshotChunks, takeSnapshot, type Snapshot } from './file-reader.js';
@@ -158,7 +158,8 @@ export class Transfer {
       for (let round = 0; round < 3 && entry === undefined; round++) {
         const base = state.remote.get(path);
         try {
-          if (!this.#d.fullUploads && base?.type === 'file' && base.hash !== undefined && snap.size > INLINE_MAX_BYTES) {
+          // Small files keep no basis in the cache: their delta goes against the server's signature.
+          if (!this.#d.fullUploads && base?.type === 'file' && base.hash !== undefined && snap.size >= SMALL_DELTA_MIN_BYTES) {
             const sent = await this.#sendDelta(path, snap, base.hash, meta);
             if (sent) ({ entry, signature } = sent);
           }
