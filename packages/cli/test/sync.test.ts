@@ -228,8 +228,8 @@ t.test('a file renamed while its upload is in flight leaves nothing at its old p
   }
 });
 
-t.test('an edited small file goes as a delta against the server\'s signature; a tiny one goes whole', async (t) => {
-  const { cdir, sdir, scanner, sync } = await setup(t);
+t.test('an edited small file goes as a delta against its kept signature; without it, the server\'s; a tiny one goes whole', async (t) => {
+  const { cdir, sdir, server, token, scanner, sync } = await setup(t);
   const small = seededBytes(31, 30_000);
   writeFileSync(join(cdir, 'notes.txt'), small);
   writeFileSync(join(cdir, 'tiny.txt'), seededBytes(32, 1_000));
@@ -246,5 +246,20 @@ t.test('an edited small file goes as a delta against the server\'s signature; a 
   t.same(treeDifferences(cdir, sdir), []);
   t.equal(scanner.summary().deltas - counts.deltas, 1, 'the 30 KB file went as a delta');
   t.equal(scanner.summary().uploads - counts.uploads, 1, 'the 1 KB file went whole');
-  t.ok(total < 8_000, `wire total ${total} B for both edits (the 30 KB file alone was 30 KB whole)`);
+  t.ok(total < 5_000, `wire total ${total} B for both edits (the 30 KB file alone was 30 KB whole)`);
+  t.equal(scanner.summary().requests - counts.requests, 2, 'one request each: the signature was kept locally');
+
+  // Another writer changes the server's copy: no signature is kept for that version, so after the 409 the
+  // delta goes against the server's signature.
+  const theirs = Buffer.from(small);
+  theirs.write('THEIR EDIT', 1_000);
+  const put = await fetch(`${server.url}/v1/files/notes.txt`, { method: 'PUT', body: theirs, headers: { authorization: `Bearer ${token}` } });
+  t.equal(put.status, 200);
+  small.write('a second line, the same length, written over the middle part\n', 20_000);
+  writeFileSync(join(cdir, 'notes.txt'), small);
+  const again = scanner.summary();
+  await sync();
+  t.same(treeDifferences(cdir, sdir), []);
+  t.equal(scanner.summary().deltas - again.deltas, 1, 'a delta again');
+  t.equal(scanner.summary().requests - again.requests, 3, 'the refused delta, the server\'s signature, the delta');
 });

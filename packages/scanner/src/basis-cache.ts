@@ -112,5 +112,19 @@ export class BasisCache {
   /** Drops every entry whose version no remote file holds any more. */
   retainOnly(referenced: ReadonlySet<string>): void {
     for (const row of [...this.#rows.values()]) if (!referenced.has(row.hash)) this.#forget(row);
+    this.#store.retainSmallSignatures(referenced);
+  }
+
+  /**
+   * Small files (INLINE_MAX_BYTES or less) keep no copy: a signature of 256-byte blocks (12 bytes each,
+   * at most 3 KiB) goes into the state database instead of a cache file, so a first sync of many small files
+   * creates no extra files. Outside the budget: it is a few percent of the files' size.
+   */
+  putSmallSignature(hash: string, signature: Uint8Array): void {
+    this.#store.putSmallSignature(hash, signature);
+  }
+
+  smallSignature(hash: string): Uint8Array | undefined {
+    return this.#store.getSmallSignature(hash);
   }
 }

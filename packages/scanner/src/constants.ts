@@ -29,11 +29,13 @@ export const COPY_MAX_BYTES = 64 * 1024 * 1024;
 /** Total bytes of basis copies and signatures kept in `.deltabox/cache`; least recently used go first. */
 export const DEFAULT_CACHE_BUDGET_BYTES = 512 * 1024 * 1024;
 /**
- * An edited file of INLINE_MAX_BYTES or less goes as a delta against the server's signature (one small
- * extra request, 12 bytes per 256-byte block) from this size up; below it the whole file costs about as
- * much as the signature, the delta and the extra request's headers together.
+ * An edited file of INLINE_MAX_BYTES or less goes as a delta from this size up: against the signature kept
+ * for it (12 bytes per 256-byte block, in the state database), else the server's (one extra request).
+ * Below it the whole file costs about as much as a delta's framing and headers.
  */
 export const SMALL_DELTA_MIN_BYTES = 4 * 1024;
+/** Block length of the signatures kept for those files: the core's minimum, as the server uses for them. */
+export const SMALL_BLOCK_LENGTH = 256;
 /** A delta over this share of the file is not worth its CPU on the server: the whole file goes instead. */
 export const DELTA_WORTH_RATIO = 0.75;
 

@@ -12,7 +12,7 @@ import type { ManifestEntry } from '@deltabox/protocol';
 import type { ApiClient, WriteMeta } from './api-client.js';
 import type { BasisCache } from './basis-cache.js';
 import type { LocalEntry } from './change-detector.js';
-import { DELTA_WORTH_RATIO, SMALL_DELTA_MIN_BYTES } from './constants.js';
+import { DELTA_WORTH_RATIO, INLINE_MAX_BYTES, SMALL_BLOCK_LENGTH, SMALL_DELTA_MIN_BYTES } from './constants.js';
 import { writeDeltaFile, localBlockLength, type DeltaBasis } from './delta-file.js';
 import { ScannerError } from './errors.js';
 import { assertUnchanged, discardSnapshot, readChunks, snapshotChunks, takeSnapshot, type Snapshot } from './file-reader.js';
@@ -188,6 +188,8 @@ export class Transfer {
         adopted = true;
       } else if (signature !== undefined) {
         cache.putSignature(snap.hash, signature);
+      } else if (snap.kind === 'inline') {
+        this.#keepSmallSignature(snap.hash, snap.bytes!);
       }
     } finally {
       if (!adopted) discardSnapshot(snap);
@@ -239,8 +241,10 @@ export class Transfer {
   ): Promise<{ entry: ManifestEntry; signature?: Uint8Array } | undefined> {
     let basis: DeltaBasis;
     const cached = this.#d.cache.lookup(baseHash);
+    const small = cached === undefined ? this.#d.cache.smallSignature(baseHash) : undefined;
     if (cached?.kind === 'copy') basis = cached;
     else if (cached?.kind === 'signature') basis = { kind: 'signature', signature: decodeSignature(cached.bytes) };
+    else if (small !== undefined) basis = { kind: 'signature', signature: decodeSignature(small) };
     else {
       const fetched = await this.#d.client.signature(path);
       if (fetched.hash !== undefined && fetched.hash !== baseHash) {
@@ -261,6 +265,14 @@ export class Transfer {
     } finally {
       rmSync(delta.filePath, { force: true });
     }
+  }
+
+  /** Keeps the signature of a small file's acknowledged version, for a delta when it is next edited. */
+  #keepSmallSignature(hash: string, bytes: Uint8Array): void {
+    if (bytes.length < SMALL_DELTA_MIN_BYTES || bytes.length > INLINE_MAX_BYTES) return;
+    const builder = new SignatureBuilder({ basisLength: bytes.length, blockLength: SMALL_BLOCK_LENGTH });
+    builder.push(bytes);
+    this.#d.cache.putSmallSignature(hash, encodeSignature(builder.finish()));
   }
 
   /**
@@ -293,10 +305,13 @@ export class Transfer {
     if (parts.length === 0) return outcomes;
     const response = await this.#d.client.batch(parts);
     const sizes = new Map(parts.map((p) => [p.meta.path, p.meta.size]));
+    const sent = new Map(parts.map((p) => [p.meta.path, p]));
     for (const result of response.results) {
       if (result.ok) {
         this.#d.state.setRemote(remoteOf(result.entry));
         this.#d.onRevision?.(result.entry.revision);
+        const part = sent.get(result.path);
+        if (part !== undefined) this.#keepSmallSignature(part.meta.hash, part.bytes);
         this.counters.uploads++;
         this.counters.changedPaths++;
         this.counters.changedBytes += sizes.get(result.path) ?? 0;

@@ -36,3 +36,20 @@ t.test('the cache stays within its budget, evicting least recently used, and dro
   t.equal(reopened.lookup('c'), undefined);
   store.close();
 });
+
+t.test('small-file signatures live in the state database and go with the versions that hold them', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'dbx-cache-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const store = new StateStore(join(dir, 'state'));
+  const cache = new BasisCache(join(dir, 'cache'), store, 1_000);
+  cache.putSmallSignature('kept', new Uint8Array([1, 2, 3]));
+  cache.putSmallSignature('gone', new Uint8Array([4, 5]));
+  t.same([...cache.smallSignature('kept')!], [1, 2, 3]);
+  t.equal(cache.totalBytes, 0, 'outside the budget and the cache folder');
+  cache.retainOnly(new Set(['kept']));
+  t.equal(cache.smallSignature('gone'), undefined, 'an unreferenced version dropped');
+  store.close();
+  const reopened = new StateStore(join(dir, 'state'));
+  t.same([...new BasisCache(join(dir, 'cache'), reopened, 1_000).smallSignature('kept')!], [1, 2, 3], 'kept across restarts');
+  reopened.close();
+});
