@@ -65,7 +65,6 @@ t.test(
 
 t.test(
   'the client state, which holds the device token of `deltabox run`, is readable by its owner only',
-  { todo: 'BUG client-state-readable: CDIR/.deltabox is 0755 and state.sqlite 0644 under the default umask (docs/RELIABILITY.md)' },
   async (t) => {
     const rig = new Rig({ label: 'state-mode' });
     t.teardown(() => rig.close());

@@ -42,7 +42,6 @@ CREATE TABLE IF NOT EXISTS queue (path TEXT PRIMARY KEY, kind TEXT NOT NULL, fro
 CREATE TABLE IF NOT EXISTS cache (hash TEXT NOT NULL, kind TEXT NOT NULL, bytes INTEGER NOT NULL,
   last_used_ms INTEGER NOT NULL, PRIMARY KEY (hash, kind));
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS small_sig (hash TEXT PRIMARY KEY, sig BLOB NOT NULL);
 `;
 
 interface LocalRow {
@@ -113,9 +112,6 @@ export class StateStore implements QueuePersistence {
         'INSERT OR REPLACE INTO cache (hash, kind, bytes, last_used_ms) VALUES (@hash, @kind, @bytes, @lastUsedMs)',
       ),
       deleteCache: db.prepare('DELETE FROM cache WHERE hash = ? AND kind = ?'),
-      putSmallSig: db.prepare('INSERT OR REPLACE INTO small_sig (hash, sig) VALUES (?, ?)'),
-      getSmallSig: db.prepare('SELECT sig FROM small_sig WHERE hash = ?'),
-      deleteSmallSig: db.prepare('DELETE FROM small_sig WHERE hash = ?'),
       getMeta: db.prepare('SELECT value FROM meta WHERE key = ?'),
       setMeta: db.prepare('INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)'),
     };
@@ -230,24 +226,6 @@ export class StateStore implements QueuePersistence {
 
   deleteCache(hash: string, kind: CacheKind): void {
     this.#stmts.deleteCache.run(hash, kind);
-  }
-
-  /** The encoded signature kept for a small file's version (see BasisCache.putSmallSignature). */
-  getSmallSignature(hash: string): Uint8Array | undefined {
-    const row = this.#stmts.getSmallSig.get(hash) as { sig: Buffer } | undefined;
-    return row === undefined ? undefined : new Uint8Array(row.sig);
-  }
-
-  putSmallSignature(hash: string, signature: Uint8Array): void {
-    this.#stmts.putSmallSig.run(hash, Buffer.from(signature.buffer, signature.byteOffset, signature.byteLength));
-  }
-
-  /** Drops the small-file signatures of versions no longer referenced. */
-  retainSmallSignatures(referenced: ReadonlySet<string>): void {
-    const hashes = this.#db.prepare('SELECT hash FROM small_sig').pluck().all() as string[];
-    this.transaction(() => {
-      for (const hash of hashes) if (!referenced.has(hash)) this.#stmts.deleteSmallSig.run(hash);
-    });
   }
 
   getMeta(key: string): string | undefined {
