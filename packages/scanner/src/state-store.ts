@@ -3,7 +3,7 @@
  * scan, the remote entries the server acknowledged, the durable queue, the cache index and small settings.
  * Every SQL statement of the scanner lives here; nothing else knows the schema.
  */
-import { mkdirSync } from 'node:fs';
+import { chmodSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import type { LocalEntry } from './change-detector.js';
@@ -42,6 +42,7 @@ CREATE TABLE IF NOT EXISTS queue (path TEXT PRIMARY KEY, kind TEXT NOT NULL, fro
 CREATE TABLE IF NOT EXISTS cache (hash TEXT NOT NULL, kind TEXT NOT NULL, bytes INTEGER NOT NULL,
   last_used_ms INTEGER NOT NULL, PRIMARY KEY (hash, kind));
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS small_sig (hash TEXT PRIMARY KEY, sig BLOB NOT NULL);
 `;
 
 interface LocalRow {
@@ -82,7 +83,10 @@ export class StateStore implements QueuePersistence {
 
   /** Opens (creating when needed) the state database in `stateDir`. */
   constructor(stateDir: string) {
-    mkdirSync(stateDir, { recursive: true });
+    // Owner-only: the database holds the device token `deltabox run` minted, and every synced path and
+    // hash. chmod as well, for a folder made before this rule or under an unusual umask.
+    mkdirSync(stateDir, { recursive: true, mode: 0o700 });
+    chmodSync(stateDir, 0o700);
     this.#db = new Database(join(stateDir, STATE_DB_FILE));
     this.#db.pragma('journal_mode = WAL');
     // NORMAL under WAL: a power cut may lose the last commits but never corrupts; replays are idempotent.
@@ -112,6 +116,9 @@ export class StateStore implements QueuePersistence {
         'INSERT OR REPLACE INTO cache (hash, kind, bytes, last_used_ms) VALUES (@hash, @kind, @bytes, @lastUsedMs)',
       ),
       deleteCache: db.prepare('DELETE FROM cache WHERE hash = ? AND kind = ?'),
+      putSmallSig: db.prepare('INSERT OR REPLACE INTO small_sig (hash, sig) VALUES (?, ?)'),
+      getSmallSig: db.prepare('SELECT sig FROM small_sig WHERE hash = ?'),
+      deleteSmallSig: db.prepare('DELETE FROM small_sig WHERE hash = ?'),
       getMeta: db.prepare('SELECT value FROM meta WHERE key = ?'),
       setMeta: db.prepare('INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)'),
     };
@@ -226,6 +233,24 @@ export class StateStore implements QueuePersistence {
 
   deleteCache(hash: string, kind: CacheKind): void {
     this.#stmts.deleteCache.run(hash, kind);
+  }
+
+  /** The encoded signature kept for a small file's version (see BasisCache.putSmallSignature). */
+  getSmallSignature(hash: string): Uint8Array | undefined {
+    const row = this.#stmts.getSmallSig.get(hash) as { sig: Buffer } | undefined;
+    return row === undefined ? undefined : new Uint8Array(row.sig);
+  }
+
+  putSmallSignature(hash: string, signature: Uint8Array): void {
+    this.#stmts.putSmallSig.run(hash, Buffer.from(signature.buffer, signature.byteOffset, signature.byteLength));
+  }
+
+  /** Drops the small-file signatures of versions no longer referenced. */
+  retainSmallSignatures(referenced: ReadonlySet<string>): void {
+    const hashes = this.#db.prepare('SELECT hash FROM small_sig').pluck().all() as string[];
+    this.transaction(() => {
+      for (const hash of hashes) if (!referenced.has(hash)) this.#stmts.deleteSmallSig.run(hash);
+    });
   }
 
   getMeta(key: string): string | undefined {
