@@ -163,16 +163,17 @@ export class Dispatcher {
     void this.#transfer()
       .syncBatch(locals)
       .then(
-        (outcomes) => {
-          for (const o of outcomes) {
-            const gen = generations.get(o.path);
-            if (gen === undefined) continue;
-            if (o.ok) this.#queue.complete(o.path, gen);
-            else this.#onFailure(o.path, gen, o.error);
-            generations.delete(o.path);
-          }
-          for (const [path] of generations) this.#queue.release(path);
-        },
+        (outcomes) =>
+          this.#state.transaction(() => {
+            for (const o of outcomes) {
+              const gen = generations.get(o.path);
+              if (gen === undefined) continue;
+              if (o.ok) this.#queue.complete(o.path, gen);
+              else this.#onFailure(o.path, gen, o.error);
+              generations.delete(o.path);
+            }
+            for (const [path] of generations) this.#queue.release(path);
+          }),
         (err) => {
           for (const [path, gen] of generations) this.#onFailure(path, gen, err);
         },

@@ -35,6 +35,11 @@ export class SyncState {
     this.remote = store.loadRemote();
   }
 
+  /** Runs `fn` in one state transaction: many rows written for the price of one commit. */
+  transaction<T>(fn: () => T): T {
+    return this.#store.transaction(fn);
+  }
+
   applyScan(outcome: ScanOutcome): void {
     for (const path of outcome.deletes) {
       this.local.delete(path);

@@ -306,25 +306,28 @@ export class Transfer {
     const response = await this.#d.client.batch(parts);
     const sizes = new Map(parts.map((p) => [p.meta.path, p.meta.size]));
     const sent = new Map(parts.map((p) => [p.meta.path, p]));
-    for (const result of response.results) {
-      if (result.ok) {
-        this.#d.state.setRemote(remoteOf(result.entry));
-        this.#d.onRevision?.(result.entry.revision);
-        const part = sent.get(result.path);
-        if (part !== undefined) this.#keepSmallSignature(part.meta.hash, part.bytes);
-        this.counters.uploads++;
-        this.counters.changedPaths++;
-        this.counters.changedBytes += sizes.get(result.path) ?? 0;
-        this.#d.onBytes?.(sizes.get(result.path) ?? 0);
-        outcomes.push({ path: result.path, ok: true });
-      } else {
-        outcomes.push({
-          path: result.path,
-          ok: false,
-          error: new ScannerError('HTTP', `${result.path}: ${result.error.code} ${result.error.message}`, { apiCode: result.error.code }),
-        });
+    // One commit for the whole batch's rows (remote entries, kept signatures), not one per file.
+    this.#d.state.transaction(() => {
+      for (const result of response.results) {
+        if (result.ok) {
+          this.#d.state.setRemote(remoteOf(result.entry));
+          this.#d.onRevision?.(result.entry.revision);
+          const part = sent.get(result.path);
+          if (part !== undefined) this.#keepSmallSignature(part.meta.hash, part.bytes);
+          this.counters.uploads++;
+          this.counters.changedPaths++;
+          this.counters.changedBytes += sizes.get(result.path) ?? 0;
+          this.#d.onBytes?.(sizes.get(result.path) ?? 0);
+          outcomes.push({ path: result.path, ok: true });
+        } else {
+          outcomes.push({
+            path: result.path,
+            ok: false,
+            error: new ScannerError('HTTP', `${result.path}: ${result.error.code} ${result.error.message}`, { apiCode: result.error.code }),
+          });
+        }
       }
-    }
+    });
     for (const part of parts) {
       if (!response.results.some((r) => r.path === part.meta.path)) {
         outcomes.push({ path: part.meta.path, ok: false, error: new ScannerError('PROTOCOL', `batch response has no result for ${part.meta.path}`) });
