@@ -190,6 +190,10 @@ export class Scanner {
         // A folder move that failed: its contents were never queued on their own; queue them now.
         for (const p of this.#state.local.keys()) if (p.startsWith(`${path}/`)) queue.enqueue(p, now);
       },
+      onFoldersRecorded: (paths) => {
+        const now = Date.now();
+        for (const p of paths) if (this.#state.local.get(p)?.type !== 'dir') queue.enqueue(p, now);
+      },
       onBytes: (n) => {
         this.#sentFileBytes += n;
       },

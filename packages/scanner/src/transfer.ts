@@ -47,6 +47,12 @@ export interface TransferDeps {
   fullUploads?: boolean;
   /** Demotes a queued move whose source no longer holds and queues the source again. */
   onMoveFailed(path: string, from: string): void;
+  /**
+   * A write made the server create folders the remote view did not hold (a file's PUT creates its parents),
+   * e.g. because the folder was removed on the server while the upload was in flight. They are now in the
+   * remote view; the caller queues those the client no longer has, so they are removed again.
+   */
+  onFoldersRecorded?(paths: string[]): void;
   /** Called with file bytes as they are read for sending (progress display). */
   onBytes?(bytes: number): void;
   /** Called with the journal revision of every change this transfer made on the server. */
@@ -180,8 +186,7 @@ export class Transfer {
         }
       }
       if (entry === undefined) throw new ScannerError('HTTP', `${path}: the server kept changing under the upload`);
-      state.setRemote(remoteOf(entry));
-      this.#d.onRevision?.(entry.revision);
+      this.#recordWrite(entry);
       this.counters.changedBytes += snap.size;
       if (snap.kind === 'copy' && snap.filePath !== undefined) {
         cache.adoptCopy(snap.hash, snap.filePath, snap.size);
@@ -267,6 +272,22 @@ export class Transfer {
     }
   }
 
+  /** Records an acknowledged file write, and the parent folders the server holds because of it. */
+  #recordWrite(entry: ManifestEntry): void {
+    const { state } = this.#d;
+    const row = remoteOf(entry);
+    state.setRemote(row);
+    this.#d.onRevision?.(entry.revision);
+    const made: string[] = [];
+    for (let slash = row.path.lastIndexOf('/'); slash > 0; slash = row.path.lastIndexOf('/', slash - 1)) {
+      const dir = row.path.slice(0, slash);
+      if (state.remote.get(dir)?.type === 'dir') break;
+      state.setRemote({ path: dir, type: 'dir', size: 0, mtimeMs: 0, executable: false });
+      made.push(dir);
+    }
+    if (made.length > 0) this.#d.onFoldersRecorded?.(made);
+  }
+
   /** Keeps the signature of a small file's acknowledged version, for a delta when it is next edited. */
   #keepSmallSignature(hash: string, bytes: Uint8Array): void {
     if (bytes.length < SMALL_DELTA_MIN_BYTES || bytes.length > INLINE_MAX_BYTES) return;
@@ -310,8 +331,7 @@ export class Transfer {
     this.#d.state.transaction(() => {
       for (const result of response.results) {
         if (result.ok) {
-          this.#d.state.setRemote(remoteOf(result.entry));
-          this.#d.onRevision?.(result.entry.revision);
+          this.#recordWrite(result.entry);
           const part = sent.get(result.path);
           if (part !== undefined) this.#keepSmallSignature(part.meta.hash, part.bytes);
           this.counters.uploads++;

@@ -1,0 +1,66 @@
+import t from 'tap';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ApiClient } from '../src/api-client.js';
+import { BasisCache } from '../src/basis-cache.js';
+import { hashFileStable } from '../src/file-reader.js';
+import { StateStore } from '../src/state-store.js';
+import { SyncState } from '../src/sync-state.js';
+import { Transfer } from '../src/transfer.js';
+import { walkedEntryOf } from '../src/tree-walk.js';
+
+t.test('a write whose parent folders the remote view lacks records them and reports them', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'dbx-transfer-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const root = join(dir, 'client');
+  mkdirSync(join(root, 'd/sub'), { recursive: true });
+  writeFileSync(join(root, 'd/sub/z.txt'), 'zed');
+  // The server accepts the upload and, as the real one does, creates the parents: here a stub answers it.
+  const server = createServer((req, res) => {
+    req.resume();
+    req.on('end', () => {
+      const hash = String(req.headers['x-deltabox-content-hash']);
+      const mtimeMs = Number(req.headers['x-deltabox-mtime-ms']);
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ path: 'd/sub/z.txt', type: 'file', size: 3, mtimeMs, hash, executable: false, revision: 7 }));
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const client = new ApiClient({ baseUrl: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, token: 'tok' });
+  const store = new StateStore(join(dir, 'state'));
+  t.teardown(async () => {
+    await client.close();
+    await new Promise((r) => server.close(r));
+    store.close();
+  });
+  const state = new SyncState(store);
+  const { hash, stat } = await hashFileStable(join(root, 'd/sub/z.txt'));
+  // The client has the file but, since its scan, no longer the folders (removed while the upload was queued).
+  state.setLocal({ ...walkedEntryOf('d/sub/z.txt', 'd/sub/z.txt', stat), hash, racy: false });
+  const recorded: string[][] = [];
+  const transfer = new Transfer({
+    root,
+    tmpDir: join(dir, 'tmp'),
+    client,
+    state,
+    cache: new BasisCache(join(dir, 'cache'), store, 1_000_000),
+    plan: { local: state.local, remote: state.remote, hasMoveFrom: () => false, hasMoveAbove: () => false },
+    onMoveFailed: () => {},
+    onFoldersRecorded: (paths) => recorded.push(paths),
+  });
+  mkdirSync(join(dir, 'tmp'));
+  await transfer.syncPath({ path: 'd/sub/z.txt', kind: 'sync' });
+  t.same(recorded, [['d/sub', 'd']], 'both parents reported, nearest first');
+  t.equal(state.remote.get('d/sub')?.type, 'dir');
+  t.equal(state.remote.get('d')?.type, 'dir');
+  t.equal(state.remote.get('d/sub/z.txt')?.hash, hash);
+  // Once the parents are known, a further write reports nothing.
+  writeFileSync(join(root, 'd/sub/z.txt'), 'zed!');
+  const again = await hashFileStable(join(root, 'd/sub/z.txt'));
+  state.setLocal({ ...walkedEntryOf('d/sub/z.txt', 'd/sub/z.txt', again.stat), hash: again.hash, racy: false });
+  await transfer.syncPath({ path: 'd/sub/z.txt', kind: 'sync' });
+  t.equal(recorded.length, 1);
+});
