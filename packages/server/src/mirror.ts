@@ -1,7 +1,9 @@
 /**
  * The mirror: every operation of the API as one method that checks preconditions against the index,
  * does the I/O through Storage and records index + journal in one SQLite transaction, holding the
- * per-path lock only for the check-and-commit step (uploads stream into a staged file outside it).
+ * per-path lock only for the check-and-commit step (uploads stream into a staged file outside it). Each
+ * step also holds its ancestor folders shared, so a recursive folder removal (exclusive on the folder) never
+ * interleaves with a commit below it.
  * HTTP-free: routes translate requests into these calls.
  */
 import type { ManifestEntry, MoveRequest } from '@deltabox/protocol';
@@ -10,7 +12,7 @@ import type { FileIndex } from './state/file-index.js';
 import type { Journal, NewChange } from './state/journal.js';
 import type { ReadHandle, StagedFile, Storage, StorageEntry } from './storage/storage.js';
 import type { ServerLimits } from './limits.js';
-import { PathLock } from './path-lock.js';
+import { ancestorsOf, PathLock } from './path-lock.js';
 import { ApiError } from './api-error.js';
 
 export interface WriteOptions {
@@ -88,7 +90,7 @@ export class Mirror {
         });
         if (current?.hash && current.hash !== hash) this.index.pruneSignatures();
         return this.index.get(path)!;
-      });
+      }, { shared: ancestorsOf(path) });
     } finally {
       await staged.discard();
     }
@@ -101,7 +103,7 @@ export class Mirror {
       if (!entry) throw new ApiError('NOT_FOUND', `'${path}' does not exist`);
       if (entry.type !== 'file') throw new ApiError('TYPE_CONFLICT', `'${path}' is a folder`);
       return { handle: await this.storage.open(path), entry };
-    });
+    }, { shared: ancestorsOf(path) });
   }
 
   /** Opens the basis of a PATCH after checking If-Match against it. @throws BASE_MISMATCH, TYPE_CONFLICT */
@@ -110,7 +112,7 @@ export class Mirror {
       const current = this.index.get(path);
       this.#checkPreconditions(path, current, { ifMatch });
       return this.storage.open(path);
-    });
+    }, { shared: ancestorsOf(path) });
   }
 
   /** @throws NOT_FOUND, TYPE_CONFLICT, BASE_MISMATCH */
@@ -123,7 +125,7 @@ export class Mirror {
       const revision = this.record([{ change: { op: 'delete', path, hash: current.hash }, removeTree: path }]);
       this.index.pruneSignatures();
       return revision;
-    });
+    }, { shared: ancestorsOf(path) });
   }
 
   /** @throws NOT_FOUND, BASE_MISMATCH, ALREADY_EXISTS, TYPE_CONFLICT */
@@ -139,7 +141,7 @@ export class Mirror {
         { change: { op: 'move', path: to, from, hash: current.hash, size: current.size }, removeTree: to, moveTree: { from, to } },
       ]);
       return this.index.get(to)!;
-    });
+    }, { shared: [...ancestorsOf(from), ...ancestorsOf(to)] });
   }
 
   /** mkdir -p; idempotent. @throws TYPE_CONFLICT */
@@ -153,7 +155,7 @@ export class Mirror {
       const onDisk = (await this.storage.stat(path))!;
       this.record(mkdirSteps([onDisk]));
       return this.index.get(path)!;
-    });
+    }, { shared: ancestorsOf(path) });
   }
 
   /** @throws NOT_FOUND, TYPE_CONFLICT, BAD_REQUEST (not empty and not recursive) */
@@ -163,7 +165,7 @@ export class Mirror {
       const revision = this.record([{ change: { op: 'rmdir', path }, removeTree: path }]);
       this.index.pruneSignatures();
       return revision;
-    });
+    }, { shared: ancestorsOf(path) });
   }
 
   /** Applies steps to index + journal in one transaction, wakes long-polls; returns the last revision. */

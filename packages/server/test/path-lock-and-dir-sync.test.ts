@@ -63,3 +63,32 @@ t.test('concurrent folder syncs share follow-up syncs and all resolve', async (t
   await t.rejects(syncer.sync(join(dir, 'missing')), { code: 'ENOENT' }, 'a failed sync is reported to its callers');
   t.pass('every sync resolved');
 });
+
+t.test('shared holders run together; an exclusive holder of the same key waits for them, and they for it', async (t) => {
+  const lock = new PathLock();
+  const order: string[] = [];
+  let open!: () => void;
+  const gate = { promise: new Promise<void>((r) => (open = r)), resolve: () => open() };
+  const s1 = lock.with(['d/a'], async () => {
+    order.push('s1 start');
+    await gate.promise;
+    order.push('s1 end');
+  }, { shared: ['d'] });
+  const s2 = lock.with(['d/b'], async () => void order.push('s2'), { shared: ['d'] });
+  await s2;
+  t.same(order, ['s1 start', 's2'], 'two writes below one folder proceed in parallel');
+  const x = lock.with(['d'], async () => void order.push('rmdir d'));
+  const s3 = lock.with(['d/c'], async () => void order.push('s3'), { shared: ['d'] });
+  await new Promise((r) => setImmediate(r));
+  t.same(order, ['s1 start', 's2'], 'the folder removal waits for the write below it, and a later write waits behind it');
+  gate.resolve();
+  await Promise.all([s1, x, s3]);
+  t.same(order, ['s1 start', 's2', 's1 end', 'rmdir d', 's3']);
+  t.equal(lock.size, 0);
+});
+
+t.test('ancestorsOf lists the folders above a path, outermost first', async (t) => {
+  const { ancestorsOf } = await import('../src/path-lock.js');
+  t.same(ancestorsOf('a/b/c'), ['a', 'a/b']);
+  t.same(ancestorsOf('top'), []);
+});
