@@ -1,6 +1,6 @@
 /**
  * The deltabox side: a `deltabox serve` process on a folder (restartable on a fresh folder), `deltabox scan
- * --once` runs through a proxy, and deletes sent straight to the server (to force a full upload). It uses the
+ * --once` runs through a proxy (with `--full-uploads` for the whole-file lane), and deletes sent straight to the server. It uses the
  * built CLI (packages/cli/bin/deltabox.js), never tsx. It does not count wire bytes: the proxy does.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -113,10 +113,12 @@ export class DeltaboxServer {
 }
 
 /** `deltabox scan --once --json` of `cdir` against `serverPort` (normally a proxy's), timed end to end. */
-export async function scanOnce(cdir: string, serverPort: number, tokenFile: string, scratchDir: string): Promise<CommandCost & { summary: ScanSummary }> {
+export async function scanOnce(
+  cdir: string, serverPort: number, tokenFile: string, scratchDir: string, extraArgs: readonly string[] = [],
+): Promise<CommandCost & { summary: ScanSummary }> {
   const cost = await runCommand(
     process.execPath,
-    [DELTABOX_BIN, 'scan', '--cdir', cdir, '--server', `http://127.0.0.1:${serverPort}`, '--token-file', tokenFile, '--once', '--json'],
+    [DELTABOX_BIN, 'scan', '--cdir', cdir, '--server', `http://127.0.0.1:${serverPort}`, '--token-file', tokenFile, '--once', '--json', ...extraArgs],
     scratchDir,
   );
   const line = cost.stdout

@@ -60,7 +60,7 @@ class DeltaboxLane implements Lane {
   async sync(scenario: string, run: number): Promise<RunSample> {
     const watch = this.server.watch();
     this.proxy.take();
-    const cost = await scanOnce(this.clientDir, this.proxy.port, this.server.tokenFile, this.scratchDir);
+    const cost = await scanOnce(this.clientDir, this.proxy.port, this.server.tokenFile, this.scratchDir, this.#scanArgs());
     const wire = this.proxy.take();
     const server = watch.finish();
     return {
@@ -79,7 +79,7 @@ class DeltaboxLane implements Lane {
   }
 
   async settle(): Promise<void> {
-    await scanOnce(this.clientDir, this.proxy.port, this.server.tokenFile, this.scratchDir);
+    await scanOnce(this.clientDir, this.proxy.port, this.server.tokenFile, this.scratchDir, this.#scanArgs());
     this.proxy.take();
   }
 
@@ -88,10 +88,13 @@ class DeltaboxLane implements Lane {
     rmSync(join(this.clientDir, '.deltabox'), { recursive: true, force: true });
   }
 
-  async forgetOnServer(paths: readonly string[]): Promise<void> {
-    if (this.system !== 'deltabox-full') return;
-    for (const path of paths) await this.server.deleteFile(path);
+  /** The whole-file lane runs the scanner with `--full-uploads`: every changed file goes as one PUT. */
+  #scanArgs(): string[] {
+    return this.system === 'deltabox-full' ? ['--full-uploads'] : [];
   }
+
+  /** Nothing to do any more: `--full-uploads` replaced deleting the file on the server first. */
+  async forgetOnServer(_paths: readonly string[]): Promise<void> {}
 
   async close(): Promise<void> {
     await this.proxy.close();
