@@ -1,10 +1,11 @@
 /**
  * The deltabox side: a `deltabox serve` process on a folder (restartable on a fresh folder), `deltabox scan
- * --once` runs through a proxy (with `--full-uploads` for the whole-file lane), and deletes sent straight to the server. It uses the
+ * --once` runs through a proxy (with `--full-uploads` for the whole-file lane). It uses the
  * built CLI (packages/cli/bin/deltabox.js), never tsx. It does not count wire bytes: the proxy does.
  */
+import type { SyncSummary } from '@deltabox/scanner';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, openSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, openSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { REPO_DIR } from '../lib/run-info.js';
 import { readCpuTimes, readPeakRssKb, resetPeakRss } from './process-stats.js';
@@ -13,19 +14,8 @@ import { waitForPort } from './rsync-daemon.js';
 
 export const DELTABOX_BIN = join(REPO_DIR, 'packages', 'cli', 'bin', 'deltabox.js');
 
-/** What `scan --once --json` printed as its summary (packages/scanner SyncSummary). */
-export interface ScanSummary {
-  filesChanged: number;
-  bytesChanged: number;
-  sentBytes: number;
-  receivedBytes: number;
-  elapsedMs: number;
-  uploads: number;
-  deltas: number;
-  moves: number;
-  deletes: number;
-  pending: number;
-}
+/** What `scan --once --json` prints as its summary. */
+export type ScanSummary = SyncSummary;
 
 export interface ServerCost {
   cpuMs: number | undefined;
@@ -56,10 +46,6 @@ export class DeltaboxServer {
 
   get pid(): number {
     return this.#child!.pid!;
-  }
-
-  get token(): string {
-    return readFileSync(this.tokenFile, 'utf8').trim();
   }
 
   async start(): Promise<void> {
@@ -102,13 +88,6 @@ export class DeltaboxServer {
         };
       },
     };
-  }
-
-  /** Deletes `path` on the server directly (not through the proxy, so it is not counted). */
-  async deleteFile(path: string): Promise<void> {
-    const url = `http://127.0.0.1:${this.port}/v1/files/${path.split('/').map(encodeURIComponent).join('/')}`;
-    const res = await fetch(url, { method: 'DELETE', headers: { authorization: `Bearer ${this.token}` } });
-    if (!res.ok && res.status !== 404) throw new Error(`DELETE ${path}: ${res.status} ${await res.text()}`);
   }
 }
 

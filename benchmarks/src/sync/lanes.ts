@@ -5,9 +5,9 @@
  */
 import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { ByteCountingProxy } from './byte-counting-proxy.js';
+import { ByteCountingProxy, type WireCount } from './byte-counting-proxy.js';
 import { DeltaboxServer, scanOnce, type ScanSummary } from './deltabox-peer.js';
-import { runCommand } from './measured-command.js';
+import { runCommand, type CommandCost } from './measured-command.js';
 import { RsyncDaemon } from './rsync-daemon.js';
 import { freePort } from './free-port.js';
 
@@ -33,6 +33,24 @@ export interface RunSample {
   summary?: ScanSummary;
 }
 
+/** The measured part of a RunSample, shared by every lane. */
+function sampleOf(
+  scenario: string, system: SystemName, run: number, cost: CommandCost,
+  server: { cpuMs: number | undefined; peakRssKb: number | undefined }, wire: WireCount,
+): RunSample {
+  return {
+    scenario,
+    system,
+    run,
+    wallMs: cost.wallMs,
+    clientCpuMs: cost.cpuMs,
+    clientPeakRssKb: cost.peakRssKb,
+    serverCpuMs: server.cpuMs,
+    serverPeakRssKb: server.peakRssKb,
+    ...wire,
+  };
+}
+
 export interface Lane {
   readonly system: SystemName;
   readonly clientDir: string;
@@ -43,8 +61,6 @@ export interface Lane {
   settle(): Promise<void>;
   /** Empties the server side and forgets client state, so the next sync is a first sync. */
   resetServer(): Promise<void>;
-  /** deltabox-full only: removes `paths` on the server so their next upload cannot be a delta. */
-  forgetOnServer(paths: readonly string[]): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -63,19 +79,7 @@ class DeltaboxLane implements Lane {
     const cost = await scanOnce(this.clientDir, this.proxy.port, this.server.tokenFile, this.scratchDir, this.#scanArgs());
     const wire = this.proxy.take();
     const server = watch.finish();
-    return {
-      scenario,
-      system: this.system,
-      run,
-      wallMs: cost.wallMs,
-      clientCpuMs: cost.cpuMs,
-      clientPeakRssKb: cost.peakRssKb,
-      serverCpuMs: server.cpuMs,
-      serverPeakRssKb: server.peakRssKb,
-      ...wire,
-      reportedMs: cost.summary.elapsedMs,
-      summary: cost.summary,
-    };
+    return { ...sampleOf(scenario, this.system, run, cost, server, wire), reportedMs: cost.summary.elapsedMs, summary: cost.summary };
   }
 
   async settle(): Promise<void> {
@@ -93,8 +97,6 @@ class DeltaboxLane implements Lane {
     return this.system === 'deltabox-full' ? ['--full-uploads'] : [];
   }
 
-  /** Nothing to do any more: `--full-uploads` replaced deleting the file on the server first. */
-  async forgetOnServer(_paths: readonly string[]): Promise<void> {}
 
   async close(): Promise<void> {
     await this.proxy.close();
@@ -118,17 +120,7 @@ class RsyncLane implements Lane {
     const cost = await runCommand('rsync', RsyncDaemon.pushArgs(this.clientDir, this.dest, this.proxy.port), this.scratchDir);
     const wire = this.proxy.take();
     const server = await watch.finish();
-    return {
-      scenario,
-      system: this.system,
-      run,
-      wallMs: cost.wallMs,
-      clientCpuMs: cost.cpuMs,
-      clientPeakRssKb: cost.peakRssKb,
-      serverCpuMs: server.cpuMs,
-      serverPeakRssKb: server.peakRssKb,
-      ...wire,
-    };
+    return sampleOf(scenario, this.system, run, cost, server, wire);
   }
 
   async settle(): Promise<void> {
@@ -140,7 +132,6 @@ class RsyncLane implements Lane {
     rmSync(join(this.daemon.root, this.dest), { recursive: true, force: true });
   }
 
-  async forgetOnServer(): Promise<void> {}
 
   async close(): Promise<void> {
     await this.proxy.close();

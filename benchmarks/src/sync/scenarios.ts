@@ -56,7 +56,6 @@ export async function editScenario(ctx: ScenarioContext, lanes: readonly Lane[],
       keepOnly(lane, paths);
       for (const f of files) copyFileSync(f.basis, join(lane.clientDir, f.path));
       await lane.settle();
-      await lane.forgetOnServer(paths);
       for (const f of files) copyFileSync(f.target, join(lane.clientDir, f.path));
       lane.proxy.setBandwidth(options.bitsPerSecond);
       try {
@@ -98,7 +97,6 @@ export async function treeEditScenario(ctx: ScenarioContext, lanes: readonly Lan
       run,
     );
     for (const lane of alternate(lanes, run)) {
-      await lane.forgetOnServer(edited);
       record(ctx, await lane.sync(name, run));
     }
   }
