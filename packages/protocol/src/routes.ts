@@ -5,6 +5,8 @@ export const API_PREFIX = '/v1';
 
 export const routes = {
   health: `${API_PREFIX}/health`,
+  /** GET (token): the identity of the server's folder (FolderIdentityResponse), for the nesting guard. */
+  folder: `${API_PREFIX}/folder`,
   /** GET: NDJSON manifest of every file and folder. */
   manifest: `${API_PREFIX}/files`,
   /** GET (download, Range), PUT (full upload), PATCH (delta), DELETE. */

@@ -68,6 +68,19 @@ export interface HealthResponse {
   revision: number;
 }
 
+/**
+ * GET /v1/folder: which folder the server serves, so that a scanner can refuse a client folder that is the
+ * server's folder, lies inside it, or contains it (syncing such a folder deletes the user's files).
+ * Token required: device and inode numbers say something about the server's disk.
+ */
+export interface FolderIdentityResponse {
+  /** Random id made the first time the server used this folder, kept in its state folder. */
+  folderId: string;
+  /** `st_dev` and `st_ino` of the server folder's root, as decimal strings (from a bigint stat). */
+  dev: string;
+  ino: string;
+}
+
 export interface ApiErrorBody {
   code: string;
   message: string;
