@@ -5,11 +5,11 @@
  */
 import { mkdirSync } from 'node:fs';
 import { hostname } from 'node:os';
-import { resolve, sep } from 'node:path';
 import type { Command } from 'commander';
 import { buildServer, createToken, isTokenValid, revokeToken } from '@deltabox/server';
 import { readStoredSetting, writeStoredSetting, type Scanner } from '@deltabox/scanner';
 import { CliError, EXIT } from '../exit-codes.js';
+import { assertSeparateFolders } from '../folder-overlap.js';
 import { makeLogger, openScanner, parseDuration, runUntilStopped, toCliError } from './scan.js';
 
 interface RunFlags {
@@ -39,11 +39,8 @@ async function run(flags: RunFlags): Promise<void> {
   const port = Number(flags.port);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new CliError(`invalid port '${flags.port}'`, EXIT.usage);
   const intervalMs = parseDuration(flags.interval, '--interval');
-  const [cdir, sdir] = [resolve(flags.cdir), resolve(flags.sdir)];
-  if (cdir === sdir || sdir.startsWith(`${cdir}${sep}`) || cdir.startsWith(`${sdir}${sep}`)) {
-    // The server folder inside the client folder would be synced into itself, growing without end.
-    throw new CliError('--cdir and --sdir must be separate folders, neither inside the other', EXIT.usage);
-  }
+  // Nested folders either way round (real paths, through symlinks) would mirror into themselves and delete.
+  assertSeparateFolders(flags.cdir, flags.sdir);
   mkdirSync(flags.cdir, { recursive: true });
   mkdirSync(flags.sdir, { recursive: true });
   const log = makeLogger(flags.json === true);
