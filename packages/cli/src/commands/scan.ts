@@ -17,6 +17,7 @@ import {
   type SyncSummary,
 } from '@deltabox/scanner';
 import { CliError, EXIT } from '../exit-codes.js';
+import { durationHelp, INTERVAL_BOUNDS, parseDuration } from '../duration.js';
 
 interface ScanFlags {
   cdir: string;
@@ -30,16 +31,6 @@ interface ScanFlags {
   json?: boolean;
   watch: boolean;
   fullUploads?: boolean;
-}
-
-/** "5s", "500ms", "2m", "1h" or plain seconds -> milliseconds. @throws CliError (usage) */
-export function parseDuration(text: string, flag: string): number {
-  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(text.trim());
-  if (!m) throw new CliError(`${flag}: expected a duration like 5s, 500ms or 2m, got '${text}'`, EXIT.usage);
-  const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[(m[2] ?? 's') as 'ms' | 's' | 'm' | 'h'];
-  const ms = Math.round(Number(m[1]) * unit);
-  if (ms < 100) throw new CliError(`${flag}: at least 100ms`, EXIT.usage);
-  return ms;
 }
 
 /** pino JSON lines on stdout with --json; otherwise warnings and errors as short lines on stderr. */
@@ -157,7 +148,7 @@ async function scan(flags: ScanFlags): Promise<void> {
     cdir: flags.cdir,
     server: flags.server,
     token,
-    intervalMs: parseDuration(flags.interval, '--interval'),
+    intervalMs: parseDuration(flags.interval, '--interval', INTERVAL_BOUNDS),
     concurrency,
     watch: flags.watch && !flags.once,
     fullUploads: flags.fullUploads === true,
@@ -209,7 +200,7 @@ export function registerScan(program: Command): void {
     .requiredOption('--server <url>', 'server base URL, e.g. http://127.0.0.1:7070')
     .option('--token <token>', 'device token (or DELTABOX_TOKEN, or --token-file)')
     .option('--token-file <file>', 'read the device token from FILE')
-    .option('--interval <duration>', 'full scan period', '5s')
+    .option('--interval <duration>', durationHelp('full scan period', INTERVAL_BOUNDS), '5s')
     .option('--concurrency <n>', 'transfers in flight', '4')
     .option('--once', 'sync everything, wait until the server mirrors the folder, print a summary and exit')
     .option('--ca <file>', 'PEM CA certificate to trust for https')

@@ -1,8 +1,8 @@
-/** Spawns the CLI fixture as a child process and collects its output. */
+/** Spawns the whole CLI (src/main.ts through tsx, no build needed) as a child process and collects its output. */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
-const fixture = fileURLToPath(new URL('../fixtures/cli.ts', import.meta.url));
+const fixture = fileURLToPath(new URL('../fixtures/main.ts', import.meta.url));
 
 export interface Child {
   proc: ChildProcess;
