@@ -8,9 +8,9 @@ import { hostname } from 'node:os';
 import type { Command } from 'commander';
 import { buildServer, createToken, isTokenValid, revokeToken } from '@deltabox/server';
 import { readStoredSetting, writeStoredSetting, type Scanner } from '@deltabox/scanner';
-import { CliError, EXIT } from '../exit-codes.js';
+import { CliError, EXIT, toCliError } from '../exit-codes.js';
 import { assertSeparateFolders } from '../folder-overlap.js';
-import { makeLogger, openScanner, runUntilStopped, toCliError } from './scan.js';
+import { makeLogger, openScanner, runUntilStopped } from './scan.js';
 import { durationHelp, INTERVAL_BOUNDS, parseDuration } from '../duration.js';
 
 interface RunFlags {

@@ -11,12 +11,14 @@ import {
   jsonLogger,
   ProgressDisplay,
   Scanner,
-  ScannerError,
   type Logger,
   type ScannerOptions,
   type SyncSummary,
 } from '@deltabox/scanner';
-import { CliError, EXIT } from '../exit-codes.js';
+import { CliError, EXIT, toCliError } from '../exit-codes.js';
+import { onStopSignal, untilStopSignal } from '../stop-signals.js';
+import { checkServerUrl } from '../server-url.js';
+import { readCaFile } from '../tls-files.js';
 import { durationHelp, INTERVAL_BOUNDS, parseDuration } from '../duration.js';
 
 interface ScanFlags {
@@ -48,22 +50,6 @@ export function makeLogger(json: boolean): Logger {
     warn: line('warning: '),
     error: line('error: '),
   };
-}
-
-/** Maps the scanner's errors to the CLI's exit codes and one-line messages. */
-export function toCliError(err: unknown, server: string): unknown {
-  if (!(err instanceof ScannerError)) return err;
-  switch (err.code) {
-    case 'UNREACHABLE':
-      return new CliError(`cannot reach ${server}: ${err.message}`, EXIT.unreachable, { cause: err });
-    case 'UNAUTHORIZED':
-    case 'FORBIDDEN':
-      return new CliError(`${server}: ${err.message}`, EXIT.auth, { cause: err });
-    case 'BAD_CONFIG':
-      return new CliError(err.message, EXIT.usage, { cause: err });
-    default:
-      return new CliError(err.message, EXIT.failure, { cause: err });
-  }
 }
 
 export function summaryLine(s: SyncSummary): string {
@@ -100,27 +86,19 @@ export function openScanner(options: ScannerOptions): Scanner {
   }
 }
 
-/** Resolves on the first SIGINT or SIGTERM. */
-export function untilSignal(): Promise<string> {
-  return new Promise((resolveSignal) => {
-    const stop = (signal: string) => {
-      process.off('SIGINT', stop);
-      process.off('SIGTERM', stop);
-      resolveSignal(signal);
-    };
-    process.on('SIGINT', stop);
-    process.on('SIGTERM', stop);
-  });
-}
-
 /** Runs a started scanner until a signal or a fatal error; stops it cleanly either way. */
 export async function runUntilStopped(scanner: Scanner, server: string, log: Logger): Promise<void> {
   const progress = new ProgressDisplay(scanner);
   progress.start();
-  const outcome = await Promise.race([untilSignal().then((signal) => ({ signal })), scanner.failed.then((error) => ({ error }))]);
+  const stop = untilStopSignal();
+  const outcome = await Promise.race([stop.signal.then((signal) => ({ signal })), scanner.failed.then((error) => ({ error }))]);
   progress.stop();
-  if ('signal' in outcome) log.info({ signal: outcome.signal }, 'stopping: finishing in-flight transfers');
-  await scanner.stop();
+  if ('signal' in outcome) log.info({ signal: outcome.signal }, 'stopping: finishing in-flight transfers (Ctrl-C again to quit at once)');
+  try {
+    await scanner.stop();
+  } finally {
+    stop.release();
+  }
   if ('error' in outcome) throw toCliError(outcome.error, server);
 }
 
@@ -135,14 +113,8 @@ async function scan(flags: ScanFlags): Promise<void> {
   if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 64) {
     throw new CliError(`--concurrency must be an integer in 1..64, got '${flags.concurrency}'`, EXIT.usage);
   }
-  let ca: Buffer | undefined;
-  if (flags.ca) {
-    try {
-      ca = readFileSync(flags.ca);
-    } catch (err) {
-      throw new CliError(`cannot read --ca ${flags.ca}: ${(err as Error).message}`, EXIT.badInput, { cause: err });
-    }
-  }
+  checkServerUrl(flags.server);
+  const ca = flags.ca ? readCaFile(flags.ca) : undefined;
   const log = makeLogger(flags.json === true);
   const options: ScannerOptions = {
     cdir: flags.cdir,
@@ -165,8 +137,7 @@ async function scan(flags: ScanFlags): Promise<void> {
       interrupted = true;
       void scanner.stop();
     };
-    process.once('SIGINT', onSignal);
-    process.once('SIGTERM', onSignal);
+    const release = onStopSignal(onSignal);
     try {
       const summary = await scanner.syncOnce();
       progress.stop();
@@ -176,9 +147,8 @@ async function scan(flags: ScanFlags): Promise<void> {
       if (interrupted) throw new CliError('interrupted; unsent changes stay queued for the next run', EXIT.failure, { cause: err });
       throw toCliError(err, flags.server);
     } finally {
-      process.off('SIGINT', onSignal);
-      process.off('SIGTERM', onSignal);
       await scanner.stop();
+      release();
     }
     return;
   }
