@@ -6,17 +6,18 @@
 import { chooseSeed } from './harness/seeded-random.js';
 import { isClean, summaryLine, type ScenarioResult } from './harness/report.js';
 import { scenarios } from './scenarios/index.js';
+import { FaultFlagError, parseFaultFlags, type FaultFlags } from './fault-flags.js';
 
-function flag(name: string): string | undefined {
-  const i = process.argv.indexOf(name);
-  return i > 0 ? process.argv[i + 1] : undefined;
+let flags: FaultFlags;
+try {
+  flags = parseFaultFlags(process.argv.slice(2));
+} catch (err) {
+  console.error(err instanceof FaultFlagError ? err.message : err);
+  process.exit(2);
 }
-
-const quick = process.argv.includes('--quick');
-const folderEdits = !process.argv.includes('--no-folder-edits');
-const seedText = flag('--seed');
-const seed = chooseSeed(seedText === undefined ? undefined : Number(seedText));
-const only = flag('--scenario');
+const { quick, folderEdits } = flags;
+const seed = chooseSeed(flags.seed);
+const only = flags.scenario;
 const selected = scenarios.filter((s) => !only || s.name === only);
 if (selected.length === 0) {
   console.error(`unknown scenario '${only}'; known: ${scenarios.map((s) => s.name).join(', ')}`);

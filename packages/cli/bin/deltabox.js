@@ -1,4 +1,39 @@
 #!/usr/bin/env node
-// Thin launcher so the bin link exists before the TypeScript build has run (pnpm links bins first).
-import { main } from '../dist/main.js';
-main(process.argv).then((code) => { process.exitCode = code; });
+/*
+ * The `deltabox` launcher, CommonJS on purpose (bin/package.json): `--version` and `--help` (also
+ * `help CMD`, `CMD --help`) are answered here from package.json and static-help.json without starting the
+ * ES module loader or loading commander or any command, so they cost about what `node -e 0` costs.
+ * Everything else loads the compiled CLI (dist/main.js), which exists once `pnpm build` has run.
+ */
+'use strict';
+const { readFileSync } = require('node:fs');
+const { join } = require('node:path');
+
+const root = join(__dirname, '..');
+const args = process.argv.slice(2);
+
+/** The command path whose help `args` ask for and nothing else ('' for the program), or undefined. */
+function helpPath() {
+  const last = args[args.length - 1];
+  if (args[0] === 'help' && args.length <= 2) return args.slice(1).join(' ');
+  if (last !== '--help' && last !== '-h') return undefined;
+  return args.slice(0, -1).join(' ');
+}
+
+function fastAnswer() {
+  if (args.length === 1 && (args[0] === '--version' || args[0] === '-V')) {
+    return `${JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).version}\n`;
+  }
+  const path = helpPath();
+  if (path === undefined) return undefined;
+  return JSON.parse(readFileSync(join(root, 'static-help.json'), 'utf8'))[path];
+}
+
+const answer = fastAnswer();
+if (answer !== undefined) {
+  process.stdout.write(answer);
+} else {
+  import('../dist/main.js').then(({ main }) => main(process.argv)).then((code) => {
+    process.exitCode = code;
+  });
+}

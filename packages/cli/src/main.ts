@@ -1,10 +1,14 @@
 /**
  * The `deltabox` command: commander wiring only. Each subcommand lives in commands/<name>.ts and exports a
  * register function; only the module of the subcommand being run is loaded (so `deltabox scan` does not
- * load the server and Fastify). Errors become one-line messages and exit codes in exit-codes.ts.
+ * load the server and Fastify), and commander itself is loaded only here, not by bin/deltabox.js, which
+ * answers `--version` and `--help` from package.json and static-help.json before this module is loaded.
+ * Errors become one-line messages and exit codes in exit-codes.ts.
  */
+import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
 import { exitCodeFor, messageFor } from './exit-codes.js';
+import { examplesText, TOP_LEVEL_NOTES } from './help-examples.js';
 
 type Register = (program: Command) => void;
 
@@ -19,6 +23,21 @@ const commands: Record<string, () => Promise<Register>> = {
   run: async () => (await import('./commands/run.js')).registerRun,
 };
 
+/** The names of every subcommand, in --help order. */
+export const COMMAND_NAMES = Object.keys(commands);
+
+/** The package's version, read from its package.json (src/ and dist/ both sit one level below it). */
+export function version(): string {
+  return (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+}
+
+/** Adds each command's examples (help-examples.ts) after its --help, subcommands included. */
+function addExamples(command: Command, path: string): void {
+  const text = examplesText(path);
+  if (text) command.addHelpText('after', text);
+  for (const sub of command.commands) addExamples(sub, path ? `${path} ${sub.name()}` : sub.name());
+}
+
 /**
  * Builds the program with the subcommand `only` registered, or every subcommand when `only` is not one
  * of them (top-level help, a typo: commander then lists or suggests them all).
@@ -26,11 +45,14 @@ const commands: Record<string, () => Promise<Register>> = {
 export async function buildProgram(only?: string): Promise<Command> {
   const program = new Command('deltabox')
     .description('rsync-style delta sync: a server that mirrors a folder and a scanner that keeps it in step')
-    .version('0.1.0')
+    .version(version())
+    .configureHelp({ helpWidth: 80 })
     .showHelpAfterError()
     .exitOverride();
-  const names = only !== undefined && only in commands ? [only] : Object.keys(commands);
+  const names = only !== undefined && only in commands ? [only] : COMMAND_NAMES;
   for (const name of names) (await commands[name]!())(program);
+  for (const sub of program.commands) addExamples(sub, sub.name());
+  program.addHelpText('after', `${examplesText('')}${TOP_LEVEL_NOTES}`);
   return program;
 }
 

@@ -5,12 +5,13 @@
  */
 import { mkdirSync } from 'node:fs';
 import { hostname } from 'node:os';
-import { resolve, sep } from 'node:path';
 import type { Command } from 'commander';
 import { buildServer, createToken, isTokenValid, revokeToken } from '@deltabox/server';
 import { readStoredSetting, writeStoredSetting, type Scanner } from '@deltabox/scanner';
-import { CliError, EXIT } from '../exit-codes.js';
-import { makeLogger, openScanner, parseDuration, runUntilStopped, toCliError } from './scan.js';
+import { CliError, EXIT, toCliError } from '../exit-codes.js';
+import { assertSeparateFolders } from '../folder-overlap.js';
+import { makeLogger, openScanner, runUntilStopped } from './scan.js';
+import { durationHelp, INTERVAL_BOUNDS, parseDuration } from '../duration.js';
 
 interface RunFlags {
   cdir: string;
@@ -38,12 +39,9 @@ function deviceToken(cdir: string, sdir: string): string {
 async function run(flags: RunFlags): Promise<void> {
   const port = Number(flags.port);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new CliError(`invalid port '${flags.port}'`, EXIT.usage);
-  const intervalMs = parseDuration(flags.interval, '--interval');
-  const [cdir, sdir] = [resolve(flags.cdir), resolve(flags.sdir)];
-  if (cdir === sdir || sdir.startsWith(`${cdir}${sep}`) || cdir.startsWith(`${sdir}${sep}`)) {
-    // The server folder inside the client folder would be synced into itself, growing without end.
-    throw new CliError('--cdir and --sdir must be separate folders, neither inside the other', EXIT.usage);
-  }
+  const intervalMs = parseDuration(flags.interval, '--interval', INTERVAL_BOUNDS);
+  // Nested folders either way round (real paths, through symlinks) would mirror into themselves and delete.
+  assertSeparateFolders(flags.cdir, flags.sdir);
   mkdirSync(flags.cdir, { recursive: true });
   mkdirSync(flags.sdir, { recursive: true });
   const log = makeLogger(flags.json === true);
@@ -86,7 +84,7 @@ export function registerRun(program: Command): void {
     .option('--sdir <dir>', 'server folder (created if missing)', 'dir/server')
     .option('--host <host>', 'address the server listens on', '127.0.0.1')
     .option('--port <port>', 'server port', '7070')
-    .option('--interval <duration>', 'full scan period', '5s')
+    .option('--interval <duration>', durationHelp('full scan period', INTERVAL_BOUNDS), '5s')
     .option('--json', 'JSON log lines (pino) for machines')
     .action(run);
 }

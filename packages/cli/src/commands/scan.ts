@@ -11,12 +11,15 @@ import {
   jsonLogger,
   ProgressDisplay,
   Scanner,
-  ScannerError,
   type Logger,
   type ScannerOptions,
   type SyncSummary,
 } from '@deltabox/scanner';
-import { CliError, EXIT } from '../exit-codes.js';
+import { CliError, EXIT, toCliError } from '../exit-codes.js';
+import { onStopSignal, untilStopSignal } from '../stop-signals.js';
+import { checkServerUrl } from '../server-url.js';
+import { readCaFile } from '../tls-files.js';
+import { durationHelp, INTERVAL_BOUNDS, parseDuration } from '../duration.js';
 
 interface ScanFlags {
   cdir: string;
@@ -30,16 +33,6 @@ interface ScanFlags {
   json?: boolean;
   watch: boolean;
   fullUploads?: boolean;
-}
-
-/** "5s", "500ms", "2m", "1h" or plain seconds -> milliseconds. @throws CliError (usage) */
-export function parseDuration(text: string, flag: string): number {
-  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(text.trim());
-  if (!m) throw new CliError(`${flag}: expected a duration like 5s, 500ms or 2m, got '${text}'`, EXIT.usage);
-  const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[(m[2] ?? 's') as 'ms' | 's' | 'm' | 'h'];
-  const ms = Math.round(Number(m[1]) * unit);
-  if (ms < 100) throw new CliError(`${flag}: at least 100ms`, EXIT.usage);
-  return ms;
 }
 
 /** pino JSON lines on stdout with --json; otherwise warnings and errors as short lines on stderr. */
@@ -57,22 +50,6 @@ export function makeLogger(json: boolean): Logger {
     warn: line('warning: '),
     error: line('error: '),
   };
-}
-
-/** Maps the scanner's errors to the CLI's exit codes and one-line messages. */
-export function toCliError(err: unknown, server: string): unknown {
-  if (!(err instanceof ScannerError)) return err;
-  switch (err.code) {
-    case 'UNREACHABLE':
-      return new CliError(`cannot reach ${server}: ${err.message}`, EXIT.unreachable, { cause: err });
-    case 'UNAUTHORIZED':
-    case 'FORBIDDEN':
-      return new CliError(`${server}: ${err.message}`, EXIT.auth, { cause: err });
-    case 'BAD_CONFIG':
-      return new CliError(err.message, EXIT.usage, { cause: err });
-    default:
-      return new CliError(err.message, EXIT.failure, { cause: err });
-  }
 }
 
 export function summaryLine(s: SyncSummary): string {
@@ -109,27 +86,19 @@ export function openScanner(options: ScannerOptions): Scanner {
   }
 }
 
-/** Resolves on the first SIGINT or SIGTERM. */
-export function untilSignal(): Promise<string> {
-  return new Promise((resolveSignal) => {
-    const stop = (signal: string) => {
-      process.off('SIGINT', stop);
-      process.off('SIGTERM', stop);
-      resolveSignal(signal);
-    };
-    process.on('SIGINT', stop);
-    process.on('SIGTERM', stop);
-  });
-}
-
 /** Runs a started scanner until a signal or a fatal error; stops it cleanly either way. */
 export async function runUntilStopped(scanner: Scanner, server: string, log: Logger): Promise<void> {
   const progress = new ProgressDisplay(scanner);
   progress.start();
-  const outcome = await Promise.race([untilSignal().then((signal) => ({ signal })), scanner.failed.then((error) => ({ error }))]);
+  const stop = untilStopSignal();
+  const outcome = await Promise.race([stop.signal.then((signal) => ({ signal })), scanner.failed.then((error) => ({ error }))]);
   progress.stop();
-  if ('signal' in outcome) log.info({ signal: outcome.signal }, 'stopping: finishing in-flight transfers');
-  await scanner.stop();
+  if ('signal' in outcome) log.info({ signal: outcome.signal }, 'stopping: finishing in-flight transfers (Ctrl-C again to quit at once)');
+  try {
+    await scanner.stop();
+  } finally {
+    stop.release();
+  }
   if ('error' in outcome) throw toCliError(outcome.error, server);
 }
 
@@ -144,20 +113,14 @@ async function scan(flags: ScanFlags): Promise<void> {
   if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 64) {
     throw new CliError(`--concurrency must be an integer in 1..64, got '${flags.concurrency}'`, EXIT.usage);
   }
-  let ca: Buffer | undefined;
-  if (flags.ca) {
-    try {
-      ca = readFileSync(flags.ca);
-    } catch (err) {
-      throw new CliError(`cannot read --ca ${flags.ca}: ${(err as Error).message}`, EXIT.badInput, { cause: err });
-    }
-  }
+  checkServerUrl(flags.server);
+  const ca = flags.ca ? readCaFile(flags.ca) : undefined;
   const log = makeLogger(flags.json === true);
   const options: ScannerOptions = {
     cdir: flags.cdir,
     server: flags.server,
     token,
-    intervalMs: parseDuration(flags.interval, '--interval'),
+    intervalMs: parseDuration(flags.interval, '--interval', INTERVAL_BOUNDS),
     concurrency,
     watch: flags.watch && !flags.once,
     fullUploads: flags.fullUploads === true,
@@ -174,8 +137,7 @@ async function scan(flags: ScanFlags): Promise<void> {
       interrupted = true;
       void scanner.stop();
     };
-    process.once('SIGINT', onSignal);
-    process.once('SIGTERM', onSignal);
+    const release = onStopSignal(onSignal);
     try {
       const summary = await scanner.syncOnce();
       progress.stop();
@@ -185,9 +147,8 @@ async function scan(flags: ScanFlags): Promise<void> {
       if (interrupted) throw new CliError('interrupted; unsent changes stay queued for the next run', EXIT.failure, { cause: err });
       throw toCliError(err, flags.server);
     } finally {
-      process.off('SIGINT', onSignal);
-      process.off('SIGTERM', onSignal);
       await scanner.stop();
+      release();
     }
     return;
   }
@@ -209,7 +170,7 @@ export function registerScan(program: Command): void {
     .requiredOption('--server <url>', 'server base URL, e.g. http://127.0.0.1:7070')
     .option('--token <token>', 'device token (or DELTABOX_TOKEN, or --token-file)')
     .option('--token-file <file>', 'read the device token from FILE')
-    .option('--interval <duration>', 'full scan period', '5s')
+    .option('--interval <duration>', durationHelp('full scan period', INTERVAL_BOUNDS), '5s')
     .option('--concurrency <n>', 'transfers in flight', '4')
     .option('--once', 'sync everything, wait until the server mirrors the folder, print a summary and exit')
     .option('--ca <file>', 'PEM CA certificate to trust for https')

@@ -7,6 +7,8 @@ import { dirname } from 'node:path';
 import type { Command } from 'commander';
 import { buildServer, createToken, isTokenValid, revokeToken } from '@deltabox/server';
 import { CliError, EXIT } from '../exit-codes.js';
+import { onStopSignal } from '../stop-signals.js';
+import { readServerTls } from '../tls-files.js';
 
 interface ServeOptions {
   sdir: string;
@@ -36,20 +38,10 @@ function issueLocalToken(sdir: string, file: string): void {
   process.stderr.write(`wrote a new token '${LOCAL_TOKEN_NAME}' to ${file}\n`);
 }
 
-function readTls(opts: ServeOptions): { cert: Buffer; key: Buffer } | undefined {
-  if (!opts.tlsCert && !opts.tlsKey) return undefined;
-  if (!opts.tlsCert || !opts.tlsKey) throw new CliError('--tls-cert and --tls-key go together', EXIT.usage);
-  try {
-    return { cert: readFileSync(opts.tlsCert), key: readFileSync(opts.tlsKey) };
-  } catch (err) {
-    throw new CliError(`cannot read TLS files: ${(err as Error).message}`, EXIT.badInput, { cause: err });
-  }
-}
-
 async function serve(opts: ServeOptions): Promise<void> {
   const port = Number(opts.port);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new CliError(`invalid port '${opts.port}'`, EXIT.usage);
-  const https = readTls(opts);
+  const https = readServerTls(opts.tlsCert, opts.tlsKey);
   if (opts.issueTokenFile) issueLocalToken(opts.sdir, opts.issueTokenFile);
   const app = await buildServer({ sdir: opts.sdir, logger: { level: 'info' }, ...(https ? { https } : {}) });
   try {
@@ -58,16 +50,14 @@ async function serve(opts: ServeOptions): Promise<void> {
     await app.close();
     throw new CliError(`cannot listen on ${opts.host}:${port}: ${(err as Error).message}`, EXIT.failure, { cause: err });
   }
+  let release = (): void => {};
   await new Promise<void>((resolve) => {
-    const stop = (signal: string): void => {
-      process.off('SIGINT', stop);
-      process.off('SIGTERM', stop);
-      app.log.info({ signal }, 'shutting down');
+    release = onStopSignal((signal) => {
+      app.log.info({ signal }, 'shutting down (Ctrl-C again to quit at once)');
       app.close().then(resolve, resolve);
-    };
-    process.on('SIGINT', stop);
-    process.on('SIGTERM', stop);
+    });
   });
+  release();
 }
 
 export function registerServe(program: Command): void {

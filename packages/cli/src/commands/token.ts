@@ -5,15 +5,7 @@
 import type { Command } from 'commander';
 import { createToken, listTokens, revokeToken } from '@deltabox/server';
 import { CliError, EXIT } from '../exit-codes.js';
-
-const UNIT_MS: Record<string, number> = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 };
-
-/** `30d`, `12h`, `90m`, `2w`, `45s` -> milliseconds. @throws CliError on anything else */
-export function parseDuration(value: string): number {
-  const m = /^(\d+)\s*([smhdw])$/.exec(value.trim());
-  if (!m || Number(m[1]) === 0) throw new CliError(`invalid duration '${value}' (use e.g. 30d, 12h, 90m)`, EXIT.usage);
-  return Number(m[1]) * UNIT_MS[m[2]!]!;
-}
+import { durationHelp, EXPIRES_BOUNDS, parseDuration } from '../duration.js';
 
 function iso(ms: number | undefined): string {
   return ms === undefined ? '-' : new Date(ms).toISOString();
@@ -27,10 +19,10 @@ export function registerToken(program: Command): void {
     .description('mint a token; prints it once on stdout')
     .requiredOption('--sdir <dir>', 'served folder')
     .requiredOption('--name <name>', 'device name')
-    .option('--expires <duration>', 'lifetime, e.g. 30d, 12h')
+    .option('--expires <duration>', durationHelp('lifetime', EXPIRES_BOUNDS))
     .option('--read-only', 'the token cannot write')
     .action((opts: { sdir: string; name: string; expires?: string; readOnly?: boolean }) => {
-      const expiresAt = opts.expires === undefined ? undefined : Date.now() + parseDuration(opts.expires);
+      const expiresAt = opts.expires === undefined ? undefined : Date.now() + parseDuration(opts.expires, '--expires', EXPIRES_BOUNDS);
       let value: string;
       try {
         value = createToken(opts.sdir, { name: opts.name, expiresAt, readOnly: opts.readOnly === true });

@@ -1,8 +1,9 @@
-/** Spawns the CLI fixture as a child process and collects its output. */
+/** Spawns the whole CLI (src/main.ts through tsx, no build needed) as a child process and collects its output. */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
-const fixture = fileURLToPath(new URL('../fixtures/cli.ts', import.meta.url));
+const fixture = fileURLToPath(new URL('../fixtures/main.ts', import.meta.url));
+const launcher = fileURLToPath(new URL('../../bin/deltabox.js', import.meta.url));
 
 export interface Child {
   proc: ChildProcess;
@@ -12,7 +13,16 @@ export interface Child {
 }
 
 export function spawnCli(args: string[], env: Record<string, string> = {}): Child {
-  const proc = spawn(process.execPath, ['--import=tsx', '--conditions=deltabox-src', fixture, ...args], {
+  return spawnNode(['--import=tsx', '--conditions=deltabox-src', fixture, ...args], env);
+}
+
+/** Spawns bin/deltabox.js itself: only its own answers (--version, --help) work without a build. */
+export function spawnBin(args: string[]): Child {
+  return spawnNode([launcher, ...args], {});
+}
+
+function spawnNode(argv: string[], env: Record<string, string>): Child {
+  const proc = spawn(process.execPath, argv, {
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
