@@ -1,0 +1,12 @@
+/**
+ * Builds (or checks) the real-data pairs of the core benchmark without measuring anything:
+ * `node dist/build-real-pairs.js [--data-dir DIR] [--pairs id,id]`. Prints each pair's files, sizes and SHA-256.
+ */
+import { parseArgs } from 'node:util';
+import { DEFAULT_DATA_DIR, ensureRealPairs, PAIR_IDS } from './lib/real-pairs.js';
+import { parseListFlag } from './lib/flags.js';
+
+const { values } = parseArgs({ options: { 'data-dir': { type: 'string', default: DEFAULT_DATA_DIR }, pairs: { type: 'string' } }, strict: true });
+const ids = parseListFlag('--pairs', values.pairs, PAIR_IDS);
+const pairs = await ensureRealPairs(values['data-dir'], ids, (line) => process.stderr.write(`${line}\n`));
+for (const p of pairs) console.log(`${p.id}\t${p.basisBytes} -> ${p.targetBytes} B\t${p.basis}\t${p.target}\t${p.description}`);
