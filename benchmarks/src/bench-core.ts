@@ -12,7 +12,7 @@ import { parseArgs } from 'node:util';
 import { rss, sizeTable, sizeVerdicts, throughputTable, throughputVerdict, verdict, type SizeRow, type ThroughputRow } from './lib/core-report.js';
 import type { WorkerArgs, WorkerOp, WorkerReport } from './lib/deltabox-worker.js';
 import { rssMethod, runMeasured } from './lib/measured-process.js';
-import { parseFlagsOrExit, parseIntegerFlag, parseListFlag } from './lib/flags.js';
+import { parseFlagsOrExit, parseIntegerFlag, parseListFlag, runnerArgs } from './lib/flags.js';
 import { detectRdiff, readRdiffSignatureHeader, type RdiffPeer } from './lib/rdiff-peer.js';
 import { runRealDataSection } from './lib/real-data-section.js';
 import { DEFAULT_DATA_DIR, PAIR_IDS } from './lib/real-pairs.js';
@@ -32,6 +32,7 @@ const QUICK_PAIRS = ['text-paragraphs', 'binary-rebuild'];
 
 const flags = parseFlagsOrExit('bench-core', () => {
   const { values } = parseArgs({
+    args: runnerArgs(),
     options: {
       quick: { type: 'boolean', default: false },
       runs: { type: 'string' },

@@ -4,9 +4,11 @@
  */
 import { parseArgs } from 'node:util';
 import { DEFAULT_DATA_DIR, ensureRealPairs, PAIR_IDS } from './lib/real-pairs.js';
-import { parseListFlag } from './lib/flags.js';
+import { parseFlagsOrExit, parseListFlag, runnerArgs } from './lib/flags.js';
 
-const { values } = parseArgs({ options: { 'data-dir': { type: 'string', default: DEFAULT_DATA_DIR }, pairs: { type: 'string' } }, strict: true });
-const ids = parseListFlag('--pairs', values.pairs, PAIR_IDS);
-const pairs = await ensureRealPairs(values['data-dir'], ids, (line) => process.stderr.write(`${line}\n`));
+const flags = parseFlagsOrExit('build-real-pairs', () => {
+  const { values } = parseArgs({ args: runnerArgs(), options: { 'data-dir': { type: 'string', default: DEFAULT_DATA_DIR }, pairs: { type: 'string' } }, strict: true, allowPositionals: false });
+  return { dataDir: values['data-dir'], ids: parseListFlag('--pairs', values.pairs, PAIR_IDS) };
+});
+const pairs = await ensureRealPairs(flags.dataDir, flags.ids, (line) => process.stderr.write(`${line}\n`));
 for (const p of pairs) console.log(`${p.id}\t${p.basisBytes} -> ${p.targetBytes} B\t${p.basis}\t${p.target}\t${p.description}`);

@@ -44,3 +44,8 @@ export function parseFlagsOrExit<T>(runner: string, parse: () => T): T {
     throw e;
   }
 }
+
+/** The runner's arguments without the `--` separators a package manager may pass through (`pnpm bench -- --quick`). */
+export function runnerArgs(): string[] {
+  return process.argv.slice(2).filter((a) => a !== '--');
+}
