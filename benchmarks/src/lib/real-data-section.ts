@@ -3,7 +3,7 @@
  * them, print the table and the byte-exact verdicts, and write results/core-real-latest.json.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { rssMethod } from './measured-process.js';
 import { runRealDataBench } from './real-data-bench.js';
@@ -24,16 +24,19 @@ export interface RealSectionOptions {
 /** Runs the section; returns the names of missed targets (empty when all met or none could be judged). */
 export async function runRealDataSection(o: RealSectionOptions): Promise<string[]> {
   const info = collectRunInfo();
+  // Shared machines: the load average before and after says how far to trust absolute MB/s (ratios fare better).
+  const loadBefore = loadavg()[0]!;
   const pairs = await ensureRealPairs(o.dataDir, o.pairIds, o.log);
   const work = mkdtempSync(join(tmpdir(), 'deltabox-bench-real-'));
   try {
     const r = await runRealDataBench(pairs, o.runs, work, o.log);
     const verdicts = exactVerdicts(r, pairs);
+    const load = { oneMinuteBefore: loadBefore, oneMinuteAfter: loadavg()[0]!, cpuCount: cpus().length };
     const missing = Object.entries(r.peers).filter(([, p]) => !p.available);
     const out = [
       `## Real data: deltabox vs rdiff, xdelta3, zstd — ${o.mode} mode, median of ${o.runs}`,
       '',
-      `- ${info.date}, Node ${info.node}, ${info.cpuModel} x${info.cpuCount}, commit ${info.gitCommit.slice(0, 12)}${info.coreDirty.length ? ` (packages/core has uncommitted changes; core src sha256 ${info.coreSourceHash.slice(0, 12)})` : ''}`,
+      `- ${info.date}, Node ${info.node}, ${info.cpuModel} x${info.cpuCount}, commit ${info.gitCommit.slice(0, 12)}${info.coreDirty.length ? ` (packages/core has uncommitted changes; core src sha256 ${info.coreSourceHash.slice(0, 12)})` : ''}, load average ${load.oneMinuteBefore.toFixed(1)} -> ${load.oneMinuteAfter.toFixed(1)} on ${load.cpuCount} CPUs`,
       ...Object.entries(r.peers).map(([name, p]) => `- ${name}: ${p.available ? `${p.version} (${p.note})` : `**UNAVAILABLE: ${p.note}**, its rows and ratios are n/a`}`),
       ...pairs.map((p) => `- \`${p.id}\`: ${p.basisBytes.toLocaleString('en-US')} -> ${p.targetBytes.toLocaleString('en-US')} B, ${p.description}`),
       `- Every figure is a whole process (start-up included), median of the runs; the tools' order rotates each run. delta MB/s = target bytes (10^6) / time of the delta step alone (signatures are made beforehand, timed apart in the JSON). Peak RSS of the delta step (${rssMethod() === 'gnu-time' ? '/usr/bin/time' : 'VmHWM sampling'}), worst run. Round trip: the delta applied to the basis (deltabox patch, rdiff patch, xdelta3 -d, zstd -d --patch-from) gives the target's SHA-256 in every run.`,
@@ -53,7 +56,7 @@ export async function runRealDataSection(o: RealSectionOptions): Promise<string[
       v.rssPass === false ? `${v.pair} byte-exact peak RSS` : [],
     ].flat());
     const roundTripFailures = r.results.filter((x) => x.summary && !x.summary.roundTrip).map((x) => `${x.pair} ${x.tool} round trip`);
-    const path = writeResult('core-real-latest.json', { benchmark: 'core-real-data', mode: o.mode, runs: o.runs, ...info, rssMethod: rssMethod(), peers: r.peers, pairs, verdicts, failures: [...roundTripFailures, ...failures], results: r.results });
+    const path = writeResult('core-real-latest.json', { benchmark: 'core-real-data', mode: o.mode, runs: o.runs, ...info, load, rssMethod: rssMethod(), peers: r.peers, pairs, verdicts, failures: [...roundTripFailures, ...failures], results: r.results });
     o.log(`wrote ${path}`);
     return [...roundTripFailures, ...failures];
   } finally {

@@ -40,5 +40,7 @@ function probe(command: string, versionArgs: readonly string[]): { path: string;
   const path = which.stdout.trim();
   if (which.status !== 0 || path === '') return undefined;
   const version = spawnSync(path, versionArgs, { encoding: 'utf8' });
-  return { path, version: `${version.stdout ?? ''}\n${version.stderr ?? ''}`.trim().split('\n')[0]!.trim() };
+  const first = `${version.stdout ?? ''}\n${version.stderr ?? ''}`.trim().split('\n')[0]!;
+  // "Xdelta version 3.0.11, Copyright ...", "*** Zstandard CLI (64-bit) v1.5.4, by Yann Collet ***": name and version only.
+  return { path, version: first.split(',')[0]!.replace(/^[*\s]+|[*\s]+$/g, '') };
 }
