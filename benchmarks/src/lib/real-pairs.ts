@@ -98,13 +98,20 @@ export const PAIR_RECIPES: readonly PairRecipe[] = [
 /** Ids of every pair, for validating `--pairs`. */
 export const PAIR_IDS: readonly string[] = PAIR_RECIPES.map((r) => r.id);
 
+/** A pair that could not be built (no gcc, no npm registry, ...), with the reason, for the report. */
+export interface SkippedPair {
+  id: string;
+  reason: string;
+}
+
 /**
  * The pairs named by `ids` (all when undefined), built into `dataDir` or reused from it. `log` gets one line per
- * pair. Throws when a pair cannot be built, naming the pair and the cause.
+ * pair built. A pair that cannot be built is left out and listed in `skipped` with its cause; the rest go on.
  */
-export async function ensureRealPairs(dataDir: string, ids: readonly string[] | undefined, log: (line: string) => void): Promise<RealPair[]> {
+export async function ensureRealPairs(dataDir: string, ids: readonly string[] | undefined, log: (line: string) => void): Promise<{ pairs: RealPair[]; skipped: SkippedPair[] }> {
   const downloads = join(dataDir, 'downloads');
   const pairs: RealPair[] = [];
+  const skipped: SkippedPair[] = [];
   for (const recipe of PAIR_RECIPES.filter((r) => !ids || ids.includes(r.id))) {
     const dir = join(dataDir, 'pairs', recipe.id);
     const cached = readCached(dir, recipe.recipe);
@@ -122,7 +129,10 @@ export async function ensureRealPairs(dataDir: string, ids: readonly string[] | 
     try {
       built = await recipe.build(basis, target, downloads, work);
     } catch (e) {
-      throw new Error(`real pair ${recipe.id} could not be built: ${(e as Error).message}`, { cause: e });
+      const reason = (e as Error).message;
+      log(`  real pair ${recipe.id} NOT BUILT: ${reason}`);
+      skipped.push({ id: recipe.id, reason });
+      continue;
     } finally {
       rmSync(work, { recursive: true, force: true });
     }
@@ -133,7 +143,7 @@ export async function ensureRealPairs(dataDir: string, ids: readonly string[] | 
     log(`  ${recipe.id}: ${b.length} -> ${t.length} bytes`);
     pairs.push(pair);
   }
-  return pairs;
+  return { pairs, skipped };
 }
 
 function readCached(dir: string, recipe: string): RealPair | undefined {
