@@ -28,15 +28,15 @@ t.test('the byte-exact verdicts follow issue 10 targets', async (t) => {
       result('npm-patch-release', 'deltabox-exact', 'deltabox', summary(1500, 50, 150)),
       result('npm-patch-release', 'deltabox-signature', 'deltabox', summary(5000, 60)),
       result('npm-patch-release', 'xdelta3-9', 'xdelta3', summary(1000, 50)),
-      result('npm-patch-release', 'rdiff', 'rdiff', summary(10000, 100)),
+      result('npm-patch-release', 'rdiff', 'rdiff', { ...summary(10000, 100), applyMBps: 50 }),
       result('text', 'deltabox-exact', 'deltabox', summary(1501, 49, 121)),
       result('text', 'xdelta3-9', 'xdelta3', summary(1000, 50)),
       result('text', 'rdiff', 'rdiff', summary(10000, 100)),
     ],
   };
   const [sparse, dense] = exactVerdicts(r, [pair('npm-patch-release'), pair('text')]);
-  t.match(sparse, { sizeVsXdelta3: 1.5, sizePass: true, speedVsXdelta3: 1, speedVsXdelta3Pass: true, speedVsRdiff: 0.5, speedVsRdiffPass: false, rssPass: false, signatureSizeVsRdiff: 0.5 });
-  t.match(dense, { sizePass: false, speedVsXdelta3Pass: false, speedVsRdiff: 0.49, speedVsRdiffPass: undefined, rssPass: false, signatureSizeVsRdiff: undefined });
+  t.match(sparse, { sizeVsXdelta3: 1.5, sizePass: true, speedVsXdelta3: 1, speedVsXdelta3Pass: true, speedVsRdiff: 0.5, speedVsRdiffPass: false, rssPass: false, applyVsRdiff: 2, applyPass: true, signatureSizeVsRdiff: 0.5 });
+  t.match(dense, { sizePass: false, speedVsXdelta3Pass: false, speedVsRdiff: 0.49, speedVsRdiffPass: undefined, rssPass: false, applyVsRdiff: 1, applyPass: true, signatureSizeVsRdiff: undefined });
   const roomy = exactVerdicts(r, [pair('text', 30e6)])[0]!;
   t.equal(roomy.rssPass, true, 'peak RSS is judged against the basis size plus 100 MB');
 });

@@ -61,6 +61,7 @@ export async function runRealDataSection(o: RealSectionOptions): Promise<RealSec
       v.speedVsXdelta3Pass === false ? `${v.pair} byte-exact speed vs xdelta3` : [],
       v.speedVsRdiffPass === false ? `${v.pair} byte-exact speed vs rdiff` : [],
       v.rssPass === false ? `${v.pair} byte-exact peak RSS` : [],
+      v.applyPass === false ? `${v.pair} patch speed vs rdiff` : [],
     ].flat());
     const roundTripFailures = r.results.filter((x) => x.summary && !x.summary.roundTrip).map((x) => `${x.pair} ${x.tool} round trip`);
     const path = writeResult('core-real-latest.json', { benchmark: 'core-real-data', mode: o.mode, runs: o.runs, ...info, load, rssMethod: rssMethod(), peers: r.peers, pairs, skippedPairs: skipped, verdicts, failures: [...roundTripFailures, ...failures], results: r.results });

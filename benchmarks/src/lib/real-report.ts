@@ -26,6 +26,9 @@ export interface ExactVerdicts {
   speedVsRdiffPass: boolean | undefined;
   peakRssKb: number | undefined;
   rssPass: boolean | undefined;
+  /** Applying the byte-exact delta (deltabox patch, SHA-256 checked) against rdiff patch: issue 10 wants >= 1x. */
+  applyVsRdiff: number | undefined;
+  applyPass: boolean | undefined;
   /** Signature-only delta size / rdiff's, reported without a target. */
   signatureSizeVsRdiff: number | undefined;
 }
@@ -48,6 +51,7 @@ export function exactVerdicts(r: RealDataResults, pairs: readonly RealPair[]): E
     const speedVsXdelta3 = div(exact?.deltaMBps, xdelta?.deltaMBps);
     const speedVsRdiff = div(exact?.deltaMBps, rdiff?.deltaMBps);
     const peakRssKb = exact?.deltaPeakRssKb;
+    const applyVsRdiff = div(exact?.applyMBps, rdiff?.applyMBps);
     return {
       pair: pair.id,
       sizeVsXdelta3,
@@ -58,6 +62,8 @@ export function exactVerdicts(r: RealDataResults, pairs: readonly RealPair[]): E
       speedVsRdiffPass: SPARSE_PAIRS.includes(pair.id) ? pass(speedVsRdiff, (v) => v >= 1) : undefined,
       peakRssKb,
       rssPass: pass(peakRssKb, (kb) => kb * 1024 <= pair.basisBytes + RSS_HEADROOM_BYTES),
+      applyVsRdiff,
+      applyPass: pass(applyVsRdiff, (v) => v >= 1),
       signatureSizeVsRdiff: div(signature?.deltaBytes, rdiff?.deltaBytes),
     };
   });
@@ -99,13 +105,14 @@ export function realDataTable(r: RealDataResults, pairs: readonly RealPair[]): s
 
 /** Issue 10's targets for the byte-exact mode, PASS/FAIL per pair. */
 export function exactVerdictTable(verdicts: readonly ExactVerdicts[]): string {
-  const head = ['pair', `exact size / xdelta3 -9 (<= ${MAX_SIZE_VS_XDELTA3}x)`, 'exact speed / xdelta3 -9 (>= 1x)', 'exact speed / rdiff (>= 1x, sparse pairs)', 'exact peak RSS (<= basis + 100 MB)', 'signature-only size / rdiff'];
+  const head = ['pair', `exact size / xdelta3 -9 (<= ${MAX_SIZE_VS_XDELTA3}x)`, 'exact speed / xdelta3 -9 (>= 1x)', 'exact speed / rdiff (>= 1x, sparse pairs)', 'exact peak RSS (<= basis + 100 MB)', 'apply / rdiff patch (>= 1x)', 'signature-only size / rdiff'];
   const body = verdicts.map((v) => [
     v.pair,
     `${ratio(v.sizeVsXdelta3)} ${verdict(v.sizePass)}`,
     `${ratio(v.speedVsXdelta3)} ${verdict(v.speedVsXdelta3Pass)}`,
     `${ratio(v.speedVsRdiff)} ${verdict(v.speedVsRdiffPass)}`,
     `${rss(v.peakRssKb)} ${verdict(v.rssPass)}`,
+    `${ratio(v.applyVsRdiff)} ${verdict(v.applyPass)}`,
     ratio(v.signatureSizeVsRdiff, 3),
   ]);
   return markdownTable(head, body);
