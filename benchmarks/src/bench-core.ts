@@ -3,7 +3,9 @@
  * alone and byte-exact) and patch throughput, delta sizes, per-operation peak RSS, and the peak RSS of the
  * whole chain on a 1 GiB file. Every operation runs in its own child process, file to file, alternating the
  * two tools, median of --runs (3). Prints markdown tables; writes results/core-latest.json. `--quick`: 32 MiB
- * and 128 MiB instead of 256 MiB and 1 GiB. Run compiled (`pnpm bench:core`): tsx halves the hot loop's speed.
+ * and 128 MiB instead of 256 MiB and 1 GiB. Then the real-data section (src/lib/real-data-section.ts): real
+ * pairs against rdiff, xdelta3 and zstd, results/core-real-latest.json. `--only synthetic|real` picks sections.
+ * Run compiled (`pnpm bench:core`): tsx halves the hot loop's speed.
  */
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -12,7 +14,10 @@ import { parseArgs } from 'node:util';
 import { rss, sizeTable, sizeVerdicts, throughputTable, throughputVerdict, verdict, type SizeRow, type ThroughputRow } from './lib/core-report.js';
 import type { WorkerArgs, WorkerOp, WorkerReport } from './lib/deltabox-worker.js';
 import { rssMethod, runMeasured } from './lib/measured-process.js';
+import { parseFlagsOrExit, parseIntegerFlag, parseListFlag, runnerArgs } from './lib/flags.js';
 import { detectRdiff, readRdiffSignatureHeader, type RdiffPeer } from './lib/rdiff-peer.js';
+import { runRealDataSection } from './lib/real-data-section.js';
+import { DEFAULT_DATA_DIR, PAIR_IDS } from './lib/real-pairs.js';
 import { BENCHMARKS_DIR, collectRunInfo, median, writeResult } from './lib/run-info.js';
 import { hashFile, planScatteredEdits, writeAppendedFile, writeEditedFile, writeRandomFile, type Edit, type WrittenFile } from './lib/seeded-data.js';
 
@@ -22,16 +27,38 @@ const WORKER = join(BENCHMARKS_DIR, 'dist', 'lib', 'deltabox-worker.js');
 /** Peak RSS allowed for signature+delta+patch on the large file (10^6-byte MB, as the target is stated). */
 const RSS_LIMIT_BYTES = 150e6;
 
-const { values: flags } = parseArgs({
-  options: {
-    quick: { type: 'boolean', default: false },
-    runs: { type: 'string', default: '3' },
-    keep: { type: 'boolean', default: false },
-  },
+/** Sections of the benchmark, for --only. */
+const SECTIONS = ['synthetic', 'real'] as const;
+/** The real pairs of --quick: the two small ones, measured once, so the quick mode stays near a minute once the pairs are cached. */
+const QUICK_PAIRS = ['text-paragraphs', 'binary-rebuild'];
+
+const flags = parseFlagsOrExit('bench-core', () => {
+  const { values } = parseArgs({
+    args: runnerArgs(),
+    options: {
+      quick: { type: 'boolean', default: false },
+      runs: { type: 'string' },
+      keep: { type: 'boolean', default: false },
+      only: { type: 'string' },
+      pairs: { type: 'string' },
+      'data-dir': { type: 'string', default: DEFAULT_DATA_DIR },
+    },
+    strict: true,
+    allowPositionals: false,
+  });
+  return {
+    quick: values.quick === true,
+    keep: values.keep === true,
+    runs: parseIntegerFlag('--runs', values.runs, 1, 99) ?? 3,
+    /** The real pairs take seconds per tool and run (zstd -19 above all): --quick measures them once. */
+    realRuns: parseIntegerFlag('--runs', values.runs, 1, 99) ?? (values.quick ? 1 : 3),
+    sections: parseListFlag('--only', values.only, SECTIONS) ?? [...SECTIONS],
+    pairs: parseListFlag('--pairs', values.pairs, PAIR_IDS) ?? (values.quick ? QUICK_PAIRS : undefined),
+    dataDir: values['data-dir'],
+  };
 });
-const quick = flags.quick === true;
-const runs = Number(flags.runs);
-if (!Number.isInteger(runs) || runs < 1) throw new Error(`--runs must be a positive integer, got ${flags.runs}`);
+const quick = flags.quick;
+const runs = flags.runs;
 const basisLength = (quick ? 32 : 256) * MiB;
 const largeLength = (quick ? 128 : 1024) * MiB;
 
@@ -119,7 +146,7 @@ function check(ok: boolean, what: string): void {
   if (!ok) throw new Error(`verification failed: ${what}`);
 }
 
-async function main(): Promise<void> {
+async function syntheticSection(): Promise<void> {
   const info = collectRunInfo();
   const peer = detectRdiff();
   const hasRdiff = peer.available;
@@ -320,6 +347,15 @@ function report(r: ReportInput): void {
     raw: [...series.values()],
   });
   log(`wrote ${path}`);
+}
+
+async function main(): Promise<void> {
+  if (flags.sections.includes('synthetic')) await syntheticSection();
+  if (flags.sections.includes('real')) {
+    const { missed, unjudged } = await runRealDataSection({ dataDir: flags.dataDir, pairIds: flags.pairs, runs: flags.realRuns, keep: flags.keep, mode: quick ? 'quick' : 'full', log });
+    const caveat = unjudged ? ' Some targets could not be judged: a peer or a tool is missing (see above).' : '';
+    process.stdout.write(`\n${missed.length ? `Real-data targets missed: ${missed.join('; ')}.` : 'Real data: no target missed.'}${caveat}\n`);
+  }
 }
 
 await main();

@@ -12,8 +12,10 @@ import { once } from 'node:events';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
+import { parseArgs } from 'node:util';
 import { DeltaEncoder, decodeSignature } from '@deltabox/core';
 import { buildServer, createToken } from '@deltabox/server';
+import { parseFlagsOrExit, runnerArgs } from './lib/flags.js';
 import { collectRunInfo, writeResult } from './lib/run-info.js';
 import { SeededByteStream, planScatteredEdits, writeEditedFile, writeRandomFile } from './lib/seeded-data.js';
 
@@ -201,7 +203,10 @@ async function parallelUploads(client: Client, pid: number, totalBytes: number, 
 
 async function main(): Promise<void> {
   if (process.argv[2] === CHILD_FLAG) return childServer(process.argv[3]!);
-  const quick = process.argv.includes('--quick');
+  const { quick } = parseFlagsOrExit('bench-server', () => {
+    const { values } = parseArgs({ args: runnerArgs(), options: { quick: { type: 'boolean', default: false } }, strict: true, allowPositionals: false });
+    return { quick: values.quick === true };
+  });
   // Shared machines: the 1-minute load average before and after says how much to trust the figures.
   const loadBefore = loadavg()[0]!;
   const dir = mkdtempSync(join(tmpdir(), 'dbx-bench-server-'));

@@ -8,6 +8,8 @@ import { spawnSync } from 'node:child_process';
 import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { parseFlagsOrExit, parseIntegerFlag, parseListFlag, runnerArgs } from './lib/flags.js';
 import { collectRunInfo, REPO_DIR, writeResult } from './lib/run-info.js';
 import { hasGnuTime } from './sync/measured-command.js';
 import { ensureRsync, RsyncDaemon, type RsyncAvailability } from './sync/rsync-daemon.js';
@@ -31,18 +33,17 @@ interface Flags {
 
 const GROUPS = ['big', 'throttled', 'tree', 'huge', 'latency', 'scale'] as const;
 
-function parseFlags(argv: readonly string[]): Flags {
-  const flags: Flags = { quick: false, runs: undefined, keep: false, only: undefined };
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i]!;
-    if (a === '--') continue;
-    else if (a === '--quick') flags.quick = true;
-    else if (a === '--keep') flags.keep = true;
-    else if (a === '--runs') flags.runs = Number(argv[++i]);
-    else if (a === '--only') flags.only = new Set(argv[++i]!.split(','));
-    else throw new Error(`unknown flag ${a}; flags: --quick, --runs N, --keep, --only ${GROUPS.join(',')}`);
-  }
-  return flags;
+function parseFlags(): Flags {
+  return parseFlagsOrExit('bench', () => {
+    const { values } = parseArgs({
+      args: runnerArgs(),
+      options: { quick: { type: 'boolean', default: false }, runs: { type: 'string' }, keep: { type: 'boolean', default: false }, only: { type: 'string' } },
+      strict: true,
+      allowPositionals: false,
+    });
+    const only = parseListFlag('--only', values.only, GROUPS);
+    return { quick: values.quick === true, keep: values.keep === true, runs: parseIntegerFlag('--runs', values.runs, 1, 99), only: only && new Set(only) };
+  });
 }
 
 const t0 = performance.now();
@@ -71,7 +72,7 @@ async function withLanes(work: string, group: string, daemon: RsyncDaemon | unde
 }
 
 async function main(): Promise<void> {
-  const flags = parseFlags(process.argv.slice(2));
+  const flags = parseFlags();
   const sizes: BenchSizes = sizesFor(flags.quick, flags.runs);
   const wants = (g: (typeof GROUPS)[number]): boolean => flags.only === undefined || flags.only.has(g);
   buildCli();

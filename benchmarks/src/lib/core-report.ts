@@ -92,17 +92,19 @@ export function verdict(pass: boolean | undefined): string {
   return pass === undefined ? '-' : pass ? 'PASS' : 'FAIL';
 }
 
-function mbps(v: number): string {
+/** MB/s with 3 significant-ish figures. */
+export function mbps(v: number): string {
   return v >= 100 ? v.toFixed(0) : v.toFixed(1);
 }
 
 /** Size ratios get 4 decimals: a delta a few dozen bytes over rdiff's must not print as a failing "1.00x". */
-function ratio(v: number | undefined, decimals = 2): string {
+export function ratio(v: number | undefined, decimals = 2): string {
   if (v === undefined) return 'n/a';
   return v >= 0.1 ? `${v.toFixed(decimals)}x` : `${v.toFixed(4)}x`;
 }
 
-function int(v: number): string {
+/** An integer with thousands separators. */
+export function int(v: number): string {
   return v.toLocaleString('en-US');
 }
 

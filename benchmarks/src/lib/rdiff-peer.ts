@@ -3,41 +3,15 @@
  * root, and reads the block length it chose from its signature header. Never hides a missing peer: the
  * result says why it is unavailable, for the report and the JSON.
  */
-import { spawnSync } from 'node:child_process';
 import { closeSync, openSync, readSync } from 'node:fs';
+import { detectSystemPeer, type SystemPeer } from './system-peer.js';
 
-export interface RdiffPeer {
-  available: boolean;
-  path?: string;
-  /** First line of `rdiff --version`, e.g. "rdiff (librsync 2.3.2)". */
-  version?: string;
-  /** How it came to be available, or why it is not. */
-  note: string;
-}
+/** rdiff, as found (or installed, or not) on this machine. */
+export type RdiffPeer = SystemPeer;
 
 /** Finds rdiff; installs Debian's `rdiff` package if it is missing and this process is root. */
 export function detectRdiff(): RdiffPeer {
-  const found = probe();
-  if (found) return { ...found, available: true, note: 'found on PATH' };
-  if (process.getuid?.() !== 0) return { available: false, note: 'rdiff is not installed and we are not root, so it could not be installed (apt-get install -y rdiff)' };
-  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
-  let install = spawnSync('apt-get', ['install', '-y', 'rdiff'], { encoding: 'utf8', env });
-  if (install.status !== 0) {
-    spawnSync('apt-get', ['update'], { encoding: 'utf8', env });
-    install = spawnSync('apt-get', ['install', '-y', 'rdiff'], { encoding: 'utf8', env });
-  }
-  const after = probe();
-  if (after) return { ...after, available: true, note: 'installed now with apt-get install -y rdiff' };
-  const why = (install.error?.message ?? install.stderr ?? '').trim().split('\n').slice(-2).join(' ');
-  return { available: false, note: `rdiff is missing and apt-get install -y rdiff failed: ${why}` };
-}
-
-function probe(): { path: string; version: string } | undefined {
-  const which = spawnSync('sh', ['-c', 'command -v rdiff'], { encoding: 'utf8' });
-  const path = which.stdout.trim();
-  if (which.status !== 0 || path === '') return undefined;
-  const version = spawnSync(path, ['--version'], { encoding: 'utf8' });
-  return { path, version: (version.stdout || version.stderr).split('\n')[0]!.trim() };
+  return detectSystemPeer('rdiff', 'rdiff', ['--version']);
 }
 
 /** librsync signature magics (librsync.h, rs_magic_number). */
