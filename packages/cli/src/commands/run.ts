@@ -10,7 +10,7 @@ import type { Command } from 'commander';
 import { buildServer, createToken, isTokenValid, revokeToken } from '@deltabox/server';
 import { readStoredSetting, writeStoredSetting, type Scanner } from '@deltabox/scanner';
 import { CliError, EXIT } from '../exit-codes.js';
-import { makeLogger, openScanner, parseDuration, runUntilStopped, toCliError } from './scan.js';
+import { makeLogger, massDeleteOptions, openScanner, parseDuration, runUntilStopped, toCliError } from './scan.js';
 
 interface RunFlags {
   cdir: string;
@@ -19,6 +19,8 @@ interface RunFlags {
   port: string;
   interval: string;
   json?: boolean;
+  allowMassDelete?: boolean;
+  maxDelete?: string;
 }
 
 /** Key of the token in the client state, and the token's name on the server. */
@@ -39,6 +41,7 @@ async function run(flags: RunFlags): Promise<void> {
   const port = Number(flags.port);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new CliError(`invalid port '${flags.port}'`, EXIT.usage);
   const intervalMs = parseDuration(flags.interval, '--interval');
+  const deleteLimit = massDeleteOptions(flags);
   const [cdir, sdir] = [resolve(flags.cdir), resolve(flags.sdir)];
   if (cdir === sdir || sdir.startsWith(`${cdir}${sep}`) || cdir.startsWith(`${sdir}${sep}`)) {
     // The server folder inside the client folder would be synced into itself, growing without end.
@@ -59,7 +62,7 @@ async function run(flags: RunFlags): Promise<void> {
   const server = `http://${flags.host.includes(':') ? `[${flags.host}]` : flags.host}:${boundPort}`;
   let scanner: Scanner;
   try {
-    scanner = openScanner({ cdir: flags.cdir, server, token: deviceToken(flags.cdir, flags.sdir), intervalMs, logger: log });
+    scanner = openScanner({ cdir: flags.cdir, server, token: deviceToken(flags.cdir, flags.sdir), intervalMs, ...deleteLimit, logger: log });
   } catch (err) {
     await app.close();
     throw err;
@@ -88,5 +91,7 @@ export function registerRun(program: Command): void {
     .option('--port <port>', 'server port', '7070')
     .option('--interval <duration>', 'full scan period', '5s')
     .option('--json', 'JSON log lines (pino) for machines')
+    .option('--max-delete <percent>', 'stop when one pass would delete more than PERCENT of the server\'s files (default 50)')
+    .option('--allow-mass-delete', 'confirm deleting more than --max-delete of the server\'s files (the client really lost them)')
     .action(run);
 }
