@@ -15,12 +15,14 @@ import { reconcile } from './reconcile.js';
 import { OneLinePerRequest, loggerOptions } from './request-log.js';
 import { openStateDb } from './state/database.js';
 import { FileIndex } from './state/file-index.js';
+import { ensureFolderId } from './state/folder-identity.js';
 import { Journal } from './state/journal.js';
 import { LocalStorage } from './storage/local-storage.js';
 import type { Storage } from './storage/storage.js';
 import { batchRoutes } from './routes/batch.js';
 import { changeRoutes } from './routes/changes.js';
 import { rawBodyRoutes } from './routes/files.js';
+import { folderRoutes } from './routes/folder.js';
 import { healthRoutes } from './routes/health.js';
 import { manifestRoutes } from './routes/manifest.js';
 import { moveRoutes } from './routes/moves.js';
@@ -85,20 +87,22 @@ function sendError(reply: FastifyReply, err: unknown): FastifyReply {
 }
 
 /** Opens the state and storage of `sdir`, sweeps staged leftovers and reconciles the index with the disk. */
-async function openMirror(options: ServerOptions, limits: ServerLimits, overrides: AppOverrides): Promise<{ root: string; mirror: Mirror }> {
+async function openMirror(options: ServerOptions, limits: ServerLimits, overrides: AppOverrides): Promise<{ root: string; folderId: string; mirror: Mirror }> {
   mkdirSync(options.sdir, { recursive: true });
   const root = realpathSync(options.sdir);
   const db = openStateDb(root);
   const storage = overrides.storage?.(root) ?? new LocalStorage(root);
   const mirror = new Mirror(storage, db, new FileIndex(db), new Journal(db), limits);
+  let folderId: string;
   try {
+    folderId = ensureFolderId(root);
     await storage.sweepStaged();
     await reconcile(mirror);
   } catch (err) {
     db.close();
     throw err;
   }
-  return { root, mirror };
+  return { root, folderId, mirror };
 }
 
 /** Fastify with the server's transport, limits, logging and catalogue-shaped framework errors. */
@@ -141,13 +145,14 @@ function createFastify(options: ServerOptions, limits: ServerLimits): FastifyIns
  */
 export async function buildApp(options: ServerOptions, overrides: AppOverrides = {}): Promise<FastifyInstance> {
   const limits = resolveLimits(options.limits);
-  const { root, mirror } = await openMirror(options, limits, overrides);
+  const { root, folderId, mirror } = await openMirror(options, limits, overrides);
   const app = createFastify(options, limits);
   app.addHook('preClose', async () => mirror.journal.close()); // long-polls return now instead of holding close()
   app.addHook('onClose', async () => mirror.db.close());
 
   await registerAuth(app, new TokenStore(mirror.db), limits);
   await app.register(healthRoutes, { journal: mirror.journal });
+  await app.register(folderRoutes, { root, folderId });
   await app.register(manifestRoutes, { sdir: root });
   await app.register(signatureRoutes, { mirror });
   await app.register(changeRoutes, { mirror });
