@@ -172,6 +172,10 @@ export class Transfer {
       // How the next attempt goes: a delta (cached basis first), a delta against a fresh server signature,
       // or the whole file. A refused delta moves one step down; a whole upload is never refused for its basis.
       let mode: 'delta' | 'fresh-signature' | 'whole' = this.#d.fullUploads ? 'whole' : 'delta';
+      // The server said the file is missing, then that it exists (its index and its folder disagree): the
+      // client is the source of truth, so the last word is a whole upload without a precondition.
+      let sawNotFound = false;
+      let unconditional = false;
       for (let round = 0; round < 4 && entry === undefined; round++) {
         const base = state.remote.get(path);
         let wasDelta = false;
@@ -183,10 +187,15 @@ export class Transfer {
             if (sent) ({ entry, signature } = sent);
           }
           wasDelta = false;
-          if (entry === undefined) ({ entry, signature } = await this.#sendWhole(path, snap, meta, base));
+          if (entry === undefined) ({ entry, signature } = await this.#sendWhole(path, snap, meta, unconditional ? undefined : base, unconditional));
         } catch (err) {
           const basisRefused = wasDelta && (isApi(err, 'BASE_MISMATCH', 'HASH_MISMATCH') || (err instanceof ScannerError && err.code === 'UPLOAD_CUT'));
           if (basisRefused) mode = mode === 'delta' ? 'fresh-signature' : 'whole';
+          if (isApi(err, 'ALREADY_EXISTS') && sawNotFound) {
+            unconditional = true;
+            mode = 'whole';
+            continue;
+          }
           if (isApi(err, 'BASE_MISMATCH', 'ALREADY_EXISTS')) {
             // The server holds another version than we thought: retry against it (its signature, not our cache).
             this.#setRemoteHash(path, err.currentHash);
@@ -194,6 +203,7 @@ export class Transfer {
           }
           if (isApi(err, 'NOT_FOUND')) {
             // Gone from the server since we last heard (its signature could not be read): send it whole.
+            sawNotFound = true;
             this.#setRemoteHash(path, undefined);
             continue;
           }
@@ -243,11 +253,12 @@ export class Transfer {
     snap: Snapshot,
     meta: WriteMeta,
     base: RemoteEntry | undefined,
+    unconditional = false,
   ): Promise<{ entry: ManifestEntry; signature?: Uint8Array }> {
     const builder = snap.kind === 'live' ? new SignatureBuilder({ basisLength: snap.size, blockLength: localBlockLength(snap.size) }) : undefined;
     const write: WriteMeta = { ...meta, hash: snap.hash, size: snap.size };
     if (base?.type === 'file' && base.hash !== undefined) write.ifMatch = base.hash;
-    else if (base === undefined) write.ifNoneMatch = true;
+    else if (base === undefined && !unconditional) write.ifNoneMatch = true;
     this.#d.onSending?.(path, snap.size);
     const body = snap.kind === 'inline' ? snap.bytes! : this.#metered(path, snapshotChunks(snap), builder);
     if (snap.kind === 'inline') this.#d.onBytes?.(snap.size, path);
