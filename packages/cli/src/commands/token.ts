@@ -3,7 +3,7 @@
  * alone on stdout (so `$(deltabox token create ...)` captures it); everything else goes to stderr.
  */
 import type { Command } from 'commander';
-import { createToken, listTokens, revokeToken } from '@deltabox/server';
+import { createToken, listTokens, revokeToken, ServerFolderError } from '@deltabox/server';
 import { CliError, EXIT } from '../exit-codes.js';
 
 const UNIT_MS: Record<string, number> = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 };
@@ -13,6 +13,15 @@ export function parseDuration(value: string): number {
   const m = /^(\d+)\s*([smhdw])$/.exec(value.trim());
   if (!m || Number(m[1]) === 0) throw new CliError(`invalid duration '${value}' (use e.g. 30d, 12h, 90m)`, EXIT.usage);
   return Number(m[1]) * UNIT_MS[m[2]!]!;
+}
+
+/** Runs a token function on a folder that must already be served: a wrong `--sdir` is a usage error. */
+function onServedFolder<T>(fn: () => T): T {
+  try {
+    return fn();
+  } catch (err) {
+    throw err instanceof ServerFolderError ? new CliError(err.message, EXIT.usage, { cause: err }) : err;
+  }
 }
 
 function iso(ms: number | undefined): string {
@@ -48,7 +57,7 @@ export function registerToken(program: Command): void {
     .requiredOption('--sdir <dir>', 'served folder')
     .option('--json', 'one JSON object per line')
     .action((opts: { sdir: string; json?: boolean }) => {
-      const rows = listTokens(opts.sdir);
+      const rows = onServedFolder(() => listTokens(opts.sdir));
       if (opts.json) {
         for (const r of rows) process.stdout.write(`${JSON.stringify(r)}\n`);
         return;
@@ -68,7 +77,7 @@ export function registerToken(program: Command): void {
     .argument('<name>', 'device name')
     .requiredOption('--sdir <dir>', 'served folder')
     .action((name: string, opts: { sdir: string }) => {
-      if (!revokeToken(opts.sdir, name)) throw new CliError(`no active token named '${name}'`, EXIT.badInput);
+      if (!onServedFolder(() => revokeToken(opts.sdir, name))) throw new CliError(`no active token named '${name}'`, EXIT.badInput);
       process.stderr.write(`revoked token '${name}'\n`);
     });
 }
