@@ -49,7 +49,8 @@ t.test('a client folder inside the server folder (directly, through a symlink, o
     const child = spawnCli(['scan', '--cdir', cdir, '--server', server.url, '--token', token, '--once']);
     const { code } = await child.exited;
     t.equal(code, 1, `${cdir}: exits 1 (${child.stderr()})`);
-    t.match(child.stderr(), /refusing to sync: the client folder .* (lies inside|is) the server's folder/, cdir);
+    t.match(child.stderr(), /refusing to sync: the client folder .* (lies inside|is) (the|a deltabox) server's folder/, cdir);
+    t.notOk(existsSync(join(cdir, '.deltabox/state.sqlite')), `${cdir}: no client state left in the server's folder`);
     t.ok(existsSync(join(sdir, 'precious.txt')), `${cdir}: the server's files are still there`);
     t.ok(existsSync(join(sdir, 'sub/inner.txt')));
   }

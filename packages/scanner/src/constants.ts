@@ -67,6 +67,12 @@ export const MASS_DELETE_MIN_FILES = 10;
 /** Read size for hashing and streaming: big enough to amortise syscalls, small enough to bound memory. */
 export const READ_CHUNK_BYTES = 1024 * 1024;
 
+/**
+ * The file a deltabox server keeps its index in, inside its folder's `.deltabox/` (packages/server
+ * state/database.ts): a folder holding it is a server's folder, never a client folder.
+ */
+export const SERVER_STATE_DB_FILE = 'state.db';
+
 /** Sub-folders of the state folder. */
 export const STATE_DB_FILE = 'state.sqlite';
 export const TMP_DIR = 'tmp';

@@ -4,7 +4,7 @@
  * and shutdown. What changed is decided by change-detector.ts, what to send by transfer-plan.ts, how by
  * transfer.ts; this file only decides when.
  */
-import { mkdirSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { STATE_DIR } from '@deltabox/protocol';
 import { ApiClient } from './api-client.js';
@@ -19,14 +19,15 @@ import {
   JOURNAL_CATCHUP_MAX_CHANGES,
   ONCE_MAX_ATTEMPTS,
   SMALL_DELTA_MIN_BYTES,
+  STATE_DB_FILE,
   TMP_DIR,
 } from './constants.js';
 import { isConnectivityError, isFatalError, ScannerError } from './errors.js';
 import { lockFolder } from './folder-lock.js';
 import { silentLogger, type Logger } from './logger.js';
 import { assertDeleteShare, countPlannedDeletes, countRemoteFiles, queuedMoveSources, type MassDeleteLimit } from './mass-delete-guard.js';
-import { assertNotInsideServer, folderIdOf } from './nesting-guard.js';
-import { RootIdentity } from './root-identity.js';
+import { assertNoServerFolderAbove, assertNotInsideServer, folderIdOf } from './nesting-guard.js';
+import { FOLDER_ID_FILE, RootIdentity } from './root-identity.js';
 import type { FolderId } from './tree-walk.js';
 import { OpQueue } from './op-queue.js';
 import { Dispatcher } from './dispatcher.js';
@@ -155,6 +156,9 @@ export class Scanner {
   /** True once the nesting guard ran against this server (or the server cannot tell): only then is anything sent. */
   #nestingChecked = false;
   #skipped = 0;
+  /** State files and folders this run created (see the constructor). */
+  readonly #created: string[];
+  #nested = false;
   readonly #limit: MassDeleteLimit;
   readonly #unlock: () => void;
   #onFatal: (err: Error) => void = () => {};
@@ -186,6 +190,13 @@ export class Scanner {
     }
     this.#limit = { maxDeletePercent: percent, allowMassDelete: this.#opts.allowMassDelete };
     this.#log = options.logger ?? silentLogger;
+    assertNoServerFolderAbove(this.root);
+    // What this run is about to create, newest last: removed again if the folder is refused as nested, so no
+    // client state is left in the server's folder (the server would then take it for a client folder).
+    const dbFile = join(this.#stateDir, STATE_DB_FILE);
+    this.#created = [this.#stateDir, this.#tmpDir, join(this.#stateDir, CACHE_DIR), dbFile, `${dbFile}-wal`, `${dbFile}-shm`, join(this.#stateDir, FOLDER_ID_FILE)].filter(
+      (p) => !existsSync(p),
+    );
     mkdirSync(this.#tmpDir, { recursive: true });
     this.#unlock = lockFolder(this.#stateDir);
     for (const name of readdirSync(this.#tmpDir)) rmSync(join(this.#tmpDir, name), { force: true, recursive: true });
@@ -421,6 +432,7 @@ export class Scanner {
       try {
         assertNotInsideServer(this.root, id);
       } catch (err) {
+        this.#nested = true;
         this.#fail(err as Error);
         throw err;
       }
@@ -511,7 +523,8 @@ export class Scanner {
     if (this.#fatal) return;
     this.#fatal = err;
     this.#onFatal(err);
-    this.#log.error({ err: err.message }, 'stopping: cannot go on');
+    // --once reports the error itself (one line); a running scanner says why it stops.
+    if (!this.#once) this.#log.error({ err: err.message }, 'stopping: cannot go on');
     for (const w of this.#waiters.splice(0)) w.reject(err);
   }
 
@@ -659,6 +672,8 @@ export class Scanner {
     await this.#client.close().catch(() => {});
     this.#store.close();
     this.#unlock();
+    // Refused as the server's folder or inside it: leave nothing of ours in the server's folder.
+    if (this.#nested) for (const p of [...this.#created].reverse()) rmSync(p, { recursive: true, force: true });
     for (const w of this.#waiters.splice(0)) w.reject(new ScannerError('SYNC_INCOMPLETE', 'scanner stopped'));
   }
 }

@@ -108,3 +108,16 @@ t.test('the mass-delete guard counts the server files a pass would delete, less 
   t.doesNotThrow(() => assertDeleteShare(20, 20, { ...limit, allowMassDelete: true }), 'confirmed');
   t.throws(() => assertDeleteShare(3, 100, { maxDeletePercent: 2, allowMassDelete: false }), ScannerError);
 });
+
+t.test('a client folder in a folder a server has served is refused before any state is written', async (t) => {
+  const { assertNoServerFolderAbove } = await import('../src/nesting-guard.js');
+  const base = temp(t);
+  mkdirSync(join(base, 'srv/.deltabox'), { recursive: true });
+  writeFileSync(join(base, 'srv/.deltabox/state.db'), '');
+  symlinkSync(join(base, 'srv'), join(base, 'link'));
+  for (const cdir of ['srv', 'srv/sub', 'srv/not/yet/made', 'link/sub']) {
+    t.throws(() => assertNoServerFolderAbove(join(base, cdir)), { code: 'UNSAFE_FOLDER', message: /deltabox server's folder/ }, cdir);
+  }
+  mkdirSync(join(base, 'client'));
+  t.doesNotThrow(() => assertNoServerFolderAbove(join(base, 'client')));
+});
