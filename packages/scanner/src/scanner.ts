@@ -4,7 +4,7 @@
  * and shutdown. What changed is decided by change-detector.ts, what to send by transfer-plan.ts, how by
  * transfer.ts; this file only decides when.
  */
-import { existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
+import { mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { STATE_DIR } from '@deltabox/protocol';
 import { ApiClient } from './api-client.js';
@@ -19,16 +19,12 @@ import {
   JOURNAL_CATCHUP_MAX_CHANGES,
   ONCE_MAX_ATTEMPTS,
   SMALL_DELTA_MIN_BYTES,
-  STATE_DB_FILE,
   TMP_DIR,
 } from './constants.js';
 import { isConnectivityError, isFatalError, ScannerError } from './errors.js';
 import { lockFolder } from './folder-lock.js';
 import { silentLogger, type Logger } from './logger.js';
-import { assertDeleteShare, countPlannedDeletes, countRemoteFiles, queuedMoveSources, type MassDeleteLimit } from './mass-delete-guard.js';
-import { assertNoServerFolderAbove, assertNotInsideServer, folderIdOf } from './nesting-guard.js';
-import { FOLDER_ID_FILE, RootIdentity } from './root-identity.js';
-import type { FolderId } from './tree-walk.js';
+import { FolderGuards } from './folder-guards.js';
 import { OpQueue } from './op-queue.js';
 import { Dispatcher } from './dispatcher.js';
 import { runScanPass } from './scan-pass.js';
@@ -150,16 +146,9 @@ export class Scanner {
   #waiters: Waiter[] = [];
   #warned = new Set<string>();
   #fatal: Error | undefined;
-  readonly #identity: RootIdentity;
-  /** The server folder's identity (GET /v1/folder), once known. */
-  #serverFolder: FolderId | undefined;
-  /** True once the nesting guard ran against this server (or the server cannot tell): only then is anything sent. */
-  #nestingChecked = false;
+  /** Nesting, root identity and mass-delete guards; nothing is sent before `checked`. */
+  readonly #guards: FolderGuards;
   #skipped = 0;
-  /** State files and folders this run created (see the constructor). */
-  readonly #created: string[];
-  #nested = false;
-  readonly #limit: MassDeleteLimit;
   readonly #unlock: () => void;
   #onFatal: (err: Error) => void = () => {};
   /** Resolves with the error that stopped the scanner for good (a revoked token...); never rejects. */
@@ -184,25 +173,17 @@ export class Scanner {
       maxDeletePercent: options.maxDeletePercent ?? DEFAULT_MAX_DELETE_PERCENT,
       allowMassDelete: options.allowMassDelete ?? false,
     };
-    const percent = this.#opts.maxDeletePercent;
-    if (!Number.isFinite(percent) || percent < 0 || percent > 100) {
-      throw new ScannerError('BAD_CONFIG', `the mass-delete limit must be a percentage in 0..100, got ${percent}`);
-    }
-    this.#limit = { maxDeletePercent: percent, allowMassDelete: this.#opts.allowMassDelete };
     this.#log = options.logger ?? silentLogger;
-    assertNoServerFolderAbove(this.root);
-    // What this run is about to create, newest last: removed again if the folder is refused as nested, so no
-    // client state is left in the server's folder (the server would then take it for a client folder).
-    const dbFile = join(this.#stateDir, STATE_DB_FILE);
-    this.#created = [this.#stateDir, this.#tmpDir, join(this.#stateDir, CACHE_DIR), dbFile, `${dbFile}-wal`, `${dbFile}-shm`, join(this.#stateDir, FOLDER_ID_FILE)].filter(
-      (p) => !existsSync(p),
-    );
+    this.#guards = new FolderGuards(this.root, this.#stateDir, {
+      maxDeletePercent: this.#opts.maxDeletePercent,
+      allowMassDelete: this.#opts.allowMassDelete,
+    });
     mkdirSync(this.#tmpDir, { recursive: true });
     this.#unlock = lockFolder(this.#stateDir);
     for (const name of readdirSync(this.#tmpDir)) rmSync(join(this.#tmpDir, name), { force: true, recursive: true });
     this.#store = new StateStore(this.#stateDir);
     try {
-      this.#identity = new RootIdentity(this.root, this.#stateDir, this.#store);
+      this.#guards.openIdentity(this.#stateDir, this.#store);
     } catch (err) {
       this.#store.close();
       this.#unlock();
@@ -220,7 +201,7 @@ export class Scanner {
       () => this.#transfer,
       this.#opts.concurrency,
       {
-        canDispatch: () => !this.#stopping && !this.#offline && !this.#reconciling && this.#nestingChecked && this.#fatal === undefined,
+        canDispatch: () => !this.#stopping && !this.#offline && !this.#reconciling && this.#guards.checked && this.#fatal === undefined,
         onConnectivityLost: (err) => this.#goOffline(err),
         onFatal: (err) => this.#fail(err),
         onNeedsRescan: () => this.#scheduleRescan(),
@@ -236,7 +217,7 @@ export class Scanner {
       cache: this.#cache,
       plan: this.#dispatcher.planContext(),
       fullUploads: this.#opts.fullUploads,
-      beforeDelete: () => this.#identity.verify(),
+      beforeDelete: () => this.#guards.verifyRoot(),
       onMoveFailed: (path, from) => {
         const now = Date.now();
         queue.demoteMove(path);
@@ -339,11 +320,7 @@ export class Scanner {
   async #scan(): Promise<void> {
     if (this.#fatal) return;
     const warn = (message: string, details: Record<string, unknown>) => this.#warnOnce(message, details);
-    const { changes, retrySoon, skipped } = await runScanPass(this.root, this.#state, this.#queue, this.#store, warn, {
-      ...(this.#serverFolder === undefined ? {} : { serverFolder: this.#serverFolder }),
-      verifyRoot: () => this.#identity.verify(),
-      limit: this.#limit,
-    });
+    const { changes, retrySoon, skipped } = await runScanPass(this.root, this.#state, this.#queue, this.#store, warn, this.#guards.scanGuards());
     this.#skipped = skipped;
     if (changes > 0) this.#log.debug({ changes }, 'scan queued changes');
     if (retrySoon) this.#scheduleRescan();
@@ -425,20 +402,16 @@ export class Scanner {
    */
   async #checkNesting(): Promise<void> {
     const identity = await this.#client.folderIdentity();
-    const id = identity === undefined ? undefined : folderIdOf(identity);
-    if (id === undefined) {
-      this.#warnOnce('the server does not say which folder it serves (an older server): the scanner cannot check that the client folder is not inside it', { path: '' });
-    } else {
-      try {
-        assertNotInsideServer(this.root, id);
-      } catch (err) {
-        this.#nested = true;
-        this.#fail(err as Error);
-        throw err;
-      }
-      this.#serverFolder = id;
+    let known: boolean;
+    try {
+      known = this.#guards.checkServer(identity);
+    } catch (err) {
+      this.#fail(err as Error);
+      throw err;
     }
-    this.#nestingChecked = true;
+    if (!known) {
+      this.#warnOnce('the server does not say which folder it serves (an older server): the scanner cannot check that the client folder is not inside it', { path: '' });
+    }
   }
 
   /**
@@ -446,11 +419,8 @@ export class Scanner {
    * away) against the limit. @throws ScannerError MASS_DELETE (the scanner stops; nothing is queued)
    */
   #guardDeletes(requests: ReadonlyArray<{ path: string; kind: string; from?: string }>): void {
-    const sources = queuedMoveSources(requests);
-    queuedMoveSources(this.#queue.entries(), sources);
-    const deletes = countPlannedDeletes(this.#state.remote, this.#state.local, this.#state.remote.keys(), sources);
     try {
-      assertDeleteShare(deletes, countRemoteFiles(this.#state.remote), this.#limit);
+      this.#guards.guardReconcile(this.#state.remote, this.#state.local, requests, this.#queue.entries());
     } catch (err) {
       this.#fail(err as Error);
       throw err;
@@ -673,7 +643,7 @@ export class Scanner {
     this.#store.close();
     this.#unlock();
     // Refused as the server's folder or inside it: leave nothing of ours in the server's folder.
-    if (this.#nested) for (const p of [...this.#created].reverse()) rmSync(p, { recursive: true, force: true });
+    this.#guards.cleanUp();
     for (const w of this.#waiters.splice(0)) w.reject(new ScannerError('SYNC_INCOMPLETE', 'scanner stopped'));
   }
 }
