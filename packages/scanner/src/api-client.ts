@@ -1,17 +1,22 @@
 /**
  * The HTTP client of the v1 API (packages/protocol is the contract): one method per route, undici with
- * keep-alive, errors mapped to ScannerError (UNREACHABLE for anything that says "the server is not there").
- * It counts wire bytes through the socket factory. It knows nothing about files or state.
+ * keep-alive, errors mapped to ScannerError (UNREACHABLE only for network failures that say "the server is
+ * not there"; a local file error while streaming a body keeps its own code). It counts wire bytes through
+ * the socket factory. It knows nothing about files or state.
  */
 import { Readable } from 'node:stream';
+import { StringDecoder } from 'node:string_decoder';
 import { Agent, buildConnector, request, type Dispatcher } from 'undici';
 import {
+  formatEtag,
   headers as h,
   mediaTypes,
+  parseEtag,
   routes,
   type ApiErrorBody,
   type BatchResponse,
   type ChangesResponse,
+  type FolderIdentityResponse,
   type HealthResponse,
   type ManifestEntry,
   type MoveRequest,
@@ -46,10 +51,13 @@ type Body = Uint8Array | AsyncIterable<Uint8Array> | Iterable<Uint8Array> | unde
 const NETWORK_CODES = new Set([
   'ECONNREFUSED',
   'ECONNRESET',
+  'ECONNABORTED',
   'EPIPE',
   'ETIMEDOUT',
   'EHOSTUNREACH',
+  'EHOSTDOWN',
   'ENETUNREACH',
+  'ENETDOWN',
   'ENOTFOUND',
   'EAI_AGAIN',
   'UND_ERR_CONNECT_TIMEOUT',
@@ -58,15 +66,29 @@ const NETWORK_CODES = new Set([
   'UND_ERR_SOCKET',
   'UND_ERR_CLOSED',
   'UND_ERR_DESTROYED',
+  'UND_ERR_ABORTED',
 ]);
 
-function networkError(err: unknown, what: string): ScannerError {
-  const code = (err as { code?: string }).code ?? '';
-  const causeCode = ((err as { cause?: { code?: string } }).cause?.code) ?? '';
-  if (NETWORK_CODES.has(code) || NETWORK_CODES.has(causeCode) || code.startsWith('UND_ERR') || code.startsWith('E')) {
-    return new ScannerError('UNREACHABLE', `server unreachable (${causeCode || code || 'network error'}) during ${what}`, { cause: err });
-  }
-  return new ScannerError('PROTOCOL', `${what} failed: ${(err as Error).message}`, { cause: err });
+/** The network code of `err` (its own or its cause's), or undefined when it is not a network failure. */
+export function networkCodeOf(err: unknown): string | undefined {
+  const code = (err as { code?: unknown } | undefined)?.code;
+  const causeCode = (err as { cause?: { code?: unknown } } | undefined)?.cause?.code;
+  for (const c of [causeCode, code]) if (typeof c === 'string' && NETWORK_CODES.has(c)) return c;
+  return undefined;
+}
+
+/**
+ * Maps a failed request to a ScannerError: UNREACHABLE for network failures only. A local file error
+ * (ENOENT of a file deleted while its body was streamed, EACCES, EIO...) is returned as it is, so the
+ * dispatcher treats it as the file's problem, never as the server being gone.
+ */
+function networkError(err: unknown, what: string): Error {
+  const code = networkCodeOf(err);
+  if (code !== undefined) return new ScannerError('UNREACHABLE', `server unreachable (${code}) during ${what}`, { cause: err });
+  if (err instanceof ScannerError) return err;
+  const own = (err as { code?: unknown; syscall?: unknown } | undefined) ?? {};
+  if (typeof own.code === 'string' && typeof own.syscall === 'string') return err as Error; // a local fs error
+  return new ScannerError('PROTOCOL', `${what} failed: ${(err as Error)?.message ?? String(err)}`, { cause: err });
 }
 
 function revisionOf(res: Dispatcher.ResponseData): number | undefined {
@@ -130,13 +152,30 @@ export class ApiClient {
       res = await request(`${this.#base}${route}`, { method, headers, body: body ?? null, dispatcher: this.#agent });
     } catch (err) {
       if (body instanceof Readable) body.destroy();
-      throw networkError(err, what);
+      const mapped = networkError(err, what);
+      if (body !== undefined && mapped instanceof ScannerError && mapped.code === 'UNREACHABLE' && (await this.#answers())) {
+        // The server cut the upload off (it answered early and closed, e.g. refusing the basis) but is
+        // there: the entry's own failure, retried with backoff, never "unreachable".
+        throw new ScannerError('UPLOAD_CUT', `${what}: the server closed the connection while the body was sent (${networkCodeOf(err)}); will retry`, { cause: err });
+      }
+      throw mapped;
     }
     if (res.statusCode >= 400) {
       const text = await res.body.text().catch(() => '');
       throw this.#httpError(res.statusCode, text, what);
     }
     return res;
+  }
+
+  /** True when the server answers a health check now (after a request failed with a network error). */
+  async #answers(): Promise<boolean> {
+    try {
+      const res = await request(`${this.#base}${routes.health}`, { method: 'GET', dispatcher: this.#agent, headersTimeout: 5_000, bodyTimeout: 5_000 });
+      await res.body.dump();
+      return res.statusCode < 500;
+    } catch {
+      return false;
+    }
   }
 
   #httpError(status: number, text: string, what: string): ScannerError {
@@ -154,6 +193,10 @@ export class ApiClient {
     const message = `${what}: ${status} ${parsed.code ?? ''} ${parsed.message ?? text.slice(0, 200)}`.trim();
     if (status === 401) return new ScannerError('UNAUTHORIZED', `the server refused the token (${parsed.message ?? 'unauthorized'})`, details);
     if (status === 403) return new ScannerError('FORBIDDEN', `the token may not write (${parsed.message ?? 'forbidden'})`, details);
+    if (status === 429) {
+      // The server answers 429 only after repeated failed authentications from this address: a bad token.
+      return new ScannerError('RATE_LIMITED', `the server refuses this address after too many failed authentications (429); check the token`, details);
+    }
     if (status === 502 || status === 503 || status === 504) return new ScannerError('UNREACHABLE', message, details);
     return new ScannerError('HTTP', message, details);
   }
@@ -177,26 +220,52 @@ export class ApiClient {
     return this.#json<ChangesResponse>(res, 'change journal');
   }
 
-  /** Streams the server's manifest (NDJSON), one entry at a time. */
+  /**
+   * Streams the server's manifest (NDJSON), one entry at a time. Bytes are decoded as a stream, so a
+   * multi-byte character split across two network chunks stays one character.
+   */
   async *manifest(): AsyncGenerator<ManifestEntry> {
     const res = await this.#send('GET', routes.manifest, 'manifest');
     this.lastManifestRevision = revisionOf(res);
+    const decoder = new StringDecoder('utf8');
     let pending = '';
+    const parse = (line: string): ManifestEntry => {
+      try {
+        return JSON.parse(line) as ManifestEntry;
+      } catch (err) {
+        throw new ScannerError('PROTOCOL', `bad manifest line: ${(err as Error).message}`, { cause: err });
+      }
+    };
     try {
       for await (const chunk of res.body) {
-        pending += (chunk as Buffer).toString('utf8');
+        pending += decoder.write(chunk as Buffer);
         let newline: number;
         while ((newline = pending.indexOf('\n')) >= 0) {
           const line = pending.slice(0, newline).trim();
           pending = pending.slice(newline + 1);
-          if (line) yield JSON.parse(line) as ManifestEntry;
+          if (line) yield parse(line);
         }
       }
     } catch (err) {
-      if (err instanceof SyntaxError) throw new ScannerError('PROTOCOL', `bad manifest line: ${err.message}`, { cause: err });
       throw networkError(err, 'manifest');
     }
-    if (pending.trim()) yield JSON.parse(pending) as ManifestEntry;
+    pending += decoder.end();
+    if (pending.trim()) yield parse(pending.trim());
+  }
+
+  /**
+   * The identity of the server's folder (GET /v1/folder), for the nesting guard; undefined when the server
+   * predates the route (404).
+   */
+  async folderIdentity(): Promise<FolderIdentityResponse | undefined> {
+    let res: Dispatcher.ResponseData;
+    try {
+      res = await this.#send('GET', routes.folder, 'folder identity');
+    } catch (err) {
+      if (err instanceof ScannerError && err.status === 404) return undefined;
+      throw err;
+    }
+    return this.#json<FolderIdentityResponse>(res, 'folder identity');
   }
 
   #writeHeaders(meta: WriteMeta, contentType: string): Record<string, string> {
@@ -206,7 +275,7 @@ export class ApiClient {
       [h.executable]: meta.executable ? '1' : '0',
     };
     if (meta.hash !== undefined) out[h.contentHash] = meta.hash;
-    if (meta.ifMatch !== undefined) out[h.ifMatch] = `"${meta.ifMatch}"`;
+    if (meta.ifMatch !== undefined) out[h.ifMatch] = formatEtag(meta.ifMatch);
     if (meta.ifNoneMatch) out[h.ifNoneMatch] = '*';
     if (meta.size !== undefined) out['content-length'] = String(meta.size);
     return out;
@@ -233,17 +302,20 @@ export class ApiClient {
   /** The signature of the server's current version, with that version's hash (ETag). */
   async signature(path: string): Promise<{ bytes: Uint8Array; hash?: string }> {
     const res = await this.#send('GET', routes.signature(path), `signature of ${path}`);
-    const etag = res.headers[h.etag];
-    const tag = Array.isArray(etag) ? etag[0] : etag;
-    const bytes = new Uint8Array(await res.body.arrayBuffer());
-    const hash = tag?.replace(/^W\//, '').replace(/^"(.*)"$/, '$1');
+    let bytes: Uint8Array;
+    try {
+      bytes = new Uint8Array(await res.body.arrayBuffer());
+    } catch (err) {
+      throw networkError(err, `signature of ${path}`);
+    }
+    const hash = parseEtag(res.headers[h.etag]);
     return hash === undefined ? { bytes } : { bytes, hash };
   }
 
   /** Resolves to the journal revision of the delete. */
   async deleteFile(path: string, ifMatch?: string): Promise<number | undefined> {
     const res = await this.#send('DELETE', routes.file(path), `delete of ${path}`, {
-      headers: ifMatch === undefined ? {} : { [h.ifMatch]: `"${ifMatch}"` },
+      headers: ifMatch === undefined ? {} : { [h.ifMatch]: formatEtag(ifMatch) },
     });
     await res.body.dump();
     return revisionOf(res);

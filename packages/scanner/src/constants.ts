@@ -55,8 +55,23 @@ export const BACKOFF_MAX_MS = 30_000;
 /** In `--once` mode an entry that failed this many times for its own reasons is reported as failed. */
 export const ONCE_MAX_ATTEMPTS = 5;
 
+/**
+ * The mass-delete guard (mass-delete-guard.ts): by default a pass may delete at most half of the server's
+ * files; a server holding this many files or fewer is not guarded (removing 8 of 10 files is an ordinary
+ * tidy-up, and below that a share says little). Above it, an emptied client folder can no longer empty the
+ * server unconfirmed.
+ */
+export const DEFAULT_MAX_DELETE_PERCENT = 50;
+export const MASS_DELETE_MIN_FILES = 10;
+
 /** Read size for hashing and streaming: big enough to amortise syscalls, small enough to bound memory. */
 export const READ_CHUNK_BYTES = 1024 * 1024;
+
+/**
+ * The file a deltabox server keeps its index in, inside its folder's `.deltabox/` (packages/server
+ * state/database.ts): a folder holding it is a server's folder, never a client folder.
+ */
+export const SERVER_STATE_DB_FILE = 'state.db';
 
 /** Sub-folders of the state folder. */
 export const STATE_DB_FILE = 'state.sqlite';

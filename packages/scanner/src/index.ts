@@ -6,7 +6,8 @@
 export { Scanner, type ScannerOptions, type SyncSummary, type ProgressSnapshot } from './scanner.js';
 export { ScannerError, type ScannerErrorCode, isConnectivityError, isFatalError } from './errors.js';
 export { silentLogger, jsonLogger, type Logger } from './logger.js';
-export { ProgressDisplay, formatBytes, formatDuration, progressLine } from './progress.js';
+export { ProgressDisplay, formatBytes, formatDuration, formatEta, progressLine } from './progress.js';
+export { escapeName } from './escape-name.js';
 export { BUILTIN_IGNORES, IGNORE_FILE, buildIgnoreRules } from './ignore-rules.js';
 export { readStoredSetting, writeStoredSetting } from './settings.js';
 export * as defaults from './constants.js';

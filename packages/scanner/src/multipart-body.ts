@@ -13,7 +13,6 @@ export interface BatchPart {
 export interface MultipartBody {
   contentType: string;
   chunks: Uint8Array[];
-  length: number;
 }
 
 /** Encodes `parts` in order; the boundary is random so no file content can contain it by accident. */
@@ -33,9 +32,5 @@ export function buildBatchBody(parts: readonly BatchPart[]): MultipartBody {
     );
   });
   chunks.push(Buffer.from(`--${boundary}--\r\n`));
-  return {
-    contentType: `multipart/form-data; boundary=${boundary}`,
-    chunks,
-    length: chunks.reduce((n, c) => n + c.length, 0),
-  };
+  return { contentType: `multipart/form-data; boundary=${boundary}`, chunks };
 }

@@ -223,6 +223,21 @@ export class OpQueue {
     return entry;
   }
 
+  /**
+   * Makes every waiting entry due now with no failures counted (a new `--once` run retries what an earlier
+   * run gave up on, rather than reporting its old error). Entries in flight are left alone.
+   */
+  retryAllNow(nowMs: number): void {
+    for (const entry of this.#entries.values()) {
+      if (this.#inFlight.has(entry.path) || (entry.attempts === 0 && entry.nextAtMs <= nowMs)) continue;
+      entry.attempts = 0;
+      entry.nextAtMs = nowMs;
+      delete entry.lastError;
+      this.#persistence.save(entry);
+      this.#arm(entry);
+    }
+  }
+
   /** The transfer did not happen for reasons outside the entry (server down, shutdown): keep it as it is. */
   release(path: string): void {
     this.#inFlight.delete(path);

@@ -9,6 +9,7 @@ export interface ProgressSource {
 }
 
 export function formatBytes(bytes: number): string {
+  if (!Number.isFinite(bytes) || bytes < 0) return '--';
   const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
   let value = bytes;
   let unit = 0;
@@ -26,11 +27,25 @@ export function formatDuration(ms: number): string {
   return `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m`;
 }
 
+/** Below this rate (bytes per second) nothing is really moving: no ETA is made up from it. */
+const MIN_RATE_FOR_ETA = 1;
+/** ETAs beyond this are shown as a bound, not a number of hours with 24 digits. */
+const MAX_ETA_MS = 100 * 3_600_000;
+
+/** "ETA 1m05s", "ETA >100h", or "ETA --" when unknown (nothing moving, nothing known to send). Pure. */
+export function formatEta(pendingBytes: number, rate: number): string {
+  if (!(rate >= MIN_RATE_FOR_ETA) || !(pendingBytes > 0)) return 'ETA --';
+  const ms = (pendingBytes / rate) * 1000;
+  if (!Number.isFinite(ms) || ms > MAX_ETA_MS) return `ETA >${MAX_ETA_MS / 3_600_000}h`;
+  return `ETA ${formatDuration(ms)}`;
+}
+
 /** The line for one snapshot; `rate` in bytes per second. Pure. */
 export function progressLine(p: ProgressSnapshot, rate: number): string {
   if (p.offline) return `offline: ${p.pendingPaths} change(s) queued, retrying`;
-  const eta = rate > 0 && p.pendingBytes > 0 ? `  ETA ${formatDuration((p.pendingBytes / rate) * 1000)}` : '';
-  return `syncing: ${p.pendingPaths} file(s), ${formatBytes(p.pendingBytes)} left  ${formatBytes(rate)}/s${eta}`;
+  const speed = rate >= MIN_RATE_FOR_ETA ? rate : 0;
+  const deltas = p.deltaPaths > 0 ? ` (+${p.deltaPaths} delta(s) to compute)` : '';
+  return `syncing: ${p.pendingPaths} file(s), ${formatBytes(p.pendingBytes)} to send${deltas}  ${formatBytes(speed)}/s  ${formatEta(p.pendingBytes, rate)}`;
 }
 
 export class ProgressDisplay {

@@ -1,26 +1,44 @@
 /**
- * One scan of the client folder: walk, quick check, hash what changed (stable reads), classify, then record
- * the rows and queue the changes in one transaction. The scanner decides when to run it.
+ * One scan of the client folder: walk, quick check, hash what changed (stable reads), classify, check the
+ * guards (the folder is still the one the state belongs to; the pass does not delete too much of the
+ * server), then record the rows and queue the changes in one transaction. The scanner decides when to run it.
  */
 import { join } from 'node:path';
-import { classifyChanges, planScan, type HashedEntry } from './change-detector.js';
+import { classifyChanges, planScan, type HashedEntry, type LocalEntry } from './change-detector.js';
 import { hashFileStable } from './file-reader.js';
 import { loadIgnoreRules } from './ignore-rules.js';
+import { assertDeleteShare, countPlannedDeletes, countRemoteFiles, queuedMoveSources, type MassDeleteLimit } from './mass-delete-guard.js';
 import type { OpQueue } from './op-queue.js';
 import type { StateStore } from './state-store.js';
 import type { SyncState } from './sync-state.js';
-import { walkedEntryOf, walkTree, type WarnFn } from './tree-walk.js';
+import { walkedEntryOf, walkTree, type FolderId, type WarnFn } from './tree-walk.js';
 
 export interface ScanPassResult {
   /** Changes queued. */
   changes: number;
   /** A file changed while hashed or vanished: scan again soon. */
   retrySoon: boolean;
+  /** Entries skipped with a warning (symlinks, special files, names that are not valid UTF-8...). */
+  skipped: number;
 }
 
-export async function runScanPass(root: string, state: SyncState, queue: OpQueue, store: StateStore, warn: WarnFn): Promise<ScanPassResult> {
+export interface ScanPassGuards {
+  /** The server's folder, when known: meeting it in the walk stops the pass (UNSAFE_FOLDER). */
+  serverFolder?: FolderId;
+  /** Throws unless the root is still the folder the state belongs to; run before the walk and before recording. */
+  verifyRoot(): void;
+  /** The mass-delete limit for the deletes this pass would queue. */
+  limit: MassDeleteLimit;
+}
+
+/**
+ * Scans once and queues what changed.
+ * @throws ScannerError UNSAFE_FOLDER or MASS_DELETE before anything is recorded or queued
+ */
+export async function runScanPass(root: string, state: SyncState, queue: OpQueue, store: StateStore, warn: WarnFn, guards: ScanPassGuards): Promise<ScanPassResult> {
   const startedMs = Date.now();
-  const walk = walkTree(root, loadIgnoreRules(root), warn);
+  guards.verifyRoot();
+  const walk = walkTree(root, loadIgnoreRules(root), warn, guards.serverFolder === undefined ? {} : { serverFolder: guards.serverFolder });
   const plan = planScan(state.local, walk);
   const hashed: HashedEntry[] = [];
   let retrySoon = false;
@@ -39,6 +57,17 @@ export async function runScanPass(root: string, state: SyncState, queue: OpQueue
     }
   }
   const outcome = classifyChanges(state.local, hashed, plan.removed, startedMs);
+  guards.verifyRoot(); // an emptied or swapped folder found mid-walk must not be recorded as deletions
+  const upserted = outcome.upserts.filter((row) => row.type === 'dir');
+  if (outcome.deletes.length > 0 || upserted.length > 0) {
+    const upserts = new Map(outcome.upserts.map((row) => [row.path, row]));
+    const gone = new Set(outcome.deletes);
+    const after = { get: (p: string): LocalEntry | undefined => upserts.get(p) ?? (gone.has(p) ? undefined : state.local.get(p)) };
+    const sources = queuedMoveSources(outcome.changes.map((c) => ({ kind: c.kind === 'moved' ? 'move' : c.kind, ...(c.from === undefined ? {} : { from: c.from }) })));
+    queuedMoveSources(queue.entries(), sources);
+    const deletes = countPlannedDeletes(state.remote, after, [...outcome.deletes, ...upserted.map((r) => r.path)], sources);
+    if (deletes > 0) assertDeleteShare(deletes, countRemoteFiles(state.remote), guards.limit);
+  }
   const now = Date.now();
   store.transaction(() => {
     state.applyScan(outcome);
@@ -50,5 +79,5 @@ export async function runScanPass(root: string, state: SyncState, queue: OpQueue
       if (change.kind === 'moved' && change.from !== undefined && queue.isInFlight(change.from)) queue.enqueue(change.from, now);
     }
   });
-  return { changes: outcome.changes.length, retrySoon };
+  return { changes: outcome.changes.length, retrySoon, skipped: walk.skipped };
 }

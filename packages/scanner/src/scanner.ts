@@ -15,13 +15,16 @@ import {
   DEFAULT_CACHE_BUDGET_BYTES,
   DEFAULT_CONCURRENCY,
   DEFAULT_INTERVAL_MS,
+  DEFAULT_MAX_DELETE_PERCENT,
   JOURNAL_CATCHUP_MAX_CHANGES,
   ONCE_MAX_ATTEMPTS,
+  SMALL_DELTA_MIN_BYTES,
   TMP_DIR,
 } from './constants.js';
 import { isConnectivityError, isFatalError, ScannerError } from './errors.js';
 import { lockFolder } from './folder-lock.js';
 import { silentLogger, type Logger } from './logger.js';
+import { FolderGuards } from './folder-guards.js';
 import { OpQueue } from './op-queue.js';
 import { Dispatcher } from './dispatcher.js';
 import { runScanPass } from './scan-pass.js';
@@ -54,6 +57,14 @@ export interface ScannerOptions {
    * and sent as moves. For comparing whole against delta transfers, or a server whose CPU is scarce.
    */
   fullUploads?: boolean;
+  /**
+   * Largest share of the server's files one scan pass or reconcile may delete, in percent (default 50).
+   * Over it the scanner stops with MASS_DELETE and deletes nothing. Servers with 10 files or fewer are
+   * not guarded.
+   */
+  maxDeletePercent?: number;
+  /** No mass-delete limit: the user confirmed that the client folder really lost those files. */
+  allowMassDelete?: boolean;
   logger?: Logger;
 }
 
@@ -74,11 +85,16 @@ export interface SyncSummary {
   deletes: number;
   /** Entries still queued (e.g. failing). */
   pending: number;
+  /** Entries the last scan skipped with a warning (symlinks, special files, names not valid UTF-8...). */
+  skipped: number;
 }
 
 export interface ProgressSnapshot {
   pendingPaths: number;
+  /** Bytes still to be sent, as far as known: whole files, and deltas once computed (their size, not the file's). */
   pendingBytes: number;
+  /** Queued modified files whose delta is not computed yet (their bytes are not in pendingBytes). */
+  deltaPaths: number;
   inFlight: number;
   sentFileBytes: number;
   offline: boolean;
@@ -111,6 +127,8 @@ export class Scanner {
   #reconcileRunning: Promise<void> | undefined;
   #scanAgain = false;
   #sentFileBytes = 0;
+  /** Bytes still to go for paths being sent (a delta's size, not its file's), for the progress line. */
+  readonly #sendingLeft = new Map<string, number>();
   /** The server's journal revision as far as this scanner knows (manifest, then its own writes). */
   #knownRevision = 0;
   /**
@@ -128,6 +146,9 @@ export class Scanner {
   #waiters: Waiter[] = [];
   #warned = new Set<string>();
   #fatal: Error | undefined;
+  /** Nesting, root identity and mass-delete guards; nothing is sent before `checked`. */
+  readonly #guards: FolderGuards;
+  #skipped = 0;
   readonly #unlock: () => void;
   #onFatal: (err: Error) => void = () => {};
   /** Resolves with the error that stopped the scanner for good (a revoked token...); never rejects. */
@@ -149,12 +170,25 @@ export class Scanner {
       watch: options.watch ?? true,
       cacheBudgetBytes: options.cacheBudgetBytes ?? DEFAULT_CACHE_BUDGET_BYTES,
       fullUploads: options.fullUploads ?? false,
+      maxDeletePercent: options.maxDeletePercent ?? DEFAULT_MAX_DELETE_PERCENT,
+      allowMassDelete: options.allowMassDelete ?? false,
     };
     this.#log = options.logger ?? silentLogger;
+    this.#guards = new FolderGuards(this.root, this.#stateDir, {
+      maxDeletePercent: this.#opts.maxDeletePercent,
+      allowMassDelete: this.#opts.allowMassDelete,
+    });
     mkdirSync(this.#tmpDir, { recursive: true });
     this.#unlock = lockFolder(this.#stateDir);
     for (const name of readdirSync(this.#tmpDir)) rmSync(join(this.#tmpDir, name), { force: true, recursive: true });
     this.#store = new StateStore(this.#stateDir);
+    try {
+      this.#guards.openIdentity(this.#stateDir, this.#store);
+    } catch (err) {
+      this.#store.close();
+      this.#unlock();
+      throw err;
+    }
     this.#state = new SyncState(this.#store);
     this.#viewRevision = this.#loadViewRevision();
     this.#queue = new OpQueue(this.#store.loadQueue(), this.#store);
@@ -167,7 +201,7 @@ export class Scanner {
       () => this.#transfer,
       this.#opts.concurrency,
       {
-        canDispatch: () => !this.#stopping && !this.#offline && !this.#reconciling && this.#fatal === undefined,
+        canDispatch: () => !this.#stopping && !this.#offline && !this.#reconciling && this.#guards.checked && this.#fatal === undefined,
         onConnectivityLost: (err) => this.#goOffline(err),
         onFatal: (err) => this.#fail(err),
         onNeedsRescan: () => this.#scheduleRescan(),
@@ -183,6 +217,7 @@ export class Scanner {
       cache: this.#cache,
       plan: this.#dispatcher.planContext(),
       fullUploads: this.#opts.fullUploads,
+      beforeDelete: () => this.#guards.verifyRoot(),
       onMoveFailed: (path, from) => {
         const now = Date.now();
         queue.demoteMove(path);
@@ -194,8 +229,13 @@ export class Scanner {
         const now = Date.now();
         for (const p of paths) if (this.#state.local.get(p)?.type !== 'dir') queue.enqueue(p, now);
       },
-      onBytes: (n) => {
+      onSending: (path, bytes) => {
+        this.#sendingLeft.set(path, bytes);
+      },
+      onBytes: (n, path) => {
         this.#sentFileBytes += n;
+        const left = this.#sendingLeft.get(path);
+        if (left !== undefined) this.#sendingLeft.set(path, Math.max(0, left - n));
       },
       onRevision: (revision) => {
         this.#knownRevision = Math.max(this.#knownRevision, revision);
@@ -212,7 +252,8 @@ export class Scanner {
       this.#watcher = watchFolder(
         this.root,
         () => void this.scanNow(),
-        (err) => this.#log.warn({ err: err.message }, 'file watcher failed; relying on the periodic scan'),
+        // Once per path: a symlink loop (ELOOP) fails again on every change under it.
+        (err) => this.#warnOnce('file watcher failed; relying on the periodic scan', { path: (err as { path?: string }).path ?? '', err: err.message }),
       );
     }
     try {
@@ -233,6 +274,8 @@ export class Scanner {
    */
   async syncOnce(): Promise<SyncSummary> {
     this.#once = true;
+    // Entries an earlier run gave up on are tried again before anything is reported about them.
+    this.#queue.retryAllNow(Date.now());
     await this.#client.health();
     await this.#reconcile();
     await this.waitForIdle();
@@ -264,7 +307,8 @@ export class Scanner {
           await this.#scan();
         } while (this.#scanAgain && !this.#stopping);
       } catch (err) {
-        this.#log.error({ err: String(err) }, 'scan failed');
+        if (isFatalError(err)) this.#fail(err as Error);
+        else this.#log.error({ err: String(err) }, 'scan failed');
       } finally {
         this.#scanRunning = undefined;
         this.#dispatcher.pump();
@@ -274,8 +318,10 @@ export class Scanner {
   }
 
   async #scan(): Promise<void> {
+    if (this.#fatal) return;
     const warn = (message: string, details: Record<string, unknown>) => this.#warnOnce(message, details);
-    const { changes, retrySoon } = await runScanPass(this.root, this.#state, this.#queue, this.#store, warn);
+    const { changes, retrySoon, skipped } = await runScanPass(this.root, this.#state, this.#queue, this.#store, warn, this.#guards.scanGuards());
+    this.#skipped = skipped;
     if (changes > 0) this.#log.debug({ changes }, 'scan queued changes');
     if (retrySoon) this.#scheduleRescan();
   }
@@ -329,12 +375,15 @@ export class Scanner {
     this.#reconciling = true;
     try {
       await this.#dispatcher.drain();
+      await this.#checkNesting();
       const how = await this.#refreshRemote();
       if (how !== 'unchanged') this.#cache.retainOnly(this.#state.remoteHashes());
       this.#reconciling = false;
       await this.scanNow();
+      if (this.#fatal) throw this.#fatal;
       const now = Date.now();
       const requests = diffForQueue(this.#state.local, this.#state.remote);
+      this.#guardDeletes(requests);
       this.#store.transaction(() => {
         for (const r of requests) if (!this.#queue.get(r.path)) this.#queue.enqueue(r.path, now, r.kind, r.from);
       });
@@ -342,6 +391,39 @@ export class Scanner {
     } finally {
       this.#reconciling = false;
       this.#dispatcher.pump();
+    }
+  }
+
+  /**
+   * The nesting guard, on every (re)connect: asks the server which folder it serves and refuses a client
+   * folder that is it or lies inside it (the walk refuses one that contains it). A server without the
+   * route is warned about once; nothing is sent before this check has run.
+   * @throws ScannerError UNSAFE_FOLDER
+   */
+  async #checkNesting(): Promise<void> {
+    const identity = await this.#client.folderIdentity();
+    let known: boolean;
+    try {
+      known = this.#guards.checkServer(identity);
+    } catch (err) {
+      this.#fail(err as Error);
+      throw err;
+    }
+    if (!known) {
+      this.#warnOnce('the server does not say which folder it serves (an older server): the scanner cannot check that the client folder is not inside it', { path: '' });
+    }
+  }
+
+  /**
+   * The mass-delete guard for a reconcile: the server files the client lacks (less those a move carries
+   * away) against the limit. @throws ScannerError MASS_DELETE (the scanner stops; nothing is queued)
+   */
+  #guardDeletes(requests: ReadonlyArray<{ path: string; kind: string; from?: string }>): void {
+    try {
+      this.#guards.guardReconcile(this.#state.remote, this.#state.local, requests, this.#queue.entries());
+    } catch (err) {
+      this.#fail(err as Error);
+      throw err;
     }
   }
 
@@ -411,7 +493,8 @@ export class Scanner {
     if (this.#fatal) return;
     this.#fatal = err;
     this.#onFatal(err);
-    this.#log.error({ err: err.message }, 'stopping: cannot go on');
+    // --once reports the error itself (one line); a running scanner says why it stops.
+    if (!this.#once) this.#log.error({ err: err.message }, 'stopping: cannot go on');
     for (const w of this.#waiters.splice(0)) w.reject(err);
   }
 
@@ -485,16 +568,32 @@ export class Scanner {
       moves: c.moves,
       deletes: c.deletes,
       pending: this.#queue.size,
+      skipped: this.#skipped,
     };
   }
 
   /** What the progress display shows. */
   progress(): ProgressSnapshot {
     let pendingBytes = 0;
-    for (const entry of this.#queue.entries()) pendingBytes += this.#state.local.get(entry.path)?.size ?? 0;
+    let deltaPaths = 0;
+    for (const entry of this.#queue.entries()) {
+      const left = this.#queue.isInFlight(entry.path) ? this.#sendingLeft.get(entry.path) : undefined;
+      if (left !== undefined) {
+        pendingBytes += left;
+        continue;
+      }
+      const local = this.#state.local.get(entry.path);
+      if (local?.type !== 'file') continue;
+      const remote = this.#state.remote.get(entry.path);
+      // A modified file goes as a delta whose size is known only once computed: not counted as its size.
+      if (!this.#opts.fullUploads && remote?.type === 'file' && remote.hash !== undefined && local.size >= SMALL_DELTA_MIN_BYTES) deltaPaths++;
+      else pendingBytes += local.size;
+    }
+    for (const path of this.#sendingLeft.keys()) if (!this.#queue.isInFlight(path)) this.#sendingLeft.delete(path);
     return {
       pendingPaths: this.#queue.size,
       pendingBytes,
+      deltaPaths,
       inFlight: this.#dispatcher.jobs,
       sentFileBytes: this.#sentFileBytes,
       offline: this.#offline,
@@ -543,6 +642,8 @@ export class Scanner {
     await this.#client.close().catch(() => {});
     this.#store.close();
     this.#unlock();
+    // Refused as the server's folder or inside it: leave nothing of ours in the server's folder.
+    this.#guards.cleanUp();
     for (const w of this.#waiters.splice(0)) w.reject(new ScannerError('SYNC_INCOMPLETE', 'scanner stopped'));
   }
 }

@@ -3,6 +3,8 @@
  * the server mirrors the path (a bounded number of steps), then records what the server acknowledged.
  * Modified files go as deltas computed locally from the basis cache (PATCH If-Match: the base hash); on a
  * 409 or a cache miss the server's signature is used; when a delta would not save enough, the whole file.
+ * A delta the server refuses because its basis is not what the scanner thought (409 twice, 422, or the
+ * connection cut) is tried once more against a fresh server signature, then the whole file goes.
  * It never decides what changed on disk (the detector) nor when to run (the scanner).
  */
 import { SignatureBuilder, decodeSignature, encodeSignature } from '@deltabox/core';
@@ -45,6 +47,8 @@ export interface TransferDeps {
   plan: PlanContext;
   /** Never send a delta: every changed file goes whole (moves are still moves). */
   fullUploads?: boolean;
+  /** Runs before every delete or folder removal is sent; throws to stop it (the root identity check). */
+  beforeDelete?(): void;
   /** Demotes a queued move whose source no longer holds and queues the source again. */
   onMoveFailed(path: string, from: string): void;
   /**
@@ -53,8 +57,10 @@ export interface TransferDeps {
    * remote view; the caller queues those the client no longer has, so they are removed again.
    */
   onFoldersRecorded?(paths: string[]): void;
-  /** Called with file bytes as they are read for sending (progress display). */
-  onBytes?(bytes: number): void;
+  /** Called with the bytes about to go for `path` (the delta's size for a delta, else the file's). */
+  onSending?(path: string, bytes: number): void;
+  /** Called with payload bytes as they are sent for `path` (progress display). */
+  onBytes?(bytes: number, path: string): void;
   /** Called with the journal revision of every change this transfer made on the server. */
   onRevision?(revision: number): void;
 }
@@ -97,6 +103,7 @@ export class Transfer {
         return;
       }
       case 'rmdir':
+        this.#d.beforeDelete?.();
         try {
           const revision = await client.removeDir(step.path, true);
           if (revision !== undefined) this.#d.onRevision?.(revision);
@@ -107,6 +114,7 @@ export class Transfer {
         this.counters.deletes++;
         return;
       case 'delete':
+        this.#d.beforeDelete?.();
         try {
           const revision = await client.deleteFile(step.path, step.ifMatch);
           if (revision !== undefined) this.#d.onRevision?.(revision);
@@ -161,16 +169,33 @@ export class Transfer {
       const meta: WriteMeta = { mtimeMs: snap.stat.mtimeMs, executable: (snap.stat.mode & 0o111) !== 0 };
       let entry: ManifestEntry | undefined;
       let signature: Uint8Array | undefined;
-      for (let round = 0; round < 3 && entry === undefined; round++) {
+      // How the next attempt goes: a delta (cached basis first), a delta against a fresh server signature,
+      // or the whole file. A refused delta moves one step down; a whole upload is never refused for its basis.
+      let mode: 'delta' | 'fresh-signature' | 'whole' = this.#d.fullUploads ? 'whole' : 'delta';
+      // The server said the file is missing, then that it exists (its index and its folder disagree): the
+      // client is the source of truth, so the last word is a whole upload without a precondition.
+      let sawNotFound = false;
+      let unconditional = false;
+      for (let round = 0; round < 4 && entry === undefined; round++) {
         const base = state.remote.get(path);
+        let wasDelta = false;
         try {
           // Small files keep no basis in the cache: their delta goes against the server's signature.
-          if (!this.#d.fullUploads && base?.type === 'file' && base.hash !== undefined && snap.size >= SMALL_DELTA_MIN_BYTES) {
-            const sent = await this.#sendDelta(path, snap, base.hash, meta);
+          if (mode !== 'whole' && base?.type === 'file' && base.hash !== undefined && snap.size >= SMALL_DELTA_MIN_BYTES) {
+            wasDelta = true;
+            const sent = await this.#sendDelta(path, snap, base.hash, meta, mode === 'fresh-signature');
             if (sent) ({ entry, signature } = sent);
           }
-          if (entry === undefined) ({ entry, signature } = await this.#sendWhole(path, snap, meta, base));
+          wasDelta = false;
+          if (entry === undefined) ({ entry, signature } = await this.#sendWhole(path, snap, meta, unconditional ? undefined : base, unconditional));
         } catch (err) {
+          const basisRefused = wasDelta && (isApi(err, 'BASE_MISMATCH', 'HASH_MISMATCH') || (err instanceof ScannerError && err.code === 'UPLOAD_CUT'));
+          if (basisRefused) mode = mode === 'delta' ? 'fresh-signature' : 'whole';
+          if (isApi(err, 'ALREADY_EXISTS') && sawNotFound) {
+            unconditional = true;
+            mode = 'whole';
+            continue;
+          }
           if (isApi(err, 'BASE_MISMATCH', 'ALREADY_EXISTS')) {
             // The server holds another version than we thought: retry against it (its signature, not our cache).
             this.#setRemoteHash(path, err.currentHash);
@@ -178,9 +203,13 @@ export class Transfer {
           }
           if (isApi(err, 'NOT_FOUND')) {
             // Gone from the server since we last heard (its signature could not be read): send it whole.
+            sawNotFound = true;
             this.#setRemoteHash(path, undefined);
             continue;
           }
+          // A delta the server could not apply to what it holds (its folder changed outside it, or it cut
+          // the upload off): not this file's fault, so not "changed while it was being sent".
+          if (basisRefused) continue;
           if (isApi(err, 'HASH_MISMATCH')) throw new ScannerError('FILE_CHANGED', `${path} changed while it was being sent; will retry`, { cause: err });
           throw err;
         }
@@ -211,10 +240,10 @@ export class Transfer {
   }
 
   /** Counts bytes for the progress display and, for large files, builds the new signature on the way. */
-  async *#metered(chunks: AsyncIterable<Uint8Array>, builder?: SignatureBuilder): AsyncGenerator<Uint8Array> {
+  async *#metered(path: string, chunks: AsyncIterable<Uint8Array>, builder?: SignatureBuilder): AsyncGenerator<Uint8Array> {
     for await (const chunk of chunks) {
       builder?.push(chunk);
-      this.#d.onBytes?.(chunk.length);
+      this.#d.onBytes?.(chunk.length, path);
       yield chunk;
     }
   }
@@ -224,29 +253,35 @@ export class Transfer {
     snap: Snapshot,
     meta: WriteMeta,
     base: RemoteEntry | undefined,
+    unconditional = false,
   ): Promise<{ entry: ManifestEntry; signature?: Uint8Array }> {
     const builder = snap.kind === 'live' ? new SignatureBuilder({ basisLength: snap.size, blockLength: localBlockLength(snap.size) }) : undefined;
     const write: WriteMeta = { ...meta, hash: snap.hash, size: snap.size };
     if (base?.type === 'file' && base.hash !== undefined) write.ifMatch = base.hash;
-    else if (base === undefined) write.ifNoneMatch = true;
-    const body = snap.kind === 'inline' ? snap.bytes! : this.#metered(snapshotChunks(snap), builder);
-    if (snap.kind === 'inline') this.#d.onBytes?.(snap.size);
+    else if (base === undefined && !unconditional) write.ifNoneMatch = true;
+    this.#d.onSending?.(path, snap.size);
+    const body = snap.kind === 'inline' ? snap.bytes! : this.#metered(path, snapshotChunks(snap), builder);
+    if (snap.kind === 'inline') this.#d.onBytes?.(snap.size, path);
     const entry = await this.#d.client.putFile(path, body, write);
     if (snap.kind === 'live') assertUnchanged(snap.filePath!, snap.stat);
     this.counters.uploads++;
     return builder ? { entry, signature: encodeSignature(builder.finish()) } : { entry };
   }
 
-  /** Sends a delta against `baseHash`; resolves undefined when the whole file is the better deal. */
+  /**
+   * Sends a delta against `baseHash` (against the server's signature, never the cache, when `fresh`);
+   * resolves undefined when the whole file is the better deal.
+   */
   async #sendDelta(
     path: string,
     snap: Snapshot,
     baseHash: string,
     meta: WriteMeta,
+    fresh: boolean,
   ): Promise<{ entry: ManifestEntry; signature?: Uint8Array } | undefined> {
     let basis: DeltaBasis;
-    const cached = this.#d.cache.lookup(baseHash);
-    const small = cached === undefined ? this.#d.cache.smallSignature(baseHash) : undefined;
+    const cached = fresh ? undefined : this.#d.cache.lookup(baseHash);
+    const small = cached === undefined && !fresh ? this.#d.cache.smallSignature(baseHash) : undefined;
     if (cached?.kind === 'copy') basis = cached;
     else if (cached?.kind === 'signature') basis = { kind: 'signature', signature: decodeSignature(cached.bytes) };
     else if (small !== undefined) basis = { kind: 'signature', signature: decodeSignature(small) };
@@ -263,8 +298,8 @@ export class Transfer {
       if (snap.kind === 'live') assertUnchanged(snap.filePath!, snap.stat);
       if (delta.stats.targetHash !== snap.hash) throw new ScannerError('FILE_CHANGED', `${path} changed while its delta was computed`);
       if (delta.stats.deltaBytes > DELTA_WORTH_RATIO * snap.size) return undefined;
-      const entry = await this.#d.client.patchFile(path, readChunks(delta.filePath), { ...meta, hash: snap.hash, ifMatch: baseHash });
-      this.#d.onBytes?.(snap.size);
+      this.#d.onSending?.(path, delta.stats.deltaBytes);
+      const entry = await this.#d.client.patchFile(path, this.#metered(path, readChunks(delta.filePath)), { ...meta, hash: snap.hash, ifMatch: baseHash });
       this.counters.deltas++;
       return delta.newSignature ? { entry, signature: delta.newSignature } : { entry };
     } finally {
@@ -337,7 +372,7 @@ export class Transfer {
           this.counters.uploads++;
           this.counters.changedPaths++;
           this.counters.changedBytes += sizes.get(result.path) ?? 0;
-          this.#d.onBytes?.(sizes.get(result.path) ?? 0);
+          this.#d.onBytes?.(sizes.get(result.path) ?? 0, result.path);
           outcomes.push({ path: result.path, ok: true });
         } else {
           outcomes.push({

@@ -56,3 +56,91 @@ t.test('the manifest is parsed line by line however the stream is split', async 
   t.same(entries, ['a', 'd']);
   t.equal(client.lastManifestRevision, 42);
 });
+
+t.test('the manifest keeps multi-byte names intact however the stream is split', async (t) => {
+  const names = ['café.txt', '日本語/ファイル.md', 'emoji-😀.bin', 'ß'];
+  const text = names.map((path, i) => `${JSON.stringify({ path, type: 'file', size: 1, mtimeMs: 1, hash: 'h', revision: i + 1 })}\n`).join('');
+  const bytes = Buffer.from(text, 'utf8');
+  for (const size of [1, 2, 3, 5, 7, 13]) {
+    const client = await stub(t, (_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/x-ndjson', 'x-deltabox-revision': '4' });
+      // One write per piece, each flushed on its own, so multi-byte characters straddle chunk boundaries.
+      const pieces: Buffer[] = [];
+      for (let i = 0; i < bytes.length; i += size) pieces.push(bytes.subarray(i, i + size));
+      const next = () => {
+        const piece = pieces.shift();
+        if (piece === undefined) res.end();
+        else res.write(piece, () => setImmediate(next));
+      };
+      next();
+    });
+    const got: string[] = [];
+    for await (const e of client.manifest()) got.push(e.path);
+    t.same(got, names, `split every ${size} byte(s)`);
+  }
+});
+
+t.test('a bad last manifest line is a PROTOCOL error, not a raw SyntaxError', async (t) => {
+  const client = await stub(t, (_req, res) => {
+    res.writeHead(200, { 'content-type': 'application/x-ndjson' });
+    res.end('{"path":"a","type":"dir","size":0,"mtimeMs":0,"revision":1}\n{"path":"b", broken');
+  });
+  const err = await (async () => {
+    for await (const _ of client.manifest()) void _;
+  })().catch((e: unknown) => e);
+  t.match(err, { name: 'ScannerError', code: 'PROTOCOL' });
+});
+
+t.test('a local file error while a body streams keeps its code and is not UNREACHABLE', async (t) => {
+  const client = await stub(t, (req, res) => {
+    req.resume();
+    req.on('end', () => res.writeHead(200, { 'content-type': 'application/json' }).end('{}'));
+  });
+  async function* vanishing(): AsyncGenerator<Uint8Array> {
+    yield new Uint8Array(1024);
+    throw Object.assign(new Error("ENOENT: no such file or directory, open 'gone.bin'"), { code: 'ENOENT', syscall: 'open', errno: -2 });
+  }
+  const err = await client.putFile('gone.bin', vanishing(), { mtimeMs: 1, executable: false, hash: 'h', size: 4096 }).catch((e: unknown) => e);
+  t.match(err, { code: 'ENOENT' }, 'the dispatcher sees the file is gone (it rescans), the scanner stays online');
+  t.notOk(err instanceof ScannerError && err.code === 'UNREACHABLE');
+});
+
+t.test('an upload the server cuts off while it still answers is UPLOAD_CUT, not UNREACHABLE', async (t) => {
+  const client = await stub(t, (req, res) => {
+    if (req.url === '/v1/health') {
+      res.writeHead(200, { 'content-type': 'application/json' }).end('{"ok":true,"version":"x","revision":0}');
+      return;
+    }
+    req.once('data', () => req.socket.destroy()); // refuses the body mid-way, as a server that answered early and closed
+  });
+  const big = new Uint8Array(8 * 1024 * 1024);
+  async function* body(): AsyncGenerator<Uint8Array> {
+    for (let i = 0; i < big.length; i += 64 * 1024) yield big.subarray(i, i + 64 * 1024);
+  }
+  const err = await client.patchFile('big.bin', body(), { mtimeMs: 1, executable: false, hash: 'h', ifMatch: 'b' }).catch((e: unknown) => e);
+  t.match(err, { name: 'ScannerError', code: 'UPLOAD_CUT' });
+});
+
+t.test('a 429 during a bad-token storm is RATE_LIMITED, which is fatal like a refused token', async (t) => {
+  const { isFatalError } = await import('../src/errors.js');
+  const client = await stub(t, (req, res) => {
+    req.resume();
+    res.writeHead(429, { 'content-type': 'application/json' }).end(JSON.stringify({ code: 'RATE_LIMITED', message: 'slow down' }));
+  });
+  const err = await client.health().catch((e: unknown) => e);
+  t.match(err, { code: 'RATE_LIMITED', status: 429 });
+  t.ok(isFatalError(err));
+});
+
+t.test('a server without GET /v1/folder gives no folder identity; one with it gives its identity', async (t) => {
+  const old = await stub(t, (req, res) => {
+    req.resume();
+    res.writeHead(404, { 'content-type': 'application/json' }).end(JSON.stringify({ code: 'NOT_FOUND', message: 'no route' }));
+  });
+  t.equal(await old.folderIdentity(), undefined);
+  const current = await stub(t, (req, res) => {
+    req.resume();
+    res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ folderId: 'f', dev: '12', ino: '34' }));
+  });
+  t.same(await current.folderIdentity(), { folderId: 'f', dev: '12', ino: '34' });
+});

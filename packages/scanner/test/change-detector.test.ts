@@ -18,7 +18,7 @@ function dir(path: string): LocalEntry {
   return { path, diskPath: path, type: 'dir', size: 0, mtimeMs: OLD, ino: 2, mode: 0o755, racy: false };
 }
 function walk(entries: LocalEntry[]) {
-  return { entries: new Map(entries.map((e) => { const { hash: _h, racy: _r, ...w } = e; return [e.path, w as WalkedEntry]; })), unreadableDirs: new Set<string>() };
+  return { entries: new Map(entries.map((e) => { const { hash: _h, racy: _r, ...w } = e; return [e.path, w as WalkedEntry]; })), unreadableDirs: new Set<string>(), skipped: 0 };
 }
 /** Runs both steps with a hasher that knows every walked file's content. */
 function detect(prev: LocalEntry[], now: LocalEntry[]) {

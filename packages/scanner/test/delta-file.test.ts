@@ -74,5 +74,4 @@ t.test('a batch body puts a meta part before each file part', async (t) => {
   t.match(parts[2], /name="file"[\s\S]*\r\n\r\nA\r\n$/);
   t.match(parts[3], /"path":"dir\/b c\.txt".*"executable":true/);
   t.equal(parts[5], '--\r\n');
-  t.equal(body.length, Buffer.byteLength(text));
 });

@@ -229,3 +229,20 @@ t.test('dispatching 50,000 entries one by one does not walk the queue each time'
   // A walk per dispatch is 50,000 x 50,000 steps (tens of seconds); the heaps take well under one.
   t.ok(ms < 5_000, `${Math.round(ms)} ms for 49,999 rounds`);
 });
+
+t.test('retryAllNow makes entries an earlier run gave up on due now, with no failures counted', async (t) => {
+  const q = new OpQueue([], new MemoryPersistence());
+  q.enqueue('a', 0);
+  let gen = q.begin('a');
+  for (let i = 0; i < 5; i++) {
+    q.fail('a', gen, 1000 * i, 'old error');
+    gen = q.begin('a');
+  }
+  q.fail('a', gen, 5000, 'old error');
+  t.equal(q.get('a')!.attempts, 6);
+  t.same(q.ready(5001), [], 'backing off');
+  q.retryAllNow(5001);
+  t.match(q.get('a'), { attempts: 0, nextAtMs: 5001 });
+  t.equal(q.get('a')!.lastError, undefined);
+  t.same(q.ready(5001).map((e) => e.path), ['a']);
+});

@@ -68,3 +68,18 @@ t.test('a no-change scan of 5,000 files hashes nothing and stays near the quick-
   // rsync's quick check costs ~13 µs per file here; the bound is loose because CI machines are shared.
   t.ok(best < 150, `${best.toFixed(1)} µs per entry`);
 });
+
+t.test('names that are not valid UTF-8 are warned about and counted, never skipped silently', async (t) => {
+  const root = mkdtempSync(join(tmpdir(), 'dbx-walk-'));
+  t.teardown(() => rmSync(root, { recursive: true, force: true }));
+  writeFileSync(Buffer.concat([Buffer.from(`${root}/caf`), Buffer.from([0xe9]), Buffer.from('.txt')]), 'latin-1 name');
+  const dir = Buffer.concat([Buffer.from(`${root}/d`), Buffer.from([0xff])]);
+  mkdirSync(dir);
+  writeFileSync(Buffer.concat([dir, Buffer.from('/inner.txt')]), 'under a bad folder');
+  writeFileSync(join(root, 'ok.txt'), 'fine');
+  const warnings: string[] = [];
+  const walk = walkTree(root, buildIgnoreRules(), (m, d) => warnings.push(`${m} ${String(d.path)}`));
+  t.same([...walk.entries.keys()], ['ok.txt']);
+  t.equal(walk.skipped, 2);
+  t.same(warnings.sort(), ['folder name is not valid UTF-8; skipped with everything under it d\\xff', 'name is not valid UTF-8; skipped caf\\xe9.txt']);
+});

@@ -2,7 +2,6 @@
  * Builds the Fastify app for a served folder: opens state, sweeps stale staged files, reconciles the
  * index with the disk, installs auth, the error handler and the routes. Does not listen.
  */
-import { mkdirSync, realpathSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
@@ -13,14 +12,18 @@ import { resolveLimits, type ServerLimits } from './limits.js';
 import { Mirror } from './mirror.js';
 import { reconcile } from './reconcile.js';
 import { OneLinePerRequest, loggerOptions } from './request-log.js';
-import { openStateDb } from './state/database.js';
+import { assertNotInClientFolder } from './state/client-folder-guard.js';
+import { openStateDb, resolveServedFolder } from './state/database.js';
 import { FileIndex } from './state/file-index.js';
+import { ensureFolderId } from './state/folder-identity.js';
 import { Journal } from './state/journal.js';
+import { lockServedFolder } from './state/server-lock.js';
 import { LocalStorage } from './storage/local-storage.js';
 import type { Storage } from './storage/storage.js';
 import { batchRoutes } from './routes/batch.js';
 import { changeRoutes } from './routes/changes.js';
 import { rawBodyRoutes } from './routes/files.js';
+import { folderRoutes } from './routes/folder.js';
 import { healthRoutes } from './routes/health.js';
 import { manifestRoutes } from './routes/manifest.js';
 import { moveRoutes } from './routes/moves.js';
@@ -84,21 +87,35 @@ function sendError(reply: FastifyReply, err: unknown): FastifyReply {
   return reply.code(apiError.statusCode).type('application/json').send(apiError.toBody());
 }
 
-/** Opens the state and storage of `sdir`, sweeps staged leftovers and reconciles the index with the disk. */
-async function openMirror(options: ServerOptions, limits: ServerLimits, overrides: AppOverrides): Promise<{ root: string; mirror: Mirror }> {
-  mkdirSync(options.sdir, { recursive: true });
-  const root = realpathSync(options.sdir);
+/**
+ * Checks and opens `sdir`: refuses a folder nested with a client folder, takes the one-server lock, opens
+ * state and storage, sweeps staged leftovers and reconciles the index with the disk. `release` closes both.
+ */
+async function openMirror(
+  options: ServerOptions,
+  limits: ServerLimits,
+  overrides: AppOverrides,
+): Promise<{ root: string; folderId: string; mirror: Mirror; release: () => void }> {
+  assertNotInClientFolder(options.sdir); // before anything is created
+  const root = resolveServedFolder(options.sdir, true);
   const db = openStateDb(root);
-  const storage = overrides.storage?.(root) ?? new LocalStorage(root);
-  const mirror = new Mirror(storage, db, new FileIndex(db), new Journal(db), limits);
-  try {
-    await storage.sweepStaged();
-    await reconcile(mirror);
-  } catch (err) {
+  let unlock = (): void => {};
+  const release = (): void => {
     db.close();
+    unlock();
+  };
+  try {
+    unlock = lockServedFolder(root);
+    const storage = overrides.storage?.(root) ?? new LocalStorage(root);
+    const mirror = new Mirror(storage, db, new FileIndex(db), new Journal(db), limits);
+    const folderId = ensureFolderId(root);
+    await storage.sweepStaged();
+    await reconcile(mirror, root);
+    return { root, folderId, mirror, release };
+  } catch (err) {
+    release();
     throw err;
   }
-  return { root, mirror };
 }
 
 /** Fastify with the server's transport, limits, logging and catalogue-shaped framework errors. */
@@ -136,18 +153,21 @@ function createFastify(options: ServerOptions, limits: ServerLimits): FastifyIns
 }
 
 /**
- * The app for `options.sdir`, ready to `listen()` or `inject()`; closing it closes SQLite.
- * @throws Error when the state folder cannot be opened (e.g. it is a symlink).
+ * The app for `options.sdir`, ready to `listen()` or `inject()`; closing it closes SQLite and releases the
+ * folder's server lock.
+ * @throws ServerFolderError NOT_A_FOLDER, CLIENT_FOLDER_NESTED, FOLDER_IN_USE; Error when the state folder
+ * cannot be opened (e.g. it is a symlink).
  */
 export async function buildApp(options: ServerOptions, overrides: AppOverrides = {}): Promise<FastifyInstance> {
   const limits = resolveLimits(options.limits);
-  const { root, mirror } = await openMirror(options, limits, overrides);
+  const { root, folderId, mirror, release } = await openMirror(options, limits, overrides);
   const app = createFastify(options, limits);
   app.addHook('preClose', async () => mirror.journal.close()); // long-polls return now instead of holding close()
-  app.addHook('onClose', async () => mirror.db.close());
+  app.addHook('onClose', async () => release());
 
   await registerAuth(app, new TokenStore(mirror.db), limits);
   await app.register(healthRoutes, { journal: mirror.journal });
+  await app.register(folderRoutes, { root, folderId });
   await app.register(manifestRoutes, { sdir: root });
   await app.register(signatureRoutes, { mirror });
   await app.register(changeRoutes, { mirror });
@@ -159,7 +179,7 @@ export async function buildApp(options: ServerOptions, overrides: AppOverrides =
 
 /**
  * The app serving `options.sdir` (created if missing), not listening. Closing it closes SQLite.
- * @throws Error when the state folder cannot be opened (e.g. it is a symlink).
+ * @throws ServerFolderError (see buildApp); Error when the state folder cannot be opened.
  */
 export async function buildServer(options: ServerOptions): Promise<FastifyInstance> {
   return buildApp(options);

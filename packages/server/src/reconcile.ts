@@ -6,6 +6,7 @@
 import { createHash } from 'node:crypto';
 import type { Mirror } from './mirror.js';
 import type { StorageEntry } from './storage/storage.js';
+import { isClientStatePath, refuseNestedClient } from './state/client-folder-guard.js';
 
 async function hashFile(mirror: Mirror, path: string): Promise<string> {
   const handle = await mirror.storage.open(path);
@@ -14,11 +15,15 @@ async function hashFile(mirror: Mirror, path: string): Promise<string> {
   return hash.digest('hex');
 }
 
-/** Returns how many index entries changed. */
-export async function reconcile(mirror: Mirror): Promise<number> {
+/**
+ * Returns how many index entries changed.
+ * @throws ServerFolderError CLIENT_FOLDER_NESTED when the tree holds a client folder (`root` names it)
+ */
+export async function reconcile(mirror: Mirror, root: string): Promise<number> {
   const indexed = mirror.index.allPaths();
   let changed = 0;
   for await (const e of mirror.storage.walk()) {
+    if (e.type === 'file' && isClientStatePath(e.path)) refuseNestedClient(root, e.path);
     const old = indexed.get(e.path);
     indexed.delete(e.path);
     if (e.type === 'dir') {

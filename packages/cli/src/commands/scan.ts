@@ -6,6 +6,7 @@
 import { readFileSync, statSync } from 'node:fs';
 import type { Command } from 'commander';
 import {
+  escapeName,
   formatBytes,
   formatDuration,
   jsonLogger,
@@ -33,6 +34,20 @@ interface ScanFlags {
   json?: boolean;
   watch: boolean;
   fullUploads?: boolean;
+  allowMassDelete?: boolean;
+  maxDelete?: string;
+}
+
+/** `--max-delete PERCENT` and `--allow-mass-delete` -> the scanner's mass-delete options. @throws CliError (usage) */
+export function massDeleteOptions(flags: { allowMassDelete?: boolean; maxDelete?: string }): Pick<ScannerOptions, 'allowMassDelete' | 'maxDeletePercent'> {
+  const out: Pick<ScannerOptions, 'allowMassDelete' | 'maxDeletePercent'> = { allowMassDelete: flags.allowMassDelete === true };
+  if (flags.maxDelete !== undefined) {
+    const text = flags.maxDelete.trim().replace(/%$/, '');
+    const percent = /^\d+(\.\d+)?$/.test(text) ? Number(text) : NaN;
+    if (!(percent >= 0 && percent <= 100)) throw new CliError(`--max-delete: expected a percentage in 0..100, got '${flags.maxDelete}'`, EXIT.usage);
+    out.maxDeletePercent = percent;
+  }
+  return out;
 }
 
 /** pino JSON lines on stdout with --json; otherwise warnings and errors as short lines on stderr. */
@@ -40,8 +55,9 @@ export function makeLogger(json: boolean): Logger {
   if (json) return jsonLogger();
   const line = (level: string) => (details: object, message?: string) => {
     const d = details as Record<string, unknown>;
-    const extra = [d.path, d.err].filter((v) => v !== undefined).join(': ');
-    process.stderr.write(`\r\x1b[2K${level}${message ?? ''}${extra ? ` (${extra})` : ''}\n`);
+    const extra = [d.path, d.err].filter((v) => v !== undefined && v !== '').join(': ');
+    // The clear-line codes only on a terminal (they erase the progress line); names are escaped.
+    process.stderr.write(`${tty ? '\r\x1b[2K' : ''}${level}${escapeName(`${message ?? ''}${extra ? ` (${extra})` : ''}`)}\n`);
   };
   const tty = process.stderr.isTTY === true;
   return {
@@ -56,7 +72,8 @@ export function summaryLine(s: SyncSummary): string {
   return (
     `synced: ${s.filesChanged} path(s) changed, ${formatBytes(s.bytesChanged)} of content; ` +
     `wire: ${formatBytes(s.sentBytes)} sent, ${formatBytes(s.receivedBytes)} received in ${s.requests} request(s); ` +
-    `${formatDuration(s.elapsedMs)} (${s.elapsedMs} ms)`
+    `${formatDuration(s.elapsedMs)} (${s.elapsedMs} ms)` +
+    (s.skipped > 0 ? `; ${s.skipped} skipped (see the warnings)` : '')
   );
 }
 
@@ -124,6 +141,7 @@ async function scan(flags: ScanFlags): Promise<void> {
     concurrency,
     watch: flags.watch && !flags.once,
     fullUploads: flags.fullUploads === true,
+    ...massDeleteOptions(flags),
     logger: log,
     ...(ca ? { ca } : {}),
   };
@@ -177,5 +195,7 @@ export function registerScan(program: Command): void {
     .option('--json', 'JSON log lines (pino) for machines')
     .option('--no-watch', 'do not watch the folder; rely on the periodic scan')
     .option('--full-uploads', 'send every changed file whole, never as a delta (moves are still moves)')
+    .option('--max-delete <percent>', 'stop when one pass would delete more than PERCENT of the server\'s files (default 50)')
+    .option('--allow-mass-delete', 'confirm deleting more than --max-delete of the server\'s files (the client really lost them)')
     .action(scan);
 }

@@ -5,7 +5,7 @@
 import { readFileSync, writeFileSync, chmodSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { Command } from 'commander';
-import { buildServer, createToken, isTokenValid, revokeToken } from '@deltabox/server';
+import { buildServer, createToken, isTokenValid, revokeToken, ServerFolderError } from '@deltabox/server';
 import { CliError, EXIT } from '../exit-codes.js';
 import { onStopSignal } from '../stop-signals.js';
 import { readServerTls } from '../tls-files.js';
@@ -42,8 +42,17 @@ async function serve(opts: ServeOptions): Promise<void> {
   const port = Number(opts.port);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new CliError(`invalid port '${opts.port}'`, EXIT.usage);
   const https = readServerTls(opts.tlsCert, opts.tlsKey);
-  if (opts.issueTokenFile) issueLocalToken(opts.sdir, opts.issueTokenFile);
-  const app = await buildServer({ sdir: opts.sdir, logger: { level: 'info' }, ...(https ? { https } : {}) });
+  const app = await buildServer({ sdir: opts.sdir, logger: { level: 'info' }, ...(https ? { https } : {}) }).catch((err: unknown) => {
+    // Nested with a client folder, already served, not a folder: the command line names the wrong folder.
+    throw err instanceof ServerFolderError ? new CliError(err.message, EXIT.usage, { cause: err }) : err;
+  });
+  try {
+    // After buildServer: it made the folder and its state, which the token functions only open.
+    if (opts.issueTokenFile) issueLocalToken(opts.sdir, opts.issueTokenFile);
+  } catch (err) {
+    await app.close();
+    throw err;
+  }
   try {
     await app.listen({ host: opts.host, port });
   } catch (err) {

@@ -3,9 +3,18 @@
  * alone on stdout (so `$(deltabox token create ...)` captures it); everything else goes to stderr.
  */
 import type { Command } from 'commander';
-import { createToken, listTokens, revokeToken } from '@deltabox/server';
+import { createToken, listTokens, revokeToken, ServerFolderError } from '@deltabox/server';
 import { CliError, EXIT } from '../exit-codes.js';
 import { durationHelp, EXPIRES_BOUNDS, parseDuration } from '../duration.js';
+
+/** Runs a token function on a folder that must already be served: a wrong `--sdir` is a usage error. */
+function onServedFolder<T>(fn: () => T): T {
+  try {
+    return fn();
+  } catch (err) {
+    throw err instanceof ServerFolderError ? new CliError(err.message, EXIT.usage, { cause: err }) : err;
+  }
+}
 
 function iso(ms: number | undefined): string {
   return ms === undefined ? '-' : new Date(ms).toISOString();
@@ -40,7 +49,7 @@ export function registerToken(program: Command): void {
     .requiredOption('--sdir <dir>', 'served folder')
     .option('--json', 'one JSON object per line')
     .action((opts: { sdir: string; json?: boolean }) => {
-      const rows = listTokens(opts.sdir);
+      const rows = onServedFolder(() => listTokens(opts.sdir));
       if (opts.json) {
         for (const r of rows) process.stdout.write(`${JSON.stringify(r)}\n`);
         return;
@@ -60,7 +69,7 @@ export function registerToken(program: Command): void {
     .argument('<name>', 'device name')
     .requiredOption('--sdir <dir>', 'served folder')
     .action((name: string, opts: { sdir: string }) => {
-      if (!revokeToken(opts.sdir, name)) throw new CliError(`no active token named '${name}'`, EXIT.badInput);
+      if (!onServedFolder(() => revokeToken(opts.sdir, name))) throw new CliError(`no active token named '${name}'`, EXIT.badInput);
       process.stderr.write(`revoked token '${name}'\n`);
     });
 }

@@ -5,7 +5,7 @@
  */
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Statement } from 'better-sqlite3';
-import { openStateDb, type Db } from '../state/database.js';
+import { openStateDb, resolveServedFolder, type Db } from '../state/database.js';
 
 /** Recognisable prefix: secret scanners and humans can tell a deltabox token at a glance. */
 export const TOKEN_PREFIX = 'dbx_';
@@ -125,8 +125,9 @@ export class TokenStore {
   }
 }
 
-function withStore<T>(sdir: string, fn: (store: TokenStore) => T): T {
-  const db = openStateDb(sdir);
+/** Runs `fn` on the tokens of `sdir`; only `create` may make the folder and its state. */
+function withStore<T>(sdir: string, create: boolean, fn: (store: TokenStore) => T): T {
+  const db = openStateDb(resolveServedFolder(sdir, create), { create });
   try {
     return fn(new TokenStore(db));
   } finally {
@@ -139,7 +140,7 @@ function withStore<T>(sdir: string, fn: (store: TokenStore) => T): T {
  * @throws Error when an active token already has the name.
  */
 export function createToken(sdir: string, opts: { name: string; expiresAt?: number; readOnly?: boolean }): string {
-  return withStore(sdir, (s) => s.create(opts));
+  return withStore(sdir, true, (s) => s.create(opts));
 }
 
 /** Every token ever minted for `sdir`, oldest first, without secrets. */
@@ -151,15 +152,15 @@ export function listTokens(sdir: string): Array<{
   revoked: boolean;
   lastUsedAt?: number;
 }> {
-  return withStore(sdir, (s) => s.list());
+  return withStore(sdir, false, (s) => s.list());
 }
 
 /** Revokes the tokens named `name`; a running server refuses them from its next request. True if any. */
 export function revokeToken(sdir: string, name: string): boolean {
-  return withStore(sdir, (s) => s.revoke(name));
+  return withStore(sdir, false, (s) => s.revoke(name));
 }
 
 /** True when `token` is currently accepted by the folder's server (used by `serve --issue-token-file`). */
 export function isTokenValid(sdir: string, token: string): boolean {
-  return withStore(sdir, (s) => s.check(token).ok);
+  return withStore(sdir, false, (s) => s.check(token).ok);
 }

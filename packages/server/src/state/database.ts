@@ -2,10 +2,11 @@
  * Opens the server's SQLite state (`<sdir>/.deltabox/state.db`, WAL) and brings its schema up to date.
  * Owns the schema only; the index, journal, signature cache and tokens each query their own tables.
  */
-import { mkdirSync, lstatSync } from 'node:fs';
+import { mkdirSync, lstatSync, realpathSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { STATE_DIR } from '@deltabox/protocol';
+import { ServerFolderError } from '../server-folder-error.js';
 
 export type Db = Database.Database;
 
@@ -37,11 +38,44 @@ const migrations: string[] = [
 ];
 
 /**
- * Creates `sdir` and its state folder when missing and opens the database read-write.
- * @throws Error when the state folder is a symlink or not a folder (it must never point outside the root).
+ * The real path of the served folder `sdir`, created first when `create` is set.
+ * @throws ServerFolderError NO_SUCH_FOLDER (missing and not `create`), NOT_A_FOLDER (a file is there or on the way)
  */
-export function openStateDb(sdir: string): Db {
+export function resolveServedFolder(sdir: string, create: boolean): string {
+  let st;
+  try {
+    st = statSync(sdir, { throwIfNoEntry: false });
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOTDIR') throw err;
+    throw new ServerFolderError('NOT_A_FOLDER', `${sdir} is not a folder: a file is on the way`, { cause: err });
+  }
+  if (st && !st.isDirectory()) throw new ServerFolderError('NOT_A_FOLDER', `${sdir} is not a folder (the served folder must be a folder)`);
+  if (!st) {
+    if (!create) throw new ServerFolderError('NO_SUCH_FOLDER', `${sdir} does not exist (no served folder there)`);
+    try {
+      mkdirSync(sdir, { recursive: true });
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === 'EEXIST' || code === 'ENOTDIR') {
+        throw new ServerFolderError('NOT_A_FOLDER', `cannot create ${sdir}: a file is in the way`, { cause: err });
+      }
+      throw err;
+    }
+  }
+  return realpathSync(sdir);
+}
+
+/**
+ * Opens the state database of `sdir` (a real path, see resolveServedFolder) read-write, creating the state
+ * folder and database when missing unless `create` is false.
+ * @throws ServerFolderError NOT_SERVED (no state and not `create`); Error when the state folder is a
+ * symlink or not a folder (it must never point outside the root).
+ */
+export function openStateDb(sdir: string, { create = true }: { create?: boolean } = {}): Db {
   const { stateDir, dbPath } = stateLayout(sdir);
+  if (!create && !lstatSync(dbPath, { throwIfNoEntry: false })) {
+    throw new ServerFolderError('NOT_SERVED', `${sdir} has never been served by deltabox (no ${join(STATE_DIR, 'state.db')})`);
+  }
   mkdirSync(stateDir, { recursive: true, mode: 0o700 });
   const st = lstatSync(stateDir);
   if (!st.isDirectory()) throw new Error(`${stateDir} is not a folder (a symlink is refused)`);
