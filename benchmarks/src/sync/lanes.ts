@@ -82,8 +82,12 @@ class DeltaboxLane implements Lane {
     return { ...sampleOf(scenario, this.system, run, cost, server, wire), reportedMs: cost.summary.elapsedMs, summary: cost.summary };
   }
 
+  /**
+   * Set-up between scenarios: a scenario's client folder replaces the previous one's files (keepOnly), which
+   * the scanner's mass-delete guard would stop; the deletion is intended here, so it is confirmed.
+   */
   async settle(): Promise<void> {
-    await scanOnce(this.clientDir, this.proxy.port, this.server.tokenFile, this.scratchDir, this.#scanArgs());
+    await scanOnce(this.clientDir, this.proxy.port, this.server.tokenFile, this.scratchDir, [...this.#scanArgs(), '--allow-mass-delete']);
     this.proxy.take();
   }
 
