@@ -11,3 +11,4 @@ export { ServerFolderError, type ServerFolderErrorCode } from './server-folder-e
 export { StorageError, type StorageErrorCode } from './storage/storage-error.js';
 export { LocalStorage } from './storage/local-storage.js';
 export { buildServer, buildApp } from './app.js';
+export { readableLogStream, formatLogLine } from './readable-log.js';

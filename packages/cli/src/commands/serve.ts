@@ -5,7 +5,7 @@
 import { readFileSync, writeFileSync, chmodSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { Command } from 'commander';
-import { buildServer, createToken, isTokenValid, revokeToken, ServerFolderError } from '@deltabox/server';
+import { buildServer, createToken, isTokenValid, readableLogStream, revokeToken, ServerFolderError } from '@deltabox/server';
 import { CliError, EXIT } from '../exit-codes.js';
 
 interface ServeOptions {
@@ -15,6 +15,7 @@ interface ServeOptions {
   tlsCert?: string;
   tlsKey?: string;
   issueTokenFile?: string;
+  json?: boolean;
 }
 
 const LOCAL_TOKEN_NAME = 'local';
@@ -50,7 +51,9 @@ async function serve(opts: ServeOptions): Promise<void> {
   const port = Number(opts.port);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new CliError(`invalid port '${opts.port}'`, EXIT.usage);
   const https = readTls(opts);
-  const app = await buildServer({ sdir: opts.sdir, logger: { level: 'info' }, ...(https ? { https } : {}) }).catch((err: unknown) => {
+  // A terminal gets readable lines; a pipe, a file or --json gets pino's JSON, one object per line.
+  const logger = opts.json || !process.stdout.isTTY ? { level: 'info' } : { level: 'info', stream: readableLogStream(process.stdout) };
+  const app = await buildServer({ sdir: opts.sdir, logger, ...(https ? { https } : {}) }).catch((err: unknown) => {
     // Nested with a client folder, already served, not a folder: the command line names the wrong folder.
     throw err instanceof ServerFolderError ? new CliError(err.message, EXIT.usage, { cause: err }) : err;
   });
@@ -89,5 +92,6 @@ export function registerServe(program: Command): void {
     .option('--tls-cert <file>', 'PEM certificate: serve HTTPS')
     .option('--tls-key <file>', 'PEM private key for --tls-cert')
     .option('--issue-token-file <file>', `keep a valid token named '${LOCAL_TOKEN_NAME}' in FILE (mode 0600)`)
+    .option('--json', 'log JSON lines even on a terminal (always JSON when the output is not a terminal)')
     .action(serve);
 }
