@@ -33,5 +33,8 @@ export function drainBody(raw: IncomingMessage, maxBytes: number): Promise<boole
     const onFail = (): void => finish(raw.complete);
     const timer = setTimeout(() => finish(false), DRAIN_TIMEOUT_MS);
     raw.on('data', onData).on('end', onEnd).on('error', onFail).on('close', onFail);
+    // A consumer that gave up (a multipart parser refusing the body) may have left the stream paused: a
+    // 'data' listener alone does not restart it.
+    raw.resume();
   });
 }
