@@ -12,11 +12,12 @@ import type { Mirror, Step } from './mirror.js';
 import { ancestorsOf } from './path-lock.js';
 
 /** How a path on disk compares with its index row. */
-export type DiskComparison = 'same' | 'changed' | 'maybe-same';
+export type DiskComparison = 'same' | 'changed' | 'maybe-same' | 'adopt';
 
 /**
- * `same`: nothing to do. `maybe-same`: size, mtime and mode agree but the stat identity moved (or was never
- * recorded): hash to be sure. `changed`: re-index.
+ * `same`: nothing to do. `adopt`: a row written before stat identities were kept, whose size, mtime and
+ * mode agree (what older servers trusted): record the identity, no hash. `maybe-same`: size, mtime and
+ * mode agree but the identity moved: hash to be sure. `changed`: re-index.
  */
 export function compareWithDisk(indexed: IndexedEntry | undefined, disk: StorageEntry | undefined): DiskComparison {
   if (!indexed || !disk) return indexed === disk ? 'same' : 'changed';
@@ -25,8 +26,9 @@ export function compareWithDisk(indexed: IndexedEntry | undefined, disk: Storage
   if (disk.type === 'dir') return 'same';
   if (e.size !== disk.size || e.executable !== disk.executable) return 'changed';
   if (indexed.statToken !== undefined && indexed.statToken === disk.statToken) return 'same';
-  if (indexed.statToken === undefined && disk.statToken === undefined) return e.mtimeMs === disk.mtimeMs ? 'same' : 'changed';
-  return e.mtimeMs === disk.mtimeMs ? 'maybe-same' : 'changed';
+  if (e.mtimeMs !== disk.mtimeMs) return 'changed';
+  if (indexed.statToken === undefined) return disk.statToken === undefined ? 'same' : 'adopt';
+  return 'maybe-same';
 }
 
 /** SHA-256 of the file at `path`, streamed. @throws StorageError NOT_FOUND when it vanished meanwhile */
@@ -69,6 +71,10 @@ export async function refreshPath(mirror: Mirror, path: string, opts: { symlinkA
   });
   const comparison = compareWithDisk(indexed, disk);
   if (comparison === 'same') return indexed;
+  if (comparison === 'adopt') {
+    mirror.index.setStatToken(path, disk!.statToken); // upgrading from a server that kept none: no re-hash of everything
+    return { entry: indexed!.entry, statToken: disk!.statToken! };
+  }
   const gone: Step[] = indexed ? [{ change: { op: indexed.entry.type === 'dir' ? 'rmdir' : 'delete', path }, removeTree: path }] : [];
   if (!disk) {
     mirror.record(gone);

@@ -157,3 +157,27 @@ t.test('a file added by hand is served at once, with its folders', async (t) => 
   t.equal(get.body.toString(), 'hand made');
   t.match((await changesSince(h, since)).map((c) => `${c.op} ${c.path}`), ['mkdir x', 'put x/y.txt']);
 });
+
+t.test('rows of an older server (no stat identity) are adopted by size and mtime at start, without re-hashing', async (t) => {
+  const { buildApp } = await import('../src/index.js');
+  const Database = (await import('better-sqlite3')).default;
+  const h = await startServer(t, { limits: { verifyIntervalMs: 0 } });
+  const hash = await put(h, 'kept.txt', 'old bytes');
+  await h.app.close();
+  const db = new Database(join(h.sdir, '.deltabox', 'state.db'));
+  db.prepare('UPDATE entries SET stat_token = NULL').run();
+  db.close();
+  // Same size and mtime, other bytes: what an older server trusted. Hashing everything at the first start
+  // of an upgraded server would cost a full re-read of the folder; adopting keeps that cost away.
+  const file = join(h.sdir, 'kept.txt');
+  const { mtime } = (await import('node:fs')).statSync(file);
+  writeFileSync(file, 'new bytes');
+  utimesSync(file, mtime, mtime);
+  const app = await buildApp({ sdir: h.sdir, limits: { verifyIntervalMs: 0 } });
+  t.teardown(() => app.close());
+  const row = new Database(join(h.sdir, '.deltabox', 'state.db'), { readonly: true });
+  t.teardown(() => row.close());
+  const kept = row.prepare('SELECT hash, stat_token FROM entries WHERE path = ?').get('kept.txt') as { hash: string; stat_token: string | null };
+  t.equal(kept.hash, hash, 'not re-hashed');
+  t.type(kept.stat_token, 'string', 'the identity was recorded');
+});
