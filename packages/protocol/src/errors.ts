@@ -16,6 +16,7 @@ export const errorCatalogue = {
   RATE_LIMITED: { status: 429, description: 'Too many failed authentications from this address.' },
   INTERNAL: { status: 500, description: 'Unexpected server error; nothing partial is visible.' },
   INSUFFICIENT_STORAGE: { status: 507, description: 'The disk is full; the old version is intact.' },
+  STORAGE_DENIED: { status: 507, description: "The server's folder refused the write (permission denied, read-only filesystem); nothing changed." },
 } as const;
 
 export type ApiErrorCode = keyof typeof errorCatalogue;

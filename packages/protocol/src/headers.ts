@@ -1,7 +1,10 @@
 /** Header names of the v1 API. Lower-case, as Node presents them. */
 export const headers = {
   authorization: 'authorization',
-  /** File mtime in integer milliseconds since the epoch, on uploads and in responses. */
+  /**
+   * File mtime in milliseconds since the epoch, negative before 1970: on uploads a decimal (`-86400000.25`,
+   * no exponent; the fraction is applied on disk), in responses whole milliseconds (toward zero).
+   */
   mtimeMs: 'x-deltabox-mtime-ms',
   /** `1` when the file is executable (mode & 0o111), `0` otherwise. */
   executable: 'x-deltabox-executable',

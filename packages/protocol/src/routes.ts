@@ -19,7 +19,7 @@ export const routes = {
   batch: `${API_PREFIX}/batch`,
   /** POST JSON MoveRequest. */
   moves: `${API_PREFIX}/moves`,
-  /** GET `?since=N&waitMs=M`: the change journal. */
+  /** GET `?since=N&waitMs=M&limit=L`: the change journal after N, waiting up to M ms, at most L records (≤ 1000). */
   changes: `${API_PREFIX}/changes`,
 } as const;
 

@@ -8,6 +8,7 @@ export interface ManifestEntry {
   type: EntryType;
   /** Bytes; 0 for folders. */
   size: number;
+  /** Whole milliseconds since the epoch (toward zero), negative before 1970. */
   mtimeMs: number;
   /** SHA-256 hex of the content; absent for folders. */
   hash?: string;
@@ -29,6 +30,7 @@ export interface MoveRequest {
 export interface BatchPartMeta {
   path: string;
   size: number;
+  /** Milliseconds since the epoch: negative before 1970, a fraction allowed (applied on disk). */
   mtimeMs: number;
   executable?: boolean;
   /** SHA-256 hex of the part's bytes; verified. */

@@ -6,11 +6,13 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
 import { toApiError, ApiError } from './api-error.js';
+import { drainBody } from './body-drain.js';
 import { registerAuth } from './auth/authenticate.js';
 import { TokenStore } from './auth/token-store.js';
 import { resolveLimits, type ServerLimits } from './limits.js';
 import { Mirror } from './mirror.js';
 import { reconcile } from './reconcile.js';
+import { scheduleVerification } from './verify-schedule.js';
 import { OneLinePerRequest, loggerOptions } from './request-log.js';
 import { assertNotInClientFolder } from './state/client-folder-guard.js';
 import { openStateDb, resolveServedFolder } from './state/database.js';
@@ -77,13 +79,17 @@ function refuseExpectation(_request: IncomingMessage, response: ServerResponse):
   response.end(body);
 }
 
-function sendError(reply: FastifyReply, err: unknown): FastifyReply {
+async function sendError(reply: FastifyReply, err: unknown, drainBytes: number): Promise<FastifyReply> {
   const apiError = toApiError(err);
   if (apiError.code === 'INTERNAL') reply.log.error({ err }, 'internal error');
-  // An error in the middle of a body (507 on a full disk, 413, a bad delta) leaves the rest of it unread:
-  // keeping the connection alive would leave the client's next request stuck behind it until the
-  // keep-alive timeout. Close it after the answer instead.
-  if (!reply.request.raw.complete) reply.header('connection', 'close');
+  // An error decided before the body was read (a refused precondition) waits for the client to finish
+  // sending, so it reads the answer instead of a broken pipe. An error in the middle of a body (507 on a
+  // full disk, 413, a bad delta), or a body too large to wait for, leaves the rest unread: keeping the
+  // connection alive would leave the client's next request stuck behind it until the keep-alive timeout.
+  // Close it after the answer instead.
+  // Only for a valid token: an unauthenticated sender is not owed our bandwidth.
+  const worthDraining = apiError.code !== 'PAYLOAD_TOO_LARGE' && reply.request.auth?.ok === true;
+  if (!reply.request.raw.complete && !(worthDraining && (await drainBody(reply.request.raw, drainBytes)))) reply.header('connection', 'close');
   return reply.code(apiError.statusCode).type('application/json').send(apiError.toBody());
 }
 
@@ -138,17 +144,17 @@ function createFastify(options: ServerOptions, limits: ServerLimits): FastifyIns
     return503OnClosing: false,
     clientErrorHandler,
     frameworkErrors: (err, _request, reply) => {
-      sendError(reply, (err as { code?: string }).code === 'FST_ERR_BAD_URL' ? new ApiError('BAD_PATH', err.message) : err);
+      void sendError(reply, (err as { code?: string }).code === 'FST_ERR_BAD_URL' ? new ApiError('BAD_PATH', err.message) : err, 0);
     },
   }) as unknown as FastifyInstance;
-  app.setErrorHandler((err, _request, reply) => sendError(reply, err));
+  app.setErrorHandler((err, _request, reply) => sendError(reply, err, limits.drainBeforeErrorBytes));
   app.server.on('checkExpectation', refuseExpectation);
   app.addHook('onRequest', async (request) => {
     if (request.raw.httpVersion === '1.1' && request.headers.host === undefined) {
       throw new ApiError('BAD_REQUEST', 'HTTP/1.1 requests need a Host header');
     }
   });
-  app.setNotFoundHandler((request, reply) => sendError(reply, new ApiError('NOT_FOUND', `no route ${request.method} ${request.url.split('?')[0]}`)));
+  app.setNotFoundHandler((request, reply) => sendError(reply, new ApiError('NOT_FOUND', `no route ${request.method} ${request.url.split('?')[0]}`), limits.drainBeforeErrorBytes));
   return app;
 }
 
@@ -163,6 +169,7 @@ export async function buildApp(options: ServerOptions, overrides: AppOverrides =
   const { root, folderId, mirror, release } = await openMirror(options, limits, overrides);
   const app = createFastify(options, limits);
   app.addHook('preClose', async () => mirror.journal.close()); // long-polls return now instead of holding close()
+  scheduleVerification(app, mirror, root, limits.verifyIntervalMs);
   app.addHook('onClose', async () => release());
 
   await registerAuth(app, new TokenStore(mirror.db), limits);

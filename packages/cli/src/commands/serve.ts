@@ -5,7 +5,7 @@
 import { readFileSync, writeFileSync, chmodSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { Command } from 'commander';
-import { buildServer, createToken, isTokenValid, revokeToken, ServerFolderError } from '@deltabox/server';
+import { buildServer, createToken, isTokenValid, readableLogStream, revokeToken, ServerFolderError } from '@deltabox/server';
 import { CliError, EXIT } from '../exit-codes.js';
 import { onStopSignal } from '../stop-signals.js';
 import { readServerTls } from '../tls-files.js';
@@ -17,6 +17,7 @@ interface ServeOptions {
   tlsCert?: string;
   tlsKey?: string;
   issueTokenFile?: string;
+  json?: boolean;
 }
 
 const LOCAL_TOKEN_NAME = 'local';
@@ -42,7 +43,9 @@ async function serve(opts: ServeOptions): Promise<void> {
   const port = Number(opts.port);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new CliError(`invalid port '${opts.port}'`, EXIT.usage);
   const https = readServerTls(opts.tlsCert, opts.tlsKey);
-  const app = await buildServer({ sdir: opts.sdir, logger: { level: 'info' }, ...(https ? { https } : {}) }).catch((err: unknown) => {
+  // A terminal gets readable lines; a pipe, a file or --json gets pino's JSON, one object per line.
+  const logger = opts.json || !process.stdout.isTTY ? { level: 'info' } : { level: 'info', stream: readableLogStream(process.stdout) };
+  const app = await buildServer({ sdir: opts.sdir, logger, ...(https ? { https } : {}) }).catch((err: unknown) => {
     // Nested with a client folder, already served, not a folder: the command line names the wrong folder.
     throw err instanceof ServerFolderError ? new CliError(err.message, EXIT.usage, { cause: err }) : err;
   });
@@ -79,5 +82,6 @@ export function registerServe(program: Command): void {
     .option('--tls-cert <file>', 'PEM certificate: serve HTTPS')
     .option('--tls-key <file>', 'PEM private key for --tls-cert')
     .option('--issue-token-file <file>', `keep a valid token named '${LOCAL_TOKEN_NAME}' in FILE (mode 0600)`)
+    .option('--json', 'log JSON lines even on a terminal (always JSON when the output is not a terminal)')
     .action(serve);
 }
