@@ -271,7 +271,7 @@ export class ApiClient {
   #writeHeaders(meta: WriteMeta, contentType: string): Record<string, string> {
     const out: Record<string, string> = {
       'content-type': contentType,
-      [h.mtimeMs]: String(Math.max(0, Math.trunc(meta.mtimeMs))),
+      [h.mtimeMs]: String(Math.trunc(meta.mtimeMs)),
       [h.executable]: meta.executable ? '1' : '0',
     };
     if (meta.hash !== undefined) out[h.contentHash] = meta.hash;
