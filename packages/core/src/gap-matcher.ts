@@ -82,13 +82,16 @@ export class GapMatcher {
     while (i <= last) {
       let bestLen = 0;
       let bestAt = -1;
-      // The repeat offset: the bytes right after the last copy (an edit that kept the length).
-      const repAt = this.#windowIndex(rep);
-      if (repAt >= 0) {
-        const n = this.#matchLength(t, i, to, repAt);
-        if (n >= MIN_REP_MATCH) {
+      // The expected addresses first: right after the last copy (the pending literal was inserted), and as
+      // far past it as the pending literal is long (the literal replaced as many bytes: a changed digit).
+      for (let k = 0; k < 2; k++) {
+        if (k === 1 && i === lit) break;
+        const w = this.#windowIndex(k === 0 ? rep : rep + (i - lit));
+        if (w < 0) continue;
+        const n = this.#matchLength(t, i, to, w);
+        if (n >= MIN_REP_MATCH && n > bestLen) {
           bestLen = n;
-          bestAt = repAt;
+          bestAt = w;
         }
       }
       if (i + 4 <= to) {
