@@ -60,7 +60,7 @@ export const DEFAULT_DECODE_LIMITS = {
 
 export type DecodeLimits = { -readonly [K in keyof typeof DEFAULT_DECODE_LIMITS]: number };
 
-/** Delta opcodes (FORMAT.md §Delta ops). */
+/** Delta opcodes (FORMAT.md §Delta (version 1), its op table). */
 export const OP_END = 0x00;
 export const OP_COPY = 0x01;
 export const OP_LITERAL = 0x02;

@@ -28,7 +28,7 @@ export class DeltaError extends Error {
   }
 }
 
-/** The bytes are not a valid signature or delta (FORMAT.md §Decoder obligations). */
+/** The bytes are not a valid signature or delta (FORMAT.md, the decoder obligations of each format). */
 export class FormatError extends DeltaError {}
 
 /** The magic number is not the one the decoder reads. */

@@ -1,4 +1,4 @@
-/** The seam to node:zlib's Brotli (RFC 7932): compresses the streams of a version-2 delta segment (FORMAT.md §Streams). */
+/** The seam to node:zlib's Brotli (RFC 7932): compresses the streams of a version-2 delta segment (FORMAT.md §Delta version 2). */
 import { brotliCompressSync, brotliDecompressSync, constants } from 'node:zlib';
 
 /** Brotli's largest regular window (16 MiB), so a repeat anywhere in a segment's stream is found. */
