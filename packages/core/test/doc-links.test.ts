@@ -35,3 +35,11 @@ t.test('section citations in core point at headings that exist', async (t) => {
   }
   t.ok(seen >= 10, `${seen} citations checked`);
 });
+
+t.test('docs/CORE-API.md names every export of the package', async (t) => {
+  const api = readFileSync(join(docs, 'CORE-API.md'), 'utf8');
+  const index = readFileSync(join(root, 'src', 'index.ts'), 'utf8');
+  const names = [...index.matchAll(/export \{([^}]*)\}/g)].flatMap((m) => m[1]!.split(',').map((n) => n.replace(/^\s*type\s+/, '').trim()).filter(Boolean));
+  t.ok(names.length >= 40, `${names.length} exports`);
+  for (const name of names) t.ok(new RegExp(`\\b${name}\\b`).test(api), `CORE-API.md documents ${name}`);
+});
