@@ -58,7 +58,14 @@ export const DEFAULT_DECODE_LIMITS = {
   maxSegmentSequences: 1 << 20,
 } as const;
 
-export type DecodeLimits = { -readonly [K in keyof typeof DEFAULT_DECODE_LIMITS]: number };
+/** Every limit, as the decoders hold them after merging the caller's with the defaults. */
+export type ResolvedDecodeLimits = { -readonly [K in keyof typeof DEFAULT_DECODE_LIMITS]: number };
+/**
+ * Decoder limits as callers pass them. The two version-2 limits are optional so that a limits object written
+ * before version 2 still type-checks; a missing one takes its default.
+ */
+export type DecodeLimits = Omit<ResolvedDecodeLimits, 'maxStreamLength' | 'maxSegmentSequences'> &
+  Partial<Pick<ResolvedDecodeLimits, 'maxStreamLength' | 'maxSegmentSequences'>>;
 
 /** Delta opcodes (FORMAT.md §Delta (version 1), its op table). */
 export const OP_END = 0x00;

@@ -3,7 +3,7 @@
  * Each state reads one structure; every length is checked against its limit before anything is
  * allocated, and nothing may follow the END op.
  */
-import { DEFAULT_DECODE_LIMITS, DELTA_MAGIC, DELTA_VERSION_SEGMENTED, FORMAT_VERSION, OP_COPY, OP_END, OP_LITERAL, OP_LITERAL_DEFLATE, SHA256_LENGTH, TARGET_HASH_SHA256, type DecodeLimits } from '../constants.js';
+import { DEFAULT_DECODE_LIMITS, DELTA_MAGIC, DELTA_VERSION_SEGMENTED, FORMAT_VERSION, OP_COPY, OP_END, OP_LITERAL, OP_LITERAL_DEFLATE, SHA256_LENGTH, TARGET_HASH_SHA256, type DecodeLimits, type ResolvedDecodeLimits } from '../constants.js';
 import { BadMagicError, CorruptDataError, LimitExceededError, TruncatedInputError, UnsupportedVersionError } from '../errors.js';
 import { inflateRawExact } from '../platform/deflate.js';
 import { ByteReader, type Cursor } from './byte-reader.js';
@@ -34,7 +34,7 @@ export function deflateBound(n: number): number {
 export class DeltaDecoder {
   #r = new ByteReader();
   #state: State = 'header';
-  #limits: DecodeLimits;
+  #limits: ResolvedDecodeLimits;
   #header: DeltaHeader | undefined;
   #literalLeft = 0;
   #deflateRaw = 0;

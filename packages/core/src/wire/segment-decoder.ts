@@ -4,7 +4,7 @@
  * length (never more: no decompression bomb), checks every length against its limit before allocating, then
  * turns the sequences into copy and literal ops. Every stream must be used up exactly.
  */
-import { SEGMENT_MARK, STREAM_BROTLI, STREAM_STORED, type DecodeLimits } from '../constants.js';
+import { SEGMENT_MARK, STREAM_BROTLI, STREAM_STORED, type ResolvedDecodeLimits } from '../constants.js';
 import { CorruptDataError, LimitExceededError } from '../errors.js';
 import { brotliDecompressExact } from '../platform/brotli.js';
 import { Cursor, isNeedMore, type ByteReader } from './byte-reader.js';
@@ -23,7 +23,7 @@ interface StreamHead {
 export type SegmentStep = 'progress' | 'more' | 'end';
 
 export class SegmentReader {
-  readonly #limits: DecodeLimits;
+  readonly #limits: ResolvedDecodeLimits;
   /** Adds target bytes to the decoder's running total (checks maxTargetLength). */
   readonly #addTarget: (length: number, at: number) => void;
   #sequences = 0;
@@ -35,7 +35,7 @@ export class SegmentReader {
   #expected = 0;
   #inSegment = false;
 
-  constructor(limits: DecodeLimits, addTarget: (length: number, at: number) => void) {
+  constructor(limits: ResolvedDecodeLimits, addTarget: (length: number, at: number) => void) {
     this.#limits = limits;
     this.#addTarget = addTarget;
   }
