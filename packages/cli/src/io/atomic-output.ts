@@ -7,6 +7,20 @@ import { open, rename, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
+import { CliError, EXIT } from '../exit-codes.js';
+
+/**
+ * An error while writing `path` (or its temp file beside it), reported against `path`: the user never sees
+ * the temp name. Keeps the original as `cause`.
+ */
+function outputError(path: string, err: unknown): CliError {
+  const code = (err as { code?: unknown })?.code;
+  const reason = typeof code === 'string' ? code : err instanceof Error ? err.message : String(err);
+  const hint = code === 'ENOENT' || code === 'EACCES' || code === 'EROFS' || code === 'EPERM'
+    ? ' (deltabox writes a temporary file in the same folder, then renames it: that folder must be writable)'
+    : '';
+  return new CliError(`cannot write ${path}: ${reason}${hint}`, EXIT.badInput, { cause: err });
+}
 
 export interface AtomicOutput {
   write(chunk: Uint8Array): Promise<void>;
@@ -29,7 +43,9 @@ export async function openAtomicOutput(path: string): Promise<AtomicOutput> {
     };
   }
   const temp = join(dirname(path), `.${basename(path)}.${randomBytes(6).toString('hex')}.deltabox-tmp`);
-  const handle = await open(temp, 'wx', 0o644);
+  const handle = await open(temp, 'wx', 0o644).catch((err: unknown) => {
+    throw outputError(path, err);
+  });
   const stream: WriteStream = createWriteStream('', { fd: handle.fd, autoClose: false });
   let closed = false;
   const close = async () => {
@@ -38,12 +54,18 @@ export async function openAtomicOutput(path: string): Promise<AtomicOutput> {
     await new Promise<void>((resolve) => stream.end(resolve));
   };
   return {
-    write: (chunk) => writeTo(stream, chunk),
+    write: (chunk) => writeTo(stream, chunk).catch((err: unknown) => {
+      throw outputError(path, err);
+    }),
     async commit() {
-      await close();
-      await handle.sync();
-      await handle.close();
-      await rename(temp, path);
+      try {
+        await close();
+        await handle.sync();
+        await handle.close();
+        await rename(temp, path);
+      } catch (err) {
+        throw outputError(path, err);
+      }
     },
     async abort() {
       await close().catch(() => {});

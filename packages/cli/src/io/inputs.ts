@@ -1,6 +1,7 @@
 /** Input files for the CLI: `-` is stdin; files stream in 1 MiB chunks; a basis gives positional reads. */
 import { createReadStream, fstatSync, openSync, readSync, closeSync } from 'node:fs';
 import type { SyncBasisReader } from '@deltabox/core';
+import { CliError, EXIT } from '../exit-codes.js';
 
 const CHUNK = 1 << 20;
 
@@ -25,10 +26,20 @@ export interface FileBasis extends SyncBasisReader {
   close(): void;
 }
 
-export function openFileBasis(path: string): FileBasis {
-  if (path === '-') throw new Error('the basis must be a file (it is read at random offsets), not stdin');
+/** Size of the open file `fd`; a folder (or other non-file) is refused by name, not read as 4096 bytes. */
+function regularFileSize(fd: number, path: string, role: string): number {
+  const st = fstatSync(fd);
+  if (st.isDirectory()) {
+    closeSync(fd);
+    throw new CliError(`${path} is a folder; ${role} must be a file`, EXIT.badInput);
+  }
+  return st.size;
+}
+
+export function openFileBasis(path: string, role = 'the basis'): FileBasis {
+  if (path === '-') throw new CliError('the basis must be a file (it is read at random offsets), not stdin', EXIT.usage);
   const fd = openSync(path, 'r');
-  const length = fstatSync(fd).size;
+  const length = regularFileSize(fd, path, role);
   return {
     length,
     read(byteOffset, n) {
@@ -45,13 +56,11 @@ export function openFileBasis(path: string): FileBasis {
   };
 }
 
-/** Size of a regular file input, or undefined for stdin. */
-export function inputSize(path: string): number | undefined {
+/** Size of a regular file input, or undefined for stdin. @throws CliError for a folder. */
+export function inputSize(path: string, role = 'the input'): number | undefined {
   if (path === '-') return undefined;
   const fd = openSync(path, 'r');
-  try {
-    return fstatSync(fd).size;
-  } finally {
-    closeSync(fd);
-  }
+  const size = regularFileSize(fd, path, role);
+  closeSync(fd);
+  return size;
 }
