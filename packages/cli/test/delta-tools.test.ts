@@ -141,3 +141,15 @@ t.test('bad input is named plainly: output paths, folders, byte counts, other to
   t.equal(rdelta.code, 3);
   t.match(rdelta.stderr, 'rdiff (librsync) delta');
 });
+
+t.test('patch to stdout of copies that span several basis read pieces gives the target', async (t) => {
+  const basis = randomBytes(6 << 20);
+  const target = Buffer.concat([basis.subarray(3 << 20), basis.subarray(0, 3 << 20)]);
+  writeFileSync(p('st.a'), basis);
+  writeFileSync(p('st.b'), target);
+  t.equal((await run(['signature', p('st.a'), p('st.sig')])).code, 0);
+  t.equal((await run(['delta', '--basis', p('st.a'), p('st.sig'), p('st.b'), p('st.delta')])).code, 0);
+  const out = await run(['patch', p('st.a'), p('st.delta'), '-']);
+  t.equal(out.code, 0, out.stderr);
+  t.ok(out.stdout.equals(target), 'stdout is the target');
+});

@@ -85,7 +85,8 @@ export function registerDelta(program: Command): void {
         throw namingForeignFormat(err, sigPath, sigBytes.subarray(0, 4), 'a deltabox signature');
       }
       inputSize(newPath, 'NEW');
-      const basis = opts.basis ? openFileBasis(opts.basis, '--basis') : undefined;
+      // The encoder uses each basis read before the next one (it copies what it keeps): one reused buffer.
+      const basis = opts.basis ? openFileBasis(opts.basis, '--basis', { reuseBuffer: true }) : undefined;
       try {
         if (basis && basis.length !== signature.basisLength) {
           throw new CliError(`--basis is ${basis.length} bytes but the signature describes ${signature.basisLength} bytes`, EXIT.badInput);
@@ -110,7 +111,10 @@ export function registerPatch(program: Command): void {
     .argument('<out>', 'output file, or - for stdout')
     .action(async (basisPath: string, deltaPath: string, outPath: string) => {
       inputSize(deltaPath, 'DELTA');
-      const basis = openFileBasis(basisPath, 'BASIS');
+      // A file output is written before the next piece is read, so copies can share one read buffer. stdout
+      // may still hold a piece after write() resolves (pipes are asynchronous on some platforms, TTYs on
+      // Linux too), so it gets fresh buffers.
+      const basis = openFileBasis(basisPath, 'BASIS', { reuseBuffer: outPath !== '-' });
       try {
         const applier = new PatchApplier(basis);
         const head = new HeadRecorder();

@@ -1,8 +1,10 @@
 /**
  * Output files for the CLI: `-` is stdout; anything else is written to a temp file beside the target,
  * fsynced and renamed over it only on success, so a failed command leaves no output and never a torn one.
+ * File writes are synchronous: when write() resolves the bytes are in the kernel, so the caller may reuse
+ * the chunk's buffer at once (the patch command reads the basis into one reused buffer).
  */
-import { createWriteStream, type WriteStream } from 'node:fs';
+import { writeSync } from 'node:fs';
 import { open, rename, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -23,7 +25,10 @@ function outputError(path: string, err: unknown): CliError {
 }
 
 export interface AtomicOutput {
+  /** Writes the chunk; for a file output it is written (and the chunk free to reuse) once this resolves. */
   write(chunk: Uint8Array): Promise<void>;
+  /** True when write() copies the chunk out before resolving (files), false for stdout. */
+  readonly writesThrough: boolean;
   /** Publishes the file (fsync + rename). */
   commit(): Promise<void>;
   /** Removes the temp file; safe to call after a failure at any point. */
@@ -38,6 +43,7 @@ export async function openAtomicOutput(path: string): Promise<AtomicOutput> {
   if (path === '-') {
     return {
       write: (chunk) => writeTo(process.stdout, chunk),
+      writesThrough: false,
       commit: async () => {},
       abort: async () => {},
     };
@@ -46,20 +52,17 @@ export async function openAtomicOutput(path: string): Promise<AtomicOutput> {
   const handle = await open(temp, 'wx', 0o644).catch((err: unknown) => {
     throw outputError(path, err);
   });
-  const stream: WriteStream = createWriteStream('', { fd: handle.fd, autoClose: false });
-  let closed = false;
-  const close = async () => {
-    if (closed) return;
-    closed = true;
-    await new Promise<void>((resolve) => stream.end(resolve));
-  };
   return {
-    write: (chunk) => writeTo(stream, chunk).catch((err: unknown) => {
-      throw outputError(path, err);
-    }),
+    async write(chunk) {
+      try {
+        for (let at = 0; at < chunk.length; ) at += writeSync(handle.fd, chunk, at, chunk.length - at);
+      } catch (err) {
+        throw outputError(path, err);
+      }
+    },
+    writesThrough: true,
     async commit() {
       try {
-        await close();
         await handle.sync();
         await handle.close();
         await rename(temp, path);
@@ -68,7 +71,6 @@ export async function openAtomicOutput(path: string): Promise<AtomicOutput> {
       }
     },
     async abort() {
-      await close().catch(() => {});
       await handle.close().catch(() => {});
       await rm(temp, { force: true });
     },
