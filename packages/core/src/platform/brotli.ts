@@ -4,10 +4,7 @@ import { brotliCompressSync, brotliDecompressSync, constants } from 'node:zlib';
 /** Brotli's largest regular window (16 MiB), so a repeat anywhere in a segment's stream is found. */
 const MAX_WINDOW_LOG = 24;
 
-/**
- * Brotli at `quality` (0..11) with a window sized to the input. Quality 9 is the default: literals of a delta
- * are the changed bytes only, so their volume is small and ratio matters more than speed.
- */
+/** Brotli at `quality` (0..11) with a window sized to the input (the writer chooses the quality). */
 export function brotliCompress(bytes: Uint8Array, quality: number): Uint8Array {
   let windowLog = 10;
   while (windowLog < MAX_WINDOW_LOG && 1 << windowLog < bytes.length) windowLog++;
