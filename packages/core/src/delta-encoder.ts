@@ -115,7 +115,7 @@ export class DeltaEncoder {
     if (version !== 1 && version !== 2) throw new UsageError(`formatVersion must be 1 or 2, got ${String(version)}`);
     this.#writer = version === 1
       ? new DeltaWriter(signature.basisLength, options.compress ?? true)
-      : new SegmentWriter(signature.basisLength, { compress: options.compress ?? true });
+      : new SegmentWriter(signature.basisLength, { compress: options.compress ?? true, maxSequenceLiteral: this.#literalChunk });
     this.#gaps = version === 2 && this.#basis ? new GapMatcher(this.#basis) : undefined;
     const roller = createRoller(this.#L);
     this.#outFactor = roller.outFactor;

@@ -60,6 +60,7 @@ t.test('the version-2 decoder rejects each malformed structure with its typed er
     ['literals stream with bytes left over', segment(1, 1, [...stored([1, 0]), ...stored([]), ...stored([65, 66])]), 'FORMAT_CORRUPT'],
     ['input ends inside a stream', segment(1, 1, [...stored([1, 0]), 0, 5, 1]), 'FORMAT_TRUNCATED'],
     ['input ends before END', segment(1, 1, ok), 'FORMAT_TRUNCATED'],
+    ['a literal run over maxLiteralChunk', segment(1, 2, [...stored([2, 0]), ...stored([]), ...stored([65, 66])]), 'FORMAT_LIMIT_EXCEEDED', { maxLiteralChunk: 1 }],
   ];
   for (const [name, bytes, code, limits] of cases) t.throws(() => decode(bytes, limits), { code }, name);
 });
@@ -98,4 +99,15 @@ t.test('byte-exact version 2 finds the short matches block matching cannot (dens
   t.ok(equalBytes(await applyDeltaToBuffer(basis, v2.delta), target));
   t.ok(v2.stats.literalBytes < 2 * 652, `literals ${v2.stats.literalBytes} bytes for 652 changed bytes`);
   t.ok(v2.delta.length * 4 < v1.delta.length, `version 2 ${v2.delta.length} bytes, version 1 ${v1.delta.length}`);
+});
+
+t.test('long literal runs are split into sequences a decoder with a 256 KiB literal limit accepts', async (t) => {
+  const basis = seededBytes(5000, 1);
+  const target = concat([basis, seededBytes(700_000, 2)]);
+  const sig = await signatureOf(basis, { blockLength: 256 });
+  for (const exact of [false, true]) {
+    const { delta } = deltaOf(sig, target, { basis: exact ? basis : undefined });
+    t.ok(equalBytes(await applyDeltaToBuffer(basis, delta, { maxLiteralChunk: 256 * 1024 }), target), exact ? 'byte-exact' : 'signature');
+    await t.rejects(applyDeltaToBuffer(basis, delta, { maxLiteralChunk: 1000 }), { code: 'FORMAT_LIMIT_EXCEEDED' }, 'a lower limit refuses them');
+  }
 });

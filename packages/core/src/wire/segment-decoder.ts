@@ -117,7 +117,7 @@ export class SegmentReader {
     const at = this.#segmentAt;
     const lc = new Cursor([lengths], 0, 0);
     const ac = new Cursor([addresses], 0, 0);
-    const maxPiece = this.#limits.maxLiteralChunk;
+    const maxLiteral = this.#limits.maxLiteralChunk;
     let litAt = 0;
     let produced = 0;
     try {
@@ -125,12 +125,12 @@ export class SegmentReader {
         const litLength = lc.varint();
         const copyLength = lc.varint();
         if (litLength === 0 && copyLength === 0) throw new CorruptDataError(`sequence ${s} is empty`, at);
+        if (litLength > maxLiteral) throw new LimitExceededError(`sequence ${s} literal length`, litLength, maxLiteral, at);
         if (litLength > literals.length - litAt) throw new CorruptDataError(`sequence ${s} takes ${litLength} literal bytes, ${literals.length - litAt} remain`, at);
         produced += litLength + copyLength;
         if (produced > this.#targetBytes) throw new CorruptDataError(`sequences produce more than the segment's ${this.#targetBytes} bytes`, at);
-        for (let end = litAt + litLength; litAt < end; litAt += Math.min(maxPiece, end - litAt)) {
-          ops.push({ type: 'literal', bytes: literals.subarray(litAt, Math.min(end, litAt + maxPiece)) });
-        }
+        if (litLength > 0) ops.push({ type: 'literal', bytes: literals.subarray(litAt, litAt + litLength) });
+        litAt += litLength;
         if (copyLength > 0) {
           const offset = this.#expected + ac.zigzag();
           if (offset < 0 || !Number.isSafeInteger(offset)) throw new CorruptDataError(`copy offset ${offset} is negative`, at);

@@ -4,7 +4,7 @@
  * compressed when that makes it smaller. Adjacent copies merge here, so callers may emit copies in pieces.
  */
 import {
-  DELTA_MAGIC, DELTA_VERSION_SEGMENTED, OP_END, SEGMENT_MARK, STREAM_BROTLI, STREAM_STORED, TARGET_HASH_SHA256,
+  DEFAULT_LITERAL_CHUNK, DELTA_MAGIC, DELTA_VERSION_SEGMENTED, OP_END, SEGMENT_MARK, STREAM_BROTLI, STREAM_STORED, TARGET_HASH_SHA256,
 } from '../constants.js';
 import { brotliCompress } from '../platform/brotli.js';
 import { ByteWriter } from './byte-writer.js';
@@ -45,11 +45,14 @@ export interface SegmentWriterOptions {
   compress?: boolean;
   /** Brotli quality 0..11 for the literal stream (default 5). */
   quality?: number;
+  /** Literal bytes per sequence, at most (default 256 KiB): decoders refuse more than their maxLiteralChunk. */
+  maxSequenceLiteral?: number;
 }
 
 export class SegmentWriter implements OpWriter {
   readonly #compress: boolean;
   readonly #quality: number;
+  readonly #maxSequenceLiteral: number;
   #out: Uint8Array[] = [];
   bytesWritten = 0;
   #lengths = new ByteWriter(4096);
@@ -67,6 +70,7 @@ export class SegmentWriter implements OpWriter {
   constructor(basisLength: number, options: SegmentWriterOptions = {}) {
     this.#compress = options.compress ?? true;
     this.#quality = options.quality ?? LITERAL_QUALITY;
+    this.#maxSequenceLiteral = options.maxSequenceLiteral ?? DEFAULT_LITERAL_CHUNK;
     const header = new ByteWriter(16).bytes(DELTA_MAGIC).u8(DELTA_VERSION_SEGMENTED).u8(0).varint(basisLength);
     this.#push(header.take());
   }
@@ -85,11 +89,14 @@ export class SegmentWriter implements OpWriter {
   }
 
   literal(bytes: Uint8Array): void {
-    if (bytes.length === 0) return;
-    if (this.#seqCopyLength > 0) this.#closeSequence();
-    this.#literals.bytes(bytes);
-    this.#seqLiteral += bytes.length;
-    if (this.#literals.length >= SEGMENT_LITERAL_BYTES) this.#closeSegment();
+    for (let at = 0; at < bytes.length; ) {
+      if (this.#seqCopyLength > 0 || this.#seqLiteral === this.#maxSequenceLiteral) this.#closeSequence();
+      const n = Math.min(bytes.length - at, this.#maxSequenceLiteral - this.#seqLiteral);
+      this.#literals.bytes(bytes.subarray(at, at + n));
+      this.#seqLiteral += n;
+      at += n;
+      if (this.#literals.length >= SEGMENT_LITERAL_BYTES) this.#closeSegment();
+    }
   }
 
   end(targetLength: number, sha256: Uint8Array): void {
