@@ -39,6 +39,11 @@ export interface DeltaOptions {
    * matcher between block matches). 1 writes the previous format, for readers that know only it.
    */
   formatVersion?: 1 | 2;
+  /**
+   * Byte-exact version-2 mode: gap bytes after which the encoder indexes the whole basis (at most 256 MiB) to
+   * find short matches anywhere in it, for dense edits (default 256 KiB; Infinity: never). See fine-index.ts.
+   */
+  fineIndexTrigger?: number;
 }
 
 /** What a finished delta contains. */
@@ -116,7 +121,7 @@ export class DeltaEncoder {
     this.#writer = version === 1
       ? new DeltaWriter(signature.basisLength, options.compress ?? true)
       : new SegmentWriter(signature.basisLength, { compress: options.compress ?? true, maxSequenceLiteral: this.#literalChunk });
-    this.#gaps = version === 2 && this.#basis ? new GapMatcher(this.#basis) : undefined;
+    this.#gaps = version === 2 && this.#basis ? new GapMatcher(this.#basis, { fineTrigger: options.fineIndexTrigger }) : undefined;
     const roller = createRoller(this.#L);
     this.#outFactor = roller.outFactor;
     this.#adjust = roller.adjust;

@@ -7,6 +7,7 @@
  * the window is a small multiple of the gap, never the whole basis.
  */
 import type { SyncBasisReader } from './delta-encoder.js';
+import { FINE_KEY, FINE_MAX_BASIS, FineIndex } from './fine-index.js';
 
 /** Where the matcher's output goes (the encoder's op writer, with its statistics). */
 export interface GapSink {
@@ -33,6 +34,19 @@ const MAX_CHAIN_DEPTH = 16;
 const MIN_TABLE_LOG = 10;
 const MAX_TABLE_LOG = 22;
 const HASH_MUL = 0x9e3779b1 | 0;
+/**
+ * Gap bytes seen before the fine index (fine-index.ts) is built: sparse edits never reach it, so they never pay
+ * for reading the whole basis. (The 22 MB patch-release pair has ~10 KB of gaps; the SQLite pair, megabytes.)
+ */
+export const DEFAULT_FINE_TRIGGER = 256 * 1024;
+/** The fine index is consulted while the best local match is shorter than this. */
+const FINE_WANTED = 32;
+
+/** GapMatcher tuning (tests lower the trigger to reach the fine index with small inputs). */
+export interface GapMatcherOptions {
+  /** Gap bytes after which the fine index is built (default DEFAULT_FINE_TRIGGER; Infinity: never). */
+  fineTrigger?: number;
+}
 
 /**
  * Extra copy length asked for each address byte past the first. Literals compress (Brotli finds their repeats
@@ -58,9 +72,13 @@ export class GapMatcher {
   #rangeEnd = [0, 0];
   #rangeBasis = [0, 0];
   #ranges = 0;
+  readonly #fineTrigger: number;
+  #gapBytes = 0;
+  #fine: FineIndex | undefined;
 
-  constructor(basis: SyncBasisReader) {
+  constructor(basis: SyncBasisReader, options: GapMatcherOptions = {}) {
     this.#basis = basis;
+    this.#fineTrigger = basis.length <= FINE_MAX_BASIS ? options.fineTrigger ?? DEFAULT_FINE_TRIGGER : Infinity;
   }
 
   /**
@@ -73,6 +91,10 @@ export class GapMatcher {
       sink.literal(t.subarray(from, to));
       return;
     }
+    this.#gapBytes += g;
+    if (!this.#fine && this.#gapBytes >= this.#fineTrigger) this.#fine = new FineIndex(this.#basis);
+    const fine = this.#fine;
+    const full = fine?.bytes;
     this.#load(g, expected, next);
     const tableShift = this.#index();
     const win = this.#win;
@@ -85,46 +107,82 @@ export class GapMatcher {
     while (i <= last) {
       let bestLen = 0;
       let bestAt = -1;
+      /** Basis offset of the best match when it lies outside the window (found through the fine index). */
+      let bestFar = -1;
       // The expected addresses first: right after the last copy (the pending literal was inserted), and as
       // far past it as the pending literal is long (the literal replaced as many bytes: a changed digit).
       for (let k = 0; k < 2; k++) {
         if (k === 1 && i === lit) break;
-        const w = this.#windowIndex(k === 0 ? rep : rep + (i - lit));
-        if (w < 0) continue;
+        const b = k === 0 ? rep : rep + (i - lit);
+        const w = this.#windowIndex(b);
+        if (w < 0) {
+          if (full && b < full.length) {
+            const n = farMatchLength(full, b, t, i, to);
+            if (n >= MIN_REP_MATCH && n > bestLen) {
+              bestLen = n;
+              bestFar = b;
+              bestAt = -1;
+            }
+          }
+          continue;
+        }
         const n = this.#matchLength(t, i, to, w);
         if (n >= MIN_REP_MATCH && n > bestLen) {
           bestLen = n;
           bestAt = w;
+          bestFar = -1;
         }
       }
       if (i + 4 <= to) {
         const key = (t[i]! | (t[i + 1]! << 8) | (t[i + 2]! << 16) | (t[i + 3]! << 24)) | 0;
         let c = head[Math.imul(key, HASH_MUL) >>> tableShift]! - 1;
-        let bestGain = bestAt >= 0 ? bestLen - MIN_REP_MATCH : 0;
+        let bestGain = bestAt >= 0 || bestFar >= 0 ? bestLen - MIN_REP_MATCH : 0;
         for (let depth = 0; c >= 0 && depth < MAX_CHAIN_DEPTH; depth++, c = chain[c]! - 1) {
           if (c === bestAt || (bestLen > 0 && (i + bestLen >= to || win[c + bestLen] !== t[i + bestLen]))) continue;
           const n = this.#matchLength(t, i, to, c);
           const gain = n - minMatchAt(this.#basisOffset(c) - rep);
-          if (gain > bestGain || (gain === bestGain && bestAt < 0 && gain >= 0)) {
+          if (gain > bestGain || (gain === bestGain && bestAt < 0 && bestFar < 0 && gain >= 0)) {
             bestGain = gain;
             bestLen = n;
             bestAt = c;
+            bestFar = -1;
+          }
+        }
+        if (fine && bestLen < FINE_WANTED && i + FINE_KEY <= to) {
+          const b = fine.lookup(key, t, i);
+          if (b >= 0) {
+            const n = farMatchLength(full!, b, t, i, to);
+            if (n - minMatchAt(b - rep) > bestGain) {
+              bestLen = n;
+              bestFar = b;
+              bestAt = -1;
+            }
           }
         }
       }
-      if (bestAt < 0) {
+      let basisAt: number;
+      if (bestFar >= 0) {
+        // Grow the match backwards into the pending literal (in the whole basis).
+        while (i > lit && bestFar > 0 && t[i - 1] === full![bestFar - 1]) {
+          i--;
+          bestFar--;
+          bestLen++;
+        }
+        basisAt = bestFar;
+      } else if (bestAt >= 0) {
+        // Grow the match backwards into the pending literal (within the window's range).
+        const floor = this.#rangeStart[this.#rangeOf(bestAt)]!;
+        while (i > lit && bestAt > floor && t[i - 1] === win[bestAt - 1]) {
+          i--;
+          bestAt--;
+          bestLen++;
+        }
+        basisAt = this.#basisOffset(bestAt);
+      } else {
         i++;
         continue;
       }
-      // Grow the match backwards into the pending literal.
-      const floor = this.#rangeStart[this.#rangeOf(bestAt)]!;
-      while (i > lit && bestAt > floor && t[i - 1] === win[bestAt - 1]) {
-        i--;
-        bestAt--;
-        bestLen++;
-      }
       if (i > lit) sink.literal(t.subarray(lit, i));
-      const basisAt = this.#basisOffset(bestAt);
       sink.copy(basisAt, bestLen);
       i += bestLen;
       lit = i;
@@ -136,7 +194,11 @@ export class GapMatcher {
   /** Reads the basis ranges around `expected` (and before `next`) into the window. */
   #load(g: number, expected: number, next: number): void {
     const L = this.#basis.length;
-    const margin = Math.min(MAX_MARGIN, Math.max(MIN_MARGIN, g));
+    // With the fine index, matches of 23 bytes and more are its job anywhere: the window only covers the
+    // short ones next to the expected addresses. Measured (CPU s, same run): SQLite pair 393 KB / 1.9 s with the
+    // full window, 420 KB / 1.5 s without; minor release 183 KB / 1.7 s against 203 KB / 1.35 s (xdelta3 -9: 1.4 s).
+    if (this.#fine) g = 0;
+    const margin = this.#fine ? MIN_MARGIN : Math.min(MAX_MARGIN, Math.max(MIN_MARGIN, g));
     const spans: [number, number][] = [[Math.max(0, expected - margin), Math.min(L, expected + g + margin)]];
     if (next >= 0) {
       const b: [number, number] = [Math.max(0, next - g - margin), Math.min(L, next + margin)];
@@ -194,6 +256,11 @@ export class GapMatcher {
     return n;
   }
 
+  /** @internal Whether the fine index has been built (for tests). */
+  get fineBuilt(): boolean {
+    return this.#fine !== undefined;
+  }
+
   #rangeOf(w: number): number {
     return this.#ranges > 1 && w >= this.#rangeStart[1]! ? 1 : 0;
   }
@@ -212,4 +279,12 @@ export class GapMatcher {
     }
     return -1;
   }
+}
+
+/** Bytes from t[i] (up to `to`) that equal basis[b..]. */
+function farMatchLength(basis: Uint8Array, b: number, t: Uint8Array, i: number, to: number): number {
+  const limit = Math.min(to - i, basis.length - b);
+  let n = 0;
+  while (n < limit && t[i + n] === basis[b + n]) n++;
+  return n;
 }

@@ -18,10 +18,10 @@ const basisArb = fc.oneof(
 t.test('patch(basis, delta(signature(basis), target)) == target, with literals bounded by the edits', async (t) => {
   t.doesNotThrow(() =>
     fc.assert(
-      fc.asyncProperty(basisArb, fc.array(editArb, { maxLength: 6 }), fc.boolean(), fc.constantFrom(1, 7, 100, 65536), fc.constantFrom(1, 2), async (basis, edits, exact, chunk, formatVersion) => {
+      fc.asyncProperty(basisArb, fc.array(editArb, { maxLength: 6 }), fc.boolean(), fc.constantFrom(1, 7, 100, 65536), fc.constantFrom(1, 2), fc.constantFrom(0, Infinity), async (basis, edits, exact, chunk, formatVersion, fineIndexTrigger) => {
         const { target, editBytes } = applyEdits(basis, edits as never);
         const sig = await signatureOf(basis, { blockLength: 64 });
-        const { delta, stats } = deltaOf(sig, target, { basis: exact ? basis : undefined, chunk, formatVersion: formatVersion as 1 | 2 });
+        const { delta, stats } = deltaOf(sig, target, { basis: exact ? basis : undefined, chunk, formatVersion: formatVersion as 1 | 2, fineIndexTrigger });
         const patched = await applyDeltaToBuffer(basis, delta);
         if (!equalBytes(patched, target)) throw new Error('patched result differs from the target');
         // Bounds (docs/FORMAT.md §Delta quality): each edit costs at most its own bytes plus two blocks in

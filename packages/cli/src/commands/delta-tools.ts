@@ -11,6 +11,9 @@ import { foreignFormatOf, HeadRecorder } from '../io/foreign-format.js';
 import { inputSize, inputStream, openFileBasis, readSmallInput } from '../io/inputs.js';
 import { CliError, EXIT } from '../exit-codes.js';
 
+/** Basis size from which `patch` hashes on a worker thread (below it the worker's ~30 ms start costs more). */
+const HASH_ON_WORKER_FROM = 16 * 1024 * 1024;
+
 /** Block length used when the basis comes from stdin and its size (for the square-root rule) is unknown. */
 const STDIN_BLOCK_LENGTH = 2048;
 
@@ -116,7 +119,8 @@ export function registerPatch(program: Command): void {
       // Linux too), so it gets fresh buffers.
       const basis = openFileBasis(basisPath, 'BASIS', { reuseBuffer: outPath !== '-' });
       try {
-        const applier = new PatchApplier(basis);
+        // A large basis means a large result: SHA-256 then runs on a worker thread beside the reads and writes.
+        const applier = new PatchApplier(basis, {}, { hashOnWorker: basis.length >= HASH_ON_WORKER_FROM });
         const head = new HeadRecorder();
         await withOutput(outPath, async (out) => {
           for await (const piece of applier.apply(head.tap(inputStream(deltaPath)))) await out.write(piece);

@@ -51,13 +51,14 @@ export async function signatureOf(basis: Uint8Array, opts: { blockLength?: numbe
   return computeSignature([basis], { basisLength: basis.length, seed: opts.seed ?? 0x1234n, ...opts });
 }
 
-export function deltaOf(sig: Signature, target: Uint8Array, opts: { basis?: Uint8Array; chunk?: number; compress?: boolean; formatVersion?: 1 | 2; literalChunk?: number } = {}): { delta: Uint8Array; stats: DeltaStats } {
+export function deltaOf(sig: Signature, target: Uint8Array, opts: { basis?: Uint8Array; chunk?: number; compress?: boolean; formatVersion?: 1 | 2; literalChunk?: number; fineIndexTrigger?: number } = {}): { delta: Uint8Array; stats: DeltaStats } {
   const basis = opts.basis;
   const enc = new DeltaEncoder(sig, {
     basis: basis ? { length: basis.length, read: (o, n) => basis.subarray(o, o + n) } : undefined,
     compress: opts.compress,
     formatVersion: opts.formatVersion,
     literalChunk: opts.literalChunk,
+    fineIndexTrigger: opts.fineIndexTrigger,
   });
   const parts: Uint8Array[] = [];
   for (const c of chunked(target, opts.chunk ?? 65536)) parts.push(...enc.push(c));
