@@ -96,6 +96,14 @@ export class Mirror {
     }
   }
 
+  /**
+   * Checks `opts`' preconditions against the path's current entry without writing (a resumable upload
+   * fails fast at creation; the commit checks again). @throws TYPE_CONFLICT, ALREADY_EXISTS, BASE_MISMATCH
+   */
+  checkWritable(path: string, opts: WriteOptions): void {
+    this.#checkPreconditions(path, this.index.get(path), opts);
+  }
+
   /** Opens the current version with its index entry, consistent with each other. @throws NOT_FOUND, TYPE_CONFLICT */
   async openFile(path: string): Promise<{ handle: ReadHandle; entry: ManifestEntry }> {
     return this.lock.with([path], async () => {
