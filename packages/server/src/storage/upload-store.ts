@@ -20,6 +20,8 @@ import type { Db } from '../state/database.js';
 /** The folder holding staging files, inside the state folder (never swept by Storage.sweepStaged). */
 export const UPLOADS_DIR = 'uploads';
 const ID = /^[0-9a-f]{32}$/;
+/** How long a PATCH waits for another PATCH of the same session to end (its socket was just cut). */
+const BUSY_WAIT_MS = 2_000;
 
 export interface UploadSession {
   id: string;
@@ -91,7 +93,7 @@ export class UploadStore {
   readonly #limits: UploadStoreLimits;
   readonly #now: () => number;
   /** Sessions with a PATCH or commit running: a second one is refused, never interleaved. */
-  readonly #busy = new Set<string>();
+  readonly #busy = new Map<string, Promise<void>>();
   readonly #stmts: Record<'insert' | 'get' | 'count' | 'staged' | 'setOffset' | 'remove' | 'expired' | 'ids', Statement>;
 
   constructor(db: Db, root: string, limits: UploadStoreLimits, now: () => number = Date.now) {
@@ -167,16 +169,25 @@ export class UploadStore {
   }
 
   /**
-   * Runs `work` with `id` marked busy. @throws ApiError UPLOAD_OFFSET_MISMATCH when another PATCH or commit
-   * of the session is running (a client resuming before the server noticed its old connection drop).
+   * Runs `work` with `id` marked busy. A PATCH arriving while another runs (a client resuming before the
+   * server noticed its old connection drop) waits up to BUSY_WAIT_MS for it to end.
+   * @throws ApiError UPLOAD_OFFSET_MISMATCH when the other PATCH or commit is still running after that
    */
   async exclusive<T>(id: string, work: () => Promise<T>): Promise<T> {
-    if (this.#busy.has(id)) throw new ApiError('UPLOAD_OFFSET_MISMATCH', 'another PATCH of this upload is still running; HEAD the offset and retry');
-    this.#busy.add(id);
+    const running = this.#busy.get(id);
+    if (running !== undefined) {
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([running, new Promise((resolve) => (timer = setTimeout(resolve, BUSY_WAIT_MS)))]);
+      clearTimeout(timer);
+      if (this.#busy.has(id)) throw new ApiError('UPLOAD_OFFSET_MISMATCH', 'another PATCH of this upload is still running; HEAD the offset and retry');
+    }
+    let release = (): void => {};
+    this.#busy.set(id, new Promise<void>((resolve) => (release = resolve)));
     try {
       return await work();
     } finally {
       this.#busy.delete(id);
+      release();
     }
   }
 
