@@ -17,6 +17,12 @@ export const headers = {
   /** Journal revision of the change (responses) or of the manifest snapshot (GET /v1/files). */
   revision: 'x-deltabox-revision',
   etag: 'etag',
+  /** Resumable uploads (tus 1.0): bytes the server holds durably (HEAD, PATCH answers) or the PATCH's start. */
+  uploadOffset: 'upload-offset',
+  /** Resumable uploads: the whole file's length (HEAD answer). */
+  uploadLength: 'upload-length',
+  /** Resumable uploads (tus checksum extension): `sha256 <base64 of the PATCH body's SHA-256>`. */
+  uploadChecksum: 'upload-checksum',
 } as const;
 
 /** Quotes a content hash as an entity tag. */

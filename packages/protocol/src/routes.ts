@@ -21,6 +21,10 @@ export const routes = {
   moves: `${API_PREFIX}/moves`,
   /** GET `?since=N&waitMs=M&limit=L`: the change journal after N, waiting up to M ms, at most L records (≤ 1000). */
   changes: `${API_PREFIX}/changes`,
+  /** POST JSON UploadCreateRequest: opens a resumable upload session (docs/API.md §Resumable uploads). */
+  uploads: `${API_PREFIX}/uploads`,
+  /** HEAD: the acknowledged offset; PATCH: bytes at that offset; DELETE: abandon the session. */
+  upload: (id: string) => `${API_PREFIX}/uploads/${encodeURIComponent(id)}`,
 } as const;
 
 /** Media types used on the wire. */
@@ -29,4 +33,6 @@ export const mediaTypes = {
   signature: 'application/vnd.deltabox.signature',
   ndjson: 'application/x-ndjson',
   octets: 'application/octet-stream',
+  /** Body of a PATCH to a resumable upload (tus 1.0). */
+  offsetOctets: 'application/offset+octet-stream',
 } as const;

@@ -217,6 +217,7 @@ export class Scanner {
       client: this.#client,
       state: this.#state,
       cache: this.#cache,
+      uploads: this.#store,
       plan: this.#dispatcher.planContext(),
       fullUploads: this.#opts.fullUploads,
       beforeDelete: () => this.#guards.verifyRoot(),

@@ -30,6 +30,7 @@ import { healthRoutes } from './routes/health.js';
 import { manifestRoutes } from './routes/manifest.js';
 import { moveRoutes } from './routes/moves.js';
 import { signatureRoutes } from './routes/signatures.js';
+import { uploadRoutes } from './routes/uploads.js';
 
 export interface ServerOptions {
   /** Served folder; created if missing; state in sdir/.deltabox/. */
@@ -46,6 +47,8 @@ export interface ServerOptions {
 export interface AppOverrides {
   /** Builds the storage backend for the (real) root; default LocalStorage. */
   storage?: (root: string) => Storage;
+  /** Clock of upload-session expiry; default Date.now. */
+  now?: () => number;
 }
 
 /** Longest accepted wildcard path in a URL: 4096 path bytes, each possibly percent-encoded (x3). */
@@ -181,6 +184,7 @@ export async function buildApp(options: ServerOptions, overrides: AppOverrides =
   await app.register(moveRoutes, { mirror });
   await app.register(rawBodyRoutes, { mirror });
   await app.register(batchRoutes, { mirror });
+  await app.register(uploadRoutes, { mirror, root, ...(overrides.now === undefined ? {} : { now: overrides.now }) });
   return app;
 }
 

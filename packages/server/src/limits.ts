@@ -42,6 +42,16 @@ export interface ServerLimits {
    * having its connection cut (EPIPE). Larger bodies are cut after the answer.
    */
   drainBeforeErrorBytes: number;
+  /** Open resumable upload sessions one token may hold: a client uploads a few large files at a time. */
+  uploadMaxSessionsPerToken: number;
+  /** Declared bytes of all open upload sessions together: bounds the disk staging can take. */
+  uploadMaxStagedBytes: number;
+  /** An upload session untouched this long is swept (tus expiration): a day, as the issue asks. */
+  uploadExpiryMs: number;
+  /** How often expired upload sessions are swept while the server runs (also once at start). */
+  uploadSweepIntervalMs: number;
+  /** Largest PATCH body of an upload session: a chunk is the unit of loss when a connection drops. */
+  uploadMaxChunkBytes: number;
 }
 
 const GiB = 2 ** 30;
@@ -69,6 +79,11 @@ export const defaultLimits: ServerLimits = {
   verifyIntervalMs: 5 * 60_000,
   // A delta is small; 64 MiB covers every PATCH but the rewrite of a huge file, at LAN speed in well under a second.
   drainBeforeErrorBytes: 64 * MiB,
+  uploadMaxSessionsPerToken: 16,
+  uploadMaxStagedBytes: 256 * GiB,
+  uploadExpiryMs: 24 * 60 * 60 * 1000,
+  uploadSweepIntervalMs: 60 * 60 * 1000,
+  uploadMaxChunkBytes: 256 * MiB,
 };
 
 /** Fills in defaults and clamps the long-poll to the 60 s the contract promises. */

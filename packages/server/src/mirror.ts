@@ -99,6 +99,14 @@ export class Mirror {
   }
 
   /**
+   * Checks `opts`' preconditions against the path's current entry without writing (a resumable upload
+   * fails fast at creation; the commit checks again). @throws TYPE_CONFLICT, ALREADY_EXISTS, BASE_MISMATCH
+   */
+  checkWritable(path: string, opts: WriteOptions): void {
+    this.#checkPreconditions(path, this.index.get(path), opts);
+  }
+
+  /**
    * Opens the current version with its index entry, consistent with each other and with the disk (a file
    * changed behind the server's back is re-indexed first). @throws NOT_FOUND, TYPE_CONFLICT
    */
