@@ -98,9 +98,13 @@ export async function startServerProcess(sdir: string, logFile: string, timeoutM
   return { ...child, port, url: `http://127.0.0.1:${port}`, logFile };
 }
 
-/** `deltabox scan` as a daemon (or with --once in `extra`). */
+/**
+ * `deltabox scan` as a daemon (or with --once in `extra`). The scenarios' random edits delete whole top
+ * folders of small trees, which is often over half of the server's files: real deletions the mass-delete
+ * guard would stop (as designed; the guard has its own end-to-end tests in packages/cli), so they are confirmed.
+ */
 export function startScannerProcess(cdir: string, serverUrl: string, token: string, extra: string[] = []): ChildHandle {
-  return spawnDeltabox(['scan', '--cdir', cdir, '--server', serverUrl, '--token', token, '--interval', '1s', ...extra]);
+  return spawnDeltabox(['scan', '--cdir', cdir, '--server', serverUrl, '--token', token, '--interval', '1s', '--allow-mass-delete', ...extra]);
 }
 
 /** The load host: one process serving several folders (see child/load-host.ts). */
