@@ -21,6 +21,14 @@ export const routes = {
   moves: `${API_PREFIX}/moves`,
   /** GET `?since=N&waitMs=M`: the change journal. */
   changes: `${API_PREFIX}/changes`,
+  /** GET (token): HistoryResponse of a path, current or deleted. */
+  history: (path: string) => `${API_PREFIX}/history/${encodePathForUrl(path)}`,
+  /** GET (token): TrashResponse. */
+  trash: `${API_PREFIX}/trash`,
+  /** GET (token): the bytes of a past version (Range). */
+  version: (id: number) => `${API_PREFIX}/versions/${id}`,
+  /** POST JSON RestoreRequest (read-write token): RestoreResponse. */
+  restore: `${API_PREFIX}/restore`,
 } as const;
 
 /** Media types used on the wire. */

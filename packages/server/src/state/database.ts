@@ -35,6 +35,15 @@ const migrations: string[] = [
      expires_at INTEGER, read_only INTEGER NOT NULL, revoked_at INTEGER, last_used_at INTEGER
    );
    CREATE INDEX tokens_name ON tokens(name);`,
+  // Version history (history/): past versions of files, and who wrote the current one.
+  `CREATE TABLE versions (
+     id INTEGER PRIMARY KEY AUTOINCREMENT, path TEXT NOT NULL, hash TEXT NOT NULL, size INTEGER NOT NULL,
+     mtime_ms INTEGER NOT NULL, executable INTEGER NOT NULL, device TEXT, revision INTEGER NOT NULL,
+     since_ms INTEGER NOT NULL, time_ms INTEGER NOT NULL, deleted INTEGER NOT NULL
+   );
+   CREATE INDEX versions_path ON versions(path, time_ms);
+   CREATE INDEX versions_hash ON versions(hash);
+   ALTER TABLE entries ADD COLUMN device TEXT;`,
 ];
 
 /**
