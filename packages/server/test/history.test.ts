@@ -5,13 +5,14 @@
  */
 import t from 'tap';
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { HistoryResponse, RestoreResponse, TrashResponse, VersionInfo } from '@deltabox/protocol';
 import { startServer, type Harness } from './support/harness.js';
 import type { Mirror } from '../src/mirror.js';
 import type { Pruner } from '../src/history/pruner.js';
 import { restoreFile } from '../src/history/restore.js';
+import { buildApp } from '../src/index.js';
 
 const DAY = 86_400_000;
 const sha = (b: string | Buffer): string => createHash('sha256').update(b).digest('hex');
@@ -183,4 +184,38 @@ t.test('a prune while a restore reads a version keeps that object until the rest
   t.equal(sha(readFileSync(join(h.sdir, 'r-restored.bin'))), sha(v1), 'the restore is byte-exact');
   await pruner.run();
   t.notOk(existsSync(objectPath), 'the next run removes it once nothing reads it');
+});
+
+t.test('crash leftovers: an object without a row is swept at startup; rows keep their objects across a restart', async (t) => {
+  const { h } = await rig(t);
+  await put(h, 'k.txt', 'kept one');
+  await put(h, 'k.txt', 'kept two');
+  await h.app.close();
+  // A crash between storing an object and committing its row leaves an object nobody references.
+  const orphan = sha('orphan bytes');
+  const shard = join(h.sdir, '.deltabox', 'versions', orphan.slice(0, 2));
+  mkdirSync(shard, { recursive: true });
+  writeFileSync(join(shard, orphan.slice(2)), 'orphan bytes');
+  let mirror: Mirror | undefined;
+  const app = await buildApp({ sdir: h.sdir }, { inspect: (p) => (mirror = p.mirror) });
+  t.teardown(() => app.close());
+  t.notOk(existsSync(join(shard, orphan.slice(2))), 'the orphan is swept');
+  const [v] = mirror!.versions.ofPath('k.txt');
+  t.equal(v?.hash, sha('kept one'), 'the row survived the restart');
+  const handle = await mirror!.storage.openVersion(v!.hash);
+  t.equal(Buffer.from(await handle.read(0, 100)).toString(), 'kept one', 'with its object');
+  await handle.close();
+});
+
+t.test('a file deleted behind the server can still be replaced; a move over a file keeps the overwritten one', async (t) => {
+  const { h } = await rig(t);
+  await put(h, 'gone.txt', 'indexed');
+  rmSync(join(h.sdir, 'gone.txt'));
+  const res = await h.request('PUT', '/v1/files/gone.txt', { body: 'new' });
+  t.equal(res.status, 200, 'nothing to keep is not an error');
+  await put(h, 'src.txt', 'moving');
+  await put(h, 'dst.txt', 'overwritten');
+  const moved = await h.request('POST', '/v1/moves', { headers: { 'content-type': 'application/json' }, body: JSON.stringify({ from: 'src.txt', to: 'dst.txt', overwrite: true }) });
+  t.equal(moved.status, 200);
+  t.same((await history(h, 'dst.txt')).versions.map((v) => v.hash), [sha('overwritten')]);
 });

@@ -8,6 +8,7 @@
 import type { ManifestEntry } from '@deltabox/protocol';
 import { PathLock } from '../path-lock.js';
 import type { KeptObject, ReadHandle, Storage } from '../storage/storage.js';
+import { StorageError } from '../storage/storage-error.js';
 import type { VersionTable } from '../state/version-table.js';
 
 /** Objects kept for one write: `release` after the row is recorded, `rollback` when the write failed. */
@@ -61,7 +62,12 @@ export class VersionKeeper {
         if (e.type !== 'file' || e.hash === undefined) continue;
         const expected = { hash: e.hash, size: e.size, mtimeMs: e.mtimeMs };
         unpins.push(this.pin(e.hash));
-        const kept = await this.#objectLock.with([e.hash], () => this.storage.keepVersion(e.path, expected));
+        const kept = await this.#objectLock.with([e.hash], () => this.storage.keepVersion(e.path, expected)).catch((err: unknown) => {
+          // Gone from disk behind the server's back (reconcile will journal it): nothing left to keep.
+          if (err instanceof StorageError && err.code === 'NOT_FOUND') return undefined;
+          throw err;
+        });
+        if (!kept) continue;
         if (kept.hash !== e.hash) unpins.push(this.pin(kept.hash)); // edited out of band: stored by its real hash
         objects.set(e.path, kept);
       }
