@@ -30,7 +30,7 @@ import { moveRoutes } from './routes/moves.js';
 import { signatureRoutes } from './routes/signatures.js';
 import { historyRoutes } from './routes/history.js';
 import { DEFAULT_RETENTION, type RetentionPolicy } from './history/retention.js';
-import { DEFAULT_PRUNER, Pruner } from './history/pruner.js';
+import { DEFAULT_PRUNER, Pruner, type PrunerOptions } from './history/pruner.js';
 
 export interface ServerOptions {
   /** Served folder; created if missing; state in sdir/.deltabox/. */
@@ -51,6 +51,8 @@ export interface AppOverrides {
   storage?: (root: string) => Storage;
   /** Clock of journal and history times (fake clocks in tests); default Date.now. */
   clock?: () => number;
+  /** Pruner timing (period, delay after writes, rows per run); default DEFAULT_PRUNER. */
+  pruner?: Partial<Omit<PrunerOptions, 'policy'>>;
   /** Receives the mirror and the pruner once built (tests run prunes by hand). */
   inspect?: (parts: { mirror: Mirror; pruner: Pruner }) => void;
 }
@@ -118,7 +120,7 @@ async function openMirror(
     const storage = overrides.storage?.(root) ?? new LocalStorage(root);
     const mirror = new Mirror(storage, db, new FileIndex(db), new Journal(db), limits);
     if (overrides.clock) mirror.now = overrides.clock;
-    const pruner = new Pruner(mirror, { ...DEFAULT_PRUNER, policy: { ...DEFAULT_RETENTION, ...options.retention } });
+    const pruner = new Pruner(mirror, { ...DEFAULT_PRUNER, ...overrides.pruner, policy: { ...DEFAULT_RETENTION, ...options.retention } });
     const folderId = ensureFolderId(root);
     await storage.sweepStaged();
     await reconcile(mirror, root);

@@ -219,3 +219,16 @@ t.test('a file deleted behind the server can still be replaced; a move over a fi
   t.equal(moved.status, 200);
   t.same((await history(h, 'dst.txt')).versions.map((v) => v.hash), [sha('overwritten')]);
 });
+
+t.test('pruning runs online shortly after writes that add versions', async (t) => {
+  const h = await startServer(t, { retention: { allMs: 0, dailyMs: 0, weeklyMs: 0 }, overrides: { pruner: { afterWriteMs: 20 } } });
+  await put(h, 'p.txt', 'one');
+  await put(h, 'p.txt', 'two');
+  const objects = join(h.sdir, '.deltabox', 'versions', sha('one').slice(0, 2), sha('one').slice(2));
+  const deadline = Date.now() + 5000;
+  while ((await history(h, 'p.txt')).versions.length > 0 || existsSync(objects)) {
+    if (Date.now() > deadline) throw new Error('the pruner did not run within 5 s of the write');
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  t.pass('the version and its object are gone without a manual prune');
+});
