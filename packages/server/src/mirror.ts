@@ -131,9 +131,11 @@ export class Mirror {
         this.#checkPreconditions(path, current, opts);
         const executable = opts.executable ?? current?.executable ?? false;
         const meta = opts.mtimeMs === undefined ? { executable } : { executable, mtimeMs: opts.mtimeMs };
-        await this.#withKept([current], (kept) =>
+        // Same content again (an mtime or mode change): the bytes are not a past version.
+        const replaced = current?.hash !== hash ? current : undefined;
+        await this.#withKept([replaced], (kept) =>
           staged.commit(path, meta, (entry, createdDirs) => {
-            const past = current ? { kept, old: [current], deleted: false } : undefined;
+            const past = replaced ? { kept, old: [replaced], deleted: false } : undefined;
             const put: Step = { change: { op: 'put', path, hash, size: entry.size }, upsert: toIndexEntry(entry, hash), past, device: opts.device };
             this.record([...mkdirSteps(createdDirs), put]);
           }),

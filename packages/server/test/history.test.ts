@@ -213,6 +213,8 @@ t.test('a file deleted behind the server can still be replaced; a move over a fi
   rmSync(join(h.sdir, 'gone.txt'));
   const res = await h.request('PUT', '/v1/files/gone.txt', { body: 'new' });
   t.equal(res.status, 200, 'nothing to keep is not an error');
+  await put(h, 'gone.txt', 'new');
+  t.same((await history(h, 'gone.txt')).versions, [], 'the same content again is no new version');
   await put(h, 'src.txt', 'moving');
   await put(h, 'dst.txt', 'overwritten');
   const moved = await h.request('POST', '/v1/moves', { headers: { 'content-type': 'application/json' }, body: JSON.stringify({ from: 'src.txt', to: 'dst.txt', overwrite: true }) });
