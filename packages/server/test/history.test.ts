@@ -12,7 +12,7 @@ import { startServer, type Harness } from './support/harness.js';
 import type { Mirror } from '../src/mirror.js';
 import type { Pruner } from '../src/history/pruner.js';
 import { restoreFile } from '../src/history/restore.js';
-import { buildApp } from '../src/index.js';
+import { buildApp, LocalStorage } from '../src/index.js';
 
 const DAY = 86_400_000;
 const sha = (b: string | Buffer): string => createHash('sha256').update(b).digest('hex');
@@ -233,4 +233,37 @@ t.test('pruning runs online shortly after writes that add versions', async (t) =
     await new Promise((r) => setTimeout(r, 20));
   }
   t.pass('the version and its object are gone without a manual prune');
+});
+
+t.test('a prune between a write keeping a version and recording it never leaves a row without its object', async (t) => {
+  const clock = { now: Date.UTC(2026, 0, 1) };
+  let parts: { mirror: Mirror; pruner: Pruner } | undefined;
+  let pruneDuringKeep = false;
+  let pending: Promise<unknown> | undefined;
+  const storage = (root: string): LocalStorage => {
+    const inner = new LocalStorage(root);
+    const keepVersion = inner.keepVersion.bind(inner);
+    inner.keepVersion = async (path, expected) => {
+      // The prune starts while the write holds the object's lock; it gets the object as soon as the write's
+      // keep returns, before the write records its row.
+      if (pruneDuringKeep) pending = parts!.pruner.run();
+      return keepVersion(path, expected);
+    };
+    return inner;
+  };
+  const h = await startServer(t, { overrides: { storage, clock: () => clock.now, inspect: (p) => (parts = p) } });
+  parts!.pruner.stop();
+  await put(h, 'w.txt', 'AAA');
+  await put(h, 'w.txt', 'BBB'); // row for AAA, object AAA
+  await put(h, 'w.txt', 'AAA'); // row for BBB; AAA current again
+  clock.now += 400 * DAY; // both rows are due
+  pruneDuringKeep = true;
+  await put(h, 'w.txt', 'CCC'); // keeps AAA (object already there), a prune runs before the row is written
+  pruneDuringKeep = false;
+  t.same(await pending, { rows: 2, objects: 1 }, 'the prune dropped both old rows and removed only the unpinned object (BBB)');
+  const [row] = parts!.mirror.versions.ofPath('w.txt');
+  t.equal(row?.hash, sha('AAA'), 'the new row for AAA');
+  const handle = await parts!.mirror.storage.openVersion(row!.hash);
+  t.equal(Buffer.from(await handle.read(0, 10)).toString(), 'AAA', 'and its object survived the prune');
+  await handle.close();
 });
