@@ -86,6 +86,33 @@ t.test('a client folder swapped for an empty one while scanning stops the scanne
   t.notOk(existsSync(join(cdir, '.deltabox/state.sqlite')), 'no state was made in the new folder');
 });
 
+t.test('the first sync of an empty client folder against a small server deletes nothing until confirmed', async (t) => {
+  // Below the guard's 10-file floor: an empty mount point or a mistyped --cdir on its first sync.
+  const base = tempDir(t);
+  const sdir = join(base, 's');
+  const server = await startServer(sdir);
+  t.teardown(() => server.close());
+  const token = mintToken(sdir);
+  const seed = join(base, 'seed');
+  fill(seed, 3);
+  const seeder = new Scanner({ cdir: seed, server: server.url, token, watch: false });
+  await seeder.syncOnce();
+  await seeder.stop();
+  t.equal(serverFiles(sdir), 3);
+  const empty = join(base, 'empty');
+  mkdirSync(empty);
+  const refused = spawnCli(['scan', '--cdir', empty, '--server', server.url, '--token', token, '--once']);
+  t.equal((await refused.exited).code, 1, refused.stderr());
+  t.match(refused.stderr(), /would delete 3 of the server's 3 files \(100%, over the 50% limit, on this client folder's first sync\)/);
+  t.equal(serverFiles(sdir), 3, 'nothing deleted');
+  // The seeding folder is past its first sync: removing one of its three files is an ordinary edit.
+  rmSync(join(seed, 'f0.txt'));
+  const again = new Scanner({ cdir: seed, server: server.url, token, watch: false });
+  await again.syncOnce();
+  await again.stop();
+  t.equal(serverFiles(sdir), 2);
+});
+
 t.test('an empty client with a fresh state against a full server, or a mass delete while scanning, is stopped until confirmed', async (t) => {
   const base = tempDir(t);
   const cdir = join(base, 'c');
@@ -105,7 +132,7 @@ t.test('an empty client with a fresh state against a full server, or a mass dele
   mkdirSync(empty);
   const refused = once(empty);
   t.equal((await refused.exited).code, 1, refused.stderr());
-  t.match(refused.stderr(), /would delete 20 of the server's 20 files \(100%, over the 50% limit\); nothing was deleted.*--allow-mass-delete/);
+  t.match(refused.stderr(), /would delete 20 of the server's 20 files \(100%, over the 50% limit, on this client folder's first sync\); nothing was deleted.*--allow-mass-delete/);
   t.equal(serverFiles(sdir), 20, 'nothing deleted');
   const badFlag = once(empty, '--max-delete', '150');
   t.equal((await badFlag.exited).code, 2, 'a percentage over 100 is a usage error');

@@ -116,3 +116,40 @@ t.test('a file larger than 100 MiB round-trips through the CLI, checked by hash'
   t.equal((await run(['patch', p('big'), p('big.delta'), p('big.out')])).code, 0);
   t.equal(await sha(p('big.out')), await sha(p('big2')));
 });
+
+t.test('bad input is named plainly: output paths, folders, byte counts, other tools\' files', async (t) => {
+  writeFileSync(p('bi'), 'some basis bytes\n');
+  const noFolder = await run(['signature', p('bi'), p('missing/out.sig')]);
+  t.equal(noFolder.code, 3);
+  t.match(noFolder.stderr, `cannot write ${p('missing/out.sig')}`, 'the error names the output path');
+  t.notMatch(noFolder.stderr, 'deltabox-tmp', 'not the temp file beside it');
+  t.equal((await run(['signature', p('bi'), p('bi.sig')])).code, 0);
+  const folder = await run(['delta', '--basis', dir, p('bi.sig'), p('bi'), p('bi.delta')]);
+  t.equal(folder.code, 3);
+  t.match(folder.stderr, `${dir} is a folder`, 'a folder as the basis is called a folder');
+  for (const bad of ['1e3', '0x100', '1.5']) {
+    const r = await run(['signature', '--block-size', bad, p('bi'), p('bad.sig')]);
+    t.equal(r.code, 2, `--block-size ${bad} is a usage error`);
+  }
+  // librsync's magics ("rs" + kind): what rdiff writes, followed by junk.
+  writeFileSync(p('r.sig'), Buffer.from([0x72, 0x73, 0x01, 0x47, 0, 0, 8, 0, 0, 0, 0, 32]));
+  writeFileSync(p('r.delta'), Buffer.from([0x72, 0x73, 0x02, 0x36, 0x41, 0x03, 0x61, 0x62, 0x63, 0]));
+  const rsig = await run(['delta', p('r.sig'), p('bi'), p('x.delta')]);
+  t.equal(rsig.code, 3);
+  t.match(rsig.stderr, 'rdiff (librsync) signature');
+  const rdelta = await run(['patch', p('bi'), p('r.delta'), p('x.out')]);
+  t.equal(rdelta.code, 3);
+  t.match(rdelta.stderr, 'rdiff (librsync) delta');
+});
+
+t.test('patch to stdout of copies that span several basis read pieces gives the target', async (t) => {
+  const basis = randomBytes(6 << 20);
+  const target = Buffer.concat([basis.subarray(3 << 20), basis.subarray(0, 3 << 20)]);
+  writeFileSync(p('st.a'), basis);
+  writeFileSync(p('st.b'), target);
+  t.equal((await run(['signature', p('st.a'), p('st.sig')])).code, 0);
+  t.equal((await run(['delta', '--basis', p('st.a'), p('st.sig'), p('st.b'), p('st.delta')])).code, 0);
+  const out = await run(['patch', p('st.a'), p('st.delta'), '-']);
+  t.equal(out.code, 0, out.stderr);
+  t.ok(out.stdout.equals(target), 'stdout is the target');
+});

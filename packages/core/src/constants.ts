@@ -4,8 +4,10 @@
 export const SIGNATURE_MAGIC = Uint8Array.of(0x44, 0x42, 0x58, 0x53);
 /** "DBXD": delta files. */
 export const DELTA_MAGIC = Uint8Array.of(0x44, 0x42, 0x58, 0x44);
-/** Both formats are at version 1; readers reject any other version at once. */
+/** Signatures are at version 1; deltas at versions 1 (single ops) and 2 (segments). Readers reject others at once. */
 export const FORMAT_VERSION = 1;
+/** Delta version 2: segments of Brotli-compressed streams (FORMAT.md §Delta version 2). Encoders write it by default. */
+export const DELTA_VERSION_SEGMENTED = 2;
 
 /** Weak sum algorithm id in the signature header: 1 = 32-bit RabinKarp (rolling.ts). */
 export const WEAK_RABINKARP32 = 1;
@@ -47,12 +49,32 @@ export const DEFAULT_DECODE_LIMITS = {
   maxLiteralChunk: 1 << 20,
   /** 2^50 bytes (1 PiB): far beyond any file, still exact in a double. */
   maxTargetLength: 2 ** 50,
+  /**
+   * A version-2 segment's stream, decompressed, is at most this long. Encoders close a segment at 4 MiB of
+   * literals or 512 KiB of lengths; 16 MiB bounds decoder memory per segment to ~3 such streams.
+   */
+  maxStreamLength: 16 * 1024 * 1024,
+  /** Sequences per version-2 segment: encoders write at most ~262,144 (512 KiB of lengths, 2 bytes each). */
+  maxSegmentSequences: 1 << 20,
 } as const;
 
-export type DecodeLimits = { -readonly [K in keyof typeof DEFAULT_DECODE_LIMITS]: number };
+/** Every limit, as the decoders hold them after merging the caller's with the defaults. */
+export type ResolvedDecodeLimits = { -readonly [K in keyof typeof DEFAULT_DECODE_LIMITS]: number };
+/**
+ * Decoder limits as callers pass them. The two version-2 limits are optional so that a limits object written
+ * before version 2 still type-checks; a missing one takes its default.
+ */
+export type DecodeLimits = Omit<ResolvedDecodeLimits, 'maxStreamLength' | 'maxSegmentSequences'> &
+  Partial<Pick<ResolvedDecodeLimits, 'maxStreamLength' | 'maxSegmentSequences'>>;
 
-/** Delta opcodes (FORMAT.md §Delta ops). */
+/** Delta opcodes (FORMAT.md §Delta (version 1), its op table). */
 export const OP_END = 0x00;
 export const OP_COPY = 0x01;
 export const OP_LITERAL = 0x02;
 export const OP_LITERAL_DEFLATE = 0x03;
+
+/** Version-2 delta: marks a segment (FORMAT.md §Delta version 2); 0x00 (OP_END) marks the trailer. */
+export const SEGMENT_MARK = 0x10;
+/** Version-2 stream codecs: the bytes as they are, or one Brotli stream (RFC 7932). */
+export const STREAM_STORED = 0x00;
+export const STREAM_BROTLI = 0x01;

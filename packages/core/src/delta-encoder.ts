@@ -15,6 +15,8 @@ import { MAX_CHAIN, SignatureIndex } from './signature-index.js';
 import { candidateScanner, type CandidateScanner } from './roll-scanner.js';
 import { strongHash64 } from './strong-hash.js';
 import { DeltaWriter } from './wire/delta-writer.js';
+import { SegmentWriter, type OpWriter } from './wire/segment-writer.js';
+import { GapMatcher, type GapSink } from './gap-matcher.js';
 import { toHex } from './hex.js';
 
 /** Random access to the basis, synchronously (e.g. positional reads of a local file). */
@@ -28,10 +30,20 @@ export interface SyncBasisReader {
 export interface DeltaOptions {
   /** The basis bytes: enables byte-exact matching (literals shrink to the changed bytes). */
   basis?: SyncBasisReader;
-  /** Deflate literal runs when that makes them smaller (default true). */
+  /** Compress literals and op streams when that makes them smaller (default true). */
   compress?: boolean;
-  /** Bytes per literal op, at most (default 256 KiB). */
+  /** Bytes per literal op, at most (default 256 KiB); also the size of the pieces the gap matcher searches. */
   literalChunk?: number;
+  /**
+   * Delta format version to write (default 2: Brotli-compressed op streams, and in byte-exact mode a string
+   * matcher between block matches). 1 writes the previous format, for readers that know only it.
+   */
+  formatVersion?: 1 | 2;
+  /**
+   * Byte-exact version-2 mode: gap bytes after which the encoder indexes the whole basis (at most 256 MiB) to
+   * find short matches anywhere in it, for dense edits (default 256 KiB; Infinity: never). See fine-index.ts.
+   */
+  fineIndexTrigger?: number;
 }
 
 /** What a finished delta contains. */
@@ -63,7 +75,8 @@ export class DeltaEncoder {
   readonly #index: SignatureIndex;
   readonly #L: number;
   readonly #basis: SyncBasisReader | undefined;
-  readonly #writer: DeltaWriter;
+  readonly #writer: OpWriter;
+  readonly #gaps: GapMatcher | undefined;
   readonly #sha: Sha256 = createSha256();
   readonly #literalChunk: number;
   readonly #outFactor: number;
@@ -103,7 +116,12 @@ export class DeltaEncoder {
     }
     this.#literalChunk = options.literalChunk ?? DEFAULT_LITERAL_CHUNK;
     if (!Number.isInteger(this.#literalChunk) || this.#literalChunk < 1) throw new UsageError('literalChunk must be a positive integer');
-    this.#writer = new DeltaWriter(signature.basisLength, options.compress ?? true);
+    const version = options.formatVersion ?? 2;
+    if (version !== 1 && version !== 2) throw new UsageError(`formatVersion must be 1 or 2, got ${String(version)}`);
+    this.#writer = version === 1
+      ? new DeltaWriter(signature.basisLength, options.compress ?? true)
+      : new SegmentWriter(signature.basisLength, { compress: options.compress ?? true, maxSequenceLiteral: this.#literalChunk });
+    this.#gaps = version === 2 && this.#basis ? new GapMatcher(this.#basis, { fineTrigger: options.fineIndexTrigger }) : undefined;
     const roller = createRoller(this.#L);
     this.#outFactor = roller.outFactor;
     this.#adjust = roller.adjust;
@@ -287,7 +305,7 @@ export class DeltaEncoder {
       }
     }
     const length = p + blockLength - start;
-    if (start > this.#lit) this.#emitLiteral(this.#lit, start);
+    if (start > this.#lit) this.#emitLiteral(this.#lit, start, basisStart);
     if (start === this.#lit && this.#copyLength > 0 && this.#copyStart + this.#copyLength === basisStart) {
       this.#copyLength += length;
     } else {
@@ -330,7 +348,7 @@ export class DeltaEncoder {
       const tail = this.#basis.read(this.#basis.length - n, n);
       const k = commonSuffixLength(this.#buf, this.#end, tail, n, n);
       if (k < MIN_SUFFIX_COPY) return;
-      this.#emitLiteral(this.#lit, this.#end - k);
+      this.#emitLiteral(this.#lit, this.#end - k, this.#basis.length - k);
       this.#emitPendingCopy();
       this.#copyStart = this.#basis.length - k;
       this.#copyLength = k;
@@ -367,20 +385,50 @@ export class DeltaEncoder {
     }
   }
 
-  #emitLiteral(from: number, to: number): void {
+  /**
+   * Target bytes no block matched, before a copy from basis offset `next` (-1: unknown). In byte-exact version-2
+   * mode the gap matcher looks for short matches in them; otherwise they go out as literals.
+   */
+  #emitLiteral(from: number, to: number, next = -1): void {
     if (to <= from) return;
     this.#emitPendingCopy();
-    for (let at = from; at < to; at += this.#literalChunk) {
-      const n = Math.min(this.#literalChunk, to - at);
-      this.#writer.literal(this.#buf.subarray(at, at + n));
+    if (this.#gaps) {
+      // Pieces of literalChunk bytes from `from`, the hint on a short last piece only: the same pieces and
+      // hints whether or not #flushOldLiteral sent the full ones already, so the delta does not depend on how
+      // the target arrives.
+      for (let at = from; at < to; at += this.#literalChunk) {
+        const end = Math.min(to, at + this.#literalChunk);
+        this.#gaps.encode(this.#buf, at, end, this.#lastCopyEnd, end - at < this.#literalChunk ? next : -1, this.#sink);
+      }
+      return;
+    }
+    this.#literal(this.#buf.subarray(from, to));
+  }
+
+  /** Where the gap matcher's ops go. */
+  readonly #sink: GapSink = { literal: (bytes) => this.#literal(bytes), copy: (offset, length) => this.#gapCopy(offset, length) };
+
+  /** Literal bytes, in ops of at most literalChunk bytes. */
+  #literal(bytes: Uint8Array): void {
+    for (let at = 0; at < bytes.length; at += this.#literalChunk) {
+      const n = Math.min(this.#literalChunk, bytes.length - at);
+      this.#writer.literal(bytes.subarray(at, at + n));
       this.#stats.literalOps++;
       this.#stats.literalBytes += n;
     }
   }
 
+  /** A copy found by the gap matcher. */
+  #gapCopy(basisOffset: number, length: number): void {
+    this.#writer.copy(basisOffset, length);
+    this.#lastCopyEnd = basisOffset + length;
+    this.#stats.copyOps++;
+    this.#stats.copyBytes += length;
+  }
+
   #emitPendingCopy(): void {
     if (this.#copyLength === 0) return;
-    this.#writer.copy(this.#copyStart - this.#lastCopyEnd, this.#copyLength);
+    this.#writer.copy(this.#copyStart, this.#copyLength);
     this.#lastCopyEnd = this.#copyStart + this.#copyLength;
     this.#stats.copyOps++;
     this.#stats.copyBytes += this.#copyLength;

@@ -28,7 +28,7 @@ export class DeltaError extends Error {
   }
 }
 
-/** The bytes are not a valid signature or delta (FORMAT.md §Decoder obligations). */
+/** The bytes are not a valid signature or delta (FORMAT.md, the decoder obligations of each format). */
 export class FormatError extends DeltaError {}
 
 /** The magic number is not the one the decoder reads. */
@@ -40,7 +40,7 @@ export class BadMagicError extends FormatError {
 
 /** The format version is newer (or older) than this decoder supports. */
 export class UnsupportedVersionError extends FormatError {
-  constructor(actual: number, supported: number, offset: number) {
+  constructor(actual: number, supported: number | string, offset: number) {
     super('FORMAT_UNSUPPORTED_VERSION', `unsupported format version ${actual} (this reader supports ${supported})`, offset);
   }
 }

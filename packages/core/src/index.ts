@@ -10,6 +10,6 @@ export { SignatureBuilder, computeSignature, type Signature, type SignatureOptio
 export { encodeSignature, decodeSignature } from './wire/signature-codec.js';
 export { DeltaEncoder, encodeDelta, type DeltaOptions, type DeltaStats, type SyncBasisReader } from './delta-encoder.js';
 export { DeltaDecoder, readDeltaHeader, type DeltaOp, type DeltaHeader } from './wire/delta-decoder.js';
-export { PatchApplier, applyDeltaToBuffer, type BasisReader, type PatchResult } from './patch-applier.js';
+export { PatchApplier, applyDeltaToBuffer, type BasisReader, type PatchResult, type PatchOptions } from './patch-applier.js';
 export { createContentHasher, contentHashOf, type ContentHasher } from './content-hash.js';
 export { toHex } from './hex.js';

@@ -6,7 +6,8 @@
 import { DEFAULT_DECODE_LIMITS, type DecodeLimits } from './constants.js';
 import { BasisMismatchError, ChecksumMismatchError, UsageError } from './errors.js';
 import { toHex } from './hex.js';
-import { createSha256 } from './platform/sha256.js';
+import { createSha256, type Sha256 } from './platform/sha256.js';
+import { createWorkerSha256 } from './platform/sha256-worker.js';
 import { DeltaDecoder, type DeltaOp } from './wire/delta-decoder.js';
 
 /** Random access to the basis (e.g. positional reads of a file). May be sync or async. */
@@ -23,6 +24,15 @@ export interface PatchResult {
   targetHash: string;
 }
 
+/** How the applier runs. */
+export interface PatchOptions {
+  /**
+   * Hash the result on a worker thread (platform/sha256-worker.ts), overlapped with the basis reads and the
+   * caller's writes: for large files, where SHA-256 is most of a patch's CPU. Default false.
+   */
+  hashOnWorker?: boolean;
+}
+
 /** Copies are read from the basis in pieces of at most this size. */
 const COPY_PIECE = 1 << 20;
 
@@ -31,10 +41,12 @@ export class PatchApplier {
   readonly #limits: Partial<DecodeLimits>;
   #result: PatchResult | undefined;
   #used = false;
+  readonly #hashOnWorker: boolean;
 
-  constructor(basis: BasisReader, limits: Partial<DecodeLimits> = {}) {
+  constructor(basis: BasisReader, limits: Partial<DecodeLimits> = {}, options: PatchOptions = {}) {
     this.#basis = basis;
     this.#limits = { ...DEFAULT_DECODE_LIMITS, ...limits };
+    this.#hashOnWorker = options.hashOnWorker ?? false;
   }
 
   /** Set once apply() has completed and the result verified. */
@@ -50,8 +62,16 @@ export class PatchApplier {
   async *apply(delta: AsyncIterable<Uint8Array> | Iterable<Uint8Array>): AsyncGenerator<Uint8Array, PatchResult> {
     if (this.#used) throw new UsageError('apply() may be called once per PatchApplier');
     this.#used = true;
+    const sha = this.#hashOnWorker ? createWorkerSha256() : createSha256();
+    try {
+      return yield* this.#applyWith(delta, sha);
+    } finally {
+      sha.close?.();
+    }
+  }
+
+  async *#applyWith(delta: AsyncIterable<Uint8Array> | Iterable<Uint8Array>, sha: Sha256): AsyncGenerator<Uint8Array, PatchResult> {
     const decoder = new DeltaDecoder(this.#limits);
-    const sha = createSha256();
     let produced = 0;
     let headerChecked = false;
     for await (const chunk of delta) {

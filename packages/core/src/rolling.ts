@@ -1,7 +1,7 @@
 /**
  * The weak rolling sum: 32-bit RabinKarp (librsync's choice), h = sum((b_i + 1) * M^(n-1-i)) mod 2^32.
  * Rolling one byte is h' = h*M + in - out*M^n + (1 - M^n). Chosen over rsync's Adler-style sum because it
- * costs the same per byte here and gives ~5x fewer false weak matches (PERF-NOTES.md).
+ * costs the same per byte here and gives ~5x fewer false weak matches (docs/DESIGN.md §Weak sum).
  * The delta encoder inlines the roll in its hot loop; this module is the reference and the block sum.
  */
 

@@ -101,7 +101,7 @@ t.test('delta decoder rejects malformed deltas with typed errors', async (t) => 
   const basis = seededBytes(4000, 2);
   const target = concat([basis.subarray(0, 1000), seededBytes(500, 3), basis.subarray(1000)]);
   const sig = await signatureOf(basis, { blockLength: 256 });
-  const { delta } = deltaOf(sig, target, { compress: false });
+  const { delta } = deltaOf(sig, target, { compress: false, formatVersion: 1 });
   const decode = (bytes: Uint8Array) => {
     const d = new DeltaDecoder();
     d.push(bytes);
@@ -136,7 +136,7 @@ t.test('delta decoder rejects malformed deltas with typed errors', async (t) => 
   t.throws(() => decode(hugeBasis), { code: 'FORMAT_LIMIT_EXCEEDED' }, 'basis length over the limit');
   const d = new DeltaDecoder({ maxTargetLength: 10 });
   t.throws(() => d.push(new ByteWriter().bytes(header).u8(0x01).zigzag(0).varint(11).take()), { code: 'FORMAT_LIMIT_EXCEEDED' }, 'target over the limit');
-  t.same(readDeltaHeader(delta), { basisLength: 4000 });
+  t.same(readDeltaHeader(delta), { basisLength: 4000, version: 1 });
   t.throws(() => readDeltaHeader(delta.subarray(0, 5)), { code: 'FORMAT_TRUNCATED' });
   const done = new DeltaDecoder();
   done.push(delta);
@@ -180,6 +180,7 @@ t.test('encoder API: stats, misuse, async generator', async (t) => {
   const sig = await signatureOf(basis);
   t.throws(() => new DeltaEncoder(sig, { basis: { length: 5, read: () => new Uint8Array(0) } }), { code: 'DELTA_USAGE' });
   t.throws(() => new DeltaEncoder(sig, { literalChunk: 0 }), { code: 'DELTA_USAGE' });
+  t.throws(() => new DeltaEncoder(sig, { formatVersion: 3 as 2 }), { code: 'DELTA_USAGE' });
   const enc = new DeltaEncoder(sig);
   t.same(enc.push(new Uint8Array(0)), []);
   enc.finish();

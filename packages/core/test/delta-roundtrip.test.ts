@@ -1,7 +1,7 @@
 import t from 'tap';
 import fc from 'fast-check';
 import { applyDeltaToBuffer, chooseBlockLength } from '../src/index.js';
-import { concat, deltaOf, equalBytes, seededBytes, signatureOf } from './helpers/bytes.js';
+import { concat, deltaOf, equalBytes, seededBytes, signatureOf, wordsText } from './helpers/bytes.js';
 import { applyEdits, editArb } from './helpers/edits.js';
 
 const NUM_RUNS = Number(process.env.DELTABOX_PROPERTY_RUNS ?? 150);
@@ -18,10 +18,10 @@ const basisArb = fc.oneof(
 t.test('patch(basis, delta(signature(basis), target)) == target, with literals bounded by the edits', async (t) => {
   t.doesNotThrow(() =>
     fc.assert(
-      fc.asyncProperty(basisArb, fc.array(editArb, { maxLength: 6 }), fc.boolean(), fc.constantFrom(1, 7, 100, 65536), async (basis, edits, exact, chunk) => {
+      fc.asyncProperty(basisArb, fc.array(editArb, { maxLength: 6 }), fc.boolean(), fc.constantFrom(1, 7, 100, 65536), fc.constantFrom(1, 2), fc.constantFrom(0, Infinity), async (basis, edits, exact, chunk, formatVersion, fineIndexTrigger) => {
         const { target, editBytes } = applyEdits(basis, edits as never);
         const sig = await signatureOf(basis, { blockLength: 64 });
-        const { delta, stats } = deltaOf(sig, target, { basis: exact ? basis : undefined, chunk });
+        const { delta, stats } = deltaOf(sig, target, { basis: exact ? basis : undefined, chunk, formatVersion: formatVersion as 1 | 2, fineIndexTrigger });
         const patched = await applyDeltaToBuffer(basis, delta);
         if (!equalBytes(patched, target)) throw new Error('patched result differs from the target');
         // Bounds (docs/FORMAT.md §Delta quality): each edit costs at most its own bytes plus two blocks in
@@ -39,18 +39,28 @@ t.test('patch(basis, delta(signature(basis), target)) == target, with literals b
 });
 
 t.test('the delta is the same bytes however the target is split into chunks', async (t) => {
-  const basis = seededBytes(20000, 11);
+  // Larger than the encoder's 256 KiB buffer, so chunking decides when the buffer is compacted and literals
+  // are flushed; text-like, so the gap matcher finds short matches in every mode.
+  const basis = wordsText(400_000, 11);
   const { target } = applyEdits(basis, [
     { kind: 'insert', at: 0.3, bytes: Uint8Array.of(1, 2, 3) },
     { kind: 'overwrite', at: 0.7, bytes: seededBytes(40, 3) },
     { kind: 'delete', at: 0.1, length: 17 },
+    { kind: 'insert', at: 0.5, bytes: wordsText(200_000, 12) },
+    { kind: 'overwrite', at: 0.9, bytes: wordsText(2000, 13) },
   ]);
-  for (const exact of [false, true]) {
-    const sig = await signatureOf(basis, { blockLength: 256 });
-    const reference = deltaOf(sig, target, { basis: exact ? basis : undefined, chunk: 65536 }).delta;
-    for (const chunk of [1, 2, 3, 7, 15, 100, 4096]) {
-      const { delta } = deltaOf(sig, target, { basis: exact ? basis : undefined, chunk });
-      t.ok(equalBytes(delta, reference), `${exact ? 'byte-exact' : 'signature'} mode, chunks of ${chunk}`);
+  t.ok(target.length > 2 * 256 * 1024, 'the target spans several encoder buffers');
+  for (const formatVersion of [1, 2] as const) {
+    for (const exact of [false, true]) {
+      const sig = await signatureOf(basis, { blockLength: 256 });
+      // Small literal ops: long literal runs are flushed while the target is still arriving.
+      const opts = { basis: exact ? basis : undefined, formatVersion, literalChunk: 10_000 };
+      const reference = deltaOf(sig, target, { ...opts, chunk: 65536 }).delta;
+      t.ok(equalBytes(await applyDeltaToBuffer(basis, reference), target), `v${formatVersion} ${exact ? 'byte-exact' : 'signature'} round trip`);
+      for (const chunk of [3, 4096, 100_003, 1 << 20]) {
+        const { delta } = deltaOf(sig, target, { ...opts, chunk });
+        t.ok(equalBytes(delta, reference), `v${formatVersion} ${exact ? 'byte-exact' : 'signature'} mode, chunks of ${chunk}`);
+      }
     }
   }
 });

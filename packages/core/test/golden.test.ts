@@ -18,7 +18,7 @@ t.test('golden deltas patch their basis into their target', async (t) => {
   for (const size of ['tiny', 'medium']) {
     const basis = read(`${size}-basis.bin`);
     const target = read(`${size}-target.bin`);
-    for (const kind of ['', '-exact']) {
+    for (const kind of ['', '-exact', '-v2', '-exact-v2']) {
       t.ok(equalBytes(await applyDeltaToBuffer(basis, read(`${size}${kind}.delta`)), target), `${size}${kind}.delta`);
     }
   }
@@ -31,7 +31,7 @@ t.test('golden signatures decode and re-encode to the same bytes', async (t) => 
 /** docs/FORMAT.md's worked examples must be the fixture bytes: a hex dump in the doc is checked here. */
 t.test('FORMAT.md worked examples are the fixture bytes', async (t) => {
   const doc = readFileSync(join(import.meta.dirname, '..', '..', '..', 'docs', 'FORMAT.md'), 'utf8');
-  for (const name of ['tiny.sig', 'tiny.delta', 'tiny-exact.delta']) {
+  for (const name of ['tiny.sig', 'tiny.delta', 'tiny-exact.delta', 'tiny-v2.delta', 'tiny-exact-v2.delta']) {
     const start = doc.indexOf(`<!-- hex:${name} -->`);
     t.ok(start >= 0, `FORMAT.md has the ${name} example`);
     const block = doc.slice(start).split('```')[1] ?? '';

@@ -11,12 +11,16 @@ export const errorCatalogue = {
   BASE_MISMATCH: { status: 409, description: 'If-Match names a version the server no longer holds; nothing changed. Body has currentHash.' },
   ALREADY_EXISTS: { status: 409, description: 'Create-only write (If-None-Match: *) or move onto an existing path.' },
   TYPE_CONFLICT: { status: 409, description: 'A file is where a folder is needed, or the other way round.' },
+  UPLOAD_OFFSET_MISMATCH: { status: 409, description: 'A PATCH to an upload session did not start at its acknowledged offset (or another PATCH is running); nothing changed.' },
+  TOO_MANY_UPLOADS: { status: 409, description: 'The token already holds the most open upload sessions allowed; finish or DELETE one, or upload with PUT.' },
   PAYLOAD_TOO_LARGE: { status: 413, description: 'Body, part or decoded delta field is over its limit.' },
   RANGE_NOT_SATISFIABLE: { status: 416, description: 'The Range header does not fit the file.' },
   HASH_MISMATCH: { status: 422, description: 'The written result does not have the declared hash; nothing changed.' },
+  CHECKSUM_MISMATCH: { status: 460, description: 'The PATCH body does not match its Upload-Checksum; the chunk was dropped and the offset did not move.' },
   RATE_LIMITED: { status: 429, description: 'Too many failed authentications from this address.' },
   INTERNAL: { status: 500, description: 'Unexpected server error; nothing partial is visible.' },
   INSUFFICIENT_STORAGE: { status: 507, description: 'The disk is full; the old version is intact.' },
+  STORAGE_DENIED: { status: 507, description: "The server's folder refused the write (permission denied, read-only filesystem); nothing changed." },
 } as const;
 
 export type ApiErrorCode = keyof typeof errorCatalogue;

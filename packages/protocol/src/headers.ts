@@ -1,7 +1,10 @@
 /** Header names of the v1 API. Lower-case, as Node presents them. */
 export const headers = {
   authorization: 'authorization',
-  /** File mtime in integer milliseconds since the epoch, on uploads and in responses. */
+  /**
+   * File mtime in milliseconds since the epoch, negative before 1970: on uploads a decimal (`-86400000.25`,
+   * no exponent; the fraction is applied on disk), in responses whole milliseconds (toward zero).
+   */
   mtimeMs: 'x-deltabox-mtime-ms',
   /** `1` when the file is executable (mode & 0o111), `0` otherwise. */
   executable: 'x-deltabox-executable',
@@ -14,6 +17,12 @@ export const headers = {
   /** Journal revision of the change (responses) or of the manifest snapshot (GET /v1/files). */
   revision: 'x-deltabox-revision',
   etag: 'etag',
+  /** Resumable uploads (tus 1.0): bytes the server holds durably (HEAD, PATCH answers) or the PATCH's start. */
+  uploadOffset: 'upload-offset',
+  /** Resumable uploads: the whole file's length (HEAD answer). */
+  uploadLength: 'upload-length',
+  /** Resumable uploads (tus checksum extension): `sha256 <base64 of the PATCH body's SHA-256>`. */
+  uploadChecksum: 'upload-checksum',
 } as const;
 
 /** Quotes a content hash as an entity tag. */

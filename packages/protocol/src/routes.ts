@@ -19,7 +19,7 @@ export const routes = {
   batch: `${API_PREFIX}/batch`,
   /** POST JSON MoveRequest. */
   moves: `${API_PREFIX}/moves`,
-  /** GET `?since=N&waitMs=M`: the change journal. */
+  /** GET `?since=N&waitMs=M&limit=L`: the change journal after N, waiting up to M ms, at most L records (≤ 1000). */
   changes: `${API_PREFIX}/changes`,
   /** GET (token): HistoryResponse of a path, current or deleted. */
   history: (path: string) => `${API_PREFIX}/history/${encodePathForUrl(path)}`,
@@ -29,6 +29,10 @@ export const routes = {
   version: (id: number) => `${API_PREFIX}/versions/${id}`,
   /** POST JSON RestoreRequest (read-write token): RestoreResponse. */
   restore: `${API_PREFIX}/restore`,
+  /** POST JSON UploadCreateRequest: opens a resumable upload session (docs/API.md §Resumable uploads). */
+  uploads: `${API_PREFIX}/uploads`,
+  /** HEAD: the acknowledged offset; PATCH: bytes at that offset; DELETE: abandon the session. */
+  upload: (id: string) => `${API_PREFIX}/uploads/${encodeURIComponent(id)}`,
 } as const;
 
 /** Media types used on the wire. */
@@ -37,4 +41,6 @@ export const mediaTypes = {
   signature: 'application/vnd.deltabox.signature',
   ndjson: 'application/x-ndjson',
   octets: 'application/octet-stream',
+  /** Body of a PATCH to a resumable upload (tus 1.0). */
+  offsetOctets: 'application/offset+octet-stream',
 } as const;

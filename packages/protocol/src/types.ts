@@ -8,6 +8,7 @@ export interface ManifestEntry {
   type: EntryType;
   /** Bytes; 0 for folders. */
   size: number;
+  /** Whole milliseconds since the epoch (toward zero), negative before 1970. */
   mtimeMs: number;
   /** SHA-256 hex of the content; absent for folders. */
   hash?: string;
@@ -29,6 +30,7 @@ export interface MoveRequest {
 export interface BatchPartMeta {
   path: string;
   size: number;
+  /** Milliseconds since the epoch: negative before 1970, a fraction allowed (applied on disk). */
   mtimeMs: number;
   executable?: boolean;
   /** SHA-256 hex of the part's bytes; verified. */
@@ -79,6 +81,30 @@ export interface FolderIdentityResponse {
   /** `st_dev` and `st_ino` of the server folder's root, as decimal strings (from a bigint stat). */
   dev: string;
   ino: string;
+}
+
+/** POST /v1/uploads: opens a resumable upload of a whole file (docs/API.md §Resumable uploads). */
+export interface UploadCreateRequest {
+  path: string;
+  /** Bytes of the whole file. */
+  size: number;
+  /** SHA-256 hex of the whole file; the commit happens only when the staged bytes have it. */
+  hash: string;
+  mtimeMs: number;
+  executable?: boolean;
+  /** Commit only if the path still has this content hash (as If-Match on PUT). */
+  ifMatch?: string;
+  /** Commit only if the path does not exist (as If-None-Match: * on PUT). */
+  ifNoneMatch?: boolean;
+}
+
+/** Answer to POST /v1/uploads (201, Location: the session's URL). */
+export interface UploadCreateResponse {
+  id: string;
+  /** Bytes the server holds (0 for a new session). */
+  offset: number;
+  /** When the session is swept if unfinished, ms since the epoch. */
+  expiresAt: number;
 }
 
 export interface ApiErrorBody {

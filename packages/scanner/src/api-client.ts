@@ -20,6 +20,8 @@ import {
   type HealthResponse,
   type ManifestEntry,
   type MoveRequest,
+  type UploadCreateRequest,
+  type UploadCreateResponse,
 } from '@deltabox/protocol';
 import { ScannerError } from './errors.js';
 import type { BatchPart } from './multipart-body.js';
@@ -271,7 +273,7 @@ export class ApiClient {
   #writeHeaders(meta: WriteMeta, contentType: string): Record<string, string> {
     const out: Record<string, string> = {
       'content-type': contentType,
-      [h.mtimeMs]: String(Math.max(0, Math.trunc(meta.mtimeMs))),
+      [h.mtimeMs]: String(Math.trunc(meta.mtimeMs)),
       [h.executable]: meta.executable ? '1' : '0',
     };
     if (meta.hash !== undefined) out[h.contentHash] = meta.hash;
@@ -297,6 +299,56 @@ export class ApiClient {
       headers: this.#writeHeaders(meta, mediaTypes.delta),
     });
     return this.#json<ManifestEntry>(res, `delta upload of ${path}`);
+  }
+
+  /** Opens a resumable upload session (POST /v1/uploads). */
+  async createUpload(req: UploadCreateRequest): Promise<UploadCreateResponse> {
+    const res = await this.#send('POST', routes.uploads, `upload session for ${req.path}`, {
+      body: Buffer.from(JSON.stringify(req)),
+      headers: { 'content-type': 'application/json' },
+    });
+    return this.#json<UploadCreateResponse>(res, `upload session for ${req.path}`);
+  }
+
+  /** The offset the server holds for session `id` (HEAD), or undefined when the session is gone (404). */
+  async uploadOffset(id: string): Promise<number | undefined> {
+    let res: Dispatcher.ResponseData;
+    try {
+      res = await this.#send('HEAD', routes.upload(id), 'upload offset');
+    } catch (err) {
+      if (err instanceof ScannerError && err.status === 404) return undefined;
+      throw err;
+    }
+    await res.body.dump();
+    const offset = Number(res.headers[h.uploadOffset]);
+    if (!Number.isSafeInteger(offset) || offset < 0) throw new ScannerError('PROTOCOL', `HEAD of an upload session gave no Upload-Offset`);
+    return offset;
+  }
+
+  /**
+   * Sends `chunk` at `offset` of session `id` with its SHA-256 (Upload-Checksum). Resolves to the new offset,
+   * and to the committed entry when the chunk completed the file.
+   */
+  async patchUpload(id: string, offset: number, chunk: Uint8Array, sha256: Buffer): Promise<{ offset: number; entry?: ManifestEntry }> {
+    const res = await this.#send('PATCH', routes.upload(id), 'upload chunk', {
+      body: chunk,
+      headers: { 'content-type': mediaTypes.offsetOctets, [h.uploadOffset]: String(offset), [h.uploadChecksum]: `sha256 ${sha256.toString('base64')}` },
+    });
+    const reached = Number(res.headers[h.uploadOffset]);
+    if (!Number.isSafeInteger(reached)) throw new ScannerError('PROTOCOL', 'PATCH of an upload session gave no Upload-Offset');
+    if (res.statusCode === 200) return { offset: reached, entry: await this.#json<ManifestEntry>(res, 'upload commit') };
+    await res.body.dump();
+    return { offset: reached };
+  }
+
+  /** Abandons session `id`; a session already gone is fine. */
+  async deleteUpload(id: string): Promise<void> {
+    try {
+      const res = await this.#send('DELETE', routes.upload(id), 'abandoning an upload session');
+      await res.body.dump();
+    } catch (err) {
+      if (!(err instanceof ScannerError && err.status === 404)) throw err;
+    }
   }
 
   /** The signature of the server's current version, with that version's hash (ETag). */

@@ -27,6 +27,19 @@ export const INLINE_MAX_BYTES = 64 * 1024;
  */
 export const COPY_MAX_BYTES = 64 * 1024 * 1024;
 /** Total bytes of basis copies and signatures kept in `.deltabox/cache`; least recently used go first. */
+/**
+ * Whole-file uploads from this size go through a resumable session (docs/SCANNER.md §Resumable uploads has
+ * the measurement): below it a cut costs at most a re-send of well under a second on a LAN, while the
+ * session costs the server a second pass over the bytes at commit.
+ */
+export const RESUMABLE_MIN_BYTES = 64 * 1024 * 1024;
+/**
+ * PATCH chunk of a resumable upload: 1/64 of the file (a cut loses at most the chunk in flight, ~1.6%),
+ * within 1..16 MiB (16 MiB is held in memory to hash it before it is sent).
+ */
+export function resumableChunkBytes(size: number): number {
+  return Math.min(16 * 1024 * 1024, Math.max(1024 * 1024, Math.ceil(size / 64)));
+}
 export const DEFAULT_CACHE_BUDGET_BYTES = 512 * 1024 * 1024;
 /**
  * An edited file of INLINE_MAX_BYTES or less goes as a delta from this size up: against the signature kept

@@ -18,12 +18,16 @@ import type { ScanPassGuards } from './scan-pass.js';
 import type { RemoteEntry, StateStore } from './state-store.js';
 import type { FolderId } from './tree-walk.js';
 
+/** State meta key set once a reconcile of this client folder passed the mass-delete guard. */
+const FIRST_SYNC_DONE_KEY = 'guard.first-sync-done';
+
 export class FolderGuards {
   readonly #root: string;
   readonly #limit: MassDeleteLimit;
   /** State files and folders this run is about to create, newest last (see cleanUp). */
   readonly #created: string[];
   #identity: RootIdentity | undefined;
+  #store: StateStore | undefined;
   #serverFolder: FolderId | undefined;
   #checked = false;
   #nested = false;
@@ -48,6 +52,7 @@ export class FolderGuards {
   /** Records or checks the root identity once the state is open. @throws ScannerError UNSAFE_FOLDER */
   openIdentity(stateDir: string, store: StateStore): void {
     this.#identity = new RootIdentity(this.#root, stateDir, store);
+    this.#store = store;
   }
 
   /** True once the server's folder was compared with the client folder (or the server cannot tell). */
@@ -91,7 +96,8 @@ export class FolderGuards {
 
   /**
    * The mass-delete limit for a reconcile: the server's files the client lacks, less those a queued or
-   * planned move carries away. @throws ScannerError MASS_DELETE
+   * planned move carries away. Until one reconcile of this client folder has passed the guard (its first
+   * sync), small servers are guarded too (assertDeleteShare). @throws ScannerError MASS_DELETE
    */
   guardReconcile(
     remote: ReadonlyMap<string, RemoteEntry>,
@@ -100,7 +106,9 @@ export class FolderGuards {
     queued: Iterable<{ kind: string; from?: string }>,
   ): void {
     const sources = queuedMoveSources(queued, queuedMoveSources(planned));
-    assertDeleteShare(countPlannedDeletes(remote, local, remote.keys(), sources), countRemoteFiles(remote), this.#limit);
+    const firstSync = this.#store?.getMeta(FIRST_SYNC_DONE_KEY) !== '1';
+    assertDeleteShare(countPlannedDeletes(remote, local, remote.keys(), sources), countRemoteFiles(remote), this.#limit, firstSync);
+    if (firstSync) this.#store?.setMeta(FIRST_SYNC_DONE_KEY, '1');
   }
 
   /** After the state is closed: a folder refused as nested keeps none of the state files this run made. */

@@ -60,17 +60,22 @@ export function countRemoteFiles(remote: ReadonlyMap<string, RemoteEntry>): numb
 
 /**
  * Throws when deleting `deletes` of the server's `serverFiles` files is over the limit. A server holding
- * MASS_DELETE_MIN_FILES files or fewer is never guarded: deleting 3 of 4 files is an ordinary edit.
+ * MASS_DELETE_MIN_FILES files or fewer is not guarded (deleting 3 of 4 files is an ordinary edit), except on
+ * a client folder's first sync: a folder that never synced and would delete most of a small server's files
+ * is far more likely the wrong folder (an empty mount point, a mistyped --cdir that `run` created) than a
+ * wish, so there the share alone decides.
  * @throws ScannerError MASS_DELETE
  */
-export function assertDeleteShare(deletes: number, serverFiles: number, limit: MassDeleteLimit): void {
-  if (limit.allowMassDelete || deletes === 0 || serverFiles <= MASS_DELETE_MIN_FILES) return;
+export function assertDeleteShare(deletes: number, serverFiles: number, limit: MassDeleteLimit, firstSync = false): void {
+  if (limit.allowMassDelete || deletes === 0) return;
+  if (!firstSync && serverFiles <= MASS_DELETE_MIN_FILES) return;
   const percent = (deletes * 100) / serverFiles;
   if (percent <= limit.maxDeletePercent) return;
   throw new ScannerError(
     'MASS_DELETE',
     `stopping: this pass would delete ${deletes} of the server's ${serverFiles} files (${Math.round(percent)}%, over the ` +
-      `${limit.maxDeletePercent}% limit); nothing was deleted. If the client folder is on a drive that is not mounted, ` +
-      'mount it. If the deletions are intended, run again with --allow-mass-delete (or raise --max-delete PERCENT)',
+      `${limit.maxDeletePercent}% limit${firstSync ? ', on this client folder\'s first sync' : ''}); nothing was deleted. ` +
+      'If the client folder is on a drive that is not mounted, mount it. If the deletions are intended, run again with ' +
+      '--allow-mass-delete (or raise --max-delete PERCENT)',
   );
 }

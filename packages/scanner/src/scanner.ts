@@ -118,6 +118,8 @@ export class Scanner {
   readonly #client: ApiClient;
   readonly #transfer: Transfer;
   readonly #dispatcher: Dispatcher;
+  /** The "up to date" line was logged since the scanner last had work (see #tick). */
+  #saidUpToDate = false;
   readonly #startedAt = Date.now();
   #offline = false;
   #stopping = false;
@@ -215,6 +217,7 @@ export class Scanner {
       client: this.#client,
       state: this.#state,
       cache: this.#cache,
+      uploads: this.#store,
       plan: this.#dispatcher.planContext(),
       fullUploads: this.#opts.fullUploads,
       beforeDelete: () => this.#guards.verifyRoot(),
@@ -348,12 +351,20 @@ export class Scanner {
    */
   async #tick(): Promise<void> {
     await this.scanNow();
-    if (this.#stopping || !this.#isIdle()) return;
+    if (this.#stopping || !this.#isIdle()) {
+      this.#saidUpToDate = false;
+      return;
+    }
     try {
       const health = await this.#client.health();
       if (health.revision !== this.#knownRevision && !this.#stopping && this.#isIdle()) {
         this.#log.info({ server: health.revision, known: this.#knownRevision }, 'the server changed outside this scanner; reconciling');
+        this.#saidUpToDate = false;
         await this.#reconcile();
+      } else if (!this.#saidUpToDate && this.#queue.size === 0) {
+        // Once per return to rest, so a user watching the log knows the server now mirrors the folder.
+        this.#saidUpToDate = true;
+        this.#log.info({ revision: health.revision }, `up to date: the server mirrors ${this.root}`);
       }
     } catch (err) {
       if (isConnectivityError(err)) this.#goOffline(err as Error);

@@ -30,6 +30,18 @@ export interface CacheRow {
   lastUsedMs: number;
 }
 
+/** A resumable upload session the server opened for one path, kept so it survives a scanner restart. */
+export interface UploadSessionRow {
+  path: string;
+  /** The server's session id. */
+  id: string;
+  /** SHA-256 and size of the version being sent: another version abandons the session. */
+  hash: string;
+  size: number;
+  /** The precondition it was opened with: the base hash, `*` (create only) or `` (none). */
+  base: string;
+}
+
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS local (path TEXT PRIMARY KEY, disk_path TEXT NOT NULL, type TEXT NOT NULL,
   size INTEGER NOT NULL, mtime_ms REAL NOT NULL, ino INTEGER NOT NULL, mode INTEGER NOT NULL, hash TEXT,
@@ -43,6 +55,8 @@ CREATE TABLE IF NOT EXISTS cache (hash TEXT NOT NULL, kind TEXT NOT NULL, bytes 
   last_used_ms INTEGER NOT NULL, PRIMARY KEY (hash, kind));
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS small_sig (hash TEXT PRIMARY KEY, sig BLOB NOT NULL);
+CREATE TABLE IF NOT EXISTS upload_session (path TEXT PRIMARY KEY, id TEXT NOT NULL, hash TEXT NOT NULL,
+  size INTEGER NOT NULL, base TEXT NOT NULL);
 `;
 
 interface LocalRow {
@@ -118,6 +132,9 @@ export class StateStore implements QueuePersistence {
       deleteCache: db.prepare('DELETE FROM cache WHERE hash = ? AND kind = ?'),
       putSmallSig: db.prepare('INSERT OR REPLACE INTO small_sig (hash, sig) VALUES (?, ?)'),
       getSmallSig: db.prepare('SELECT sig FROM small_sig WHERE hash = ?'),
+      getUpload: db.prepare('SELECT path, id, hash, size, base FROM upload_session WHERE path = ?'),
+      putUpload: db.prepare('INSERT OR REPLACE INTO upload_session (path, id, hash, size, base) VALUES (@path, @id, @hash, @size, @base)'),
+      deleteUpload: db.prepare('DELETE FROM upload_session WHERE path = ?'),
       deleteSmallSig: db.prepare('DELETE FROM small_sig WHERE hash = ?'),
       getMeta: db.prepare('SELECT value FROM meta WHERE key = ?'),
       setMeta: db.prepare('INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)'),
@@ -236,6 +253,19 @@ export class StateStore implements QueuePersistence {
   }
 
   /** The encoded signature kept for a small file's version (see BasisCache.putSmallSignature). */
+  /** The server upload session kept for `path` (resumable-upload.ts), if any. */
+  getUploadSession(path: string): UploadSessionRow | undefined {
+    return this.#stmts.getUpload.get(path) as UploadSessionRow | undefined;
+  }
+
+  putUploadSession(row: UploadSessionRow): void {
+    this.#stmts.putUpload.run(row);
+  }
+
+  deleteUploadSession(path: string): void {
+    this.#stmts.deleteUpload.run(path);
+  }
+
   getSmallSignature(hash: string): Uint8Array | undefined {
     const row = this.#stmts.getSmallSig.get(hash) as { sig: Buffer } | undefined;
     return row === undefined ? undefined : new Uint8Array(row.sig);

@@ -14,7 +14,7 @@ import type { ManifestEntry } from '@deltabox/protocol';
 import type { ApiClient, WriteMeta } from './api-client.js';
 import type { BasisCache } from './basis-cache.js';
 import type { LocalEntry } from './change-detector.js';
-import { DELTA_WORTH_RATIO, INLINE_MAX_BYTES, SMALL_BLOCK_LENGTH, SMALL_DELTA_MIN_BYTES } from './constants.js';
+import { DELTA_WORTH_RATIO, INLINE_MAX_BYTES, RESUMABLE_MIN_BYTES, SMALL_BLOCK_LENGTH, SMALL_DELTA_MIN_BYTES } from './constants.js';
 import { writeDeltaFile, localBlockLength, type DeltaBasis } from './delta-file.js';
 import { ScannerError } from './errors.js';
 import { assertUnchanged, discardSnapshot, readChunks, snapshotChunks, takeSnapshot, type Snapshot } from './file-reader.js';
@@ -23,6 +23,7 @@ import type { RemoteEntry } from './state-store.js';
 import { remoteOf, type SyncState } from './sync-state.js';
 import { planStep, type PlanContext, type Step } from './transfer-plan.js';
 import type { QueueEntry } from './op-queue.js';
+import { sendResumable, type UploadSessionKeeper } from './resumable-upload.js';
 
 /** Steps one path may take in one dispatch (e.g. rmdir, then upload, then a metadata fix). */
 const MAX_STEPS = 6;
@@ -45,6 +46,11 @@ export interface TransferDeps {
   state: SyncState;
   cache: BasisCache;
   plan: PlanContext;
+  /**
+   * Where resumable upload sessions are kept (the state store): whole files of RESUMABLE_MIN_BYTES and more
+   * then go through a session that survives cuts and restarts. Absent: every whole file is one PUT.
+   */
+  uploads?: UploadSessionKeeper;
   /** Never send a delta: every changed file goes whole (moves are still moves). */
   fullUploads?: boolean;
   /** Runs before every delete or folder removal is sent; throws to stop it (the root identity check). */
@@ -260,6 +266,17 @@ export class Transfer {
     if (base?.type === 'file' && base.hash !== undefined) write.ifMatch = base.hash;
     else if (base === undefined && !unconditional) write.ifNoneMatch = true;
     this.#d.onSending?.(path, snap.size);
+    const uploads = this.#d.uploads;
+    if (uploads !== undefined && snap.kind !== 'inline' && snap.size >= RESUMABLE_MIN_BYTES) {
+      const { entry, fromStart } = await sendResumable({
+        client: this.#d.client, sessions: uploads, path, filePath: snap.filePath!, size: snap.size, meta: { ...write, hash: snap.hash },
+        ...(builder === undefined ? {} : { builder }), onBytes: (n) => this.#d.onBytes?.(n, path),
+      });
+      if (snap.kind === 'live') assertUnchanged(snap.filePath!, snap.stat);
+      this.counters.uploads++;
+      // The signature is whole only when this attempt sent every byte (it did not resume).
+      return builder && fromStart ? { entry, signature: encodeSignature(builder.finish()) } : { entry };
+    }
     const body = snap.kind === 'inline' ? snap.bytes! : this.#metered(path, snapshotChunks(snap), builder);
     if (snap.kind === 'inline') this.#d.onBytes?.(snap.size, path);
     const entry = await this.#d.client.putFile(path, body, write);

@@ -105,6 +105,8 @@ t.test('the mass-delete guard counts the server files a pass would delete, less 
   t.throws(() => assertDeleteShare(11, 20, limit), { code: 'MASS_DELETE', message: /11 of the server's 20 files \(55%.*--allow-mass-delete/ });
   t.doesNotThrow(() => assertDeleteShare(10, 20, limit), 'exactly half is allowed');
   t.doesNotThrow(() => assertDeleteShare(10, 10, limit), 'a server with 10 files or fewer is not guarded');
+  t.throws(() => assertDeleteShare(3, 3, limit, true), { code: 'MASS_DELETE', message: /3 of the server's 3 files.*first sync/ }, 'except on a first sync');
+  t.doesNotThrow(() => assertDeleteShare(1, 3, limit, true), 'a first sync within the share goes through');
   t.doesNotThrow(() => assertDeleteShare(20, 20, { ...limit, allowMassDelete: true }), 'confirmed');
   t.throws(() => assertDeleteShare(3, 100, { maxDeletePercent: 2, allowMassDelete: false }), ScannerError);
 });

@@ -70,6 +70,9 @@ const fastifyCodes: Record<string, ApiErrorCode> = {
   SQLITE_FULL: 'INSUFFICIENT_STORAGE',
 };
 
+/** errno and SQLite codes of a folder (or state database) the server may not write: permissions, read-only mounts, immutable files. */
+const deniedCodes = new Set(['EACCES', 'EPERM', 'EROFS', 'SQLITE_READONLY']);
+
 /** Maps any thrown value to an ApiError, keeping the original as `cause`. */
 export function toApiError(err: unknown): ApiError {
   if (err instanceof ApiError) return err;
@@ -82,6 +85,11 @@ export function toApiError(err: unknown): ApiError {
     if (mapped === 'INSUFFICIENT_STORAGE') return new ApiError(mapped, 'the disk is full', {}, { cause: err });
     if (mapped) return new ApiError(mapped, mapped === 'INTERNAL' ? 'internal error' : message, {}, { cause: err });
     if (code === 'ENOSPC' || code === 'EDQUOT') return new ApiError('INSUFFICIENT_STORAGE', 'the disk is full', {}, { cause: err });
+    if (deniedCodes.has(code)) {
+      // The message names no absolute path: it reaches clients.
+      const why = `the server cannot write to its folder (${code}); nothing changed. The server's operator must make the folder writable for it`;
+      return new ApiError('STORAGE_DENIED', why, {}, { cause: err });
+    }
     if (code === 'ECONNRESET' || code === 'ERR_STREAM_PREMATURE_CLOSE') {
       return new ApiError('TRUNCATED_UPLOAD', 'the request body ended early', {}, { cause: err });
     }

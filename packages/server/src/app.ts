@@ -6,11 +6,13 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
 import { toApiError, ApiError } from './api-error.js';
+import { drainBody } from './body-drain.js';
 import { registerAuth } from './auth/authenticate.js';
 import { TokenStore } from './auth/token-store.js';
 import { resolveLimits, type ServerLimits } from './limits.js';
 import { Mirror } from './mirror.js';
 import { reconcile } from './reconcile.js';
+import { scheduleVerification } from './verify-schedule.js';
 import { OneLinePerRequest, loggerOptions } from './request-log.js';
 import { assertNotInClientFolder } from './state/client-folder-guard.js';
 import { openStateDb, resolveServedFolder } from './state/database.js';
@@ -31,6 +33,7 @@ import { signatureRoutes } from './routes/signatures.js';
 import { historyRoutes } from './routes/history.js';
 import { DEFAULT_RETENTION, type RetentionPolicy } from './history/retention.js';
 import { DEFAULT_PRUNER, Pruner, type PrunerOptions } from './history/pruner.js';
+import { uploadRoutes } from './routes/uploads.js';
 
 export interface ServerOptions {
   /** Served folder; created if missing; state in sdir/.deltabox/. */
@@ -55,6 +58,8 @@ export interface AppOverrides {
   pruner?: Partial<Omit<PrunerOptions, 'policy'>>;
   /** Receives the mirror and the pruner once built (tests run prunes by hand). */
   inspect?: (parts: { mirror: Mirror; pruner: Pruner }) => void;
+  /** Clock of upload-session expiry; default Date.now. */
+  now?: () => number;
 }
 
 /** Longest accepted wildcard path in a URL: 4096 path bytes, each possibly percent-encoded (x3). */
@@ -88,13 +93,17 @@ function refuseExpectation(_request: IncomingMessage, response: ServerResponse):
   response.end(body);
 }
 
-function sendError(reply: FastifyReply, err: unknown): FastifyReply {
+async function sendError(reply: FastifyReply, err: unknown, drainBytes: number): Promise<FastifyReply> {
   const apiError = toApiError(err);
   if (apiError.code === 'INTERNAL') reply.log.error({ err }, 'internal error');
-  // An error in the middle of a body (507 on a full disk, 413, a bad delta) leaves the rest of it unread:
-  // keeping the connection alive would leave the client's next request stuck behind it until the
-  // keep-alive timeout. Close it after the answer instead.
-  if (!reply.request.raw.complete) reply.header('connection', 'close');
+  // An error decided before the body was read (a refused precondition) waits for the client to finish
+  // sending, so it reads the answer instead of a broken pipe. An error in the middle of a body (507 on a
+  // full disk, 413, a bad delta), or a body too large to wait for, leaves the rest unread: keeping the
+  // connection alive would leave the client's next request stuck behind it until the keep-alive timeout.
+  // Close it after the answer instead.
+  // Only for a valid token: an unauthenticated sender is not owed our bandwidth.
+  const worthDraining = apiError.code !== 'PAYLOAD_TOO_LARGE' && reply.request.auth?.ok === true;
+  if (!reply.request.raw.complete && !(worthDraining && (await drainBody(reply.request.raw, drainBytes)))) reply.header('connection', 'close');
   return reply.code(apiError.statusCode).type('application/json').send(apiError.toBody());
 }
 
@@ -152,17 +161,17 @@ function createFastify(options: ServerOptions, limits: ServerLimits): FastifyIns
     return503OnClosing: false,
     clientErrorHandler,
     frameworkErrors: (err, _request, reply) => {
-      sendError(reply, (err as { code?: string }).code === 'FST_ERR_BAD_URL' ? new ApiError('BAD_PATH', err.message) : err);
+      void sendError(reply, (err as { code?: string }).code === 'FST_ERR_BAD_URL' ? new ApiError('BAD_PATH', err.message) : err, 0);
     },
   }) as unknown as FastifyInstance;
-  app.setErrorHandler((err, _request, reply) => sendError(reply, err));
+  app.setErrorHandler((err, _request, reply) => sendError(reply, err, limits.drainBeforeErrorBytes));
   app.server.on('checkExpectation', refuseExpectation);
   app.addHook('onRequest', async (request) => {
     if (request.raw.httpVersion === '1.1' && request.headers.host === undefined) {
       throw new ApiError('BAD_REQUEST', 'HTTP/1.1 requests need a Host header');
     }
   });
-  app.setNotFoundHandler((request, reply) => sendError(reply, new ApiError('NOT_FOUND', `no route ${request.method} ${request.url.split('?')[0]}`)));
+  app.setNotFoundHandler((request, reply) => sendError(reply, new ApiError('NOT_FOUND', `no route ${request.method} ${request.url.split('?')[0]}`), limits.drainBeforeErrorBytes));
   return app;
 }
 
@@ -177,6 +186,7 @@ export async function buildApp(options: ServerOptions, overrides: AppOverrides =
   const { root, folderId, mirror, pruner, release } = await openMirror(options, limits, overrides);
   const app = createFastify(options, limits);
   app.addHook('preClose', async () => mirror.journal.close()); // long-polls return now instead of holding close()
+  scheduleVerification(app, mirror, root, limits.verifyIntervalMs);
   app.addHook('onClose', async () => {
     pruner.stop();
     await pruner.idle();
@@ -195,6 +205,7 @@ export async function buildApp(options: ServerOptions, overrides: AppOverrides =
   await app.register(rawBodyRoutes, { mirror });
   await app.register(batchRoutes, { mirror });
   await app.register(historyRoutes, { mirror });
+  await app.register(uploadRoutes, { mirror, root, ...(overrides.now === undefined ? {} : { now: overrides.now }) });
   return app;
 }
 

@@ -10,7 +10,7 @@
  */
 import type { ManifestEntry, MoveRequest } from '@deltabox/protocol';
 import type { Db } from './state/database.js';
-import type { FileIndex } from './state/file-index.js';
+import type { FileIndex, IndexRow } from './state/file-index.js';
 import type { Journal, NewChange } from './state/journal.js';
 import type { ReadHandle, StagedFile, Storage, StorageEntry } from './storage/storage.js';
 import type { ServerLimits } from './limits.js';
@@ -18,6 +18,7 @@ import { ancestorsOf, PathLock } from './path-lock.js';
 import { ApiError } from './api-error.js';
 import { VersionTable } from './state/version-table.js';
 import { VersionKeeper, type KeptSet } from './history/version-keeper.js';
+import { refreshPath } from './disk-check.js';
 
 export interface WriteOptions {
   mtimeMs?: number;
@@ -34,9 +35,9 @@ export interface WriteOptions {
 }
 
 /** One index change and its journal record, applied in one transaction. */
-type Step = {
+export type Step = {
   change: NewChange;
-  upsert?: Omit<ManifestEntry, 'revision'>;
+  upsert?: Omit<IndexRow, 'revision'>;
   removeTree?: string;
   moveTree?: { from: string; to: string };
   /** Versions this step ends: recorded as past (their objects are already kept). */
@@ -48,11 +49,12 @@ type Step = {
 /** Nothing kept (no previous version). */
 const NOTHING_KEPT: KeptSet = { objects: new Map(), release: () => {}, rollback: async () => {} };
 
-function toIndexEntry(e: StorageEntry, hash?: string): Omit<ManifestEntry, 'revision'> {
-  const entry: Omit<ManifestEntry, 'revision'> = { path: e.path, type: e.type, size: e.size, mtimeMs: e.mtimeMs };
+function toIndexEntry(e: StorageEntry, hash?: string): Omit<IndexRow, 'revision'> {
+  const entry: Omit<IndexRow, 'revision'> = { path: e.path, type: e.type, size: e.size, mtimeMs: e.mtimeMs };
   if (e.type === 'file') {
     entry.hash = hash;
     entry.executable = e.executable;
+    if (e.statToken !== undefined) entry.statToken = e.statToken;
   }
   return entry;
 }
@@ -127,7 +129,7 @@ export class Mirror {
         throw new ApiError('HASH_MISMATCH', `content hash is ${hash}, expected ${opts.expectedHash}`);
       }
       return await this.lock.with([path], async () => {
-        const current = this.index.get(path);
+        const current = (await refreshPath(this, path))?.entry;
         this.#checkPreconditions(path, current, opts);
         const executable = opts.executable ?? current?.executable ?? false;
         const meta = opts.mtimeMs === undefined ? { executable } : { executable, mtimeMs: opts.mtimeMs };
@@ -148,29 +150,67 @@ export class Mirror {
     }
   }
 
-  /** Opens the current version with its index entry, consistent with each other. @throws NOT_FOUND, TYPE_CONFLICT */
+  /**
+   * Checks `opts`' preconditions against the path's current entry without writing (a resumable upload
+   * fails fast at creation; the commit checks again). @throws TYPE_CONFLICT, ALREADY_EXISTS, BASE_MISMATCH
+   */
+  checkWritable(path: string, opts: WriteOptions): void {
+    this.#checkPreconditions(path, this.index.get(path), opts);
+  }
+
+  /**
+   * Opens the current version with its index entry, consistent with each other and with the disk (a file
+   * changed behind the server's back is re-indexed first). @throws NOT_FOUND, TYPE_CONFLICT
+   */
   async openFile(path: string): Promise<{ handle: ReadHandle; entry: ManifestEntry }> {
+    return this.lock.with([path], () => this.#openVerified(path), { shared: ancestorsOf(path) });
+  }
+
+  /** Opens the basis of a PATCH after checking If-Match against it (and it against the disk). @throws BASE_MISMATCH, TYPE_CONFLICT */
+  async openBasis(path: string, ifMatch: string): Promise<ReadHandle> {
     return this.lock.with([path], async () => {
-      const entry = this.index.get(path);
-      if (!entry) throw new ApiError('NOT_FOUND', `'${path}' does not exist`);
-      if (entry.type !== 'file') throw new ApiError('TYPE_CONFLICT', `'${path}' is a folder`);
-      return { handle: await this.storage.open(path), entry };
+      const { handle, entry } = await this.#openVerified(path).catch((err: unknown) => {
+        if (err instanceof ApiError && err.code === 'NOT_FOUND') throw new ApiError('BASE_MISMATCH', `'${path}' does not exist`);
+        throw err;
+      });
+      if (entry.hash === ifMatch) return handle;
+      await handle.close();
+      throw new ApiError('BASE_MISMATCH', `'${path}' is at ${entry.hash}, not ${ifMatch}`, { currentHash: entry.hash! });
     }, { shared: ancestorsOf(path) });
   }
 
-  /** Opens the basis of a PATCH after checking If-Match against it. @throws BASE_MISMATCH, TYPE_CONFLICT */
-  async openBasis(path: string, ifMatch: string): Promise<ReadHandle> {
+  /** Refreshes `path` from the disk under its lock (the verification pass); true when its index row changed. */
+  async refresh(path: string): Promise<boolean> {
     return this.lock.with([path], async () => {
-      const current = this.index.get(path);
-      this.#checkPreconditions(path, current, { ifMatch });
-      return this.storage.open(path);
+      const before = this.index.get(path)?.revision;
+      await refreshPath(this, path, { symlinkAsGone: true });
+      return this.index.get(path)?.revision !== before;
     }, { shared: ancestorsOf(path) });
+  }
+
+  /**
+   * With the path locked: the verified entry and a handle on that very version. Should the file change
+   * between the stat check and the open, the handle's own identity shows it and the check runs again.
+   */
+  async #openVerified(path: string): Promise<{ handle: ReadHandle; entry: ManifestEntry }> {
+    for (let attempt = 1; ; attempt++) {
+      const indexed = await refreshPath(this, path);
+      if (!indexed) throw new ApiError('NOT_FOUND', `'${path}' does not exist`);
+      if (indexed.entry.type !== 'file') throw new ApiError('TYPE_CONFLICT', `'${path}' is a folder`);
+      const handle = await this.storage.open(path).catch((err: { code?: string }) => {
+        if (err.code === 'NOT_FOUND') return undefined; // deleted just now: the next check records it
+        throw err;
+      });
+      const same = handle && handle.size === indexed.entry.size && handle.statToken === indexed.statToken;
+      if (handle && (same || attempt >= 3)) return { handle, entry: indexed.entry };
+      await handle?.close();
+    }
   }
 
   /** @throws NOT_FOUND, TYPE_CONFLICT, BASE_MISMATCH */
   async deleteFile(path: string, ifMatch?: string): Promise<number> {
     return this.lock.with([path], async () => {
-      const current = this.index.get(path);
+      const current = (await refreshPath(this, path))?.entry;
       if (!current) throw new ApiError('NOT_FOUND', `'${path}' does not exist`);
       this.#checkPreconditions(path, current, { ifMatch });
       const revision = await this.#withKept([current], async (kept) => {
@@ -186,7 +226,8 @@ export class Mirror {
   async move(req: MoveRequest): Promise<ManifestEntry> {
     const { from, to } = req;
     return this.lock.with([from, to], async () => {
-      const current = this.index.get(from);
+      const current = (await refreshPath(this, from))?.entry;
+      await refreshPath(this, to);
       if (!current) throw new ApiError('NOT_FOUND', `'${from}' does not exist`);
       if (req.ifMatch !== undefined) this.#checkPreconditions(from, current, { ifMatch: req.ifMatch });
       const target = req.overwrite === true && current.type === 'file' ? this.index.get(to) : undefined;

@@ -1,61 +1,41 @@
 /**
- * Startup reconciliation: brings the index in line with the folder after a crash between rename and
- * index update, or after edits made to the folder directly. Unchanged files (same size, mtime, mode)
- * are not re-hashed. Every difference becomes a journal record.
+ * The verification pass: brings the index in line with the folder after a crash between rename and index
+ * update, or after files were edited, deleted or added behind the server's back. Runs at startup and then
+ * periodically (ServerLimits.verifyIntervalMs). A stat walk compares each path with its index row; only the
+ * paths that differ are re-checked under their lock, hashed if needed and journaled (disk-check.ts), so a
+ * pass runs safely beside live requests.
  */
-import { createHash } from 'node:crypto';
 import type { Mirror } from './mirror.js';
-import type { StorageEntry } from './storage/storage.js';
+import { compareWithDisk } from './disk-check.js';
 import { isClientStatePath, refuseNestedClient } from './state/client-folder-guard.js';
 
-async function hashFile(mirror: Mirror, path: string): Promise<string> {
-  const handle = await mirror.storage.open(path);
-  const hash = createHash('sha256');
-  for await (const chunk of handle.stream()) hash.update(chunk as Buffer);
-  return hash.digest('hex');
+/** What a pass did. */
+export interface VerifyResult {
+  /** Paths walked on disk. */
+  walked: number;
+  /** Paths whose index row was re-checked (the stat differed, or the path was missing on one side). */
+  rechecked: number;
+  /** Paths whose index row the pass changed (each with a journal record). */
+  changed: number;
 }
 
 /**
- * Returns how many index entries changed.
+ * Walks the folder and re-checks every path whose stat differs from the index.
  * @throws ServerFolderError CLIENT_FOLDER_NESTED when the tree holds a client folder (`root` names it)
  */
-export async function reconcile(mirror: Mirror, root: string): Promise<number> {
+export async function reconcile(mirror: Mirror, root: string): Promise<VerifyResult> {
   const indexed = mirror.index.allPaths();
-  let changed = 0;
+  let walked = 0;
+  const suspects: string[] = [];
   for await (const e of mirror.storage.walk()) {
+    walked++;
     if (e.type === 'file' && isClientStatePath(e.path)) refuseNestedClient(root, e.path);
-    const old = indexed.get(e.path);
+    if (compareWithDisk(indexed.get(e.path), e) !== 'same') suspects.push(e.path);
     indexed.delete(e.path);
-    if (e.type === 'dir') {
-      if (old?.type === 'dir') continue;
-      if (old) mirror.record([{ change: { op: 'delete', path: e.path }, removeTree: e.path }]);
-      mirror.record([{ change: { op: 'mkdir', path: e.path }, upsert: dirEntry(e) }]);
-      changed++;
-      continue;
-    }
-    if (old?.type === 'file' && old.size === e.size && old.mtimeMs === e.mtimeMs && old.executable === e.executable) continue;
-    const hash = await hashFile(mirror, e.path);
-    const steps = old?.type === 'dir' ? [{ change: { op: 'rmdir' as const, path: e.path }, removeTree: e.path }] : [];
-    mirror.record([
-      ...steps,
-      {
-        change: { op: 'put', path: e.path, hash, size: e.size },
-        upsert: { path: e.path, type: 'file', size: e.size, mtimeMs: e.mtimeMs, hash, executable: e.executable },
-      },
-    ]);
-    changed++;
   }
-  // Whatever is left is gone from disk; shortest paths first so a folder covers its children.
-  const gone = [...indexed.values()].sort((a, b) => a.path.length - b.path.length);
-  for (const entry of gone) {
-    if (!mirror.index.get(entry.path)) continue;
-    mirror.record([{ change: { op: entry.type === 'dir' ? 'rmdir' : 'delete', path: entry.path }, removeTree: entry.path }]);
-    changed++;
-  }
-  if (changed) mirror.index.pruneSignatures();
-  return changed;
-}
-
-function dirEntry(e: StorageEntry): { path: string; type: 'dir'; size: number; mtimeMs: number } {
-  return { path: e.path, type: 'dir', size: 0, mtimeMs: e.mtimeMs };
+  // Whatever is left is gone from disk (or was unreadable); shortest paths first so a folder covers its children.
+  const gone = [...indexed.keys()].sort((a, b) => a.length - b.length);
+  let changed = 0;
+  for (const path of [...suspects, ...gone]) if (await mirror.refresh(path)) changed++;
+  return { walked, rechecked: suspects.length + gone.length, changed };
 }

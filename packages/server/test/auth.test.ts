@@ -1,7 +1,9 @@
 import t from 'tap';
-import { readFileSync, readdirSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createToken, listTokens, revokeToken, isTokenValid, TOKEN_PREFIX } from '../src/index.js';
+import Database from 'better-sqlite3';
+import { createToken, listTokens, revokeToken, isTokenValid, TOKEN_PREFIX, TokenError } from '../src/index.js';
 import { startServer, rawRequest, waitFor } from './support/harness.js';
 
 const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
@@ -105,4 +107,44 @@ t.test('tokens are stored only as SHA-256, listed without secrets, and names are
   t.ok(createToken(h.sdir, { name: 'laptop' }), 'the name is free again after revocation');
   await h.request('GET', '/v1/files');
   t.ok(listTokens(h.sdir).find((x) => x.name === 'device')?.lastUsedAt, 'last use is recorded');
+});
+
+t.test('an expiry no Date can hold is refused with a typed error and nothing is written', async (t) => {
+  const base = mkdtempSync(join(tmpdir(), 'dbx-tokens-'));
+  t.teardown(() => rmSync(base, { recursive: true, force: true }));
+  createToken(base, { name: 'first' });
+  const farFuture = Date.now() + 99_999_999_999_999 * 604_800_000; // `--expires 99999999999999w`
+  for (const expiresAt of [farFuture, Infinity, NaN, -9e15]) {
+    const err = (() => {
+      try {
+        createToken(base, { name: 'forever', expiresAt });
+        return undefined;
+      } catch (e) {
+        return e;
+      }
+    })();
+    t.ok(err instanceof TokenError && err.code === 'INVALID_EXPIRY', `${expiresAt}: INVALID_EXPIRY (${String(err)})`);
+  }
+  t.same(listTokens(base).map((r) => r.name), ['first'], 'nothing was written');
+  t.ok(createToken(base, { name: 'latest', expiresAt: 8.64e15 }), 'the last representable time is fine');
+});
+
+t.test('listing survives any stored time, before and after a revoke', async (t) => {
+  const base = mkdtempSync(join(tmpdir(), 'dbx-tokens-'));
+  t.teardown(() => rmSync(base, { recursive: true, force: true }));
+  createToken(base, { name: 'ok' });
+  // Rows as an older server wrote them for `--expires 99999999999999w`, and worse.
+  const db = new Database(join(base, '.deltabox', 'state.db'));
+  const insert = db.prepare('INSERT INTO tokens (name, hash, created_at, expires_at, read_only) VALUES (?, ?, ?, ?, 0)');
+  insert.run('huge', 'a'.repeat(64), Date.now(), 6.048e25);
+  insert.run('text', 'b'.repeat(64), Date.now(), 'soon');
+  db.close();
+  const rows = listTokens(base);
+  t.same(rows.map((r) => r.name), ['ok', 'huge', 'text']);
+  for (const r of rows) {
+    t.doesNotThrow(() => r.expiresAt === undefined || new Date(r.expiresAt).toISOString(), `${r.name}: its expiry prints as a date`);
+  }
+  t.equal(rows[1]!.expiresAt, 8.64e15, 'past the Date range: clamped to its end');
+  t.ok(revokeToken(base, 'huge'));
+  t.match(listTokens(base)[1], { name: 'huge', revoked: true, expiresAt: 8.64e15 });
 });

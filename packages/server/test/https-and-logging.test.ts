@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import type { AddressInfo } from 'node:net';
-import { buildServer, createToken } from '../src/index.js';
+import { buildServer, createToken, formatLogLine, readableLogStream } from '../src/index.js';
 import { nodeCryptoCert, opensslCert, type CertAndKey } from './support/self-signed.js';
 
 async function httpsRoundTrip(t: Test, dir: string, tls: CertAndKey): Promise<void> {
@@ -71,9 +71,41 @@ t.test('the server logs one pino line per request and never the token', async (t
   await app.inject({ method: 'GET', url: '/v1/files', headers: { authorization: `Bearer ${token}` } });
   await app.inject({ method: 'GET', url: '/v1/files', headers: { authorization: 'Bearer dbx_wrong' } });
   const requestLines = lines.filter((l) => l.req !== undefined || l.res !== undefined);
-  t.equal(requestLines.length, 4, 'one line per request');
-  t.match(requestLines[1], { msg: 'request', req: { method: 'PUT', url: '/v1/files/a.txt' }, res: { statusCode: 200 }, responseTime: Number });
-  t.match(requestLines[3], { res: { statusCode: 401 } });
+  t.equal(requestLines.length, 3, 'one line per request, none for the health check at info level');
+  t.match(requestLines[0], { msg: 'request', req: { method: 'PUT', url: '/v1/files/a.txt' }, res: { statusCode: 200 }, responseTime: Number });
+  t.match(requestLines[2], { res: { statusCode: 401 } });
   t.notOk(raw.includes(token), 'the token is never logged');
   t.notOk(raw.includes('dbx_wrong'), 'not even a wrong one');
+});
+
+t.test('health checks are logged at debug level only', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'dbx-log-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const lines: Array<Record<string, unknown>> = [];
+  const stream = new Writable({
+    write(chunk, _enc, done) {
+      lines.push(...chunk.toString().trim().split('\n').map((l: string) => JSON.parse(l)));
+      done();
+    },
+  });
+  const app = await buildServer({ sdir: join(dir, 'served'), logger: { level: 'debug', stream } });
+  t.teardown(() => app.close());
+  await app.inject({ method: 'GET', url: '/v1/health' });
+  t.match(lines.filter((l) => l.req !== undefined), [{ level: 20, req: { url: '/v1/health' } }]);
+});
+
+t.test('readable log lines for a terminal: one per request, escapes control characters', async (t) => {
+  const out: string[] = [];
+  const stream = readableLogStream({ write: (s: string) => out.push(s) });
+  const time = Date.UTC(2026, 0, 1, 12, 34, 56);
+  const request = { level: 30, time, msg: 'request', req: { method: 'PUT', url: '/v1/files/a%1B.txt' }, res: { statusCode: 200 }, responseTime: 3.1 };
+  const failure = { level: 50, time, msg: 'internal error', err: { message: 'boom\u001b[2K' } };
+  stream.write(`${JSON.stringify(request)}\n${JSON.stringify(failure).slice(0, 10)}`);
+  stream.write(`${JSON.stringify(failure).slice(10)}\n`);
+  await new Promise((r) => stream.end(r));
+  t.equal(out.length, 2, 'a line split across writes is still one line');
+  t.match(out[0], /^\d\d:\d\d:\d\d PUT \/v1\/files\/a%1B\.txt 200 3\.1 ms\n$/);
+  t.match(out[1], /^\d\d:\d\d:\d\d ERROR internal error \(boom\\x1b\[2K\)\n$/);
+  t.notMatch(out.join(''), /\u001b/, 'no raw escape reaches the terminal');
+  t.equal(formatLogLine('not json'), 'not json');
 });

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PathLock } from '../src/path-lock.js';
 import { DirSyncer } from '../src/storage/dir-sync.js';
+import { syncDir } from '../src/storage/safe-path.js';
 
 /** A promise with its resolver, to hold a lock open until the test says so. */
 function gate(): { promise: Promise<void>; open: () => void } {
@@ -35,10 +36,13 @@ t.test('different paths proceed in parallel', async (t) => {
   const held = gate();
   const a = lock.with(['x'], () => held.promise);
   let ranB = false;
-  await lock.with(['y'], async () => void (ranB = true));
-  t.ok(ranB, 'y ran while x was held');
+  const b = lock.with(['y'], async () => void (ranB = true));
+  // A free path runs within the current turn's microtasks; were y queued behind x, it would not have run
+  // by the next macrotask (and awaiting it here would hang until the test timeout).
+  await new Promise((r) => setImmediate(r));
+  t.ok(ranB, 'y ran while x was still held');
   held.open();
-  await a;
+  await Promise.all([a, b]);
 });
 
 t.test('multi-path holders take their locks in sorted order and cannot deadlock', async (t) => {
@@ -57,11 +61,16 @@ t.test('a holder that throws releases the lock', async (t) => {
 t.test('concurrent folder syncs share follow-up syncs and all resolve', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'dbx-dirsync-'));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
-  const syncer = new DirSyncer();
+  let fsyncs = 0;
+  const syncer = new DirSyncer(async (absDir) => {
+    fsyncs++;
+    await syncDir(absDir); // the real fsync, counted
+  });
   await Promise.all(Array.from({ length: 50 }, () => syncer.sync(dir)));
+  t.equal(fsyncs, 2, '50 concurrent requests cost one running sync and one shared follow-up');
   await syncer.sync(dir);
+  t.equal(fsyncs, 3, 'a request after they all ended gets its own sync');
   await t.rejects(syncer.sync(join(dir, 'missing')), { code: 'ENOENT' }, 'a failed sync is reported to its callers');
-  t.pass('every sync resolved');
 });
 
 t.test('shared holders run together; an exclusive holder of the same key waits for them, and they for it', async (t) => {

@@ -101,8 +101,9 @@ export async function pathAttacks(o: { seed: number; log?: (line: string) => voi
     symlinkSync('../../outside', join(rig.sdir, 'docs', 'up'));
     symlinkSync('/etc/passwd', join(rig.sdir, 'abs-link'));
     const outsideBefore = folderHash(outside);
-    const stateBefore = readdirSync(join(rig.sdir, '.deltabox')).filter((n) => !n.startsWith('state.')).sort();
     await rig.startServer();
+    // After the start: the server makes its own files there (folder id, lock); the attacks must add none.
+    const stateBefore = readdirSync(join(rig.sdir, '.deltabox')).filter((n) => !n.startsWith('state.')).sort();
     const port = rig.server!.port;
 
     const groups: Array<{ name: string; paths: string[]; mustRefuse: boolean }> = [

@@ -7,18 +7,34 @@ import {
   computeSignature, decodeSignature, DeltaEncoder, encodeSignature, PatchApplier, DEFAULT_DECODE_LIMITS,
 } from '@deltabox/core';
 import { openAtomicOutput, type AtomicOutput } from '../io/atomic-output.js';
+import { foreignFormatOf, HeadRecorder } from '../io/foreign-format.js';
 import { inputSize, inputStream, openFileBasis, readSmallInput } from '../io/inputs.js';
 import { CliError, EXIT } from '../exit-codes.js';
+
+/** Basis size from which `patch` hashes on a worker thread (below it the worker's ~30 ms start costs more). */
+const HASH_ON_WORKER_FROM = 16 * 1024 * 1024;
 
 /** Block length used when the basis comes from stdin and its size (for the square-root rule) is unknown. */
 const STDIN_BLOCK_LENGTH = 2048;
 
-function positiveInt(name: string) {
+/**
+ * A byte count flag: decimal digits only (no `1e3`, `0x100`, `1.5`, signs or spaces), from `min` to `max`.
+ * Anything else is a usage error (exit 2), whatever the reason.
+ */
+function byteCount(name: string, min: number, max: number) {
   return (v: string): number => {
-    const n = Number(v);
-    if (!Number.isInteger(n) || n < 1) throw new CliError(`${name} must be a positive integer, got '${v}'`, EXIT.usage);
+    const n = /^[0-9]{1,16}$/.test(v) ? Number(v) : NaN;
+    if (!(n >= min && n <= max)) throw new CliError(`${name} must be a whole number from ${min} to ${max}, got '${v}'`, EXIT.usage);
     return n;
   };
+}
+
+/** A bad-magic error about a file of another tool, said plainly; any other error unchanged. */
+function namingForeignFormat(err: unknown, path: string, head: Uint8Array, expected: string): unknown {
+  if ((err as { code?: unknown })?.code !== 'FORMAT_BAD_MAGIC') return err;
+  const what = foreignFormatOf(head);
+  if (!what) return err;
+  return new CliError(`${path === '-' ? 'stdin' : path} is ${what}, not ${expected}: deltabox reads only its own format`, EXIT.badInput, { cause: err });
 }
 
 /** Runs `produce` into OUT; on any failure the partial output is removed and the error rethrown. */
@@ -39,10 +55,10 @@ export function registerSignature(program: Command): void {
     .description('write the signature of BASIS to SIG (rdiff signature)')
     .argument('<basis>', 'basis file, or - for stdin')
     .argument('<sig>', 'signature output, or - for stdout')
-    .option('-b, --block-size <bytes>', 'block length (default: square-root rule from the file size)', positiveInt('--block-size'))
-    .option('-S, --sum-size <bytes>', 'strong hash bytes per block, 1..8 (default 8)', positiveInt('--sum-size'))
+    .option('-b, --block-size <bytes>', `block length, 1..${DEFAULT_DECODE_LIMITS.maxBlockLength} (default: square-root rule from the file size)`, byteCount('--block-size', 1, DEFAULT_DECODE_LIMITS.maxBlockLength))
+    .option('-S, --sum-size <bytes>', 'strong hash bytes per block, 1..8 (default 8)', byteCount('--sum-size', 1, 8))
     .action(async (basis: string, sig: string, opts: { blockSize?: number; sumSize?: number }) => {
-      const size = inputSize(basis);
+      const size = inputSize(basis, 'BASIS');
       const signature = await computeSignature(inputStream(basis), {
         basisLength: size,
         blockLength: opts.blockSize ?? (size === undefined ? STDIN_BLOCK_LENGTH : undefined),
@@ -64,8 +80,16 @@ export function registerDelta(program: Command): void {
     .action(async (sigPath: string, newPath: string, deltaPath: string, opts: { basis?: string; compress: boolean }) => {
       if (sigPath === '-' && newPath === '-') throw new CliError('SIG and NEW cannot both be stdin', EXIT.usage);
       // A signature is at most 12 bytes a block for 2^22 blocks, plus its header.
-      const signature = decodeSignature(await readSmallInput(sigPath, DEFAULT_DECODE_LIMITS.maxBlockCount * 12 + 64));
-      const basis = opts.basis ? openFileBasis(opts.basis) : undefined;
+      const sigBytes = await readSmallInput(sigPath, DEFAULT_DECODE_LIMITS.maxBlockCount * 12 + 64);
+      let signature;
+      try {
+        signature = decodeSignature(sigBytes);
+      } catch (err) {
+        throw namingForeignFormat(err, sigPath, sigBytes.subarray(0, 4), 'a deltabox signature');
+      }
+      inputSize(newPath, 'NEW');
+      // The encoder uses each basis read before the next one (it copies what it keeps): one reused buffer.
+      const basis = opts.basis ? openFileBasis(opts.basis, '--basis', { reuseBuffer: true }) : undefined;
       try {
         if (basis && basis.length !== signature.basisLength) {
           throw new CliError(`--basis is ${basis.length} bytes but the signature describes ${signature.basisLength} bytes`, EXIT.badInput);
@@ -89,11 +113,19 @@ export function registerPatch(program: Command): void {
     .argument('<delta>', 'delta file, or - for stdin')
     .argument('<out>', 'output file, or - for stdout')
     .action(async (basisPath: string, deltaPath: string, outPath: string) => {
-      const basis = openFileBasis(basisPath);
+      inputSize(deltaPath, 'DELTA');
+      // A file output is written before the next piece is read, so copies can share one read buffer. stdout
+      // may still hold a piece after write() resolves (pipes are asynchronous on some platforms, TTYs on
+      // Linux too), so it gets fresh buffers.
+      const basis = openFileBasis(basisPath, 'BASIS', { reuseBuffer: outPath !== '-' });
       try {
-        const applier = new PatchApplier(basis);
+        // A large basis means a large result: SHA-256 then runs on a worker thread beside the reads and writes.
+        const applier = new PatchApplier(basis, {}, { hashOnWorker: basis.length >= HASH_ON_WORKER_FROM });
+        const head = new HeadRecorder();
         await withOutput(outPath, async (out) => {
-          for await (const piece of applier.apply(inputStream(deltaPath))) await out.write(piece);
+          for await (const piece of applier.apply(head.tap(inputStream(deltaPath)))) await out.write(piece);
+        }).catch((err: unknown) => {
+          throw namingForeignFormat(err, deltaPath, head.head, 'a deltabox delta');
         });
       } finally {
         basis.close();

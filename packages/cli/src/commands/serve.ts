@@ -5,7 +5,7 @@
 import { readFileSync, writeFileSync, chmodSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { Command } from 'commander';
-import { buildServer, createToken, isTokenValid, revokeToken, ServerFolderError } from '@deltabox/server';
+import { buildServer, createToken, isTokenValid, readableLogStream, revokeToken, ServerFolderError } from '@deltabox/server';
 import { CliError, EXIT } from '../exit-codes.js';
 import { onStopSignal } from '../stop-signals.js';
 import { readServerTls } from '../tls-files.js';
@@ -19,6 +19,7 @@ interface ServeOptions {
   tlsKey?: string;
   issueTokenFile?: string;
   keep?: string;
+  json?: boolean;
 }
 
 const LOCAL_TOKEN_NAME = 'local';
@@ -45,7 +46,9 @@ async function serve(opts: ServeOptions): Promise<void> {
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new CliError(`invalid port '${opts.port}'`, EXIT.usage);
   const https = readServerTls(opts.tlsCert, opts.tlsKey);
   const retention = opts.keep === undefined ? undefined : parseKeep(opts.keep);
-  const app = await buildServer({ sdir: opts.sdir, logger: { level: 'info' }, ...(https ? { https } : {}), ...(retention ? { retention } : {}) }).catch((err: unknown) => {
+  // A terminal gets readable lines; a pipe, a file or --json gets pino's JSON, one object per line.
+  const logger = opts.json || !process.stdout.isTTY ? { level: 'info' } : { level: 'info', stream: readableLogStream(process.stdout) };
+  const app = await buildServer({ sdir: opts.sdir, logger, ...(https ? { https } : {}), ...(retention ? { retention } : {}) }).catch((err: unknown) => {
     // Nested with a client folder, already served, not a folder: the command line names the wrong folder.
     throw err instanceof ServerFolderError ? new CliError(err.message, EXIT.usage, { cause: err }) : err;
   });
@@ -83,5 +86,6 @@ export function registerServe(program: Command): void {
     .option('--tls-key <file>', 'PEM private key for --tls-cert')
     .option('--issue-token-file <file>', `keep a valid token named '${LOCAL_TOKEN_NAME}' in FILE (mode 0600)`)
     .option('--keep <spec>', `version history retention: ${KEEP_GRAMMAR}`)
+    .option('--json', 'log JSON lines even on a terminal (always JSON when the output is not a terminal)')
     .action(serve);
 }

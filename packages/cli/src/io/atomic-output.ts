@@ -1,15 +1,34 @@
 /**
  * Output files for the CLI: `-` is stdout; anything else is written to a temp file beside the target,
  * fsynced and renamed over it only on success, so a failed command leaves no output and never a torn one.
+ * File writes are synchronous: when write() resolves the bytes are in the kernel, so the caller may reuse
+ * the chunk's buffer at once (the patch command reads the basis into one reused buffer).
  */
-import { createWriteStream, type WriteStream } from 'node:fs';
+import { writeSync } from 'node:fs';
 import { open, rename, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
+import { CliError, EXIT } from '../exit-codes.js';
+
+/**
+ * An error while writing `path` (or its temp file beside it), reported against `path`: the user never sees
+ * the temp name. Keeps the original as `cause`.
+ */
+function outputError(path: string, err: unknown): CliError {
+  const code = (err as { code?: unknown })?.code;
+  const reason = typeof code === 'string' ? code : err instanceof Error ? err.message : String(err);
+  const hint = code === 'ENOENT' || code === 'EACCES' || code === 'EROFS' || code === 'EPERM'
+    ? ' (deltabox writes a temporary file in the same folder, then renames it: that folder must be writable)'
+    : '';
+  return new CliError(`cannot write ${path}: ${reason}${hint}`, EXIT.badInput, { cause: err });
+}
 
 export interface AtomicOutput {
+  /** Writes the chunk; for a file output it is written (and the chunk free to reuse) once this resolves. */
   write(chunk: Uint8Array): Promise<void>;
+  /** True when write() copies the chunk out before resolving (files), false for stdout. */
+  readonly writesThrough: boolean;
   /** Publishes the file (fsync + rename). */
   commit(): Promise<void>;
   /** Removes the temp file; safe to call after a failure at any point. */
@@ -24,29 +43,34 @@ export async function openAtomicOutput(path: string): Promise<AtomicOutput> {
   if (path === '-') {
     return {
       write: (chunk) => writeTo(process.stdout, chunk),
+      writesThrough: false,
       commit: async () => {},
       abort: async () => {},
     };
   }
   const temp = join(dirname(path), `.${basename(path)}.${randomBytes(6).toString('hex')}.deltabox-tmp`);
-  const handle = await open(temp, 'wx', 0o644);
-  const stream: WriteStream = createWriteStream('', { fd: handle.fd, autoClose: false });
-  let closed = false;
-  const close = async () => {
-    if (closed) return;
-    closed = true;
-    await new Promise<void>((resolve) => stream.end(resolve));
-  };
+  const handle = await open(temp, 'wx', 0o644).catch((err: unknown) => {
+    throw outputError(path, err);
+  });
   return {
-    write: (chunk) => writeTo(stream, chunk),
+    async write(chunk) {
+      try {
+        for (let at = 0; at < chunk.length; ) at += writeSync(handle.fd, chunk, at, chunk.length - at);
+      } catch (err) {
+        throw outputError(path, err);
+      }
+    },
+    writesThrough: true,
     async commit() {
-      await close();
-      await handle.sync();
-      await handle.close();
-      await rename(temp, path);
+      try {
+        await handle.sync();
+        await handle.close();
+        await rename(temp, path);
+      } catch (err) {
+        throw outputError(path, err);
+      }
     },
     async abort() {
-      await close().catch(() => {});
       await handle.close().catch(() => {});
       await rm(temp, { force: true });
     },

@@ -1,6 +1,7 @@
 /** Input files for the CLI: `-` is stdin; files stream in 1 MiB chunks; a basis gives positional reads. */
 import { createReadStream, fstatSync, openSync, readSync, closeSync } from 'node:fs';
 import type { SyncBasisReader } from '@deltabox/core';
+import { CliError, EXIT } from '../exit-codes.js';
 
 const CHUNK = 1 << 20;
 
@@ -25,14 +26,37 @@ export interface FileBasis extends SyncBasisReader {
   close(): void;
 }
 
-export function openFileBasis(path: string): FileBasis {
-  if (path === '-') throw new Error('the basis must be a file (it is read at random offsets), not stdin');
+/** Size of the open file `fd`; a folder (or other non-file) is refused by name, not read as 4096 bytes. */
+function regularFileSize(fd: number, path: string, role: string): number {
+  const st = fstatSync(fd);
+  if (st.isDirectory()) {
+    closeSync(fd);
+    throw new CliError(`${path} is a folder; ${role} must be a file`, EXIT.badInput);
+  }
+  return st.size;
+}
+
+/**
+ * Opens BASIS for positional reads. With `reuseBuffer`, every read returns a view into one buffer that the next
+ * read overwrites: no allocation (and no page faults for fresh memory) per read, which is most of the system
+ * time of a large patch. Only for consumers that are done with a piece before the next read: the delta
+ * encoder (it copies what it keeps) and a patch whose output is written synchronously.
+ */
+export function openFileBasis(path: string, role = 'the basis', options: { reuseBuffer?: boolean } = {}): FileBasis {
+  if (path === '-') throw new CliError('the basis must be a file (it is read at random offsets), not stdin', EXIT.usage);
   const fd = openSync(path, 'r');
-  const length = fstatSync(fd).size;
+  const length = regularFileSize(fd, path, role);
+  let shared = Buffer.alloc(0);
   return {
     length,
     read(byteOffset, n) {
-      const out = Buffer.allocUnsafe(n);
+      let out: Buffer;
+      if (options.reuseBuffer) {
+        if (shared.length < n) shared = Buffer.allocUnsafe(Math.max(n, 64 * 1024));
+        out = shared.subarray(0, n);
+      } else {
+        out = Buffer.allocUnsafe(n);
+      }
       let got = 0;
       while (got < n) {
         const r = readSync(fd, out, got, n - got, byteOffset + got);
@@ -45,13 +69,11 @@ export function openFileBasis(path: string): FileBasis {
   };
 }
 
-/** Size of a regular file input, or undefined for stdin. */
-export function inputSize(path: string): number | undefined {
+/** Size of a regular file input, or undefined for stdin. @throws CliError for a folder. */
+export function inputSize(path: string, role = 'the input'): number | undefined {
   if (path === '-') return undefined;
   const fd = openSync(path, 'r');
-  try {
-    return fstatSync(fd).size;
-  } finally {
-    closeSync(fd);
-  }
+  const size = regularFileSize(fd, path, role);
+  closeSync(fd);
+  return size;
 }

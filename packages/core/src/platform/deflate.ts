@@ -1,4 +1,4 @@
-/** The one seam to node:zlib: raw deflate for literal runs (FORMAT.md §LITERAL_DEFLATE). */
+/** The one seam to node:zlib: raw deflate for literal runs (FORMAT.md §Delta (version 1), op LITERAL_DEFLATE). */
 import { deflateRawSync, inflateRawSync, constants } from 'node:zlib';
 
 /** Level 1: literals are small and the goal is wire bytes per CPU second, not the last percent. */

@@ -4,6 +4,8 @@ import { createHash } from 'node:crypto';
 export interface Sha256 {
   update(chunk: Uint8Array): void;
   digest(): Uint8Array;
+  /** Releases what the hasher holds (a worker thread) when it is abandoned before digest(). */
+  close?(): void;
 }
 
 export function createSha256(): Sha256 {

@@ -8,9 +8,14 @@ import { CorruptDataError } from '../errors.js';
 /** A varint longer than 8 bytes cannot be a safe integer (7 bits each, 2^53 limit). */
 const MAX_VARINT_BYTES = 8;
 
-/** Thrown inside a parse when input runs out; never escapes tryRead. */
+/** Thrown inside a parse when input runs out; never escapes tryRead (see isNeedMore for direct Cursor use). */
 class NeedMore {}
 const NEED_MORE = new NeedMore();
+
+/** True for the signal a Cursor throws when its input runs out (for cursors used without tryRead). */
+export function isNeedMore(err: unknown): boolean {
+  return err === NEED_MORE;
+}
 
 /** A read position that does not consume; fields read through it are committed by tryRead. */
 export class Cursor {

@@ -3,10 +3,12 @@
  * Each state reads one structure; every length is checked against its limit before anything is
  * allocated, and nothing may follow the END op.
  */
-import { DEFAULT_DECODE_LIMITS, DELTA_MAGIC, FORMAT_VERSION, OP_COPY, OP_END, OP_LITERAL, OP_LITERAL_DEFLATE, SHA256_LENGTH, TARGET_HASH_SHA256, type DecodeLimits } from '../constants.js';
+import { DEFAULT_DECODE_LIMITS, DELTA_MAGIC, DELTA_VERSION_SEGMENTED, FORMAT_VERSION, OP_COPY, OP_END, OP_LITERAL, OP_LITERAL_DEFLATE, SHA256_LENGTH, TARGET_HASH_SHA256, type DecodeLimits, type ResolvedDecodeLimits } from '../constants.js';
 import { BadMagicError, CorruptDataError, LimitExceededError, TruncatedInputError, UnsupportedVersionError } from '../errors.js';
 import { inflateRawExact } from '../platform/deflate.js';
 import { ByteReader, type Cursor } from './byte-reader.js';
+import { SegmentReader } from './segment-decoder.js';
+import { toHex } from '../hex.js';
 
 /** A decoded op. Copy offsets are absolute basis offsets (the wire carries them relative). */
 export type DeltaOp =
@@ -17,24 +19,22 @@ export type DeltaOp =
 export interface DeltaHeader {
   /** Length of the basis the delta was computed against. */
   basisLength: number;
+  /** Format version: 1 (single ops) or 2 (segments of compressed streams). */
+  version: number;
 }
 
-type State = 'header' | 'opcode' | 'literal' | 'deflate' | 'done';
+type State = 'header' | 'opcode' | 'literal' | 'deflate' | 'segments' | 'trailer' | 'done';
 
 /** Deflate's worst case for n raw bytes (zlib's deflateBound for raw streams, rounded up). */
 export function deflateBound(n: number): number {
   return n + (n >>> 12) + (n >>> 14) + (n >>> 25) + 64;
 }
 
-function hex(b: Uint8Array): string {
-  return Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('');
-}
-
 /** Streaming delta decoder: push(chunk) -> ops; finish() checks the END op was seen. */
 export class DeltaDecoder {
   #r = new ByteReader();
   #state: State = 'header';
-  #limits: DecodeLimits;
+  #limits: ResolvedDecodeLimits;
   #header: DeltaHeader | undefined;
   #literalLeft = 0;
   #deflateRaw = 0;
@@ -43,9 +43,11 @@ export class DeltaDecoder {
   /** Where the next copy is expected to start: the end of the previous copy. */
   #copyExpected = 0;
   #targetLength = 0;
+  readonly #segments: SegmentReader;
 
   constructor(limits: Partial<DecodeLimits> = {}) {
     this.#limits = { ...DEFAULT_DECODE_LIMITS, ...limits };
+    this.#segments = new SegmentReader(this.#limits, (length, at) => this.#addTarget(length, at));
   }
 
   /** The header, once decoded. */
@@ -92,6 +94,17 @@ export class DeltaDecoder {
         return this.#readLiteral(ops);
       case 'deflate':
         return this.#readDeflate(ops);
+      case 'segments': {
+        const step = this.#segments.step(this.#r, ops);
+        if (step === 'end') this.#state = 'trailer';
+        return step !== 'more';
+      }
+      case 'trailer': {
+        const end = this.#r.tryRead((c) => this.#parseEnd(c));
+        if (!end) return false;
+        ops.push(end);
+        return true;
+      }
       default:
         return false;
     }
@@ -102,19 +115,19 @@ export class DeltaDecoder {
       const magic = new Uint8Array(4);
       for (let i = 0; i < 4; i++) {
         magic[i] = c.u8();
-        if (magic[i] !== DELTA_MAGIC[i]) throw new BadMagicError(hex(DELTA_MAGIC), hex(magic.subarray(0, i + 1)));
+        if (magic[i] !== DELTA_MAGIC[i]) throw new BadMagicError(toHex(DELTA_MAGIC), toHex(magic.subarray(0, i + 1)));
       }
       const version = c.u8();
-      if (version !== FORMAT_VERSION) throw new UnsupportedVersionError(version, FORMAT_VERSION, 4);
+      if (version !== FORMAT_VERSION && version !== DELTA_VERSION_SEGMENTED) throw new UnsupportedVersionError(version, '1 and 2', 4);
       const flags = c.u8();
       if (flags !== 0) throw new CorruptDataError(`unknown header flags 0x${flags.toString(16)}`, 5);
       const basisLength = c.varint();
       if (basisLength > this.#limits.maxTargetLength) throw new LimitExceededError('basis length', basisLength, this.#limits.maxTargetLength, 6);
-      return { basisLength };
+      return { basisLength, version };
     });
     if (!header) return false;
     this.#header = header;
-    this.#state = 'opcode';
+    this.#state = header.version === DELTA_VERSION_SEGMENTED ? 'segments' : 'opcode';
     return true;
   }
 
@@ -164,21 +177,25 @@ export class DeltaDecoder {
         this.#state = 'deflate';
         return { type: 'pending' };
       }
-      case OP_END: {
-        const lenAt = c.offset;
-        const targetLength = c.varint();
-        const alg = c.u8();
-        if (alg !== TARGET_HASH_SHA256) throw new CorruptDataError(`unknown target hash algorithm ${alg}`, c.offset - 1);
-        const sha256 = c.bytes(SHA256_LENGTH);
-        if (targetLength !== this.#targetLength) {
-          throw new CorruptDataError(`END declares ${targetLength} target bytes but the ops produce ${this.#targetLength}`, lenAt);
-        }
-        this.#state = 'done';
-        return { type: 'end', targetLength, sha256 };
-      }
+      case OP_END:
+        return this.#parseEnd(c);
       default:
         throw new CorruptDataError(`unknown opcode 0x${code.toString(16).padStart(2, '0')}`, at);
     }
+  }
+
+  /** END after its opcode byte: target length, hash algorithm, SHA-256 (the same in both versions). */
+  #parseEnd(c: Cursor): DeltaOp {
+    const lenAt = c.offset;
+    const targetLength = c.varint();
+    const alg = c.u8();
+    if (alg !== TARGET_HASH_SHA256) throw new CorruptDataError(`unknown target hash algorithm ${alg}`, c.offset - 1);
+    const sha256 = c.bytes(SHA256_LENGTH);
+    if (targetLength !== this.#targetLength) {
+      throw new CorruptDataError(`END declares ${targetLength} target bytes but the ops produce ${this.#targetLength}`, lenAt);
+    }
+    this.#state = 'done';
+    return { type: 'end', targetLength, sha256 };
   }
 
   #addTarget(length: number, at: number): void {

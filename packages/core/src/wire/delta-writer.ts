@@ -6,6 +6,7 @@
 import { DELTA_MAGIC, FORMAT_VERSION, OP_COPY, OP_END, OP_LITERAL, OP_LITERAL_DEFLATE, TARGET_HASH_SHA256 } from '../constants.js';
 import { deflateRaw } from '../platform/deflate.js';
 import { ByteWriter } from './byte-writer.js';
+import type { OpWriter } from './segment-writer.js';
 
 /** Literals shorter than this are never compressed: deflate's framing would eat the gain. */
 const MIN_COMPRESS_LENGTH = 64;
@@ -23,20 +24,24 @@ function worthCompressing(bytes: Uint8Array): boolean {
   return deflateRaw(sample).length <= SAMPLE_BYTES - (SAMPLE_BYTES >> MIN_SAVING_SHIFT);
 }
 
-export class DeltaWriter {
+/** Version 1 (one op at a time); kept so `formatVersion: 1` still writes what older readers take. */
+export class DeltaWriter implements OpWriter {
   #w = new ByteWriter(4096);
   #out: Uint8Array[] = [];
   #compress: boolean;
   /** Total encoded bytes so far. */
   bytesWritten = 0;
+  /** Basis offset after the last copy: copies are encoded relative to it. */
+  #lastCopyEnd = 0;
 
   constructor(basisLength: number, compress: boolean) {
     this.#compress = compress;
     this.#w.bytes(DELTA_MAGIC).u8(FORMAT_VERSION).u8(0).varint(basisLength);
   }
 
-  copy(offsetDelta: number, length: number): void {
-    this.#w.u8(OP_COPY).zigzag(offsetDelta).varint(length);
+  copy(offset: number, length: number): void {
+    this.#w.u8(OP_COPY).zigzag(offset - this.#lastCopyEnd).varint(length);
+    this.#lastCopyEnd = offset + length;
     this.#maybeFlush();
   }
 

@@ -4,6 +4,7 @@ import { BadMagicError, CorruptDataError, LimitExceededError, TruncatedInputErro
 import type { Signature } from '../signature.js';
 import { ByteReader } from './byte-reader.js';
 import { ByteWriter } from './byte-writer.js';
+import { toHex } from '../hex.js';
 
 /** Serializes a signature. */
 export function encodeSignature(sig: Signature): Uint8Array {
@@ -15,10 +16,6 @@ export function encodeSignature(sig: Signature): Uint8Array {
     w.bytes(sig.strongHashes.subarray(i * sig.strongLength, (i + 1) * sig.strongLength));
   }
   return w.take();
-}
-
-function hex(b: Uint8Array): string {
-  return Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('');
 }
 
 /**
@@ -35,7 +32,7 @@ export function decodeSignature(bytes: Uint8Array, limits: Partial<DecodeLimits>
     const magic = new Uint8Array(4);
     for (let i = 0; i < 4; i++) {
       magic[i] = c.u8();
-      if (magic[i] !== SIGNATURE_MAGIC[i]) throw new BadMagicError(hex(SIGNATURE_MAGIC), hex(magic.subarray(0, i + 1)));
+      if (magic[i] !== SIGNATURE_MAGIC[i]) throw new BadMagicError(toHex(SIGNATURE_MAGIC), toHex(magic.subarray(0, i + 1)));
     }
     const version = c.u8();
     if (version !== FORMAT_VERSION) throw new UnsupportedVersionError(version, FORMAT_VERSION, 4);

@@ -14,6 +14,20 @@ export function seededBytes(length: number, seed: number): Uint8Array {
   return out;
 }
 
+/** Text of seeded words (a small vocabulary, so it repeats like source code does): `length` bytes. */
+export function wordsText(length: number, seed: number): Uint8Array {
+  const words = ['const', 'return', 'function', 'value', 'index', 'the', 'delta', 'basis', '=', '(', ')', '{', '}', ';', '\n', 'export', 'type', 'number'];
+  const noise = seededBytes(length, seed);
+  const out = new Uint8Array(length);
+  let at = 0;
+  for (let i = 0; at < length; i++) {
+    const w = words[noise[i % length]! % words.length]!;
+    for (let k = 0; k < w.length && at < length; k++) out[at++] = w.charCodeAt(k);
+    if (at < length) out[at++] = 32;
+  }
+  return out;
+}
+
 export function concat(parts: Uint8Array[]): Uint8Array {
   const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
   let at = 0;
@@ -37,11 +51,14 @@ export async function signatureOf(basis: Uint8Array, opts: { blockLength?: numbe
   return computeSignature([basis], { basisLength: basis.length, seed: opts.seed ?? 0x1234n, ...opts });
 }
 
-export function deltaOf(sig: Signature, target: Uint8Array, opts: { basis?: Uint8Array; chunk?: number; compress?: boolean } = {}): { delta: Uint8Array; stats: DeltaStats } {
+export function deltaOf(sig: Signature, target: Uint8Array, opts: { basis?: Uint8Array; chunk?: number; compress?: boolean; formatVersion?: 1 | 2; literalChunk?: number; fineIndexTrigger?: number } = {}): { delta: Uint8Array; stats: DeltaStats } {
   const basis = opts.basis;
   const enc = new DeltaEncoder(sig, {
     basis: basis ? { length: basis.length, read: (o, n) => basis.subarray(o, o + n) } : undefined,
     compress: opts.compress,
+    formatVersion: opts.formatVersion,
+    literalChunk: opts.literalChunk,
+    fineIndexTrigger: opts.fineIndexTrigger,
   });
   const parts: Uint8Array[] = [];
   for (const c of chunked(target, opts.chunk ?? 65536)) parts.push(...enc.push(c));

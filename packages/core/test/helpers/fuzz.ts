@@ -82,21 +82,28 @@ export async function fuzzDecoders(cases: number, seed: number): Promise<FuzzRep
     [read('tiny-basis.bin'), read('tiny-exact.delta')],
     [read('medium-basis.bin'), read('medium.delta')],
     [read('medium-basis.bin'), read('medium-exact.delta')],
+    [read('tiny-basis.bin'), read('tiny-v2.delta')],
+    [read('tiny-basis.bin'), read('tiny-exact-v2.delta')],
+    [read('medium-basis.bin'), read('medium-v2.delta')],
+    [read('medium-basis.bin'), read('medium-exact-v2.delta')],
   ];
+  // A version-2 header for the tiny basis: random bytes after it reach the segment and stream parsers.
+  const v2Header = read('tiny-v2.delta').subarray(0, 7);
   const report: FuzzReport = { cases: 0, accepted: 0, rejected: {} };
   // Small limits so a mutated length field that passes the limit still cannot allocate much.
-  const limits = { maxLiteralChunk: 1 << 16, maxBlockCount: 1 << 16, maxTargetLength: 1 << 24 };
+  const limits = { maxLiteralChunk: 1 << 16, maxBlockCount: 1 << 16, maxTargetLength: 1 << 24, maxStreamLength: 1 << 16, maxSegmentSequences: 1 << 12 };
   for (let i = 0; i < cases; i++) {
     // zlib frees its native handles from the event loop; a tight loop of synchronous inflates that never
     // yields would pile them up (as a real server, which yields between requests, never does).
     if (i % 1000 === 999) await new Promise((resolve) => setImmediate(resolve));
     const caseSeed = (seed + i) >>> 0;
     const rnd = prng(caseSeed);
-    const kind = Math.floor(rnd() * 4);
+    const kind = Math.floor(rnd() * 5);
     try {
-      if (kind === 0) {
+      if (kind === 0 || kind === 4) {
         const random = Uint8Array.from({ length: Math.floor(rnd() * 64) }, () => Math.floor(rnd() * 256));
-        if (rnd() < 0.5) decodeSignature(random, limits);
+        if (kind === 4) await applyDeltaToBuffer(deltas[0]![0], Uint8Array.from([...v2Header, 0x10, ...random]), limits);
+        else if (rnd() < 0.5) decodeSignature(random, limits);
         else await applyDeltaToBuffer(deltas[0]![0], random, limits);
       } else if (kind === 1) {
         decodeSignature(mutate(sigs[Math.floor(rnd() * sigs.length)]!, rnd), limits);

@@ -14,6 +14,34 @@ const TOKEN_BYTES = 32;
 /** last_used_at is written at most this often per token, so reads stay reads. */
 const LAST_USED_RESOLUTION_MS = 60_000;
 
+/** The latest time a JavaScript Date can hold (+275760-09-13): later expiries cannot be shown or compared. */
+const MAX_TIME_MS = 8.64e15;
+
+export type TokenErrorCode =
+  | 'INVALID_NAME' // empty or longer than 200 characters
+  | 'NAME_IN_USE' // an active token already has the name
+  | 'INVALID_EXPIRY'; // not a time a Date can hold (past +275760-09-13), or not a number
+
+/** A refused token operation; nothing was written. Callers branch on `code`. */
+export class TokenError extends Error {
+  constructor(
+    readonly code: TokenErrorCode,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'TokenError';
+  }
+}
+
+/**
+ * A stored time as a Date-safe number: rows written before expiries were checked may hold anything SQLite
+ * stores (6e25, text). Past the Date range is clamped to its end (still "never", for all practical use).
+ */
+function storedTime(value: unknown): number | undefined {
+  if (typeof value !== 'number' || Number.isNaN(value)) return undefined;
+  return Math.max(-MAX_TIME_MS, Math.min(MAX_TIME_MS, Math.trunc(value)));
+}
+
 export interface TokenInfo {
   name: string;
   createdAt: number;
@@ -64,27 +92,35 @@ export class TokenStore {
 
   /**
    * Mints a token and stores its hash. Returns the token; it is never stored or shown again.
-   * @throws Error when the name is empty or an active (unrevoked, unexpired) token already has it.
+   * @throws TokenError INVALID_NAME, INVALID_EXPIRY (past what a Date holds), NAME_IN_USE (an active,
+   * unrevoked and unexpired, token has the name); nothing is written then.
    */
   create(opts: CreateTokenOptions, nowMs = Date.now()): string {
     const name = opts.name.trim();
-    if (!name || name.length > 200) throw new Error('token name must be 1-200 characters');
+    if (!name || name.length > 200) throw new TokenError('INVALID_NAME', 'token name must be 1-200 characters');
+    const { expiresAt } = opts;
+    if (expiresAt !== undefined && !(Number.isFinite(expiresAt) && Math.abs(expiresAt) <= MAX_TIME_MS)) {
+      throw new TokenError('INVALID_EXPIRY', `expiry ${String(expiresAt)} ms is past the latest time a token can hold (${new Date(MAX_TIME_MS).toISOString()}); leave it out for no expiry`);
+    }
     const token = TOKEN_PREFIX + randomBytes(TOKEN_BYTES).toString('base64url');
     this.#db.transaction(() => {
-      if (this.#active(name, nowMs)) throw new Error(`an active token named '${name}' exists; revoke it first`);
+      if (this.#active(name, nowMs)) throw new TokenError('NAME_IN_USE', `an active token named '${name}' exists; revoke it first`);
       this.#db
         .prepare('INSERT INTO tokens (name, hash, created_at, expires_at, read_only) VALUES (?, ?, ?, ?, ?)')
-        .run(name, hashToken(token), nowMs, opts.expiresAt ?? null, opts.readOnly ? 1 : 0);
+        .run(name, hashToken(token), nowMs, expiresAt === undefined ? null : Math.trunc(expiresAt), opts.readOnly ? 1 : 0);
     }).immediate();
     return token;
   }
 
+  /** Every token, oldest first. Times are Date-safe whatever a row holds (see storedTime). */
   list(): TokenInfo[] {
     const rows = this.#db.prepare('SELECT * FROM tokens ORDER BY created_at, id').all() as TokenRow[];
     return rows.map((r) => {
-      const info: TokenInfo = { name: r.name, createdAt: r.created_at, readOnly: r.read_only === 1, revoked: r.revoked_at !== null };
-      if (r.expires_at !== null) info.expiresAt = r.expires_at;
-      if (r.last_used_at !== null) info.lastUsedAt = r.last_used_at;
+      const info: TokenInfo = { name: String(r.name), createdAt: storedTime(r.created_at) ?? 0, readOnly: r.read_only === 1, revoked: r.revoked_at !== null };
+      const expiresAt = r.expires_at === null ? undefined : storedTime(r.expires_at) ?? MAX_TIME_MS;
+      if (expiresAt !== undefined) info.expiresAt = expiresAt;
+      const lastUsedAt = storedTime(r.last_used_at);
+      if (lastUsedAt !== undefined) info.lastUsedAt = lastUsedAt;
       return info;
     });
   }
@@ -137,7 +173,7 @@ function withStore<T>(sdir: string, create: boolean, fn: (store: TokenStore) => 
 
 /**
  * Mints a device token for the folder served from `sdir` (created if missing). Only its SHA-256 is stored.
- * @throws Error when an active token already has the name.
+ * @throws TokenError INVALID_NAME, INVALID_EXPIRY, NAME_IN_USE; ServerFolderError NOT_A_FOLDER
  */
 export function createToken(sdir: string, opts: { name: string; expiresAt?: number; readOnly?: boolean }): string {
   return withStore(sdir, true, (s) => s.create(opts));

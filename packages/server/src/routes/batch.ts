@@ -9,27 +9,39 @@ import { routes, type BatchPartMeta, type BatchResponse, type BatchResult } from
 import { ApiError, toApiError } from '../api-error.js';
 import type { Mirror } from '../mirror.js';
 import type { StagedFile } from '../storage/storage.js';
-import { checkedHash, checkedMtime, checkedPath, deviceOf } from './request-parts.js';
+import { checkedHash, checkedMtime, checkedPath, checkedSize, deviceOf } from './request-parts.js';
 
-function parseMeta(value: unknown): BatchPartMeta {
+/** A `meta` part that was refused; `path` is its path when that much was valid, so its result names it. */
+interface RefusedMeta {
+  error: ApiError;
+  path?: string;
+}
+
+function parseMeta(value: unknown): BatchPartMeta | RefusedMeta {
   let v = value;
   if (typeof v === 'string') {
     try {
       v = JSON.parse(v);
     } catch {
-      throw new ApiError('BAD_REQUEST', 'meta is not JSON');
+      return { error: new ApiError('BAD_REQUEST', 'meta is not JSON') };
     }
   }
-  if (typeof v !== 'object' || v === null) throw new ApiError('BAD_REQUEST', 'meta must be a BatchPartMeta object');
+  if (typeof v !== 'object' || v === null) return { error: new ApiError('BAD_REQUEST', 'meta must be a BatchPartMeta object') };
   const m = v as Record<string, unknown>;
-  const meta: BatchPartMeta = {
-    path: checkedPath(m.path, 'meta.path'),
-    size: checkedMtime(m.size, 'meta.size'),
-    mtimeMs: checkedMtime(m.mtimeMs, 'meta.mtimeMs'),
-    hash: checkedHash(m.hash, 'meta.hash'),
-  };
-  if (m.executable !== undefined) meta.executable = m.executable === true;
-  return meta;
+  let path: string | undefined;
+  try {
+    path = checkedPath(m.path, 'meta.path');
+    const meta: BatchPartMeta = {
+      path,
+      size: checkedSize(m.size, 'meta.size'),
+      mtimeMs: checkedMtime(m.mtimeMs, 'meta.mtimeMs'),
+      hash: checkedHash(m.hash, 'meta.hash'),
+    };
+    if (m.executable !== undefined) meta.executable = m.executable === true;
+    return meta;
+  } catch (err) {
+    return path === undefined ? { error: toApiError(err) } : { error: toApiError(err), path };
+  }
 }
 
 /** Commits in flight at once: each costs two fsyncs, which overlap well; the next part streams meanwhile. */
@@ -96,21 +108,18 @@ function malformedBody(err: unknown): ApiError {
 
 /** Walks the parts: each `meta` field arms the next file part, whose result promise joins `results`. */
 async function readParts(mirror: Mirror, parts: AsyncIterable<Multipart>, results: Array<Promise<BatchResult>>, device: string | undefined): Promise<void> {
-  let meta: BatchPartMeta | ApiError | undefined;
+  let meta: BatchPartMeta | RefusedMeta | undefined;
   for await (const part of parts) {
     if (part.type === 'field') {
       if (part.fieldname !== 'meta') throw new ApiError('BAD_REQUEST', `unexpected field '${part.fieldname}'`);
-      try {
-        meta = parseMeta(part.value);
-      } catch (err) {
-        meta = toApiError(err);
-      }
+      meta = parseMeta(part.value);
       continue;
     }
-    if (meta === undefined || meta instanceof ApiError) {
+    if (meta === undefined || 'error' in meta) {
       part.file.resume(); // drain: the parser waits for this part to be consumed
-      const error = meta ?? new ApiError('BAD_REQUEST', 'file part without a preceding meta part');
-      results.push(Promise.resolve({ path: part.filename ?? '', ok: false, error: error.toBody() }));
+      const error = meta?.error ?? new ApiError('BAD_REQUEST', 'file part without a preceding meta part');
+      // The meta's path when it had a valid one (clients match results by path), else the part's file name.
+      results.push(Promise.resolve({ path: meta?.path ?? part.filename ?? '', ok: false, error: error.toBody() }));
     } else {
       results.push((await filePart(mirror, meta, part, results, device)).result);
     }

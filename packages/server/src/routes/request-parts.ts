@@ -46,10 +46,26 @@ export function checkedHash(value: unknown, what: string): string {
   return value;
 }
 
+/** The range of a JavaScript Date: ±100,000,000 days around 1970. */
+const MAX_ABS_TIME_MS = 8.64e15;
+
+/**
+ * An mtime in milliseconds since the epoch: negative before 1970, a fraction allowed (kept on disk to the
+ * microsecond; the index and responses carry whole milliseconds). A header gives it as a decimal string.
+ * @throws ApiError BAD_REQUEST
+ */
 export function checkedMtime(value: unknown, what: string): number {
-  const n = typeof value === 'string' && /^\d{1,16}$/.test(value) ? Number(value) : value;
-  if (typeof n !== 'number' || !Number.isSafeInteger(n) || n < 0) throw new ApiError('BAD_REQUEST', `${what} must be integer milliseconds`);
+  const n = typeof value === 'string' && /^-?\d{1,16}(\.\d{1,9})?$/.test(value) ? Number(value) : value;
+  if (typeof n !== 'number' || !Number.isFinite(n) || Math.abs(n) > MAX_ABS_TIME_MS) {
+    throw new ApiError('BAD_REQUEST', `${what} must be milliseconds since the epoch (negative before 1970), got ${JSON.stringify(value)}`);
+  }
   return n;
+}
+
+/** A byte count: a non-negative safe integer. @throws ApiError BAD_REQUEST */
+export function checkedSize(value: unknown, what: string): number {
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0) throw new ApiError('BAD_REQUEST', `${what} must be a byte count`);
+  return value;
 }
 
 /** If-Match as a content hash, or undefined. @throws ApiError BAD_REQUEST */

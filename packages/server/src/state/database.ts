@@ -35,7 +35,11 @@ const migrations: string[] = [
      expires_at INTEGER, read_only INTEGER NOT NULL, revoked_at INTEGER, last_used_at INTEGER
    );
    CREATE INDEX tokens_name ON tokens(name);`,
-  // Version history (history/): past versions of files, and who wrote the current one.
+  // 2: the stat identity of each file when it was indexed (storage.ts StorageEntry.statToken), so a file
+  // changed behind the server's back is noticed before it is used. NULL for rows of older servers: they
+  // are compared by size and mtime until the next check fills it in.
+  `ALTER TABLE entries ADD COLUMN stat_token TEXT;`,
+  // 3: version history (history/): past versions of files, and who wrote the current one.
   `CREATE TABLE versions (
      id INTEGER PRIMARY KEY AUTOINCREMENT, path TEXT NOT NULL, hash TEXT NOT NULL, size INTEGER NOT NULL,
      mtime_ms INTEGER NOT NULL, executable INTEGER NOT NULL, device TEXT, revision INTEGER NOT NULL,

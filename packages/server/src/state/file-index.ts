@@ -15,6 +15,21 @@ interface EntryRow {
   hash: string | null;
   executable: number;
   revision: number;
+  stat_token: string | null;
+}
+
+/** An index row as the server sees it: the manifest entry and the stat identity it was indexed at. */
+export interface IndexedEntry {
+  entry: ManifestEntry;
+  /** StorageEntry.statToken when the row was written; undefined for folders and rows of older servers. */
+  statToken?: string;
+}
+
+/** What the index stores for one path: a manifest entry with its stat identity. */
+export type IndexRow = ManifestEntry & { statToken?: string };
+
+function toIndexed(r: EntryRow): IndexedEntry {
+  return r.stat_token === null ? { entry: toManifestEntry(r) } : { entry: toManifestEntry(r), statToken: r.stat_token };
 }
 
 export function toManifestEntry(r: EntryRow): ManifestEntry {
@@ -34,15 +49,18 @@ export class FileIndex {
   /** Prepared once: every request runs a few of these. */
   readonly #get: Statement;
   readonly #upsert: Statement;
+  readonly #setToken: Statement;
 
   constructor(db: Db) {
     this.#db = db;
     this.#get = db.prepare('SELECT * FROM entries WHERE path = ?');
     this.#upsert = db.prepare(
-      `INSERT INTO entries (path, type, size, mtime_ms, hash, executable, revision) VALUES (?, ?, ?, ?, ?, ?, ?)
+      `INSERT INTO entries (path, type, size, mtime_ms, hash, executable, revision, stat_token) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
        ON CONFLICT(path) DO UPDATE SET type = excluded.type, size = excluded.size, mtime_ms = excluded.mtime_ms,
-         hash = excluded.hash, executable = excluded.executable, revision = excluded.revision`,
+         hash = excluded.hash, executable = excluded.executable, revision = excluded.revision,
+         stat_token = excluded.stat_token`,
     );
+    this.#setToken = db.prepare('UPDATE entries SET stat_token = ? WHERE path = ?');
   }
 
   get(path: string): ManifestEntry | undefined {
@@ -50,8 +68,21 @@ export class FileIndex {
     return row && toManifestEntry(row);
   }
 
-  upsert(entry: ManifestEntry): void {
-    this.#upsert.run(entry.path, entry.type, entry.size, entry.mtimeMs, entry.hash ?? null, entry.executable ? 1 : 0, entry.revision);
+  /** The entry with the stat identity it was indexed at. */
+  getIndexed(path: string): IndexedEntry | undefined {
+    const row = this.#get.get(path) as EntryRow | undefined;
+    return row && toIndexed(row);
+  }
+
+  upsert(entry: IndexRow): void {
+    this.#upsert.run(
+      entry.path, entry.type, entry.size, entry.mtimeMs, entry.hash ?? null, entry.executable ? 1 : 0, entry.revision, entry.statToken ?? null,
+    );
+  }
+
+  /** Records a new stat identity for an unchanged file (same content and metadata): no revision, no journal. */
+  setStatToken(path: string, statToken: string | undefined): void {
+    this.#setToken.run(statToken ?? null, path);
   }
 
   /** Removes the entry and, for a folder, everything under it. */
@@ -71,10 +102,10 @@ export class FileIndex {
       .run(to, from.length + 1, revision, from, lo, hi);
   }
 
-  /** Every indexed path (for reconciling with the disk at startup). */
-  allPaths(): Map<string, ManifestEntry> {
+  /** Every indexed path with its stat identity (for the verification pass). */
+  allPaths(): Map<string, IndexedEntry> {
     const rows = this.#db.prepare('SELECT * FROM entries').all() as EntryRow[];
-    return new Map(rows.map((r) => [r.path, toManifestEntry(r)]));
+    return new Map(rows.map((r) => [r.path, toIndexed(r)]));
   }
 
   cachedSignature(hash: string, blockLength: number): Uint8Array | undefined {

@@ -33,6 +33,7 @@ export function lockServedFolder(root: string): () => void {
   try {
     // EXCLUSIVE locking mode: the lock taken by the first write is kept until the connection closes.
     db.pragma('locking_mode = EXCLUSIVE');
+    db.pragma('journal_mode = MEMORY'); // the table is a placeholder: no journal file beside the lock
     db.exec('BEGIN EXCLUSIVE; CREATE TABLE IF NOT EXISTS holder (pid INTEGER); DELETE FROM holder; COMMIT');
   } catch (err) {
     db.close();

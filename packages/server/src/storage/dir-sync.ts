@@ -15,6 +15,12 @@ const ignore = (): void => undefined;
 
 export class DirSyncer {
   readonly #dirs = new Map<string, DirState>();
+  readonly #syncDir: (absDir: string) => Promise<void>;
+
+  /** `syncDir` does one folder fsync (default: safe-path.ts syncDir); tests wrap it to count them. */
+  constructor(syncDirFn: (absDir: string) => Promise<void> = syncDir) {
+    this.#syncDir = syncDirFn;
+  }
 
   /** Resolves once a sync of `absDir` that started after this call has completed. */
   sync(absDir: string): Promise<void> {
@@ -25,7 +31,7 @@ export class DirSyncer {
   }
 
   #run(absDir: string): Promise<void> {
-    const running = syncDir(absDir);
+    const running = this.#syncDir(absDir);
     const state: DirState = { running, next: undefined };
     this.#dirs.set(absDir, state);
     void running.then(ignore, ignore).then(() => {

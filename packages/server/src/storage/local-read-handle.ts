@@ -11,6 +11,7 @@ export class LocalReadHandle implements ReadHandle {
   readonly size: number;
   readonly mtimeMs: number;
   readonly executable: boolean;
+  readonly statToken?: string;
   #fh: FileHandle | undefined;
 
   constructor(fh: FileHandle, entry: StorageEntry) {
@@ -18,6 +19,7 @@ export class LocalReadHandle implements ReadHandle {
     this.size = entry.size;
     this.mtimeMs = entry.mtimeMs;
     this.executable = entry.executable;
+    if (entry.statToken !== undefined) this.statToken = entry.statToken;
   }
 
   async read(byteOffset: number, length: number): Promise<Uint8Array> {

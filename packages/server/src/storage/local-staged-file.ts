@@ -14,9 +14,28 @@ import type { DirSyncer } from './dir-sync.js';
 const FILE_MODE = 0o644;
 const EXEC_MODE = 0o755;
 
-export function entryOf(path: string, st: { isDirectory(): boolean; size: number; mtimeMs: number; mode: number }): StorageEntry {
-  const dir = st.isDirectory();
-  return { path, type: dir ? 'dir' : 'file', size: dir ? 0 : st.size, mtimeMs: Math.round(st.mtimeMs), executable: !dir && (st.mode & 0o111) !== 0 };
+/**
+ * The mtime argument of utimes for `mtimeMs`. A decimal string, because Node replaces a negative *number*
+ * by the current time (a file dated before 1970 landed as "now" or 1970); a string is passed through.
+ * Seconds as a double lose the last millisecond to rounding (…409 ms landed as …408): half a microsecond
+ * on top of a whole millisecond keeps the stored nanoseconds at or just above it.
+ */
+export function utimesSeconds(mtimeMs: number): string {
+  const ms = Number.isInteger(mtimeMs) ? mtimeMs + 0.0005 : mtimeMs;
+  return (ms / 1000).toFixed(7);
+}
+
+/** The whole milliseconds the index keeps for a requested mtime: toward zero, as clients compare them. */
+export function wholeMs(mtimeMs: number): number {
+  return Math.trunc(mtimeMs) + 0; // + 0 turns -0 into 0
+}
+
+export function entryOf(path: string, st: { isDirectory(): boolean; size: number; mtimeMs: number; mode: number; ino: number }): StorageEntry {
+  if (st.isDirectory()) return { path, type: 'dir', size: 0, mtimeMs: Math.round(st.mtimeMs), executable: false };
+  // The double mtimeMs keeps a fraction of a microsecond: a hand edit in the same millisecond still moves it.
+  // ctime is left out on purpose: the rename that publishes a staged file changes it (ext4).
+  const statToken = `${st.ino}:${st.mtimeMs}`;
+  return { path, type: 'file', size: st.size, mtimeMs: Math.round(st.mtimeMs), executable: (st.mode & 0o111) !== 0, statToken };
 }
 
 /** fsyncs the folders holding newly created folders, so a crash cannot lose them. */
@@ -78,7 +97,10 @@ export class LocalStagedFile implements StagedFile {
     const fh = this.#fh;
     if (!fh) throw new Error('staged file already committed or discarded');
     try {
-      const entry = entryOf(path, await this.#seal(fh, meta));
+      const sealed = entryOf(path, await this.#seal(fh, meta));
+      // The index keeps the mtime the client asked for, even where the filesystem could not hold it (ext4
+      // with small inodes stops at 1901-12-13): otherwise the client would see a difference and upload again.
+      const entry = meta.mtimeMs === undefined ? sealed : { ...sealed, mtimeMs: wholeMs(meta.mtimeMs) };
       const created = await checkParents(this.#root, path, true);
       const createdDirs: StorageEntry[] = [];
       for (const p of created) createdDirs.push(entryOf(p, await lstat(absolutePath(this.#root, p))));
@@ -106,9 +128,7 @@ export class LocalStagedFile implements StagedFile {
   /** Mode, mtime, fsync, close; returns the final stats (a rename changes none of them). */
   async #seal(fh: FileHandle, meta: CommitMeta): Promise<import('node:fs').Stats> {
     await fh.chmod(meta.executable ? EXEC_MODE : FILE_MODE);
-    // Seconds as a double lose the last millisecond to rounding (…409 ms landed as …408); half a
-    // microsecond on top keeps the stored nanoseconds at or just above the exact millisecond.
-    if (meta.mtimeMs !== undefined) await fh.utimes(new Date(), (meta.mtimeMs + 0.0005) / 1000);
+    if (meta.mtimeMs !== undefined) await fh.utimes(new Date(), utimesSeconds(meta.mtimeMs));
     await fh.sync();
     const st = await fh.stat();
     this.#fh = undefined;

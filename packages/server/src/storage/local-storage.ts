@@ -43,12 +43,15 @@ export class LocalStorage implements Storage {
 
   async *#walkDir(rel: string): AsyncGenerator<StorageEntry> {
     const abs = rel ? join(this.#root, ...rel.split('/')) : this.#root;
-    const names = (await readdir(abs)).sort();
-    for (const name of names) {
+    const names = (await readdir(abs)).sort().filter((name) => {
+      if (!rel && name === STATE_DIR) return false;
+      return name === name.normalize('NFC') && isValidRelativePath(rel ? `${rel}/${name}` : name);
+    });
+    // One folder's lstats at once: the verification pass over a big tree is bound by their round trips.
+    const stats = await Promise.all(names.map((name) => lstat(join(abs, name)).catch(() => undefined)));
+    for (const [i, name] of names.entries()) {
       const childRel = rel ? `${rel}/${name}` : name;
-      if (!rel && name === STATE_DIR) continue;
-      if (name !== name.normalize('NFC') || !isValidRelativePath(childRel)) continue;
-      const st = await lstat(join(abs, name)).catch(() => undefined);
+      const st = stats[i];
       if (!st || !(st.isFile() || st.isDirectory())) continue;
       yield entryOf(childRel, st);
       if (st.isDirectory()) yield* this.#walkDir(childRel);

@@ -26,11 +26,22 @@ export interface StorageEntry {
   mtimeMs: number;
   /** Any execute bit set (files only; false for folders). */
   executable: boolean;
+  /**
+   * Files, optional: an opaque value that changes whenever the file may have been replaced or rewritten by
+   * anyone (the local backend: inode and mtime with its sub-millisecond part). Equal tokens and sizes mean
+   * the indexed content is still there; the server re-hashes a file whose token moved. Backends without
+   * one leave it out and are compared by size, mtime and executable bit.
+   */
+  statToken?: string;
 }
 
 /** Metadata applied when a staged file is committed. */
 export interface CommitMeta {
-  /** Integer ms since the epoch; when absent the file keeps the commit time. */
+  /**
+   * Milliseconds since the epoch, negative before 1970, a fraction allowed; when absent the file keeps the
+   * commit time. The committed entry carries it in whole milliseconds (toward zero), even where the
+   * filesystem stores a nearer representable time.
+   */
   mtimeMs?: number;
   executable: boolean;
 }
@@ -43,6 +54,8 @@ export interface ReadHandle {
   readonly size: number;
   readonly mtimeMs: number;
   readonly executable: boolean;
+  /** StorageEntry.statToken of the version this handle reads. */
+  readonly statToken?: string;
   /** Reads up to `length` bytes at `byteOffset`; shorter only at the end of the file. */
   read(byteOffset: number, length: number): Promise<Uint8Array>;
   /**

@@ -1,0 +1,150 @@
+/**
+ * Implements FORMAT.md §Delta version 2, reading side: the segments between the header and END. Reads each
+ * segment's head and its three streams (lengths, addresses, literals), decompresses each within its declared
+ * length (never more: no decompression bomb), checks every length against its limit before allocating, then
+ * turns the sequences into copy and literal ops. Every stream must be used up exactly.
+ */
+import { SEGMENT_MARK, STREAM_BROTLI, STREAM_STORED, type ResolvedDecodeLimits } from '../constants.js';
+import { CorruptDataError, LimitExceededError } from '../errors.js';
+import { brotliDecompressExact } from '../platform/brotli.js';
+import { Cursor, isNeedMore, type ByteReader } from './byte-reader.js';
+import type { DeltaOp } from './delta-decoder.js';
+
+const STREAM_NAMES = ['lengths', 'addresses', 'literals'] as const;
+
+interface StreamHead {
+  codec: number;
+  raw: number;
+  packed: number;
+  at: number;
+}
+
+/** Result of one step: progressed, needs more input, or met END (the caller parses the trailer). */
+export type SegmentStep = 'progress' | 'more' | 'end';
+
+export class SegmentReader {
+  readonly #limits: ResolvedDecodeLimits;
+  /** Adds target bytes to the decoder's running total (checks maxTargetLength). */
+  readonly #addTarget: (length: number, at: number) => void;
+  #sequences = 0;
+  #targetBytes = 0;
+  #segmentAt = 0;
+  #streams: Uint8Array[] = [];
+  #head: StreamHead | undefined;
+  /** End of the previous copy, across segments: addresses are relative to it. */
+  #expected = 0;
+  #inSegment = false;
+
+  constructor(limits: ResolvedDecodeLimits, addTarget: (length: number, at: number) => void) {
+    this.#limits = limits;
+    this.#addTarget = addTarget;
+  }
+
+  /** One transition. At a segment boundary a 0x00 byte is END: left unread for the caller. */
+  step(r: ByteReader, ops: DeltaOp[]): SegmentStep {
+    if (!this.#inSegment) return this.#readSegmentHead(r);
+    if (!this.#head) {
+      const head = r.tryRead((c) => this.#parseStreamHead(c));
+      if (!head) return 'more';
+      this.#head = head;
+      return 'progress';
+    }
+    const h = this.#head;
+    const body = r.tryBytes(h.codec === STREAM_STORED ? h.raw : h.packed);
+    if (!body) return 'more';
+    this.#streams.push(this.#unpack(h, body));
+    this.#head = undefined;
+    if (this.#streams.length === STREAM_NAMES.length) {
+      this.#emit(ops);
+      this.#streams = [];
+      this.#inSegment = false;
+    }
+    return 'progress';
+  }
+
+  #readSegmentHead(r: ByteReader): SegmentStep {
+    const head = r.tryRead((c) => {
+      const at = c.offset;
+      const mark = c.u8();
+      if (mark === 0x00) return 'end' as const;
+      if (mark !== SEGMENT_MARK) throw new CorruptDataError(`expected a segment (0x10) or END (0x00), got 0x${mark.toString(16).padStart(2, '0')}`, at);
+      const sequences = c.varint();
+      const targetAt = c.offset;
+      const targetBytes = c.varint();
+      if (sequences === 0 || targetBytes === 0) throw new CorruptDataError('empty segment', at + 1);
+      if (sequences > this.#limits.maxSegmentSequences) throw new LimitExceededError('segment sequence count', sequences, this.#limits.maxSegmentSequences, at + 1);
+      if (sequences > targetBytes) throw new CorruptDataError(`segment declares ${sequences} sequences for ${targetBytes} target bytes`, at + 1);
+      this.#addTarget(targetBytes, targetAt);
+      return { at, sequences, targetBytes };
+    });
+    if (!head) return 'more';
+    if (head === 'end') return 'end';
+    this.#segmentAt = head.at;
+    this.#sequences = head.sequences;
+    this.#targetBytes = head.targetBytes;
+    this.#inSegment = true;
+    return 'progress';
+  }
+
+  #parseStreamHead(c: Cursor): StreamHead {
+    const at = c.offset;
+    const name = STREAM_NAMES[this.#streams.length]!;
+    const codec = c.u8();
+    if (codec !== STREAM_STORED && codec !== STREAM_BROTLI) throw new CorruptDataError(`unknown codec ${codec} for the ${name} stream`, at);
+    const raw = c.varint();
+    if (raw > this.#limits.maxStreamLength) throw new LimitExceededError(`${name} stream length`, raw, this.#limits.maxStreamLength, at + 1);
+    let packed = 0;
+    if (codec === STREAM_BROTLI) {
+      const packedAt = c.offset;
+      packed = c.varint();
+      if (packed === 0 || raw === 0) throw new CorruptDataError(`compressed ${name} stream of length 0`, packedAt);
+      if (packed >= raw) throw new LimitExceededError(`compressed ${name} stream length`, packed, raw - 1, packedAt);
+    }
+    return { codec, raw, packed, at };
+  }
+
+  #unpack(h: StreamHead, body: Uint8Array): Uint8Array {
+    // A stored body may be a view of the caller's chunk: copy it, since literal ops outlive the chunk.
+    if (h.codec === STREAM_STORED) return body.slice();
+    const raw = brotliDecompressExact(body, h.raw);
+    if (!raw) throw new CorruptDataError(`the ${STREAM_NAMES[this.#streams.length]} stream does not decompress to ${h.raw} bytes`, h.at);
+    return raw;
+  }
+
+  /** Turns the segment's sequences into ops, checking every stream is used up exactly. */
+  #emit(ops: DeltaOp[]): void {
+    const [lengths, addresses, literals] = this.#streams as [Uint8Array, Uint8Array, Uint8Array];
+    const at = this.#segmentAt;
+    const lc = new Cursor([lengths], 0, 0);
+    const ac = new Cursor([addresses], 0, 0);
+    const maxLiteral = this.#limits.maxLiteralChunk;
+    let litAt = 0;
+    let produced = 0;
+    try {
+      for (let s = 0; s < this.#sequences; s++) {
+        const litLength = lc.varint();
+        const copyLength = lc.varint();
+        if (litLength === 0 && copyLength === 0) throw new CorruptDataError(`sequence ${s} is empty`, at);
+        if (litLength > maxLiteral) throw new LimitExceededError(`sequence ${s} literal length`, litLength, maxLiteral, at);
+        if (litLength > literals.length - litAt) throw new CorruptDataError(`sequence ${s} takes ${litLength} literal bytes, ${literals.length - litAt} remain`, at);
+        produced += litLength + copyLength;
+        if (produced > this.#targetBytes) throw new CorruptDataError(`sequences produce more than the segment's ${this.#targetBytes} bytes`, at);
+        if (litLength > 0) ops.push({ type: 'literal', bytes: literals.subarray(litAt, litAt + litLength) });
+        litAt += litLength;
+        if (copyLength > 0) {
+          const offset = this.#expected + ac.zigzag();
+          if (offset < 0 || !Number.isSafeInteger(offset)) throw new CorruptDataError(`copy offset ${offset} is negative`, at);
+          this.#expected = offset + copyLength;
+          ops.push({ type: 'copy', offset, length: copyLength });
+        }
+      }
+    } catch (err) {
+      if (isNeedMore(err)) throw new CorruptDataError('a stream of the segment ends early', at);
+      throw err;
+    }
+    if (lc.consumed !== lengths.length || ac.consumed !== addresses.length || litAt !== literals.length) {
+      throw new CorruptDataError('a stream of the segment has bytes left over', at);
+    }
+    if (produced !== this.#targetBytes) throw new CorruptDataError(`sequences produce ${produced} bytes, the segment declares ${this.#targetBytes}`, at);
+  }
+}
