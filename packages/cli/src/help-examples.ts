@@ -18,11 +18,25 @@ export const HELP_EXAMPLES: Readonly<Record<string, ReadonlyArray<readonly [comm
   serve: [
     ['deltabox serve --sdir dir/server --issue-token-file dir/local.token', 'serve, and keep a token for a local scanner'],
     ['deltabox serve --sdir /srv/box --host 0.0.0.0 --port 8443 --tls-cert cert.pem --tls-key key.pem', 'HTTPS on every interface'],
+    ['deltabox serve --sdir /srv/box --keep all=2d,daily=90d,weekly=730d,size=50GiB', 'keep more history than the default'],
   ],
   scan: [
     ['deltabox scan --cdir dir/client --server http://127.0.0.1:7070 --token-file dir/local.token', 'sync until Ctrl-C'],
     ['deltabox scan --cdir ~/notes --server https://box.example:8443 --ca ca.pem --once', 'sync once over HTTPS (token in DELTABOX_TOKEN)'],
     ['deltabox scan --cdir dir/client --server http://127.0.0.1:7070 --token-file dir/local.token --no-watch --interval 1m', 'no watcher, a full scan a minute'],
+  ],
+  history: [
+    ['deltabox history notes/plan.md --server http://127.0.0.1:7070 --token-file dir/local.token', 'versions of a file: id, time, size, device, hash'],
+    ['deltabox history notes/plan.md --server https://box.example:8443 --ca ca.pem --json', 'as JSON (token in DELTABOX_TOKEN)'],
+  ],
+  restore: [
+    ['deltabox restore notes/plan.md --version 42 --server http://127.0.0.1:7070 --token-file dir/local.token', 'back to version 42 (ids from history)'],
+    ['deltabox restore notes/plan.md --at 2h --to notes/plan-old.md --server http://127.0.0.1:7070 --token-file dir/local.token', 'as it was two hours ago, beside the current one'],
+    ['deltabox restore photos --folder --at 2026-03-01T09:30:00Z --server http://127.0.0.1:7070 --token-file dir/local.token', 'a whole folder as of a time'],
+  ],
+  trash: [
+    ['deltabox trash --server http://127.0.0.1:7070 --token-file dir/local.token', 'deleted files with their last version id'],
+    ['deltabox trash --server https://box.example:8443 --ca ca.pem --json', 'as JSON (token in DELTABOX_TOKEN)'],
   ],
   token: [
     ['deltabox token create --sdir dir/server --name laptop --expires 30d', 'a token for 30 days, printed once'],

@@ -21,6 +21,9 @@ const commands: Record<string, () => Promise<Register>> = {
   token: async () => (await import('./commands/token.js')).registerToken,
   scan: async () => (await import('./commands/scan.js')).registerScan,
   run: async () => (await import('./commands/run.js')).registerRun,
+  history: async () => (await import('./commands/history.js')).registerHistory,
+  restore: async () => (await import('./commands/history.js')).registerRestore,
+  trash: async () => (await import('./commands/history.js')).registerTrash,
 };
 
 /** The names of every subcommand, in --help order. */
@@ -48,6 +51,8 @@ export async function buildProgram(only?: string): Promise<Command> {
     .version(version())
     .configureHelp({ helpWidth: 80 })
     .showHelpAfterError()
+    // Program options (-V/--version) only before the subcommand, so `restore --version ID` is restore's.
+    .enablePositionalOptions()
     .exitOverride();
   const names = only !== undefined && only in commands ? [only] : COMMAND_NAMES;
   for (const name of names) (await commands[name]!())(program);

@@ -7,6 +7,7 @@ export const errorCatalogue = {
   UNAUTHORIZED: { status: 401, description: 'Missing, unknown, revoked or expired token.' },
   FORBIDDEN: { status: 403, description: 'The token is read-only and the route writes.' },
   NOT_FOUND: { status: 404, description: 'No such file or folder.' },
+  VERSION_NOT_FOUND: { status: 404, description: 'No such version: unknown id, not of that path, nothing there at that time, or pruned.' },
   BASE_MISMATCH: { status: 409, description: 'If-Match names a version the server no longer holds; nothing changed. Body has currentHash.' },
   ALREADY_EXISTS: { status: 409, description: 'Create-only write (If-None-Match: *) or move onto an existing path.' },
   TYPE_CONFLICT: { status: 409, description: 'A file is where a folder is needed, or the other way round.' },

@@ -21,6 +21,14 @@ export const routes = {
   moves: `${API_PREFIX}/moves`,
   /** GET `?since=N&waitMs=M&limit=L`: the change journal after N, waiting up to M ms, at most L records (≤ 1000). */
   changes: `${API_PREFIX}/changes`,
+  /** GET (token): HistoryResponse of a path, current or deleted. */
+  history: (path: string) => `${API_PREFIX}/history/${encodePathForUrl(path)}`,
+  /** GET (token): TrashResponse. */
+  trash: `${API_PREFIX}/trash`,
+  /** GET (token): the bytes of a past version (Range). */
+  version: (id: number) => `${API_PREFIX}/versions/${id}`,
+  /** POST JSON RestoreRequest (read-write token): RestoreResponse. */
+  restore: `${API_PREFIX}/restore`,
   /** POST JSON UploadCreateRequest: opens a resumable upload session (docs/API.md §Resumable uploads). */
   uploads: `${API_PREFIX}/uploads`,
   /** HEAD: the acknowledged offset; PATCH: bytes at that offset; DELETE: abandon the session. */

@@ -113,3 +113,57 @@ export interface ApiErrorBody {
   /** For BASE_MISMATCH: the content hash the server holds now (absent when the file does not exist). */
   currentHash?: string;
 }
+
+/** A past version of a file (GET history, trash). Times are integer ms since the epoch. */
+export interface VersionInfo {
+  /** Version id: what `restore` and `GET /v1/versions/<id>` take. */
+  id: number;
+  path: string;
+  /** SHA-256 hex of its bytes. */
+  hash: string;
+  size: number;
+  mtimeMs: number;
+  executable: boolean;
+  /** Name of the token that wrote it, when known. */
+  device?: string;
+  /** Revision of the change that wrote it. */
+  revision: number;
+  /** When it became the current version at this path. */
+  sinceMs: number;
+  /** When it stopped being current (replaced, deleted or overwritten). */
+  timeMs: number;
+  /** It ended in a delete (or a folder removal). */
+  deleted: boolean;
+}
+
+/** GET /v1/history/<path>: the current version (absent when deleted) and the past ones, newest first. */
+export interface HistoryResponse {
+  path: string;
+  current?: ManifestEntry & { device?: string };
+  versions: VersionInfo[];
+}
+
+/** GET /v1/trash: deleted paths with their last version, most recently deleted first. */
+export interface TrashResponse {
+  entries: VersionInfo[];
+}
+
+/**
+ * POST /v1/restore. A file: `versionId` or `at` (exactly one), optionally to a new path `to`. A folder
+ * (`folder: true`, `path` '' for the whole tree): `at` only; every file under it that existed at `at`
+ * and differs now gets that version back (files created since are left alone).
+ */
+export interface RestoreRequest {
+  path: string;
+  versionId?: number;
+  at?: number;
+  to?: string;
+  folder?: boolean;
+}
+
+/** What a restore wrote: one entry per restored file (each a new revision in the journal). */
+export interface RestoreResponse {
+  restored: ManifestEntry[];
+  /** Folder restores only: files that could not be restored (e.g. a folder is at the path now). */
+  failed?: Array<{ path: string; error: ApiErrorBody }>;
+}

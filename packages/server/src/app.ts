@@ -30,6 +30,9 @@ import { healthRoutes } from './routes/health.js';
 import { manifestRoutes } from './routes/manifest.js';
 import { moveRoutes } from './routes/moves.js';
 import { signatureRoutes } from './routes/signatures.js';
+import { historyRoutes } from './routes/history.js';
+import { DEFAULT_RETENTION, type RetentionPolicy } from './history/retention.js';
+import { DEFAULT_PRUNER, Pruner, type PrunerOptions } from './history/pruner.js';
 import { uploadRoutes } from './routes/uploads.js';
 
 export interface ServerOptions {
@@ -41,12 +44,20 @@ export interface ServerOptions {
   https?: { cert: Buffer | string; key: Buffer | string };
   /** Overrides of the defaults in limits.ts. */
   limits?: Partial<ServerLimits>;
+  /** Version retention; unset fields take DEFAULT_RETENTION's (history/retention.ts). */
+  retention?: Partial<RetentionPolicy>;
 }
 
 /** Seams for tests and embedders; not part of ServerOptions. */
 export interface AppOverrides {
   /** Builds the storage backend for the (real) root; default LocalStorage. */
   storage?: (root: string) => Storage;
+  /** Clock of journal and history times (fake clocks in tests); default Date.now. */
+  clock?: () => number;
+  /** Pruner timing (period, delay after writes, rows per run); default DEFAULT_PRUNER. */
+  pruner?: Partial<Omit<PrunerOptions, 'policy'>>;
+  /** Receives the mirror and the pruner once built (tests run prunes by hand). */
+  inspect?: (parts: { mirror: Mirror; pruner: Pruner }) => void;
   /** Clock of upload-session expiry; default Date.now. */
   now?: () => number;
 }
@@ -104,7 +115,7 @@ async function openMirror(
   options: ServerOptions,
   limits: ServerLimits,
   overrides: AppOverrides,
-): Promise<{ root: string; folderId: string; mirror: Mirror; release: () => void }> {
+): Promise<{ root: string; folderId: string; mirror: Mirror; pruner: Pruner; release: () => void }> {
   assertNotInClientFolder(options.sdir); // before anything is created
   const root = resolveServedFolder(options.sdir, true);
   const db = openStateDb(root);
@@ -117,10 +128,13 @@ async function openMirror(
     unlock = lockServedFolder(root);
     const storage = overrides.storage?.(root) ?? new LocalStorage(root);
     const mirror = new Mirror(storage, db, new FileIndex(db), new Journal(db), limits);
+    if (overrides.clock) mirror.now = overrides.clock;
+    const pruner = new Pruner(mirror, { ...DEFAULT_PRUNER, ...overrides.pruner, policy: { ...DEFAULT_RETENTION, ...options.retention } });
     const folderId = ensureFolderId(root);
     await storage.sweepStaged();
     await reconcile(mirror, root);
-    return { root, folderId, mirror, release };
+    await pruner.sweepOrphans();
+    return { root, folderId, mirror, pruner, release };
   } catch (err) {
     release();
     throw err;
@@ -169,11 +183,17 @@ function createFastify(options: ServerOptions, limits: ServerLimits): FastifyIns
  */
 export async function buildApp(options: ServerOptions, overrides: AppOverrides = {}): Promise<FastifyInstance> {
   const limits = resolveLimits(options.limits);
-  const { root, folderId, mirror, release } = await openMirror(options, limits, overrides);
+  const { root, folderId, mirror, pruner, release } = await openMirror(options, limits, overrides);
   const app = createFastify(options, limits);
   app.addHook('preClose', async () => mirror.journal.close()); // long-polls return now instead of holding close()
   scheduleVerification(app, mirror, root, limits.verifyIntervalMs);
-  app.addHook('onClose', async () => release());
+  app.addHook('onClose', async () => {
+    pruner.stop();
+    await pruner.idle();
+    release();
+  });
+  pruner.start();
+  overrides.inspect?.({ mirror, pruner });
 
   await registerAuth(app, new TokenStore(mirror.db), limits);
   await app.register(healthRoutes, { journal: mirror.journal });
@@ -184,6 +204,7 @@ export async function buildApp(options: ServerOptions, overrides: AppOverrides =
   await app.register(moveRoutes, { mirror });
   await app.register(rawBodyRoutes, { mirror });
   await app.register(batchRoutes, { mirror });
+  await app.register(historyRoutes, { mirror });
   await app.register(uploadRoutes, { mirror, root, ...(overrides.now === undefined ? {} : { now: overrides.now }) });
   return app;
 }

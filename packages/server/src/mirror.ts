@@ -4,6 +4,8 @@
  * per-path lock only for the check-and-commit step (uploads stream into a staged file outside it). Each
  * step also holds its ancestor folders shared, so a recursive folder removal (exclusive on the folder) never
  * interleaves with a commit below it.
+ * Every replace or delete keeps the previous version first (history/version-keeper.ts): the object is
+ * stored before the file changes, and its versions row is written in the same transaction as the change.
  * HTTP-free: routes translate requests into these calls.
  */
 import type { ManifestEntry, MoveRequest } from '@deltabox/protocol';
@@ -14,6 +16,8 @@ import type { ReadHandle, StagedFile, Storage, StorageEntry } from './storage/st
 import type { ServerLimits } from './limits.js';
 import { ancestorsOf, PathLock } from './path-lock.js';
 import { ApiError } from './api-error.js';
+import { VersionTable } from './state/version-table.js';
+import { VersionKeeper, type KeptSet } from './history/version-keeper.js';
 import { refreshPath } from './disk-check.js';
 
 export interface WriteOptions {
@@ -26,10 +30,24 @@ export interface WriteOptions {
   ifNoneMatch?: boolean;
   /** Declared content hash of the result (x-deltabox-content-hash); verified before commit. */
   expectedHash?: string;
+  /** Name of the token that writes (recorded as the version's device). */
+  device?: string;
 }
 
 /** One index change and its journal record, applied in one transaction. */
-export type Step = { change: NewChange; upsert?: Omit<IndexRow, 'revision'>; removeTree?: string; moveTree?: { from: string; to: string } };
+export type Step = {
+  change: NewChange;
+  upsert?: Omit<IndexRow, 'revision'>;
+  removeTree?: string;
+  moveTree?: { from: string; to: string };
+  /** Versions this step ends: recorded as past (their objects are already kept). */
+  past?: { kept: KeptSet; old: ManifestEntry[]; deleted: boolean };
+  /** Writer of the upserted file. */
+  device?: string;
+};
+
+/** Nothing kept (no previous version). */
+const NOTHING_KEPT: KeptSet = { objects: new Map(), release: () => {}, rollback: async () => {} };
 
 function toIndexEntry(e: StorageEntry, hash?: string): Omit<IndexRow, 'revision'> {
   const entry: Omit<IndexRow, 'revision'> = { path: e.path, type: e.type, size: e.size, mtimeMs: e.mtimeMs };
@@ -45,6 +63,12 @@ const mkdirSteps = (dirs: StorageEntry[]): Step[] => dirs.map((d) => ({ change: 
 
 export class Mirror {
   readonly lock = new PathLock();
+  readonly versions: VersionTable;
+  readonly keeper: VersionKeeper;
+  /** The clock of journal and history times (tests set a fake one). */
+  now: () => number = Date.now;
+  /** Called after a change recorded past versions (the pruner listens). */
+  onVersioned: () => void = () => {};
 
   constructor(
     readonly storage: Storage,
@@ -52,7 +76,29 @@ export class Mirror {
     readonly index: FileIndex,
     readonly journal: Journal,
     readonly limits: ServerLimits,
-  ) {}
+  ) {
+    this.versions = new VersionTable(db);
+    this.keeper = new VersionKeeper(storage, this.versions);
+  }
+
+  /** Keeps the previous versions of `old` files; the caller releases or rolls back the result. */
+  async #keep(old: Array<ManifestEntry | undefined>): Promise<KeptSet> {
+    const files = old.filter((e): e is ManifestEntry => e?.type === 'file');
+    return files.length ? this.keeper.keep(files) : NOTHING_KEPT;
+  }
+
+  /** Runs `fn` with the kept versions, releasing them after, removing new unreferenced objects on failure. */
+  async #withKept<T>(old: Array<ManifestEntry | undefined>, fn: (kept: KeptSet) => Promise<T>): Promise<T> {
+    const kept = await this.#keep(old);
+    try {
+      const result = await fn(kept);
+      kept.release();
+      return result;
+    } catch (err) {
+      await kept.rollback();
+      throw err;
+    }
+  }
 
   /**
    * Streams `body` into a staged file, then commits it at `path` if the preconditions still hold.
@@ -87,9 +133,15 @@ export class Mirror {
         this.#checkPreconditions(path, current, opts);
         const executable = opts.executable ?? current?.executable ?? false;
         const meta = opts.mtimeMs === undefined ? { executable } : { executable, mtimeMs: opts.mtimeMs };
-        await staged.commit(path, meta, (entry, createdDirs) => {
-          this.record([...mkdirSteps(createdDirs), { change: { op: 'put', path, hash, size: entry.size }, upsert: toIndexEntry(entry, hash) }]);
-        });
+        // Same content again (an mtime or mode change): the bytes are not a past version.
+        const replaced = current?.hash !== hash ? current : undefined;
+        await this.#withKept([replaced], (kept) =>
+          staged.commit(path, meta, (entry, createdDirs) => {
+            const past = replaced ? { kept, old: [replaced], deleted: false } : undefined;
+            const put: Step = { change: { op: 'put', path, hash, size: entry.size }, upsert: toIndexEntry(entry, hash), past, device: opts.device };
+            this.record([...mkdirSteps(createdDirs), put]);
+          }),
+        );
         if (current?.hash && current.hash !== hash) this.index.pruneSignatures();
         return this.index.get(path)!;
       }, { shared: ancestorsOf(path) });
@@ -161,8 +213,10 @@ export class Mirror {
       const current = (await refreshPath(this, path))?.entry;
       if (!current) throw new ApiError('NOT_FOUND', `'${path}' does not exist`);
       this.#checkPreconditions(path, current, { ifMatch });
-      await this.storage.removeFile(path);
-      const revision = this.record([{ change: { op: 'delete', path, hash: current.hash }, removeTree: path }]);
+      const revision = await this.#withKept([current], async (kept) => {
+        await this.storage.removeFile(path);
+        return this.record([{ change: { op: 'delete', path, hash: current.hash }, removeTree: path, past: { kept, old: [current], deleted: true } }]);
+      });
       this.index.pruneSignatures();
       return revision;
     }, { shared: ancestorsOf(path) });
@@ -176,11 +230,15 @@ export class Mirror {
       await refreshPath(this, to);
       if (!current) throw new ApiError('NOT_FOUND', `'${from}' does not exist`);
       if (req.ifMatch !== undefined) this.#checkPreconditions(from, current, { ifMatch: req.ifMatch });
-      const { createdDirs } = await this.storage.move(from, to, { overwrite: req.overwrite === true });
-      this.record([
-        ...mkdirSteps(createdDirs),
-        { change: { op: 'move', path: to, from, hash: current.hash, size: current.size }, removeTree: to, moveTree: { from, to } },
-      ]);
+      const target = req.overwrite === true && current.type === 'file' ? this.index.get(to) : undefined;
+      await this.#withKept([target], async (kept) => {
+        const { createdDirs } = await this.storage.move(from, to, { overwrite: req.overwrite === true });
+        const past = target ? { kept, old: [target], deleted: false } : undefined;
+        this.record([
+          ...mkdirSteps(createdDirs),
+          { change: { op: 'move', path: to, from, hash: current.hash, size: current.size }, removeTree: to, moveTree: { from, to }, past },
+        ]);
+      });
       return this.index.get(to)!;
     }, { shared: [...ancestorsOf(from), ...ancestorsOf(to)] });
   }
@@ -202,8 +260,11 @@ export class Mirror {
   /** @throws NOT_FOUND, TYPE_CONFLICT, BAD_REQUEST (not empty and not recursive) */
   async removeDir(path: string, recursive: boolean): Promise<number> {
     return this.lock.with([path], async () => {
-      await this.storage.removeDir(path, { recursive });
-      const revision = this.record([{ change: { op: 'rmdir', path }, removeTree: path }]);
+      const files = recursive ? this.versions.filesUnder(path) : [];
+      const revision = await this.#withKept(files, async (kept) => {
+        await this.storage.removeDir(path, { recursive });
+        return this.record([{ change: { op: 'rmdir', path }, removeTree: path, past: { kept, old: files, deleted: true } }]);
+      });
       this.index.pruneSignatures();
       return revision;
     }, { shared: ancestorsOf(path) });
@@ -212,16 +273,35 @@ export class Mirror {
   /** Applies steps to index + journal in one transaction, wakes long-polls; returns the last revision. */
   record(steps: Step[]): number {
     let revision = 0;
+    let versioned = false;
+    const now = this.now();
     this.db.transaction(() => {
       for (const step of steps) {
-        revision = this.journal.append(step.change);
+        if (step.past) versioned = this.#recordPast(step.past, now) || versioned;
+        revision = this.journal.append(step.change, now);
         if (step.removeTree !== undefined) this.index.removeTree(step.removeTree);
         if (step.moveTree) this.index.moveTree(step.moveTree.from, step.moveTree.to, revision);
-        if (step.upsert) this.index.upsert({ ...step.upsert, revision });
+        if (step.upsert) {
+          this.index.upsert({ ...step.upsert, revision });
+          this.versions.setDevice(step.upsert.path, step.device);
+        }
       }
     })();
     this.journal.notify();
+    if (versioned) this.onVersioned();
     return revision;
+  }
+
+  /** Rows for the kept previous versions (a file without a kept object has no row: nothing to restore). */
+  #recordPast(past: NonNullable<Step['past']>, now: number): boolean {
+    let any = false;
+    for (const old of past.old) {
+      const kept = past.kept.objects.get(old.path);
+      if (!kept) continue;
+      this.versions.add(old, kept, now, past.deleted);
+      any = true;
+    }
+    return any;
   }
 
   #checkPreconditions(path: string, current: ManifestEntry | undefined, opts: WriteOptions): void {

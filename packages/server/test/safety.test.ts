@@ -139,6 +139,10 @@ function fullDiskStorage(budget: number): (root: string) => Storage {
       makeDir: (p) => inner.makeDir(p),
       removeDir: (p, o) => inner.removeDir(p, o),
       sweepStaged: () => inner.sweepStaged(),
+      keepVersion: (p, e) => inner.keepVersion(p, e),
+      openVersion: (h) => inner.openVersion(h),
+      removeVersion: (h) => inner.removeVersion(h),
+      listVersions: () => inner.listVersions(),
       stage: async (): Promise<StagedFile> => {
         const staged = await inner.stage();
         return {

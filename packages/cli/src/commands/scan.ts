@@ -78,7 +78,7 @@ export function summaryLine(s: SyncSummary): string {
 }
 
 /** Explicit flags first (--token, then --token-file), then DELTABOX_TOKEN. @throws CliError */
-function resolveToken(flags: ScanFlags): string {
+export function resolveToken(flags: { token?: string; tokenFile?: string }): string {
   if (flags.token) return flags.token;
   if (flags.tokenFile) {
     try {

@@ -9,6 +9,7 @@ import { buildServer, createToken, isTokenValid, readableLogStream, revokeToken,
 import { CliError, EXIT } from '../exit-codes.js';
 import { onStopSignal } from '../stop-signals.js';
 import { readServerTls } from '../tls-files.js';
+import { KEEP_GRAMMAR, parseKeep } from '../keep-policy.js';
 
 interface ServeOptions {
   sdir: string;
@@ -17,6 +18,7 @@ interface ServeOptions {
   tlsCert?: string;
   tlsKey?: string;
   issueTokenFile?: string;
+  keep?: string;
   json?: boolean;
 }
 
@@ -43,9 +45,10 @@ async function serve(opts: ServeOptions): Promise<void> {
   const port = Number(opts.port);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new CliError(`invalid port '${opts.port}'`, EXIT.usage);
   const https = readServerTls(opts.tlsCert, opts.tlsKey);
+  const retention = opts.keep === undefined ? undefined : parseKeep(opts.keep);
   // A terminal gets readable lines; a pipe, a file or --json gets pino's JSON, one object per line.
   const logger = opts.json || !process.stdout.isTTY ? { level: 'info' } : { level: 'info', stream: readableLogStream(process.stdout) };
-  const app = await buildServer({ sdir: opts.sdir, logger, ...(https ? { https } : {}) }).catch((err: unknown) => {
+  const app = await buildServer({ sdir: opts.sdir, logger, ...(https ? { https } : {}), ...(retention ? { retention } : {}) }).catch((err: unknown) => {
     // Nested with a client folder, already served, not a folder: the command line names the wrong folder.
     throw err instanceof ServerFolderError ? new CliError(err.message, EXIT.usage, { cause: err }) : err;
   });
@@ -82,6 +85,7 @@ export function registerServe(program: Command): void {
     .option('--tls-cert <file>', 'PEM certificate: serve HTTPS')
     .option('--tls-key <file>', 'PEM private key for --tls-cert')
     .option('--issue-token-file <file>', `keep a valid token named '${LOCAL_TOKEN_NAME}' in FILE (mode 0600)`)
+    .option('--keep <spec>', `version history retention: ${KEEP_GRAMMAR}`)
     .option('--json', 'log JSON lines even on a terminal (always JSON when the output is not a terminal)')
     .action(serve);
 }

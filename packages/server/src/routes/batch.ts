@@ -9,7 +9,7 @@ import { routes, type BatchPartMeta, type BatchResponse, type BatchResult } from
 import { ApiError, toApiError } from '../api-error.js';
 import type { Mirror } from '../mirror.js';
 import type { StagedFile } from '../storage/storage.js';
-import { checkedHash, checkedMtime, checkedPath, checkedSize } from './request-parts.js';
+import { checkedHash, checkedMtime, checkedPath, checkedSize, deviceOf } from './request-parts.js';
 
 /** A `meta` part that was refused; `path` is its path when that much was valid, so its result names it. */
 interface RefusedMeta {
@@ -65,8 +65,8 @@ async function stagePart(mirror: Mirror, meta: BatchPartMeta, part: MultipartFil
 }
 
 /** Verifies and commits a staged part; never rejects. */
-async function commitPart(mirror: Mirror, meta: BatchPartMeta, staged: StagedFile): Promise<BatchResult> {
-  const opts = { mtimeMs: meta.mtimeMs, executable: meta.executable ?? false, expectedHash: meta.hash };
+async function commitPart(mirror: Mirror, meta: BatchPartMeta, staged: StagedFile, device: string | undefined): Promise<BatchResult> {
+  const opts = { mtimeMs: meta.mtimeMs, executable: meta.executable ?? false, expectedHash: meta.hash, device };
   try {
     return { path: meta.path, ok: true, entry: await mirror.commit(meta.path, staged, opts) };
   } catch (err) {
@@ -85,7 +85,7 @@ export async function batchRoutes(app: FastifyInstance, { mirror }: { mirror: Mi
     if (!request.isMultipart()) throw new ApiError('BAD_REQUEST', 'batch body must be multipart/form-data');
     const results: Array<Promise<BatchResult>> = [];
     try {
-      await readParts(mirror, request.parts(), results);
+      await readParts(mirror, request.parts(), results, deviceOf(request));
     } catch (err) {
       await Promise.all(results); // let commits in flight finish before the error reply
       throw malformedBody(err);
@@ -107,7 +107,7 @@ function malformedBody(err: unknown): ApiError {
 }
 
 /** Walks the parts: each `meta` field arms the next file part, whose result promise joins `results`. */
-async function readParts(mirror: Mirror, parts: AsyncIterable<Multipart>, results: Array<Promise<BatchResult>>): Promise<void> {
+async function readParts(mirror: Mirror, parts: AsyncIterable<Multipart>, results: Array<Promise<BatchResult>>, device: string | undefined): Promise<void> {
   let meta: BatchPartMeta | RefusedMeta | undefined;
   for await (const part of parts) {
     if (part.type === 'field') {
@@ -121,7 +121,7 @@ async function readParts(mirror: Mirror, parts: AsyncIterable<Multipart>, result
       // The meta's path when it had a valid one (clients match results by path), else the part's file name.
       results.push(Promise.resolve({ path: meta?.path ?? part.filename ?? '', ok: false, error: error.toBody() }));
     } else {
-      results.push((await filePart(mirror, meta, part, results)).result);
+      results.push((await filePart(mirror, meta, part, results, device)).result);
     }
     meta = undefined;
   }
@@ -131,11 +131,11 @@ async function readParts(mirror: Mirror, parts: AsyncIterable<Multipart>, result
  * Stages one file part now; its commit runs on in the background (boxed so awaiting this does not wait
  * for it), at most MAX_INFLIGHT_COMMITS at a time.
  */
-async function filePart(mirror: Mirror, meta: BatchPartMeta, part: MultipartFile, inflight: Array<Promise<BatchResult>>): Promise<{ result: Promise<BatchResult> }> {
+async function filePart(mirror: Mirror, meta: BatchPartMeta, part: MultipartFile, inflight: Array<Promise<BatchResult>>, device: string | undefined): Promise<{ result: Promise<BatchResult> }> {
   try {
     const staged = await stagePart(mirror, meta, part);
     if (inflight.length >= MAX_INFLIGHT_COMMITS) await inflight[inflight.length - MAX_INFLIGHT_COMMITS];
-    return { result: commitPart(mirror, meta, staged) };
+    return { result: commitPart(mirror, meta, staged, device) };
   } catch (err) {
     part.file.resume();
     return { result: Promise.resolve({ path: meta.path, ok: false, error: toApiError(err).toBody() }) };

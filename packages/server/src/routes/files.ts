@@ -7,7 +7,7 @@ import { API_PREFIX, headers, mediaTypes } from '@deltabox/protocol';
 import { ApiError } from '../api-error.js';
 import { patchFile } from '../delta-ops.js';
 import type { Mirror } from '../mirror.js';
-import { parseRange } from './range.js';
+import { sendBytes } from './send-bytes.js';
 import { setEntryHeaders } from './entry-headers.js';
 import { dirRoutes } from './dirs.js';
 import { ifMatchOf, pathFromUrl, writeOptionsOf } from './request-parts.js';
@@ -36,25 +36,8 @@ async function fileRoutes(app: FastifyInstance, { mirror }: { mirror: Mirror }):
   app.get('/v1/files/*', async (request, reply) => {
     const path = pathFromUrl(request, PREFIX);
     const { handle, entry } = await mirror.openFile(path);
-    const range = parseRange(request.headers.range, handle.size);
     setEntryHeaders(reply, entry);
-    reply.header('accept-ranges', 'bytes').type(mediaTypes.octets);
-    if (range.kind === 'unsatisfiable') {
-      await handle.close();
-      reply.header('content-range', `bytes */${handle.size}`);
-      throw new ApiError('RANGE_NOT_SATISFIABLE', `range '${request.headers.range}' does not fit ${handle.size} bytes`);
-    }
-    if (handle.size === 0) {
-      await handle.close();
-      return reply.header('content-length', '0').send(Buffer.alloc(0));
-    }
-    if (range.kind === 'partial') {
-      reply.code(206).header('content-range', `bytes ${range.start}-${range.end}/${handle.size}`);
-      reply.header('content-length', String(range.end - range.start + 1));
-      return reply.send(handle.stream(range.start, range.end));
-    }
-    reply.header('content-length', String(handle.size));
-    return reply.send(handle.stream());
+    return sendBytes(reply, handle, request.headers.range);
   });
 
   app.put('/v1/files/*', { config: { write: true } }, async (request, reply) => {

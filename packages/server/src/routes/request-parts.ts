@@ -74,9 +74,16 @@ export function ifMatchOf(request: FastifyRequest): string | undefined {
   return tag === undefined ? undefined : checkedHash(tag, 'If-Match');
 }
 
-/** The write headers of PUT and PATCH. @throws ApiError BAD_REQUEST */
+/** Name of the request's token (recorded as the device that wrote a version). */
+export function deviceOf(request: FastifyRequest): string | undefined {
+  return request.auth?.ok ? request.auth.name : undefined;
+}
+
+/** The write headers of PUT and PATCH, and the writing device. @throws ApiError BAD_REQUEST */
 export function writeOptionsOf(request: FastifyRequest): WriteOptions {
   const opts: WriteOptions = {};
+  const device = deviceOf(request);
+  if (device !== undefined) opts.device = device;
   const mtime = header(request, headers.mtimeMs);
   if (mtime !== undefined) opts.mtimeMs = checkedMtime(mtime, headers.mtimeMs);
   const exec = header(request, headers.executable);

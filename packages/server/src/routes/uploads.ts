@@ -12,7 +12,7 @@ import { ApiError } from '../api-error.js';
 import type { Mirror, WriteOptions } from '../mirror.js';
 import { UploadStore, tokenHashOf, type UploadSession } from '../storage/upload-store.js';
 import { setEntryHeaders } from './entry-headers.js';
-import { checkedHash, checkedMtime, checkedPath } from './request-parts.js';
+import { checkedHash, checkedMtime, checkedPath, deviceOf } from './request-parts.js';
 
 export interface UploadRouteOptions {
   mirror: Mirror;
@@ -51,8 +51,10 @@ function createRequestOf(body: unknown, maxFileBytes: number): UploadCreateReque
   return req;
 }
 
-function writeOptionsOfSession(s: UploadSession): WriteOptions {
+/** The session's write options; `device` is the committing token's name (sessions are bound to one token). */
+function writeOptionsOfSession(s: UploadSession, device: string | undefined): WriteOptions {
   const opts: WriteOptions = { mtimeMs: s.mtimeMs, executable: s.executable, expectedHash: s.hash };
+  if (device !== undefined) opts.device = device;
   if (s.ifMatch !== undefined) opts.ifMatch = s.ifMatch;
   if (s.ifNoneMatch) opts.ifNoneMatch = true;
   return opts;
@@ -139,14 +141,14 @@ export async function uploadRoutes(app: FastifyInstance, { mirror, root, now = D
       const reached = await store.append(current, request.raw, limits.uploadMaxChunkBytes, checksum);
       reply.header(headers.uploadOffset, String(reached));
       if (reached < current.size) return reply.code(204).send();
-      return commit(reply, { ...current, offset: reached });
+      return commit(reply, { ...current, offset: reached }, deviceOf(request));
     });
   });
 
   /** Commits a complete session through the normal write path; removes it unless the error is transient. */
-  async function commit(reply: FastifyReply, session: UploadSession): Promise<FastifyReply> {
+  async function commit(reply: FastifyReply, session: UploadSession, device: string | undefined): Promise<FastifyReply> {
     try {
-      const entry = await mirror.putFile(session.path, createReadStream(store.filePath(session.id)), writeOptionsOfSession(session));
+      const entry = await mirror.putFile(session.path, createReadStream(store.filePath(session.id)), writeOptionsOfSession(session, device));
       await store.remove(session.id);
       setEntryHeaders(reply, entry);
       return reply.code(200).send(entry);

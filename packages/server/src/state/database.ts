@@ -39,6 +39,15 @@ const migrations: string[] = [
   // changed behind the server's back is noticed before it is used. NULL for rows of older servers: they
   // are compared by size and mtime until the next check fills it in.
   `ALTER TABLE entries ADD COLUMN stat_token TEXT;`,
+  // 3: version history (history/): past versions of files, and who wrote the current one.
+  `CREATE TABLE versions (
+     id INTEGER PRIMARY KEY AUTOINCREMENT, path TEXT NOT NULL, hash TEXT NOT NULL, size INTEGER NOT NULL,
+     mtime_ms INTEGER NOT NULL, executable INTEGER NOT NULL, device TEXT, revision INTEGER NOT NULL,
+     since_ms INTEGER NOT NULL, time_ms INTEGER NOT NULL, deleted INTEGER NOT NULL
+   );
+   CREATE INDEX versions_path ON versions(path, time_ms);
+   CREATE INDEX versions_hash ON versions(hash);
+   ALTER TABLE entries ADD COLUMN device TEXT;`,
 ];
 
 /**

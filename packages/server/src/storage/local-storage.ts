@@ -7,9 +7,10 @@ import { randomBytes } from 'node:crypto';
 import { constants } from 'node:fs';
 import { open, readdir, rename, rm, rmdir, unlink, lstat, mkdir, type FileHandle } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import type { Readable } from 'node:stream';
 import { STATE_DIR, isValidRelativePath } from '@deltabox/protocol';
-import type { ReadHandle, StagedFile, Storage, StorageEntry } from './storage.js';
+import type { KeepExpectation, KeptObject, ReadHandle, StagedFile, Storage, StorageEntry } from './storage.js';
+import { LocalReadHandle } from './local-read-handle.js';
+import { LocalVersionObjects } from './local-version-objects.js';
 import { StorageError, fromFsError } from './storage-error.js';
 import { absolutePath, checkParents, ensureDir, kindAt } from './safe-path.js';
 import { DirSyncer } from './dir-sync.js';
@@ -21,11 +22,13 @@ export class LocalStorage implements Storage {
   readonly #root: string;
   readonly #tmpDir: string;
   readonly #dirSync = new DirSyncer();
+  readonly #versions: LocalVersionObjects;
 
   /** `root` must be an absolute, symlink-free path (the server passes realpath(sdir)). */
   constructor(root: string) {
     this.#root = root;
     this.#tmpDir = join(root, STATE_DIR, 'tmp');
+    this.#versions = new LocalVersionObjects(root, join(root, STATE_DIR, 'versions'), this.#dirSync);
   }
 
   async stat(path: string): Promise<StorageEntry | undefined> {
@@ -163,48 +166,22 @@ export class LocalStorage implements Storage {
     for (const p of paths) out.push(entryOf(p, await lstat(absolutePath(this.#root, p))));
     return out;
   }
-}
 
-class LocalReadHandle implements ReadHandle {
-  readonly size: number;
-  readonly mtimeMs: number;
-  readonly executable: boolean;
-  readonly statToken?: string;
-  #fh: FileHandle | undefined;
-
-  constructor(fh: FileHandle, entry: StorageEntry) {
-    this.#fh = fh;
-    this.size = entry.size;
-    this.mtimeMs = entry.mtimeMs;
-    this.executable = entry.executable;
-    if (entry.statToken !== undefined) this.statToken = entry.statToken;
+  async keepVersion(path: string, expected: KeepExpectation): Promise<KeptObject> {
+    const { kind } = await this.#existing(path);
+    if (kind === 'dir') throw new StorageError('TYPE_CONFLICT', `'${path}' is a folder`);
+    return this.#versions.keep(path, expected);
   }
 
-  async read(byteOffset: number, length: number): Promise<Uint8Array> {
-    const buf = Buffer.allocUnsafe(length);
-    let filled = 0;
-    while (filled < length) {
-      const { bytesRead } = await this.#handle().read(buf, filled, length - filled, byteOffset + filled);
-      if (bytesRead === 0) break;
-      filled += bytesRead;
-    }
-    return filled === length ? buf : buf.subarray(0, filled);
+  openVersion(hash: string): Promise<ReadHandle> {
+    return this.#versions.open(hash);
   }
 
-  stream(start?: number, end?: number): Readable {
-    const fh = this.#handle();
-    this.#fh = undefined;
-    return fh.createReadStream({ start, end, autoClose: true, highWaterMark: 256 * 1024 });
+  removeVersion(hash: string): Promise<void> {
+    return this.#versions.remove(hash);
   }
 
-  async close(): Promise<void> {
-    const fh = this.#fh;
-    this.#fh = undefined;
-    await fh?.close();
-  }
-
-  #handle(): FileHandle {
-    if (!this.#fh) throw new Error('read handle already closed or streamed');
-    return this.#fh;
+  listVersions(): AsyncIterable<string> {
+    return this.#versions.list();
   }
 }

@@ -95,6 +95,21 @@ export interface StagedFile {
   discard(): Promise<void>;
 }
 
+/** What the index says a file is, for Storage.keepVersion. */
+export interface KeepExpectation {
+  hash: string;
+  size: number;
+  mtimeMs: number;
+}
+
+/** A version object kept by Storage.keepVersion. */
+export interface KeptObject {
+  hash: string;
+  size: number;
+  /** This call stored it (false: the same content was already stored). */
+  created: boolean;
+}
+
 export interface Storage {
   /** The entry at `path`, or undefined when nothing (or no parent) is there. @throws SYMLINK, TYPE_CONFLICT */
   stat(path: string): Promise<StorageEntry | undefined>;
@@ -125,4 +140,24 @@ export interface Storage {
   removeDir(path: string, opts: { recursive: boolean }): Promise<void>;
   /** Deletes staged leftovers of a previous process (crash, kill). Returns how many were removed. */
   sweepStaged(): Promise<number>;
+
+  // Version objects: content-addressed (SHA-256 hex), immutable, outside the mirror's tree (never walked).
+
+  /**
+   * Keeps the file now at `path` as the version object of its content, before the caller replaces or
+   * removes it: without a copy of the bytes where the backend allows (local: a hard link; the later
+   * replace or remove leaves the object as the only name of the old bytes). Durable when it returns.
+   * `expected` is what the index says the file is; when the file no longer matches its size and mtime
+   * (edited out of band), its bytes are hashed and kept under their real hash. An object that already
+   * exists is not written again (identical content is stored once).
+   * @returns the hash and size the object is stored under, and whether this call created it
+   * @throws NOT_FOUND, TYPE_CONFLICT (a folder), SYMLINK, NO_SPACE
+   */
+  keepVersion(path: string, expected: KeepExpectation): Promise<KeptObject>;
+  /** Opens a version object. @throws StorageError NOT_FOUND */
+  openVersion(hash: string): Promise<ReadHandle>;
+  /** Removes a version object; absent is fine. */
+  removeVersion(hash: string): Promise<void>;
+  /** The hash of every version object held (order unspecified). */
+  listVersions(): AsyncIterable<string>;
 }

@@ -11,7 +11,7 @@ import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import type { Test } from 'tap';
 import { errorCatalogue } from '@deltabox/protocol';
-import { buildApp, createToken, type AppOverrides, type ServerLimits } from '../../src/index.js';
+import { buildApp, createToken, type AppOverrides, type ServerLimits, type ServerOptions } from '../../src/index.js';
 
 export interface Response {
   status: number;
@@ -71,7 +71,7 @@ function checkErrorBody(status: number, body: unknown, violations: string[], url
 
 export async function startServer(
   t: Test,
-  opts: { limits?: Partial<ServerLimits>; overrides?: AppOverrides; sdirName?: string } = {},
+  opts: { limits?: Partial<ServerLimits>; overrides?: AppOverrides; sdirName?: string; retention?: ServerOptions['retention'] } = {},
 ): Promise<Harness> {
   const base = mkdtempSync(join(tmpdir(), 'dbx-server-'));
   const sdir = join(base, opts.sdirName ?? 'served');
@@ -80,7 +80,7 @@ export async function startServer(
   writeFileSync(join(sentinel, 'keep.txt'), 'sentinel');
   const token = createToken(sdir, { name: 'device' });
   const readOnlyToken = createToken(sdir, { name: 'viewer', readOnly: true });
-  const app = await buildApp({ sdir, limits: opts.limits }, opts.overrides);
+  const app = await buildApp({ sdir, limits: opts.limits, retention: opts.retention }, opts.overrides);
   const violations: string[] = [];
   app.addHook('onSend', async (request, reply, payload) => {
     if (reply.statusCode >= 400 && typeof payload === 'string') {
