@@ -1,5 +1,6 @@
 /** The seam to node:zlib's Brotli (RFC 7932): compresses the streams of a version-2 delta segment (FORMAT.md §Delta version 2). */
 import { brotliCompressSync, brotliDecompressSync, constants } from 'node:zlib';
+import { decompressExact } from './deflate.js';
 
 /** Brotli's largest regular window (16 MiB), so a repeat anywhere in a segment's stream is found. */
 const MAX_WINDOW_LOG = 24;
@@ -18,16 +19,7 @@ export function brotliCompress(bytes: Uint8Array, quality: number): Uint8Array {
   return new Uint8Array(out.buffer, out.byteOffset, out.byteLength);
 }
 
-/**
- * Decompresses at most `expectedLength` bytes; undefined when the stream is invalid or does not decompress to
- * exactly that length. zlib's maxOutputLength caps the allocation, so a decompression bomb costs nothing.
- */
+/** Decompresses exactly `expectedLength` bytes or returns undefined (deflate.ts decompressExact: bounded). */
 export function brotliDecompressExact(bytes: Uint8Array, expectedLength: number): Uint8Array | undefined {
-  try {
-    const out = brotliDecompressSync(bytes, { maxOutputLength: Math.max(1, expectedLength) });
-    if (out.byteLength !== expectedLength) return undefined;
-    return new Uint8Array(out.buffer, out.byteOffset, out.byteLength);
-  } catch {
-    return undefined;
-  }
+  return decompressExact(brotliDecompressSync, bytes, expectedLength);
 }

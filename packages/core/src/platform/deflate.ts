@@ -1,4 +1,7 @@
-/** The one seam to node:zlib: raw deflate for literal runs (FORMAT.md §Delta (version 1), op LITERAL_DEFLATE). */
+/**
+ * The seam to node:zlib's raw deflate for literal runs (FORMAT.md §Delta (version 1), op LITERAL_DEFLATE), and the
+ * bounded exact-length decompression that it and brotli.ts (the other zlib seam) share.
+ */
 import { deflateRawSync, inflateRawSync, constants } from 'node:zlib';
 
 /** Level 1: literals are small and the goal is wire bytes per CPU second, not the last percent. */
@@ -8,15 +11,24 @@ export function deflateRaw(bytes: Uint8Array): Uint8Array {
 }
 
 /**
- * Inflates at most `expectedLength` bytes; returns undefined when the stream is invalid or does not
- * inflate to exactly that length (zlib's maxOutputLength bounds the allocation).
+ * Runs a zlib decompressor capped at `expectedLength` bytes; undefined when the stream is invalid or does not
+ * decompress to exactly that length. zlib's maxOutputLength bounds the allocation, so a bomb costs nothing.
  */
-export function inflateRawExact(bytes: Uint8Array, expectedLength: number): Uint8Array | undefined {
+export function decompressExact(
+  decompress: (bytes: Uint8Array, options: { maxOutputLength: number }) => Buffer,
+  bytes: Uint8Array,
+  expectedLength: number,
+): Uint8Array | undefined {
   try {
-    const out = inflateRawSync(bytes, { maxOutputLength: Math.max(1, expectedLength) });
+    const out = decompress(bytes, { maxOutputLength: Math.max(1, expectedLength) });
     if (out.byteLength !== expectedLength) return undefined;
     return new Uint8Array(out.buffer, out.byteOffset, out.byteLength);
   } catch {
     return undefined;
   }
+}
+
+/** Inflates exactly `expectedLength` bytes or returns undefined (see decompressExact). */
+export function inflateRawExact(bytes: Uint8Array, expectedLength: number): Uint8Array | undefined {
+  return decompressExact(inflateRawSync, bytes, expectedLength);
 }
