@@ -4,9 +4,14 @@
  * A fake clock drives journal times and the pruner.
  */
 import t from 'tap';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { ChangesResponse } from '@deltabox/protocol';
 import type { Mirror } from '../src/mirror.js';
 import type { Pruner } from '../src/history/pruner.js';
+import { buildApp, createToken } from '../src/index.js';
+import { openStateDb } from '../src/state/database.js';
 import { startServer, type Harness } from './support/harness.js';
 
 const DAY_MS = 86_400_000;
@@ -78,4 +83,19 @@ t.test('a prune is bounded per run and continues where it stopped', async (t) =>
   t.same(await changes(h, 5), { changes: [], revision: 5, floor: 5 }, 'an empty journal still answers its latest revision');
   await h.request('PUT', '/v1/files/g', { body: 'g' });
   t.equal((await changes(h, 5)).changes[0]!.revision, 6, 'revisions are never reused after a prune');
+});
+
+t.test('a state folder from before journal retention keeps its records, with floor 0', async (t) => {
+  const sdir = mkdtempSync(join(tmpdir(), 'dbx-old-journal-'));
+  t.teardown(() => rmSync(sdir, { recursive: true, force: true }));
+  const db = openStateDb(sdir); // the numbered migrations only: no floor table, no journal indexes yet
+  db.prepare('INSERT INTO changes (op, path, time_ms) VALUES (?, ?, ?)').run('mkdir', 'old', Date.now());
+  t.notOk(db.prepare("SELECT 1 FROM sqlite_master WHERE name = 'journal_floor'").get(), 'an older state has no floor');
+  db.close();
+  const token = createToken(sdir, { name: 'device' });
+  const app = await buildApp({ sdir });
+  t.teardown(() => app.close());
+  const res = await app.inject({ method: 'GET', url: '/v1/changes?since=0', headers: { authorization: `Bearer ${token}` } });
+  t.match(res.json(), { changes: [{ revision: 1, op: 'mkdir', path: 'old' }], revision: 1, floor: 0 });
+  t.notOk('expired' in res.json());
 });

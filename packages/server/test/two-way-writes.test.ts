@@ -4,7 +4,7 @@
  * device's view is refused with PARENT_CHANGED and the journal record, changing nothing.
  */
 import t from 'tap';
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ChangeRecord, ChangesResponse, HistoryResponse } from '@deltabox/protocol';
 import { openStateDb } from '../src/state/database.js';
@@ -103,6 +103,28 @@ t.test('a retried PATCH with a stale If-Match and the same result is 200, journa
   t.match(refused.json(), { code: 'BASE_MISMATCH', current: { hash: await sha256(target) } });
   t.ok(readFileSync(join(h.sdir, 'p.bin')).equals(target), 'and changes nothing');
   t.same(h.stagedFiles(), []);
+});
+
+t.test('a resumable upload of the content already there ends in 200 with the current entry, whatever its ifMatch', async (t) => {
+  const h = await startServer(t);
+  const file = seededBytes(40_000, 9);
+  const entry = (await put(h, 'r.bin', file, { 'x-deltabox-mtime-ms': '1000' })).json;
+  const before = await latest(h);
+  const versions = await versionCount(h, 'r.bin');
+  const created = await h.request('POST', '/v1/uploads', {
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ path: 'r.bin', size: file.length, hash: await sha256(file), mtimeMs: 1000, ifMatch: await sha256('an older version') }),
+  });
+  t.equal(created.status, 201, 'the stale ifMatch does not refuse the session: its content is already there');
+  const last = await h.request('PATCH', `/v1/uploads/${created.json<{ id: string }>().id}`, {
+    headers: { 'content-type': 'application/offset+octet-stream', 'upload-offset': '0' },
+    body: file,
+  });
+  t.equal(last.status, 200);
+  t.same(last.json(), entry, 'the current entry');
+  t.same(await journal(h, before), [], 'no new journal record');
+  t.equal(await versionCount(h, 'r.bin'), versions, 'no new version');
+  t.same(readdirSync(join(h.sdir, '.deltabox', 'uploads')), [], 'the session and its bytes are gone');
 });
 
 t.test('a write whose folder moved after x-deltabox-since is 412 PARENT_CHANGED with the record, and writes nothing', async (t) => {
