@@ -5,6 +5,7 @@
  */
 import t from 'tap';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { Agent, request as httpRequest } from 'node:http';
 import { join } from 'node:path';
 import type { ChangeRecord, ChangesResponse, HistoryResponse } from '@deltabox/protocol';
 import { openStateDb } from '../src/state/database.js';
@@ -54,6 +55,29 @@ t.test('a retried PUT with a stale If-Match and the same bytes is 200, journals 
   t.equal(createOnly.status, 200, 'a create-only PUT of the content already there succeeds too');
   t.same(await journal(h, before), []);
   t.same(h.stagedFiles(), []);
+});
+
+t.test('a retried PUT answered before its body is read still reads the body: the next request on the connection is answered', async (t) => {
+  const h = await startServer(t);
+  const body = seededBytes(2 * 1024 * 1024, 11);
+  const headers = { ...octets, authorization: `Bearer ${h.token}`, 'x-deltabox-content-hash': await sha256(body) };
+  const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+  t.teardown(() => agent.destroy());
+  const send = (path: string, b: Buffer): Promise<{ status: number; socket: unknown }> =>
+    new Promise((resolve, reject) => {
+      const req = httpRequest({ host: '127.0.0.1', port: h.port, method: 'PUT', path, headers: { ...headers, 'content-length': String(b.length) }, agent }, (res) => {
+        res.resume();
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, socket: req.socket }));
+      });
+      req.on('error', reject);
+      req.end(b);
+    });
+  t.equal((await send('/v1/files/k.bin', body)).status, 200);
+  const retry = await send('/v1/files/k.bin', body);
+  t.equal(retry.status, 200, 'the retry is answered');
+  const next = await send('/v1/files/k.bin', body);
+  t.equal(next.status, 200, 'and so is the request after it');
+  t.equal(next.socket, retry.socket, 'on the same kept-alive connection');
 });
 
 t.test('a retried PUT whose content is there but whose metadata differs applies it, with no new version', async (t) => {
