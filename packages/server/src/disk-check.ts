@@ -2,7 +2,9 @@
  * Keeps the index true to the folder when someone edits, deletes or adds files behind the server's back:
  * a stat comparison of one path with its index row and, when they differ, a re-index of that path (hash
  * the file, journal the change so clients hear of it). Callers hold the path lock; this module takes none.
- * The folder-wide pass that uses it is reconcile.ts.
+ * The folder-wide pass that uses it is reconcile.ts. When the content the index held is in the version
+ * store (a crash between keeping it and recording the change it was kept for, DESIGN.md §Version history),
+ * the change records it as a past version instead of leaving the object to the orphan sweep.
  */
 import { createHash } from 'node:crypto';
 import type { ManifestEntry } from '@deltabox/protocol';
@@ -43,6 +45,19 @@ function dirRow(e: StorageEntry): Omit<ManifestEntry, 'revision'> {
   return { path: e.path, type: 'dir', size: 0, mtimeMs: e.mtimeMs };
 }
 
+/**
+ * The past version a re-index of `old` (the file the index held) can record: its object, when the store has
+ * it, pinned until `release`. Without it, a write killed after its rename and before its SQLite commit would
+ * lose the version it had kept (the startup sweep removes objects without rows).
+ */
+async function keptAlready(mirror: Mirror, old: ManifestEntry | undefined, deleted: boolean): Promise<{ past?: Step['past']; release: () => void }> {
+  if (old?.type !== 'file' || old.hash === undefined) return { release: () => {} };
+  const unpin = await mirror.keeper.pinIfStored(old.hash);
+  if (!unpin) return { release: () => {} };
+  const kept = { objects: new Map([[old.path, { hash: old.hash, size: old.size, created: false }]]), release: unpin, rollback: async () => unpin() };
+  return { past: { kept, old: [old], deleted }, release: unpin };
+}
+
 /** mkdir steps for ancestors of `path` that exist on disk but not in the index (a folder added by hand). */
 async function missingAncestorSteps(mirror: Mirror, path: string): Promise<Step[]> {
   const steps: Step[] = [];
@@ -77,7 +92,12 @@ export async function refreshPath(mirror: Mirror, path: string, opts: { symlinkA
   }
   const gone: Step[] = indexed ? [{ change: { op: indexed.entry.type === 'dir' ? 'rmdir' : 'delete', path }, removeTree: path }] : [];
   if (!disk) {
-    mirror.record(gone);
+    const { past, release } = await keptAlready(mirror, indexed?.entry, true);
+    try {
+      mirror.record(gone.map((step) => ({ ...step, past })));
+    } finally {
+      release();
+    }
     mirror.index.pruneSignatures();
     return undefined;
   }
@@ -97,7 +117,12 @@ export async function refreshPath(mirror: Mirror, path: string, opts: { symlinkA
   }
   const before = old?.type === 'dir' ? gone : indexed ? [] : await missingAncestorSteps(mirror, path);
   const row = { path, type: 'file' as const, size: disk.size, mtimeMs: disk.mtimeMs, hash, executable: disk.executable };
-  mirror.record([...before, { change: { op: 'put', path, hash, size: disk.size }, upsert: { ...row, statToken: disk.statToken } }]);
+  const { past, release } = await keptAlready(mirror, old?.hash === hash ? undefined : old, false);
+  try {
+    mirror.record([...before, { change: { op: 'put', path, hash, size: disk.size }, upsert: { ...row, statToken: disk.statToken }, past }]);
+  } finally {
+    release();
+  }
   if (old?.hash !== undefined) mirror.index.pruneSignatures();
   return mirror.index.getIndexed(path);
 }
