@@ -27,7 +27,7 @@ t.test('the journal replay names every replaced content at the path where it was
     c(9, 'rmdir', 'e'),
     c(10, 'delete', 'b'),
   ]);
-  t.same([...replaced].map((k) => k.replace('\0', ' ')).sort(), ['a h1', 'b b1', 'b h2', 'e/x x1', 'e/x x2']);
+  t.same([...replaced].map(([k, by]) => `${k.replace('\0', ' ')} ${by}`).sort(), ['a h1 put@3', 'b b1 move@8', 'b h2 delete@10', 'e/x x1 put@6', 'e/x x2 rmdir@9']);
 });
 
 t.test('clean history passes; a missing object, a torn object and a lost row are each reported', async (t) => {
@@ -61,5 +61,5 @@ t.test('clean history passes; a missing object, a torn object and a lost row are
   t.equal(damaged.failures.length, 3, damaged.failures.join('\n'));
   t.match(damaged.failures.join('\n'), /torn/);
   t.match(damaged.failures.join('\n'), /f\.txt: object [0-9a-f]{12} is missing/);
-  t.match(damaged.failures.join('\n'), /g\.txt: replaced content [0-9a-f]{12} is not in its history/);
+  t.match(damaged.failures.join('\n'), /g\.txt: replaced content [0-9a-f]{12} \(ended by put@\d+\) is not in its history/);
 });

@@ -2,9 +2,10 @@
  * Keeps the index true to the folder when someone edits, deletes or adds files behind the server's back:
  * a stat comparison of one path with its index row and, when they differ, a re-index of that path (hash
  * the file, journal the change so clients hear of it). Callers hold the path lock; this module takes none.
- * The folder-wide pass that uses it is reconcile.ts. When the content the index held is in the version
- * store (a crash between keeping it and recording the change it was kept for, DESIGN.md §Version history),
- * the change records it as a past version instead of leaving the object to the orphan sweep.
+ * The folder-wide pass that uses it is reconcile.ts. When the content the index held (of a file, or of the
+ * files under a folder that is gone) is in the version store (a crash between keeping it and recording the
+ * change it was kept for, DESIGN.md §Version history), the change records it as a past version instead of
+ * leaving the object to the orphan sweep.
  */
 import { createHash } from 'node:crypto';
 import type { ManifestEntry } from '@deltabox/protocol';
@@ -46,16 +47,30 @@ function dirRow(e: StorageEntry): Omit<ManifestEntry, 'revision'> {
 }
 
 /**
- * The past version a re-index of `old` (the file the index held) can record: its object, when the store has
- * it, pinned until `release`. Without it, a write killed after its rename and before its SQLite commit would
- * lose the version it had kept (the startup sweep removes objects without rows).
+ * The past versions a re-index can record for `olds` (the files the index held: one replaced or deleted file,
+ * or every file under a folder that is gone): those whose objects the store holds, pinned until `release`.
+ * Without it, a write or removal killed after its rename or unlink and before its SQLite commit would lose
+ * the versions it had kept (the startup sweep removes objects without rows).
  */
-async function keptAlready(mirror: Mirror, old: ManifestEntry | undefined, deleted: boolean): Promise<{ past?: Step['past']; release: () => void }> {
-  if (old?.type !== 'file' || old.hash === undefined) return { release: () => {} };
-  const unpin = await mirror.keeper.pinIfStored(old.hash);
-  if (!unpin) return { release: () => {} };
-  const kept = { objects: new Map([[old.path, { hash: old.hash, size: old.size, created: false }]]), release: unpin, rollback: async () => unpin() };
-  return { past: { kept, old: [old], deleted }, release: unpin };
+async function keptAlready(mirror: Mirror, olds: ManifestEntry[], deleted: boolean): Promise<{ past?: Step['past']; release: () => void }> {
+  const objects = new Map<string, { hash: string; size: number; created: boolean }>();
+  const unpins: Array<() => void> = [];
+  const release = (): void => unpins.forEach((u) => u());
+  try {
+    for (const old of olds) {
+      if (old.type !== 'file' || old.hash === undefined) continue;
+      const unpin = await mirror.keeper.pinIfStored(old.hash);
+      if (!unpin) continue;
+      unpins.push(unpin);
+      objects.set(old.path, { hash: old.hash, size: old.size, created: false });
+    }
+  } catch (err) {
+    release();
+    throw err;
+  }
+  if (objects.size === 0) return { release };
+  const kept = { objects, release, rollback: async () => release() };
+  return { past: { kept, old: olds.filter((o) => objects.has(o.path)), deleted }, release };
 }
 
 /** mkdir steps for ancestors of `path` that exist on disk but not in the index (a folder added by hand). */
@@ -92,7 +107,9 @@ export async function refreshPath(mirror: Mirror, path: string, opts: { symlinkA
   }
   const gone: Step[] = indexed ? [{ change: { op: indexed.entry.type === 'dir' ? 'rmdir' : 'delete', path }, removeTree: path }] : [];
   if (!disk) {
-    const { past, release } = await keptAlready(mirror, indexed?.entry, true);
+    const old = indexed?.entry;
+    const olds = old === undefined ? [] : old.type === 'dir' ? mirror.versions.filesUnder(path) : [old];
+    const { past, release } = await keptAlready(mirror, olds, true);
     try {
       mirror.record(gone.map((step) => ({ ...step, past })));
     } finally {
@@ -117,7 +134,7 @@ export async function refreshPath(mirror: Mirror, path: string, opts: { symlinkA
   }
   const before = old?.type === 'dir' ? gone : indexed ? [] : await missingAncestorSteps(mirror, path);
   const row = { path, type: 'file' as const, size: disk.size, mtimeMs: disk.mtimeMs, hash, executable: disk.executable };
-  const { past, release } = await keptAlready(mirror, old?.hash === hash ? undefined : old, false);
+  const { past, release } = await keptAlready(mirror, old === undefined || old.hash === hash ? [] : [old], false);
   try {
     mirror.record([...before, { change: { op: 'put', path, hash, size: disk.size }, upsert: { ...row, statToken: disk.statToken }, past }]);
   } finally {

@@ -34,24 +34,27 @@ async function fileSha256(file: string): Promise<string> {
   return hasher.digest('hex');
 }
 
-/** `path\0hash` of every content the journal replaced or deleted, replaying it from an empty tree. */
-export function replacedContents(changes: ChangeRecord[]): Set<string> {
+/**
+ * `path\0hash` of every content the journal replaced or deleted, replaying it from an empty tree, with the
+ * change that ended it (`op@revision`).
+ */
+export function replacedContents(changes: ChangeRecord[]): Map<string, string> {
   const current = new Map<string, string>();
-  const replaced = new Set<string>();
+  const replaced = new Map<string, string>();
   const under = (p: string, dir: string): boolean => p === dir || p.startsWith(`${dir}/`);
-  const end = (path: string): void => {
+  const end = (path: string, by: ChangeRecord): void => {
     const hash = current.get(path);
-    if (hash !== undefined) replaced.add(`${path}\0${hash}`);
+    if (hash !== undefined) replaced.set(`${path}\0${hash}`, `${by.op}@${by.revision}`);
     current.delete(path);
   };
   for (const c of changes) {
     if (c.op === 'put' && c.hash !== undefined) {
-      if (current.has(c.path) && current.get(c.path) !== c.hash) end(c.path);
+      if (current.has(c.path) && current.get(c.path) !== c.hash) end(c.path, c);
       current.set(c.path, c.hash);
     } else if (c.op === 'delete' || c.op === 'rmdir') {
-      for (const p of [...current.keys()]) if (under(p, c.path)) end(p);
+      for (const p of [...current.keys()]) if (under(p, c.path)) end(p, c);
     } else if (c.op === 'move' && c.from !== undefined) {
-      if (current.has(c.from) && current.has(c.path)) end(c.path); // a file moved over a file
+      if (current.has(c.from) && current.has(c.path)) end(c.path, c); // a file moved over a file
       for (const [p, h] of [...current]) {
         if (!under(p, c.from)) continue;
         current.delete(p);
@@ -84,9 +87,9 @@ export async function auditHistory(sdir: string, url: string, token: string): Pr
   }
   const inHistory = new Set(rows.map((r) => `${r.path}\0${r.hash}`));
   const replaced = replacedContents(await changesSince(url, token));
-  for (const key of replaced) {
+  for (const [key, by] of replaced) {
     const [path, hash] = key.split('\0') as [string, string];
-    if (!inHistory.has(key)) failures.push(`${path}: replaced content ${hash.slice(0, 12)} is not in its history`);
+    if (!inHistory.has(key)) failures.push(`${path}: replaced content ${hash.slice(0, 12)} (ended by ${by}) is not in its history`);
   }
   return { rows: rows.length, objects, replaced: replaced.size, failures };
 }
