@@ -15,7 +15,7 @@ import { sha256 } from '../src/harness/tree-digest.js';
 
 t.test('the journal replay names every replaced content at the path where it was replaced', async (t) => {
   const c = (revision: number, op: ChangeRecord['op'], path: string, extra: Partial<ChangeRecord> = {}): ChangeRecord => ({ revision, op, path, timeMs: 0, ...extra });
-  const replaced = replacedContents([
+  const { replaced, livesOn } = replacedContents([
     c(1, 'put', 'a', { hash: 'h1' }),
     c(2, 'put', 'a', { hash: 'h1' }), // same content: nothing replaced
     c(3, 'put', 'a', { hash: 'h2' }),
@@ -26,7 +26,12 @@ t.test('the journal replay names every replaced content at the path where it was
     c(8, 'move', 'b', { from: 'a' }), // a over b
     c(9, 'rmdir', 'e'),
     c(10, 'delete', 'b'),
+    // A move the server was killed in: reconcile journals the new path's put, then the old path's delete.
+    c(11, 'put', 'm', { hash: 'm1' }),
+    c(12, 'put', 'n', { hash: 'm1' }),
+    c(13, 'delete', 'm'),
   ]);
+  t.equal(livesOn, 1, 'the delete of content current at another path is not required in history');
   t.same([...replaced].map(([k, by]) => `${k.replace('\0', ' ')} ${by}`).sort(), ['a h1 put@3', 'b b1 move@8', 'b h2 delete@10', 'e/x x1 put@6', 'e/x x2 rmdir@9']);
 });
 

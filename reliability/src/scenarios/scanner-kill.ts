@@ -87,7 +87,7 @@ export async function scannerKill(o: ScannerKillOptions): Promise<ScenarioResult
     result.mismatches += uploads.duplicatePuts.length;
     for (const d of uploads.duplicatePuts.slice(0, 10)) result.failures.push(`uploaded again: ${d.path} ${d.hash.slice(0, 12)} at revision ${d.revision}`);
     const audit = await auditHistory(rig.sdir, rig.server!.url, rig.token);
-    result.notes.push(`history: ${audit.rows} version rows, ${audit.objects} objects hashed, ${audit.replaced} replaced contents all in history: ${audit.failures.length === 0 ? 'yes' : 'no'}`);
+    result.notes.push(`history: ${audit.rows} version rows, ${audit.objects} objects hashed, ${audit.replaced} replaced contents all in history: ${audit.failures.length === 0 ? 'yes' : 'no'} (${audit.livesOn} deleted contents current at another path then: moves interrupted by a kill)`);
     result.mismatches += audit.failures.length;
     for (const f of audit.failures.slice(0, 20)) result.failures.push(`history: ${f}`);
     for (const e of rig.serverErrors().slice(0, 10)) result.failures.push(`server 5xx/error log: ${e}`);

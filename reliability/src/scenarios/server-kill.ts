@@ -71,7 +71,7 @@ export async function serverKill(o: ServerKillOptions): Promise<ScenarioResult> 
     for (const e of errors.slice(0, 10)) result.failures.push(`server 5xx/error log: ${e}`);
     result.notes.push(
       `${midSync} of ${result.trials} kills landed while paths were still unsynced; reader checked ${reader.checked} downloads by hash (${reader.cut} cut by a kill); ${rig.serverStarts} server starts`,
-      `history: ${audit.rows} version rows, ${audit.objects} objects hashed, ${audit.replaced} replaced contents all in history: ${audit.failures.length === 0 ? 'yes' : 'no'}`,
+      `history: ${audit.rows} version rows, ${audit.objects} objects hashed, ${audit.replaced} replaced contents all in history: ${audit.failures.length === 0 ? 'yes' : 'no'} (${audit.livesOn} deleted contents current at another path then: moves interrupted by a kill)`,
     );
     result.filesChecked += reader.checked;
   } catch (err) {
