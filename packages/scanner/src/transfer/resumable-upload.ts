@@ -41,7 +41,9 @@ export interface ResumableUpload {
 }
 
 /** Codes after which the server removed the session: forget it here too. */
-const SESSION_ENDED = new Set(['HASH_MISMATCH', 'BASE_MISMATCH', 'ALREADY_EXISTS', 'TYPE_CONFLICT', 'BAD_PATH', 'PAYLOAD_TOO_LARGE', 'NOT_FOUND']);
+const SESSION_ENDED = new Set([
+  'HASH_MISMATCH', 'BASE_MISMATCH', 'ALREADY_EXISTS', 'TYPE_CONFLICT', 'BAD_PATH', 'PAYLOAD_TOO_LARGE', 'NOT_FOUND', 'DELTA_MALFORMED', 'TRUNCATED_UPLOAD',
+]);
 
 /** SHA-256 hex of a file, streamed. */
 async function fileHash(filePath: string): Promise<string> {
