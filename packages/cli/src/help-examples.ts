@@ -14,6 +14,7 @@ export const HELP_EXAMPLES: Readonly<Record<string, ReadonlyArray<readonly [comm
     ['deltabox run', 'keep dir/server identical to dir/client, server on 127.0.0.1:7070'],
     ['deltabox run --cdir ~/notes --sdir /srv/notes --interval 30s', 'other folders, a full scan every 30 s'],
     ['deltabox run --port 0 --json', 'any free port, JSON log lines'],
+    ['deltabox run --keep all=7d,size=1GiB', 'a week of every version (then the default daily and weekly), at most 1 GiB of history'],
   ],
   serve: [
     ['deltabox serve --sdir dir/server --issue-token-file dir/local.token', 'serve, and keep a token for a local scanner'],

@@ -4,10 +4,10 @@
  */
 import t from 'tap';
 import { createToken } from '@deltabox/server';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawnCli } from './helpers/child.js';
-import { startServer, tempDir } from './helpers/harness.js';
+import { startServer, tempDir, waitFor } from './helpers/harness.js';
 import { parseKeep } from '../src/keep-policy.js';
 import { parseAt, restoreRequest } from '../src/commands/history.js';
 
@@ -79,3 +79,37 @@ t.test('--at and the restore selector', async (t) => {
   t.throws(() => restoreRequest('d', { folder: true, version: '1', server: 'x' }), { exitCode: 2 });
   t.same(restoreRequest('.', { folder: true, at: '1h', server: 'x' }, now), { path: '', folder: true, at: now - 3_600_000 });
 });
+
+t.test('run --keep applies the retention policy to its server, and a bad spec is a usage error', async (t) => {
+  const base = tempDir(t);
+  const cdir = join(base, 'client');
+  const sdir = join(base, 'server');
+  const bad = spawnCli(['run', '--cdir', cdir, '--sdir', sdir, '--port', '0', '--keep', 'hourly=1h']);
+  t.equal((await bad.exited).code, 2, bad.stderr());
+  t.match(bad.stderr(), /--keep/);
+
+  const child = spawnCli(['run', '--cdir', cdir, '--sdir', sdir, '--port', '0', '--interval', '1s', '--keep', 'none']);
+  t.teardown(() => child.proc.kill('SIGKILL'));
+  await waitFor(() => child.stderr().includes('Ctrl-C to stop'), `run started (stderr: ${child.stderr()})`, 30_000);
+  for (const text of ['v1', 'v2', 'v3']) {
+    writeFileSync(join(cdir, 'note.txt'), text);
+    await waitFor(() => readIfThere(join(sdir, 'note.txt')) === text, `note.txt reached the server as ${text}`);
+  }
+  // The default policy keeps every version for a day; `none` lets the pruner (2 s after the write) drop them.
+  const token = createToken(sdir, { name: 'viewer', readOnly: true });
+  const url = /server (http:\S+)\)/.exec(child.stderr())![1]!;
+  await waitFor(async () => {
+    const res = await fetch(`${url}/v1/history/note.txt`, { headers: { authorization: `Bearer ${token}` } });
+    return ((await res.json()) as { versions: unknown[] }).versions.length === 0;
+  }, 'the replaced versions of note.txt were pruned under --keep none', 30_000);
+  child.proc.kill('SIGINT');
+  t.equal((await child.exited).code, 0, child.stderr());
+});
+
+function readIfThere(path: string): string | undefined {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch {
+    return undefined;
+  }
+}

@@ -3,16 +3,18 @@
  * proxy that counts the bytes and cuts the connection at 50%. After a cut link, a server restart or a
  * scanner restart, the upload resumes from the server's acknowledged offset: at most 1.05x the file goes
  * over the wire in total and the result is byte-exact. A file that changed meanwhile abandons its session.
+ * A large delta (64 MiB and more) goes through a delta session and resumes the same way.
  *
  * The figure for 1 GiB is measured by hand with the same test (the suite runs 64 MiB):
  *   DELTABOX_RESUME_TEST_MIB=1024 npx tap --timeout=3600 --grep='cut at 50%' test/resumable-upload.test.ts
  */
 import t from 'tap';
-import { existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { closeSync, createReadStream, existsSync, mkdirSync, openSync, readdirSync, statSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { Scanner } from '@deltabox/scanner';
 import { CuttingProxy } from './helpers/cutting-proxy.js';
-import { mintToken, startServer, tempDir, treeDifferences, waitFor, writeSeededFile, type RunningServer } from './helpers/harness.js';
+import { mintToken, seededBytes, startServer, tempDir, treeDifferences, waitFor, writeSeededFile, type RunningServer } from './helpers/harness.js';
 
 /** The scanner's threshold for resumable uploads (64 MiB): the smallest file that takes this path. Override only by hand. */
 const SIZE = Number(process.env.DELTABOX_RESUME_TEST_MIB ?? 64) * 1024 * 1024;
@@ -30,12 +32,12 @@ interface Setup {
   scanner(): Scanner;
 }
 
-async function setup(t: Parameters<Parameters<typeof t.test>[1]>[0]): Promise<Setup> {
+async function setup(t: Parameters<Parameters<typeof t.test>[1]>[0], size = SIZE): Promise<Setup> {
   const base = tempDir(t, 'dbx-resume-');
   const cdir = join(base, 'client');
   const sdir = join(base, 'server');
   mkdirSync(cdir);
-  writeSeededFile(join(cdir, 'big.bin'), 13, SIZE);
+  writeSeededFile(join(cdir, 'big.bin'), 13, size);
   let server = await startServer(sdir);
   const proxy = await CuttingProxy.start(server.port);
   const token = mintToken(sdir);
@@ -69,10 +71,10 @@ const stagedUploads = (sdir: string): string[] => {
   return existsSync(dir) ? readdirSync(dir) : [];
 };
 
-async function mirrored(t: Parameters<Parameters<typeof t.test>[1]>[0], s: Setup, what: string): Promise<void> {
+async function mirrored(t: Parameters<Parameters<typeof t.test>[1]>[0], s: Setup, what: string, size = SIZE): Promise<void> {
   // Polls cheaply (hashing both trees on every poll would cost more than the upload), then compares once.
   // The session's staging file goes right after the commit made the file visible: wait for both.
-  const committed = (): boolean => statSync(join(s.sdir, 'big.bin'), { throwIfNoEntry: false })?.size === SIZE && stagedUploads(s.sdir).length === 0;
+  const committed = (): boolean => statSync(join(s.sdir, 'big.bin'), { throwIfNoEntry: false })?.size === size && stagedUploads(s.sdir).length === 0;
   await waitFor(committed, `${what}: the server to commit the file`, DEADLINE_MS);
   t.same(treeDifferences(s.cdir, s.sdir), [], `${what}: byte-exact`);
   t.same(stagedUploads(s.sdir), [], `${what}: no staged upload left`);
@@ -143,4 +145,51 @@ t.test('a file changed while its upload was interrupted abandons the session and
   await mirrored(t, s, 'the new version');
   t.notOk(stagedUploads(s.sdir).includes(stale!), 'the stale session was abandoned on the server');
   t.ok(s.proxy.sentBytes >= SIZE * 1.5, 'the new version went whole: the stale bytes were not reused');
+});
+
+async function sha256Of(file: string): Promise<string> {
+  const hasher = createHash('sha256');
+  for await (const chunk of createReadStream(file)) hasher.update(chunk as Buffer);
+  return hasher.digest('hex');
+}
+
+t.test('a delta of 64 MiB and more goes as a delta session; cut at 50% it resumes and sends at most 1.05x the delta', async (t) => {
+  // A file of 2x SIZE with 1.25x SIZE rewritten from its first quarter on: a delta just over SIZE (the
+  // threshold; the seeded bytes' literals compress by about 12%) and well under 75% of the file.
+  const fileBytes = 2 * SIZE;
+  const s = await setup(t, fileBytes);
+  const first = s.scanner();
+  await first.start();
+  await mirrored(t, s, 'the first version', fileBytes);
+  await first.stop(0);
+  const big = join(s.cdir, 'big.bin');
+  const fd = openSync(big, 'r+');
+  for (let off = fileBytes / 4, n = 0; off < fileBytes / 4 + 1.25 * SIZE; off += 8 * 1024 * 1024, n++) writeSync(fd, seededBytes(900 + n, 8 * 1024 * 1024), 0, 8 * 1024 * 1024, off);
+  closeSync(fd);
+  const want = await sha256Of(big);
+  const before = s.proxy.sentBytes;
+  let cut = false;
+  s.proxy.whenSent(before + SIZE / 2, () => {
+    cut = true;
+    s.proxy.setRefusing(true); // the link stays down while the test asks the server about the session
+    s.proxy.cutAll();
+  });
+  await s.scanner().start();
+  await waitFor(() => cut, 'the cut at 50% of the delta', DEADLINE_MS);
+  const [id] = stagedUploads(s.sdir);
+  const token = s.token;
+  const head = await fetch(`${s.server().url}/v1/uploads/${id}`, { method: 'HEAD', headers: { authorization: `Bearer ${token}` } });
+  t.equal(head.status, 200, 'the server holds the half-done delta session');
+  const deltaBytes = Number(head.headers.get('upload-length'));
+  s.proxy.setRefusing(false);
+  await waitFor(async () => {
+    const res = await fetch(`${s.server().url}/v1/history/big.bin`, { headers: { authorization: `Bearer ${token}` } });
+    return ((await res.json()) as { current?: { hash: string } }).current?.hash === want && stagedUploads(s.sdir).length === 0;
+  }, 'the server to commit the edited version', DEADLINE_MS);
+  t.same(treeDifferences(s.cdir, s.sdir), [], 'byte-exact');
+  t.ok(deltaBytes >= SIZE, `the delta (${deltaBytes} bytes) went through a delta session, cut at 50%`);
+  t.ok(deltaBytes < 0.75 * fileBytes, 'and is a delta, not the whole file');
+  const sent = s.proxy.sentBytes - before;
+  t.comment(`delta of ${deltaBytes} bytes for a ${fileBytes}-byte file, cut at 50%: ${sent} bytes sent in total (${(sent / deltaBytes).toFixed(4)}x the delta)`);
+  t.ok(sent <= 1.05 * deltaBytes, `sent ${sent} <= 1.05 x ${deltaBytes}`);
 });

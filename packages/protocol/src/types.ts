@@ -98,12 +98,17 @@ export interface FolderIdentityResponse {
   readOnly: boolean;
 }
 
-/** POST /v1/uploads: opens a resumable upload of a whole file (docs/API.md §Resumable uploads). */
+/** What an upload session's bytes are: the whole file, or a core delta against the version `ifMatch` names. */
+export type UploadKind = 'file' | 'delta';
+
+/** POST /v1/uploads: opens a resumable upload of a whole file or a delta (docs/API.md §Resumable uploads). */
 export interface UploadCreateRequest {
   path: string;
-  /** Bytes of the whole file. */
+  /** Absent: `file`. A `delta` session needs `ifMatch` (its base) and may not have `ifNoneMatch`. */
+  kind?: UploadKind;
+  /** Bytes the session will receive: the whole file, or the delta. */
   size: number;
-  /** SHA-256 hex of the whole file; the commit happens only when the staged bytes have it. */
+  /** SHA-256 hex of the whole resulting file; the commit happens only when the result has it. */
   hash: string;
   mtimeMs: number;
   executable?: boolean;

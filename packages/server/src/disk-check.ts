@@ -2,7 +2,10 @@
  * Keeps the index true to the folder when someone edits, deletes or adds files behind the server's back:
  * a stat comparison of one path with its index row and, when they differ, a re-index of that path (hash
  * the file, journal the change so clients hear of it). Callers hold the path lock; this module takes none.
- * The folder-wide pass that uses it is reconcile.ts.
+ * The folder-wide pass that uses it is reconcile.ts. When the content the index held (of a file, or of the
+ * files under a folder that is gone) is in the version store (a crash between keeping it and recording the
+ * change it was kept for, DESIGN.md §Version history), the change records it as a past version instead of
+ * leaving the object to the orphan sweep.
  */
 import { createHash } from 'node:crypto';
 import type { ManifestEntry } from '@deltabox/protocol';
@@ -43,6 +46,33 @@ function dirRow(e: StorageEntry): Omit<ManifestEntry, 'revision'> {
   return { path: e.path, type: 'dir', size: 0, mtimeMs: e.mtimeMs };
 }
 
+/**
+ * The past versions a re-index can record for `olds` (the files the index held: one replaced or deleted file,
+ * or every file under a folder that is gone): those whose objects the store holds, pinned until `release`.
+ * Without it, a write or removal killed after its rename or unlink and before its SQLite commit would lose
+ * the versions it had kept (the startup sweep removes objects without rows).
+ */
+async function keptAlready(mirror: Mirror, olds: ManifestEntry[], deleted: boolean): Promise<{ past?: Step['past']; release: () => void }> {
+  const objects = new Map<string, { hash: string; size: number; created: boolean }>();
+  const unpins: Array<() => void> = [];
+  const release = (): void => unpins.forEach((u) => u());
+  try {
+    for (const old of olds) {
+      if (old.type !== 'file' || old.hash === undefined) continue;
+      const unpin = await mirror.keeper.pinIfStored(old.hash);
+      if (!unpin) continue;
+      unpins.push(unpin);
+      objects.set(old.path, { hash: old.hash, size: old.size, created: false });
+    }
+  } catch (err) {
+    release();
+    throw err;
+  }
+  if (objects.size === 0) return { release };
+  const kept = { objects, release, rollback: async () => release() };
+  return { past: { kept, old: olds.filter((o) => objects.has(o.path)), deleted }, release };
+}
+
 /** mkdir steps for ancestors of `path` that exist on disk but not in the index (a folder added by hand). */
 async function missingAncestorSteps(mirror: Mirror, path: string): Promise<Step[]> {
   const steps: Step[] = [];
@@ -77,7 +107,14 @@ export async function refreshPath(mirror: Mirror, path: string, opts: { symlinkA
   }
   const gone: Step[] = indexed ? [{ change: { op: indexed.entry.type === 'dir' ? 'rmdir' : 'delete', path }, removeTree: path }] : [];
   if (!disk) {
-    mirror.record(gone);
+    const old = indexed?.entry;
+    const olds = old === undefined ? [] : old.type === 'dir' ? mirror.versions.filesUnder(path) : [old];
+    const { past, release } = await keptAlready(mirror, olds, true);
+    try {
+      mirror.record(gone.map((step) => ({ ...step, past })));
+    } finally {
+      release();
+    }
     mirror.index.pruneSignatures();
     return undefined;
   }
@@ -97,7 +134,12 @@ export async function refreshPath(mirror: Mirror, path: string, opts: { symlinkA
   }
   const before = old?.type === 'dir' ? gone : indexed ? [] : await missingAncestorSteps(mirror, path);
   const row = { path, type: 'file' as const, size: disk.size, mtimeMs: disk.mtimeMs, hash, executable: disk.executable };
-  mirror.record([...before, { change: { op: 'put', path, hash, size: disk.size }, upsert: { ...row, statToken: disk.statToken } }]);
+  const { past, release } = await keptAlready(mirror, old === undefined || old.hash === hash ? [] : [old], false);
+  try {
+    mirror.record([...before, { change: { op: 'put', path, hash, size: disk.size }, upsert: { ...row, statToken: disk.statToken }, past }]);
+  } finally {
+    release();
+  }
   if (old?.hash !== undefined) mirror.index.pruneSignatures();
   return mirror.index.getIndexed(path);
 }

@@ -5,7 +5,7 @@
  */
 import t from 'tap';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, linkSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { HistoryResponse, RestoreResponse, TrashResponse, VersionInfo } from '@deltabox/protocol';
 import { startServer, type Harness } from './support/harness.js';
@@ -204,6 +204,38 @@ t.test('crash leftovers: an object without a row is swept at startup; rows keep 
   t.equal(v?.hash, sha('kept one'), 'the row survived the restart');
   const handle = await mirror!.storage.openVersion(v!.hash);
   t.equal(Buffer.from(await handle.read(0, 100)).toString(), 'kept one', 'with its object');
+  await handle.close();
+});
+
+t.test('a write or removal killed after its rename, before its commit: the versions it kept are recorded at startup, not swept', async (t) => {
+  const { h } = await rig(t);
+  await put(h, 'w.txt', 'acknowledged');
+  await put(h, 'gone.txt', 'acknowledged too');
+  await put(h, 'dir/sub/in.txt', 'in a folder');
+  await h.app.close();
+  // What a SIGKILL between step 2 (rename / unlink / the folder's rename to the trash) and step 3 (the SQLite
+  // commit) leaves: the objects kept in step 1, the new bytes (or nothing) on disk, the index still naming
+  // the old content.
+  const keep = (name: string, old: string): void => {
+    const shard = join(h.sdir, '.deltabox', 'versions', sha(old).slice(0, 2));
+    mkdirSync(shard, { recursive: true });
+    linkSync(join(h.sdir, name), join(shard, sha(old).slice(2)));
+  };
+  keep('w.txt', 'acknowledged');
+  writeFileSync(join(h.sdir, 'w.txt.new'), 'never acknowledged');
+  renameSync(join(h.sdir, 'w.txt.new'), join(h.sdir, 'w.txt'));
+  keep('gone.txt', 'acknowledged too');
+  rmSync(join(h.sdir, 'gone.txt'));
+  keep('dir/sub/in.txt', 'in a folder');
+  rmSync(join(h.sdir, 'dir'), { recursive: true });
+  let mirror: Mirror | undefined;
+  const app = await buildApp({ sdir: h.sdir }, { inspect: (p) => (mirror = p.mirror) });
+  t.teardown(() => app.close());
+  t.same(mirror!.versions.ofPath('w.txt').map((v) => [v.hash, v.deleted]), [[sha('acknowledged'), false]], 'the replaced content is in history');
+  t.same(mirror!.versions.ofPath('gone.txt').map((v) => [v.hash, v.deleted]), [[sha('acknowledged too'), true]], 'the deleted one is in the trash');
+  t.same(mirror!.versions.ofPath('dir/sub/in.txt').map((v) => [v.hash, v.deleted]), [[sha('in a folder'), true]], 'and so is the file of the removed folder');
+  const handle = await mirror!.storage.openVersion(sha('acknowledged'));
+  t.equal(Buffer.from(await handle.read(0, 100)).toString(), 'acknowledged', 'with its object, not swept');
   await handle.close();
 });
 

@@ -1,7 +1,8 @@
 /**
  * Schema upgrade: a state database made by a server without version history (migrations 1 and 2: the
  * stat token) is upgraded in place to migration 3 (versions table, entries.device), keeps its rows, and
- * the upgraded server keeps versions from then on.
+ * the upgraded server keeps versions from then on. A database at migration 3 upgrades to 4 (file ids): its
+ * entries get distinct ids, its past versions the id of the file at their path, and history follows a move.
  */
 import t from 'tap';
 import Database from 'better-sqlite3';
@@ -61,11 +62,11 @@ function oldServedFolder(t: Tap.Test): string {
   return sdir;
 }
 
-t.test('a database at migration 2 (stat token) upgrades to 3 and keeps its rows', async (t) => {
+t.test('a database at migration 2 (stat token) upgrades through 3 and keeps its rows', async (t) => {
   const sdir = oldServedFolder(t);
   const db = openStateDb(sdir);
   try {
-    t.equal(db.pragma('user_version', { simple: true }), 3);
+    t.equal(db.pragma('user_version', { simple: true }), 4, 'through 3 (history) to the latest');
     const columns = (db.prepare('PRAGMA table_info(entries)').all() as Array<{ name: string }>).map((c) => c.name);
     t.ok(columns.includes('stat_token'), 'stat_token kept');
     t.ok(columns.includes('device'), 'device added');
@@ -90,4 +91,61 @@ t.test('the upgraded server keeps the version a replace ends', async (t) => {
   t.equal(history.current?.hash, sha('two'));
   t.equal(history.current?.device, 'laptop');
   t.same(history.versions.map((v) => v.hash), [sha('one')], 'the pre-upgrade version is kept');
+});
+
+/** Migration 3 of the server before file ids (database.ts, verbatim). */
+const HISTORY_MIGRATION = `CREATE TABLE versions (
+     id INTEGER PRIMARY KEY AUTOINCREMENT, path TEXT NOT NULL, hash TEXT NOT NULL, size INTEGER NOT NULL,
+     mtime_ms INTEGER NOT NULL, executable INTEGER NOT NULL, device TEXT, revision INTEGER NOT NULL,
+     since_ms INTEGER NOT NULL, time_ms INTEGER NOT NULL, deleted INTEGER NOT NULL
+   );
+   CREATE INDEX versions_path ON versions(path, time_ms);
+   CREATE INDEX versions_hash ON versions(hash);
+   ALTER TABLE entries ADD COLUMN device TEXT;`;
+
+/** A served folder of a server with history but no file ids: a.txt ("two") with its past version "one", b.txt. */
+async function historyServedFolder(t: Tap.Test): Promise<string> {
+  const sdir = oldServedFolder(t);
+  const db = new Database(join(sdir, '.deltabox', 'state.db'));
+  db.exec(HISTORY_MIGRATION);
+  db.pragma('user_version = 3');
+  db.close();
+  // Today's write path makes the versions row and its object (a.txt "one" -> "two"); then the file-id columns
+  // are dropped again, leaving exactly what a migration-3 server wrote.
+  const app = await buildApp({ sdir });
+  const token = createToken(sdir, { name: 'laptop' });
+  const headers = { authorization: `Bearer ${token}`, 'content-type': 'application/octet-stream' };
+  for (const [url, payload] of [['/v1/files/a.txt', 'two'], ['/v1/files/b.txt', 'bee']] as const) {
+    const res = await app.inject({ method: 'PUT', url, headers, payload });
+    if (res.statusCode !== 200) throw new Error(res.body);
+  }
+  await app.close();
+  const raw = new Database(join(sdir, '.deltabox', 'state.db'));
+  raw.exec('ALTER TABLE entries DROP COLUMN file_id; DROP INDEX versions_file; ALTER TABLE versions DROP COLUMN file_id');
+  raw.pragma('user_version = 3');
+  raw.close();
+  return sdir;
+}
+
+t.test('a database at migration 3 (history) upgrades to 4: distinct file ids, past versions linked, moves carry them', async (t) => {
+  const sdir = await historyServedFolder(t);
+  const db = openStateDb(sdir);
+  try {
+    t.equal(db.pragma('user_version', { simple: true }), 4);
+    const ids = db.prepare("SELECT path, file_id FROM entries WHERE type = 'file' ORDER BY path").all() as Array<{ path: string; file_id: number }>;
+    t.same(ids.map((r) => r.path), ['a.txt', 'b.txt']);
+    t.ok(ids.every((r) => r.file_id < 0), 'old rows get negative ids, never a revision');
+    t.not(ids[0]!.file_id, ids[1]!.file_id, 'and distinct ones');
+    const version = db.prepare('SELECT file_id FROM versions WHERE path = ?').get('a.txt') as { file_id: number };
+    t.equal(version.file_id, ids[0]!.file_id, 'the past version of a.txt takes the id of the file at a.txt');
+  } finally {
+    db.close();
+  }
+  const app = await buildApp({ sdir });
+  t.teardown(() => app.close());
+  const auth = { authorization: `Bearer ${createToken(sdir, { name: 'phone' })}` };
+  const moved = await app.inject({ method: 'POST', url: '/v1/moves', headers: { ...auth, 'content-type': 'application/json' }, payload: { from: 'a.txt', to: 'c.txt' } });
+  t.equal(moved.statusCode, 200, moved.body);
+  const history = (await app.inject({ method: 'GET', url: '/v1/history/c.txt', headers: auth })).json<HistoryResponse>();
+  t.same(history.versions.map((v) => [v.path, v.hash]), [['a.txt', sha('one')]], 'the pre-upgrade version follows the move');
 });

@@ -5,32 +5,14 @@
  */
 import t from 'tap';
 import { createHash, randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import type { AddressInfo } from 'node:net';
-import { buildApp, createToken, type ServerLimits } from '../src/index.js';
-import { rawRequest, startServer, waitFor, type Response } from './support/harness.js';
+import { createToken } from '../src/index.js';
+import { rawRequest, startServer, waitFor } from './support/harness.js';
+import { checksum, restartable, stagingOf, uploads } from './support/upload-sessions.js';
 
 const sha = (b: Buffer): string => createHash('sha256').update(b).digest('hex');
-const checksum = (b: Buffer): string => `sha256 ${createHash('sha256').update(b).digest('base64')}`;
-const offsetType = { 'content-type': 'application/offset+octet-stream' };
 
-/** Helpers over any request function (harness or a restartable server). */
-function uploads(request: (m: string, p: string, o?: { headers?: Record<string, string>; body?: Buffer | string }) => Promise<Response>) {
-  return {
-    create: (body: Record<string, unknown>) =>
-      request('POST', '/v1/uploads', { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }),
-    head: (id: string) => request('HEAD', `/v1/uploads/${id}`),
-    patch: (id: string, offset: number, chunk: Buffer, extra: Record<string, string> = {}) =>
-      request('PATCH', `/v1/uploads/${id}`, { headers: { ...offsetType, 'upload-offset': String(offset), 'upload-checksum': checksum(chunk), ...extra }, body: chunk }),
-  };
-}
-
-const stagingOf = (sdir: string): string[] => {
-  const dir = join(sdir, '.deltabox', 'uploads');
-  return existsSync(dir) ? readdirSync(dir) : [];
-};
 
 t.test('an upload sent in checksummed chunks is committed byte-exact when the last chunk lands', async (t) => {
   const h = await startServer(t);
@@ -145,32 +127,6 @@ t.test('creation checks the path, the preconditions, the token and the limits be
   t.same(h.violations, []);
 });
 
-/** A server on `sdir` that can be closed and started again (same folder, same state). */
-async function restartable(t: Parameters<Parameters<typeof t.test>[1]>[0], limits: Partial<ServerLimits> = {}, clock?: () => number) {
-  const base = mkdtempSync(join(tmpdir(), 'dbx-uploads-'));
-  const sdir = join(base, 'served');
-  const token = createToken(sdir, { name: 'device' });
-  let app: Awaited<ReturnType<typeof buildApp>> | undefined;
-  let port = 0;
-  const start = async (): Promise<void> => {
-    app = await buildApp({ sdir, limits }, clock ? { now: clock } : {});
-    await app.listen({ host: '127.0.0.1', port: 0 });
-    port = (app.server.address() as AddressInfo).port;
-  };
-  const stop = async (): Promise<void> => {
-    await app?.close();
-    app = undefined;
-  };
-  t.teardown(async () => {
-    await stop();
-    rmSync(base, { recursive: true, force: true });
-  });
-  await start();
-  const request = (m: string, p: string, o: { headers?: Record<string, string>; body?: Buffer | string } = {}) =>
-    rawRequest(port, m, p, { ...o, headers: { authorization: `Bearer ${token}`, ...o.headers } });
-  return { sdir, start, stop, request };
-}
-
 t.test('a session survives a server restart and the upload resumes at the acknowledged offset', async (t) => {
   const s = await restartable(t);
   const u = uploads(s.request);
@@ -190,7 +146,7 @@ t.test('a session survives a server restart and the upload resumes at the acknow
 t.test('an expired session is swept at start and periodically, staged bytes and all', async (t) => {
   let now = 1_800_000_000_000;
   const day = 24 * 60 * 60 * 1000;
-  const s = await restartable(t, { uploadSweepIntervalMs: 10 }, () => now);
+  const s = await restartable(t, { limits: { uploadSweepIntervalMs: 10 }, clock: () => now });
   const u = uploads(s.request);
   const file = randomBytes(1000);
   const make = async (path: string): Promise<string> => {

@@ -2,7 +2,8 @@
  * Scanner killed with SIGKILL at random moments (during start-up, reconciliation or transfers) while the
  * server stays up. Per trial: seeded edits, start a scanner, kill it after a seeded delay, check its
  * SQLite state with PRAGMA integrity_check, restart, converge. Across the run: no upload of content the
- * path already held on the server (counted from the change journal), no temp files left in either folder.
+ * path already held on the server (counted from the change journal), no temp files left in either folder,
+ * and no version lost or torn (harness/history-audit.ts).
  */
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -15,6 +16,7 @@ import { ClientTree } from '../harness/client-tree.js';
 import { changesSince, countUploads, serverRevision } from '../harness/server-api.js';
 import { untilJournalAdvances } from '../harness/kill-moment.js';
 import { describeError, newResult, type ScenarioResult } from '../harness/report.js';
+import { auditHistory } from '../harness/history-audit.js';
 
 export interface ScannerKillOptions {
   seed: number;
@@ -84,6 +86,10 @@ export async function scannerKill(o: ScannerKillOptions): Promise<ScenarioResult
     result.notes.push(`${midSync} of ${result.trials} kills left paths unsynced; journal: ${uploads.puts} puts, ${uploads.duplicatePuts.length} of content the path already held`);
     result.mismatches += uploads.duplicatePuts.length;
     for (const d of uploads.duplicatePuts.slice(0, 10)) result.failures.push(`uploaded again: ${d.path} ${d.hash.slice(0, 12)} at revision ${d.revision}`);
+    const audit = await auditHistory(rig.sdir, rig.server!.url, rig.token);
+    result.notes.push(`history: ${audit.rows} version rows, ${audit.objects} objects hashed, ${audit.replaced} replaced contents all in history: ${audit.failures.length === 0 ? 'yes' : 'no'} (${audit.livesOn} deleted contents current at another path then: moves interrupted by a kill)`);
+    result.mismatches += audit.failures.length;
+    for (const f of audit.failures.slice(0, 20)) result.failures.push(`history: ${f}`);
     for (const e of rig.serverErrors().slice(0, 10)) result.failures.push(`server 5xx/error log: ${e}`);
   } catch (err) {
     result.failures.push(`aborted: ${describeError(err)}`);

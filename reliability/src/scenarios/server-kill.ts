@@ -2,7 +2,9 @@
  * Server killed with SIGKILL at random moments while a scanner syncs a 300-file tree with mixed edits.
  * Per trial: seeded edits, a seeded delay, SIGKILL, restart on the same folder, then: the trees are
  * identical, no staged files remain, and a reader polling the server throughout only saw complete
- * versions (checked by SHA-256 against every version the client ever wrote).
+ * versions (checked by SHA-256 against every version the client ever wrote). At the end no version is lost
+ * or torn (harness/history-audit.ts): rows have objects, objects hash to their names, and every content the
+ * journal replaced is in history.
  */
 import { Rig } from '../harness/rig.js';
 import { SeededRandom } from '../harness/seeded-random.js';
@@ -12,6 +14,7 @@ import { untilJournalAdvances } from '../harness/kill-moment.js';
 import { fileCount, treeDigest, treeDifferences } from '../harness/tree-digest.js';
 import { ClientTree } from '../harness/client-tree.js';
 import { describeError, newResult, type ScenarioResult } from '../harness/report.js';
+import { auditHistory } from '../harness/history-audit.js';
 
 export interface ServerKillOptions {
   seed: number;
@@ -61,10 +64,14 @@ export async function serverKill(o: ServerKillOptions): Promise<ScenarioResult> 
     await reader.stop();
     result.mismatches += reader.mismatches.length;
     for (const m of reader.mismatches.slice(0, 20)) result.failures.push(`reader: ${m}`);
+    const audit = await auditHistory(rig.sdir, rig.directUrl, rig.token);
+    result.mismatches += audit.failures.length;
+    for (const f of audit.failures.slice(0, 20)) result.failures.push(`history: ${f}`);
     const errors = rig.serverErrors();
     for (const e of errors.slice(0, 10)) result.failures.push(`server 5xx/error log: ${e}`);
     result.notes.push(
       `${midSync} of ${result.trials} kills landed while paths were still unsynced; reader checked ${reader.checked} downloads by hash (${reader.cut} cut by a kill); ${rig.serverStarts} server starts`,
+      `history: ${audit.rows} version rows, ${audit.objects} objects hashed, ${audit.replaced} replaced contents all in history: ${audit.failures.length === 0 ? 'yes' : 'no'} (${audit.livesOn} deleted contents current at another path then: moves interrupted by a kill)`,
     );
     result.filesChecked += reader.checked;
   } catch (err) {

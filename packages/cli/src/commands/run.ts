@@ -12,6 +12,7 @@ import { CliError, EXIT, toCliError } from '../exit-codes.js';
 import { assertSeparateFolders } from '../folder-overlap.js';
 import { makeLogger, massDeleteOptions, openScanner, runUntilStopped } from './scan.js';
 import { durationHelp, INTERVAL_BOUNDS, parseDuration } from '../duration.js';
+import { KEEP_GRAMMAR, parseKeep } from '../keep-policy.js';
 
 interface RunFlags {
   cdir: string;
@@ -22,6 +23,7 @@ interface RunFlags {
   json?: boolean;
   allowMassDelete?: boolean;
   maxDelete?: string;
+  keep?: string;
 }
 
 /** Key of the token in the client state, and the token's name on the server. */
@@ -43,12 +45,13 @@ async function run(flags: RunFlags): Promise<void> {
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new CliError(`invalid port '${flags.port}'`, EXIT.usage);
   const intervalMs = parseDuration(flags.interval, '--interval', INTERVAL_BOUNDS);
   const deleteLimit = massDeleteOptions(flags);
+  const retention = flags.keep === undefined ? undefined : parseKeep(flags.keep);
   // Nested folders either way round (real paths, through symlinks) would mirror into themselves and delete.
   assertSeparateFolders(flags.cdir, flags.sdir);
   mkdirSync(flags.cdir, { recursive: true });
   mkdirSync(flags.sdir, { recursive: true });
   const log = makeLogger(flags.json === true);
-  const app = await buildServer({ sdir: flags.sdir, logger: flags.json ? { level: 'warn' } : false });
+  const app = await buildServer({ sdir: flags.sdir, logger: flags.json ? { level: 'warn' } : false, ...(retention ? { retention } : {}) });
   try {
     await app.listen({ host: flags.host, port });
   } catch (err) {
@@ -89,6 +92,7 @@ export function registerRun(program: Command): void {
     .option('--port <port>', 'server port', '7070')
     .option('--interval <duration>', durationHelp('full scan period', INTERVAL_BOUNDS), '5s')
     .option('--json', 'JSON log lines (pino) for machines')
+    .option('--keep <spec>', `version history retention on the server, as for serve: ${KEEP_GRAMMAR}`)
     .option('--max-delete <percent>', 'stop when one pass would delete more than PERCENT of the server\'s files (default 50)')
     .option('--allow-mass-delete', 'confirm deleting more than --max-delete of the server\'s files (the client really lost them)')
     .action(run);

@@ -29,7 +29,8 @@ function fromVersion(mirror: Mirror, v: StoredVersion): Source {
 function sourceOf(mirror: Mirror, path: string, sel: VersionSelector): Source {
   if ('versionId' in sel) {
     const v = mirror.versions.get(sel.versionId);
-    if (!v || v.path !== path) throw new ApiError('VERSION_NOT_FOUND', `'${path}' has no version ${sel.versionId}`);
+    // A version of this path, or of the file now here before it was moved here (its history follows it).
+    if (!v || !mirror.versions.inHistoryOf(path, v.id)) throw new ApiError('VERSION_NOT_FOUND', `'${path}' has no version ${sel.versionId}`);
     return fromVersion(mirror, v);
   }
   const past = mirror.versions.asOf(path, sel.at);

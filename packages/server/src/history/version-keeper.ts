@@ -79,6 +79,24 @@ export class VersionKeeper {
   }
 
   /**
+   * Pins the object of `hash` if the store holds it (checked under the hash's lock, so a prune cannot remove
+   * it in between): the caller may then record a row for it and unpin. Undefined when there is no object.
+   */
+  async pinIfStored(hash: string): Promise<(() => void) | undefined> {
+    return this.#objectLock.with([hash], async () => {
+      const unpin = this.pin(hash);
+      try {
+        await (await this.storage.openVersion(hash)).close();
+        return unpin;
+      } catch (err) {
+        unpin();
+        if (err instanceof StorageError && err.code === 'NOT_FOUND') return undefined;
+        throw err;
+      }
+    });
+  }
+
+  /**
    * Removes the object of `hash` when no row references it and at most `ownPins` pins (the caller's) hold it.
    * @returns whether it was removed
    */

@@ -1,14 +1,17 @@
 /**
- * /v1/uploads: resumable whole-file uploads, tus 1.0 core + checksum extension (docs/API.md §Resumable
- * uploads). POST opens a session, HEAD answers the acknowledged offset, PATCH appends at that offset, DELETE
- * abandons. The PATCH that completes the file commits it through the mirror's normal write path (the same
- * putFile a PUT uses, verifying the whole-file SHA-256), so every rule of a PUT applies to it. Thin: the
- * sessions and their bytes live in storage/upload-store.ts.
+ * /v1/uploads: resumable uploads of whole files and of deltas, tus 1.0 core + checksum extension (docs/API.md
+ * §Resumable uploads). POST opens a session, HEAD answers the acknowledged offset, PATCH appends at that
+ * offset, DELETE abandons. The PATCH that completes the bytes commits them through the mirror's normal write
+ * path: a file as a PUT does (putFile), a delta as a delta PATCH does (patchFile against the base its
+ * If-Match named, whose content is pinned while the session lives), so every rule of those applies. Thin:
+ * the sessions and their bytes live in storage/upload-store.ts.
  */
 import { createReadStream } from 'node:fs';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { API_PREFIX, headers, mediaTypes, routes, type UploadCreateRequest, type UploadCreateResponse } from '@deltabox/protocol';
-import { ApiError } from '../api-error.js';
+import { ApiError, toApiError } from '../api-error.js';
+import { patchFile } from '../delta-ops.js';
+import type { ServerLimits } from '../limits.js';
 import type { Mirror, WriteOptions } from '../mirror.js';
 import { UploadStore, tokenHashOf, type UploadSession } from '../storage/upload-store.js';
 import { setEntryHeaders } from './entry-headers.js';
@@ -23,7 +26,9 @@ export interface UploadRouteOptions {
 }
 
 /** Codes after which the staged bytes can never be committed: the session is removed. */
-const FINAL_CODES = new Set(['HASH_MISMATCH', 'BASE_MISMATCH', 'ALREADY_EXISTS', 'TYPE_CONFLICT', 'BAD_PATH', 'PAYLOAD_TOO_LARGE']);
+const FINAL_CODES = new Set([
+  'HASH_MISMATCH', 'BASE_MISMATCH', 'ALREADY_EXISTS', 'TYPE_CONFLICT', 'BAD_PATH', 'PAYLOAD_TOO_LARGE', 'DELTA_MALFORMED', 'TRUNCATED_UPLOAD',
+]);
 
 function one(request: FastifyRequest, name: string): string | undefined {
   const v = request.headers[name];
@@ -31,16 +36,20 @@ function one(request: FastifyRequest, name: string): string | undefined {
 }
 
 /** The parsed POST body. @throws ApiError BAD_REQUEST, BAD_PATH, PAYLOAD_TOO_LARGE */
-function createRequestOf(body: unknown, maxFileBytes: number): UploadCreateRequest {
+function createRequestOf(body: unknown, limits: ServerLimits): UploadCreateRequest & { kind: 'file' | 'delta' } {
   if (typeof body !== 'object' || body === null) throw new ApiError('BAD_REQUEST', 'POST /v1/uploads needs a JSON object body');
   const b = body as Record<string, unknown>;
+  const kind = b.kind ?? 'file';
+  if (kind !== 'file' && kind !== 'delta') throw new ApiError('BAD_REQUEST', 'kind must be "file" or "delta"');
   const size = b.size;
   if (typeof size !== 'number' || !Number.isSafeInteger(size) || size < 0) throw new ApiError('BAD_REQUEST', 'size must be a non-negative integer');
-  if (size > maxFileBytes) throw new ApiError('PAYLOAD_TOO_LARGE', `file of ${size} bytes is over the ${maxFileBytes}-byte limit`);
+  const maxBytes = kind === 'delta' ? limits.maxDeltaBytes : limits.maxFileBytes;
+  if (size > maxBytes) throw new ApiError('PAYLOAD_TOO_LARGE', `${kind} of ${size} bytes is over the ${maxBytes}-byte limit`);
   if (b.executable !== undefined && typeof b.executable !== 'boolean') throw new ApiError('BAD_REQUEST', 'executable must be a boolean');
   if (b.ifNoneMatch !== undefined && typeof b.ifNoneMatch !== 'boolean') throw new ApiError('BAD_REQUEST', 'ifNoneMatch must be a boolean');
-  const req: UploadCreateRequest = {
+  const req: UploadCreateRequest & { kind: 'file' | 'delta' } = {
     path: checkedPath(b.path, 'path'),
+    kind,
     size,
     hash: checkedHash(b.hash, 'hash'),
     mtimeMs: checkedMtime(b.mtimeMs, 'mtimeMs'),
@@ -48,6 +57,9 @@ function createRequestOf(body: unknown, maxFileBytes: number): UploadCreateReque
     ifNoneMatch: b.ifNoneMatch === true,
   };
   if (b.ifMatch !== undefined) req.ifMatch = checkedHash(b.ifMatch, 'ifMatch');
+  if (kind === 'delta' && (req.ifMatch === undefined || req.ifNoneMatch)) {
+    throw new ApiError('BAD_REQUEST', 'a delta session needs ifMatch, the hash of its base, and no ifNoneMatch');
+  }
   return req;
 }
 
@@ -82,6 +94,16 @@ export async function uploadRoutes(app: FastifyInstance, { mirror, root, now = D
     maxStagedBytes: limits.uploadMaxStagedBytes,
     expiryMs: limits.uploadExpiryMs,
   }, now);
+  // A delta session's base stays pinned for the session's life, across restarts: pruning never removes it.
+  const basePins = new Map<string, () => void>();
+  const pinBase = (s: UploadSession): void => {
+    if (s.kind === 'delta' && s.ifMatch !== undefined && !basePins.has(s.id)) basePins.set(s.id, mirror.keeper.pin(s.ifMatch));
+  };
+  store.onRemoved = (s) => {
+    basePins.get(s.id)?.();
+    basePins.delete(s.id);
+  };
+  store.liveDeltas().forEach(pinBase);
   await store.sweep();
   const sweep = (): void => {
     store.sweep().catch((err: unknown) => app.log.error({ err }, 'sweeping upload sessions failed'));
@@ -100,7 +122,7 @@ export async function uploadRoutes(app: FastifyInstance, { mirror, root, now = D
   };
 
   app.post(routes.uploads, { config: { write: true } }, async (request, reply) => {
-    const req = createRequestOf(request.body, limits.maxFileBytes);
+    const req = createRequestOf(request.body, limits);
     const opts: WriteOptions = req.ifMatch === undefined ? { expectedHash: req.hash } : { ifMatch: req.ifMatch, expectedHash: req.hash };
     if (req.ifNoneMatch) opts.ifNoneMatch = true;
     mirror.checkWritable(req.path, opts);
@@ -109,6 +131,7 @@ export async function uploadRoutes(app: FastifyInstance, { mirror, root, now = D
       ...rest, executable: req.executable === true, ifNoneMatch: req.ifNoneMatch === true,
       ...(ifMatch === undefined ? {} : { ifMatch }), tokenHash: tokenHashOf(request.headers.authorization),
     });
+    pinBase(session);
     const body: UploadCreateResponse = { id: session.id, offset: 0, expiresAt: store.expiresAt(session) };
     return reply.code(201).header('location', routes.upload(session.id)).header(headers.uploadOffset, '0').send(body);
   });
@@ -149,16 +172,19 @@ export async function uploadRoutes(app: FastifyInstance, { mirror, root, now = D
   async function commit(reply: FastifyReply, session: UploadSession, device: string | undefined): Promise<FastifyReply> {
     const bytes = createReadStream(store.filePath(session.id));
     try {
-      const entry = await mirror.putFile(session.path, bytes, writeOptionsOfSession(session, device));
+      const opts = writeOptionsOfSession(session, device);
+      const entry = session.kind === 'delta'
+        ? await patchFile(mirror, session.path, bytes, { ...opts, ifMatch: session.ifMatch! })
+        : await mirror.putFile(session.path, bytes, opts);
       await store.remove(session.id);
       setEntryHeaders(reply, entry);
       return reply.code(200).send(entry);
     } catch (err) {
       // A full disk or an I/O fault leaves the session: a PATCH with an empty body at the end retries.
-      if (err instanceof ApiError && FINAL_CODES.has(err.code)) await store.remove(session.id);
+      if (FINAL_CODES.has(toApiError(err).code)) await store.remove(session.id); // core delta errors map to DELTA_MALFORMED
       throw err;
     } finally {
-      bytes.destroy(); // unread when the content was already there
+      bytes.destroy(); // unread when the content was already there, or a precondition failed before the first read
     }
   }
 

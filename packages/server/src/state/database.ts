@@ -48,6 +48,18 @@ const migrations: string[] = [
    CREATE INDEX versions_path ON versions(path, time_ms);
    CREATE INDEX versions_hash ON versions(hash);
    ALTER TABLE entries ADD COLUMN device TEXT;`,
+  // 4: file ids, so moves carry history (DESIGN.md §Version history). A file gets an id when it appears at a
+  // path (the revision of that change) and keeps it through replaces and moves; each versions row records
+  // the id of the file it was a version of. Rows of older servers: entries are numbered -1, -2, ... (never a
+  // revision), and each past version takes the id of the file at its path at the upgrade, which is what
+  // history by path showed for it until then.
+  `ALTER TABLE entries ADD COLUMN file_id INTEGER;
+   ALTER TABLE versions ADD COLUMN file_id INTEGER;
+   UPDATE entries SET file_id = -numbered.n
+     FROM (SELECT path AS p, row_number() OVER (ORDER BY path) AS n FROM entries) AS numbered
+     WHERE entries.path = numbered.p;
+   UPDATE versions SET file_id = (SELECT file_id FROM entries WHERE entries.path = versions.path AND entries.type = 'file');
+   CREATE INDEX versions_file ON versions(file_id);`,
 ];
 
 /**

@@ -55,7 +55,8 @@ export class FileIndex {
     this.#db = db;
     this.#get = db.prepare('SELECT * FROM entries WHERE path = ?');
     this.#upsert = db.prepare(
-      `INSERT INTO entries (path, type, size, mtime_ms, hash, executable, revision, stat_token) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+      // A new row's file id is the revision that made it; an existing row keeps its id (replaces, moves).
+      `INSERT INTO entries (path, type, size, mtime_ms, hash, executable, revision, stat_token, file_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
        ON CONFLICT(path) DO UPDATE SET type = excluded.type, size = excluded.size, mtime_ms = excluded.mtime_ms,
          hash = excluded.hash, executable = excluded.executable, revision = excluded.revision,
          stat_token = excluded.stat_token`,
@@ -76,7 +77,7 @@ export class FileIndex {
 
   upsert(entry: IndexRow): void {
     this.#upsert.run(
-      entry.path, entry.type, entry.size, entry.mtimeMs, entry.hash ?? null, entry.executable ? 1 : 0, entry.revision, entry.statToken ?? null,
+      entry.path, entry.type, entry.size, entry.mtimeMs, entry.hash ?? null, entry.executable ? 1 : 0, entry.revision, entry.statToken ?? null, entry.revision,
     );
   }
 

@@ -3,7 +3,8 @@
  * with the content hash its version object is stored under, who wrote it, the revision that wrote it,
  * when it became current (`sinceMs`) and when it stopped being current (`timeMs`); `deleted` marks a
  * version that ended in a delete (the trash). Also the `device` column of the index: the token that
- * wrote the current version. SQL only; callers wrap changes in the mirror's transaction.
+ * wrote the current version. Rows carry the file id (entries.file_id) of the file they were a version of,
+ * so a moved file keeps its history. SQL only; callers wrap changes in the mirror's transaction.
  */
 import type { ManifestEntry, VersionInfo } from '@deltabox/protocol';
 import { toManifestEntry } from './file-index.js';
@@ -41,6 +42,14 @@ function under(dir: string): [string, string] {
   return [`${dir}/`, `${dir}0`];
 }
 
+/**
+ * The versions in the history of `@path` (ofPath). The lineage is the file id of the entry at the path, else
+ * that of the newest version there when it ended in a delete; rows of older servers may have no id.
+ */
+const HISTORY_OF = `SELECT * FROM versions WHERE path = @path OR file_id = coalesce(
+    (SELECT file_id FROM entries WHERE path = @path AND type = 'file'),
+    (SELECT file_id FROM (SELECT file_id, deleted FROM versions WHERE path = @path ORDER BY time_ms DESC, id DESC LIMIT 1) WHERE deleted = 1))`;
+
 export class VersionTable {
   readonly #db: Db;
   readonly #insert: Statement;
@@ -50,8 +59,9 @@ export class VersionTable {
   constructor(db: Db) {
     this.#db = db;
     this.#insert = db.prepare(
-      `INSERT INTO versions (path, hash, size, mtime_ms, executable, device, revision, since_ms, time_ms, deleted)
-       VALUES (?, ?, ?, ?, ?, (SELECT device FROM entries WHERE path = ?), ?, ?, ?, ?)`,
+      `INSERT INTO versions (path, hash, size, mtime_ms, executable, device, revision, since_ms, time_ms, deleted, file_id)
+       VALUES (@path, @hash, @size, @mtimeMs, @executable, (SELECT device FROM entries WHERE path = @path), @revision, @sinceMs,
+         @timeMs, @deleted, (SELECT file_id FROM entries WHERE path = @path))`,
     );
     this.#setDevice = db.prepare('UPDATE entries SET device = ? WHERE path = ?');
     this.#sinceOf = db.prepare('SELECT time_ms FROM changes WHERE revision = ?');
@@ -62,7 +72,10 @@ export class VersionTable {
    * `hash`/`size` are those its object is stored under (they differ from the index after an out-of-band edit).
    */
   add(old: { path: string; revision: number; mtimeMs: number; executable?: boolean }, kept: { hash: string; size: number }, timeMs: number, deleted: boolean): void {
-    this.#insert.run(old.path, kept.hash, kept.size, old.mtimeMs, old.executable ? 1 : 0, old.path, old.revision, this.sinceOf(old.revision), timeMs, deleted ? 1 : 0);
+    this.#insert.run({
+      path: old.path, hash: kept.hash, size: kept.size, mtimeMs: old.mtimeMs, executable: old.executable ? 1 : 0, revision: old.revision,
+      sinceMs: this.sinceOf(old.revision), timeMs, deleted: deleted ? 1 : 0,
+    });
   }
 
   /** When the change with `revision` happened (0 when the journal no longer knows). */
@@ -91,16 +104,25 @@ export class VersionTable {
     return row && toInfo(row);
   }
 
-  /** Past versions of `path`, newest first. */
+  /**
+   * The history of `path`, newest first: every past version at `path`, and every past version, wherever it
+   * was, of the file there now (the same file id: it came by moves), or else of the file whose delete ended
+   * the path's history (a file moved here and then deleted).
+   */
   ofPath(path: string): StoredVersion[] {
-    return (this.#db.prepare('SELECT * FROM versions WHERE path = ? ORDER BY time_ms DESC, id DESC').all(path) as VersionRow[]).map(toInfo);
+    return (this.#db.prepare(`${HISTORY_OF} ORDER BY time_ms DESC, id DESC`).all({ path }) as VersionRow[]).map(toInfo);
   }
 
-  /** The past version of `path` that was current at `atMs`, if any. */
+  /** Whether version `id` is in the history of `path` (see ofPath). */
+  inHistoryOf(path: string, id: number): boolean {
+    return this.#db.prepare(`SELECT 1 FROM (${HISTORY_OF}) WHERE id = @id`).get({ path, id }) !== undefined;
+  }
+
+  /** The past version in the history of `path` (see ofPath) that was current at `atMs`, if any. */
   asOf(path: string, atMs: number): StoredVersion | undefined {
     const row = this.#db
-      .prepare('SELECT * FROM versions WHERE path = ? AND since_ms <= ? AND time_ms > ? ORDER BY time_ms ASC, id ASC LIMIT 1')
-      .get(path, atMs, atMs) as VersionRow | undefined;
+      .prepare(`SELECT * FROM (${HISTORY_OF}) WHERE since_ms <= @atMs AND time_ms > @atMs ORDER BY time_ms ASC, id ASC LIMIT 1`)
+      .get({ path, atMs }) as VersionRow | undefined;
     return row && toInfo(row);
   }
 

@@ -5,15 +5,18 @@
  * offset is cut off by the next append. Sessions are bound to the hash of the token that opened them,
  * expire when untouched for `expiryMs`, and are swept by `sweep()` (at start and periodically).
  *
+ * A session's bytes are a whole file or a delta (`kind`); what they become at commit is the route's business.
+ *
  * The table is created here (CREATE TABLE IF NOT EXISTS) rather than in database.ts's migration list: it
  * is private to this module, holds only transient sessions, and dropping it loses nothing but progress.
+ * A table of a server without delta sessions gets its `kind` column here too (every old row is a file).
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { constants } from 'node:fs';
 import { lstat, mkdir, open, readdir, unlink, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Statement } from 'better-sqlite3';
-import { STATE_DIR } from '@deltabox/protocol';
+import { STATE_DIR, type UploadKind } from '@deltabox/protocol';
 import { ApiError } from '../api-error.js';
 import type { Db } from '../state/database.js';
 
@@ -27,7 +30,10 @@ export interface UploadSession {
   id: string;
   tokenHash: string;
   path: string;
+  kind: UploadKind;
+  /** Bytes the session receives (the file's, or the delta's). */
   size: number;
+  /** SHA-256 of the resulting file. */
   hash: string;
   mtimeMs: number;
   executable: boolean;
@@ -61,17 +67,24 @@ interface Row {
   offset: number;
   created_at: number;
   touched_at: number;
+  kind: UploadKind;
 }
 
 const SCHEMA = `CREATE TABLE IF NOT EXISTS upload_sessions (
   id TEXT PRIMARY KEY, token_hash TEXT NOT NULL, path TEXT NOT NULL, size INTEGER NOT NULL, hash TEXT NOT NULL,
   mtime_ms INTEGER NOT NULL, executable INTEGER NOT NULL, if_match TEXT, if_none_match INTEGER NOT NULL,
-  offset INTEGER NOT NULL, created_at INTEGER NOT NULL, touched_at INTEGER NOT NULL
+  offset INTEGER NOT NULL, created_at INTEGER NOT NULL, touched_at INTEGER NOT NULL, kind TEXT NOT NULL DEFAULT 'file'
 ) WITHOUT ROWID`;
+
+/** Adds `kind` to a table made before delta sessions. */
+function addKindColumn(db: Db): void {
+  const columns = db.prepare('PRAGMA table_info(upload_sessions)').all() as Array<{ name: string }>;
+  if (!columns.some((c) => c.name === 'kind')) db.exec("ALTER TABLE upload_sessions ADD COLUMN kind TEXT NOT NULL DEFAULT 'file'");
+}
 
 function sessionOf(r: Row): UploadSession {
   const s: UploadSession = {
-    id: r.id, tokenHash: r.token_hash, path: r.path, size: r.size, hash: r.hash, mtimeMs: r.mtime_ms,
+    id: r.id, tokenHash: r.token_hash, path: r.path, kind: r.kind, size: r.size, hash: r.hash, mtimeMs: r.mtime_ms,
     executable: r.executable === 1, ifNoneMatch: r.if_none_match === 1, offset: r.offset, createdAt: r.created_at, touchedAt: r.touched_at,
   };
   if (r.if_match !== null) s.ifMatch = r.if_match;
@@ -94,7 +107,9 @@ export class UploadStore {
   readonly #now: () => number;
   /** Sessions with a PATCH or commit running: a second one is refused, never interleaved. */
   readonly #busy = new Map<string, Promise<void>>();
-  readonly #stmts: Record<'insert' | 'get' | 'count' | 'staged' | 'setOffset' | 'remove' | 'expired' | 'ids', Statement>;
+  readonly #stmts: Record<'insert' | 'get' | 'count' | 'staged' | 'setOffset' | 'remove' | 'expired' | 'ids' | 'deltas', Statement>;
+  /** Called with each session removed (finished, abandoned or swept), after its row is gone. */
+  onRemoved: (session: UploadSession) => void = () => {};
 
   constructor(db: Db, root: string, limits: UploadStoreLimits, now: () => number = Date.now) {
     this.#db = db;
@@ -102,9 +117,11 @@ export class UploadStore {
     this.#limits = limits;
     this.#now = now;
     db.exec(SCHEMA);
+    addKindColumn(db);
     this.#stmts = {
-      insert: db.prepare(`INSERT INTO upload_sessions VALUES (@id, @tokenHash, @path, @size, @hash, @mtimeMs, @executable,
-        @ifMatch, @ifNoneMatch, 0, @now, @now)`),
+      insert: db.prepare(`INSERT INTO upload_sessions (id, token_hash, path, size, hash, mtime_ms, executable, if_match, if_none_match,
+        offset, created_at, touched_at, kind) VALUES (@id, @tokenHash, @path, @size, @hash, @mtimeMs, @executable,
+        @ifMatch, @ifNoneMatch, 0, @now, @now, @kind)`),
       get: db.prepare('SELECT * FROM upload_sessions WHERE id = ?'),
       count: db.prepare('SELECT count(*) AS n FROM upload_sessions WHERE token_hash = ? AND touched_at > ?'),
       staged: db.prepare('SELECT coalesce(sum(size), 0) AS n FROM upload_sessions WHERE touched_at > ?'),
@@ -112,6 +129,7 @@ export class UploadStore {
       remove: db.prepare('DELETE FROM upload_sessions WHERE id = ?'),
       expired: db.prepare('SELECT id FROM upload_sessions WHERE touched_at <= ?'),
       ids: db.prepare('SELECT id FROM upload_sessions'),
+      deltas: db.prepare("SELECT * FROM upload_sessions WHERE kind = 'delta' AND touched_at > ?"),
     };
   }
 
@@ -154,7 +172,7 @@ export class UploadStore {
     }
     const now = this.#now();
     this.#stmts.insert.run({
-      id, tokenHash: upload.tokenHash, path: upload.path, size: upload.size, hash: upload.hash, mtimeMs: upload.mtimeMs,
+      id, tokenHash: upload.tokenHash, path: upload.path, kind: upload.kind, size: upload.size, hash: upload.hash, mtimeMs: upload.mtimeMs,
       executable: upload.executable ? 1 : 0, ifMatch: upload.ifMatch ?? null, ifNoneMatch: upload.ifNoneMatch ? 1 : 0, now,
     });
     return this.get(id, upload.tokenHash)!;
@@ -237,9 +255,16 @@ export class UploadStore {
     return offset;
   }
 
+  /** The live delta sessions (their bases are pinned while they live). */
+  liveDeltas(): UploadSession[] {
+    return (this.#stmts.deltas.all(this.#cutoff()) as Row[]).map(sessionOf);
+  }
+
   /** Removes a session and its staging file. Idempotent. */
   async remove(id: string): Promise<void> {
+    const row = this.#stmts.get.get(id) as Row | undefined;
     this.#stmts.remove.run(id);
+    if (row) this.onRemoved(sessionOf(row));
     await unlink(this.filePath(id)).catch((err: NodeJS.ErrnoException) => {
       if (err.code !== 'ENOENT') throw err;
     });

@@ -11,18 +11,18 @@ import { SignatureBuilder, decodeSignature, encodeSignature } from '@deltabox/co
 import { join } from 'node:path';
 import { rmSync } from 'node:fs';
 import type { ManifestEntry } from '@deltabox/protocol';
-import type { ApiClient, WriteMeta } from './api-client.js';
+import type { ApiClient, WriteMeta } from '../http/api-client.js';
 import type { BasisCache } from './basis-cache.js';
-import type { LocalEntry } from './change-detector.js';
-import { DELTA_WORTH_RATIO, INLINE_MAX_BYTES, RESUMABLE_MIN_BYTES, SMALL_BLOCK_LENGTH, SMALL_DELTA_MIN_BYTES } from './constants.js';
+import type { LocalEntry } from '../detect/change-detector.js';
+import { DELTA_WORTH_RATIO, INLINE_MAX_BYTES, RESUMABLE_DELTA_MIN_BYTES, RESUMABLE_MIN_BYTES, SMALL_BLOCK_LENGTH, SMALL_DELTA_MIN_BYTES } from '../constants.js';
 import { writeDeltaFile, localBlockLength, type DeltaBasis } from './delta-file.js';
-import { ScannerError } from './errors.js';
+import { ScannerError } from '../errors.js';
 import { assertUnchanged, discardSnapshot, readChunks, snapshotChunks, takeSnapshot, type Snapshot } from './file-reader.js';
 import type { BatchPart } from './multipart-body.js';
-import type { RemoteEntry } from './state-store.js';
-import { remoteOf, type SyncState } from './sync-state.js';
+import type { RemoteEntry } from '../state/state-store.js';
+import { remoteOf, type SyncState } from '../state/sync-state.js';
 import { planStep, type PlanContext, type Step } from './transfer-plan.js';
-import type { QueueEntry } from './op-queue.js';
+import type { QueueEntry } from '../queue/op-queue.js';
 import { sendResumable, type UploadSessionKeeper } from './resumable-upload.js';
 
 /** Steps one path may take in one dispatch (e.g. rmdir, then upload, then a metadata fix). */
@@ -185,17 +185,20 @@ export class Transfer {
       for (let round = 0; round < 4 && entry === undefined; round++) {
         const base = state.remote.get(path);
         let wasDelta = false;
+        const delta = { viaSession: false };
         try {
           // Small files keep no basis in the cache: their delta goes against the server's signature.
           if (mode !== 'whole' && base?.type === 'file' && base.hash !== undefined && snap.size >= SMALL_DELTA_MIN_BYTES) {
             wasDelta = true;
-            const sent = await this.#sendDelta(path, snap, base.hash, meta, mode === 'fresh-signature');
+            const sent = await this.#sendDelta(path, snap, base.hash, meta, mode === 'fresh-signature', delta);
             if (sent) ({ entry, signature } = sent);
           }
           wasDelta = false;
           if (entry === undefined) ({ entry, signature } = await this.#sendWhole(path, snap, meta, unconditional ? undefined : base, unconditional));
         } catch (err) {
-          const basisRefused = wasDelta && (isApi(err, 'BASE_MISMATCH', 'HASH_MISMATCH') || (err instanceof ScannerError && err.code === 'UPLOAD_CUT'));
+          // A cut delta session is no refusal: the retry computes the same delta and resumes it.
+          const cut = err instanceof ScannerError && err.code === 'UPLOAD_CUT' && !delta.viaSession;
+          const basisRefused = wasDelta && (isApi(err, 'BASE_MISMATCH', 'HASH_MISMATCH') || cut);
           if (basisRefused) mode = mode === 'delta' ? 'fresh-signature' : 'whole';
           if (isApi(err, 'ALREADY_EXISTS') && sawNotFound) {
             unconditional = true;
@@ -287,7 +290,8 @@ export class Transfer {
 
   /**
    * Sends a delta against `baseHash` (against the server's signature, never the cache, when `fresh`);
-   * resolves undefined when the whole file is the better deal.
+   * resolves undefined when the whole file is the better deal. A delta of RESUMABLE_DELTA_MIN_BYTES or more
+   * goes through a resumable session (sets `attempt.viaSession`) when sessions are kept.
    */
   async #sendDelta(
     path: string,
@@ -295,6 +299,7 @@ export class Transfer {
     baseHash: string,
     meta: WriteMeta,
     fresh: boolean,
+    attempt: { viaSession: boolean },
   ): Promise<{ entry: ManifestEntry; signature?: Uint8Array } | undefined> {
     let basis: DeltaBasis;
     const cached = fresh ? undefined : this.#d.cache.lookup(baseHash);
@@ -316,7 +321,15 @@ export class Transfer {
       if (delta.stats.targetHash !== snap.hash) throw new ScannerError('FILE_CHANGED', `${path} changed while its delta was computed`);
       if (delta.stats.deltaBytes > DELTA_WORTH_RATIO * snap.size) return undefined;
       this.#d.onSending?.(path, delta.stats.deltaBytes);
-      const entry = await this.#d.client.patchFile(path, this.#metered(path, readChunks(delta.filePath)), { ...meta, hash: snap.hash, ifMatch: baseHash });
+      const write = { ...meta, hash: snap.hash, ifMatch: baseHash };
+      const uploads = this.#d.uploads;
+      attempt.viaSession = uploads !== undefined && delta.stats.deltaBytes >= RESUMABLE_DELTA_MIN_BYTES;
+      const entry = attempt.viaSession
+        ? (await sendResumable({
+          client: this.#d.client, sessions: uploads!, path, filePath: delta.filePath, size: delta.stats.deltaBytes, meta: write, delta: true,
+          onBytes: (n) => this.#d.onBytes?.(n, path),
+        })).entry
+        : await this.#d.client.patchFile(path, this.#metered(path, readChunks(delta.filePath)), write);
       this.counters.deltas++;
       return delta.newSignature ? { entry, signature: delta.newSignature } : { entry };
     } finally {

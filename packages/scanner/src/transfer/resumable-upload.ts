@@ -1,19 +1,21 @@
 /**
- * Sends a large whole file through a resumable upload session (docs/API.md §Resumable uploads): opens a
- * session (or picks up the one kept in the state store for the same version), asks the server its offset,
- * and sends only the rest, chunk by chunk, each with its SHA-256. The session id is in the scanner's SQLite
- * state, so a cut connection, a server restart and a scanner restart all resume where the server's
- * acknowledged offset says. A session opened for another version of the file, or another base, is
- * abandoned. Failures propagate unchanged: the caller's retry (the dispatcher's backoff) comes back here.
+ * Sends a large whole file, or a large delta, through a resumable upload session (docs/API.md §Resumable
+ * uploads): opens a session (or picks up the one kept in the state store for the same bytes), asks the
+ * server its offset, and sends only the rest, chunk by chunk, each with its SHA-256. The session id is in
+ * the scanner's SQLite state, so a cut connection, a server restart and a scanner restart all resume where
+ * the server's acknowledged offset says. A session opened for another version of the file, another base,
+ * or (a delta) other delta bytes is abandoned. Failures propagate unchanged: the caller's retry (the
+ * dispatcher's backoff) comes back here.
  */
 import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
 import { open } from 'node:fs/promises';
 import type { SignatureBuilder } from '@deltabox/core';
 import type { ManifestEntry } from '@deltabox/protocol';
-import type { ApiClient, WriteMeta } from './api-client.js';
-import { resumableChunkBytes } from './constants.js';
-import { ScannerError } from './errors.js';
-import type { UploadSessionRow } from './state-store.js';
+import type { ApiClient, WriteMeta } from '../http/api-client.js';
+import { resumableChunkBytes } from '../constants.js';
+import { ScannerError } from '../errors.js';
+import type { UploadSessionRow } from '../state/state-store.js';
 
 /** Where sessions are kept between attempts (the StateStore). */
 export interface UploadSessionKeeper {
@@ -29,26 +31,45 @@ export interface ResumableUpload {
   /** The stable bytes to send (a snapshot's copy or the file itself; the caller checks its stat after). */
   filePath: string;
   size: number;
-  /** WriteMeta with the whole file's `hash`. */
+  /** WriteMeta with the whole file's `hash` (for a delta: the result's, and `ifMatch` its base). */
   meta: WriteMeta & { hash: string };
+  /** The bytes are a delta against `meta.ifMatch` (a `kind: "delta"` session). */
+  delta?: boolean;
   /** Fed every byte, but only when this attempt sends the file from offset 0 (else left untouched). */
   builder?: SignatureBuilder;
   onBytes?(bytes: number): void;
 }
 
 /** Codes after which the server removed the session: forget it here too. */
-const SESSION_ENDED = new Set(['HASH_MISMATCH', 'BASE_MISMATCH', 'ALREADY_EXISTS', 'TYPE_CONFLICT', 'BAD_PATH', 'PAYLOAD_TOO_LARGE', 'NOT_FOUND']);
+const SESSION_ENDED = new Set([
+  'HASH_MISMATCH', 'BASE_MISMATCH', 'ALREADY_EXISTS', 'TYPE_CONFLICT', 'BAD_PATH', 'PAYLOAD_TOO_LARGE', 'NOT_FOUND', 'DELTA_MALFORMED', 'TRUNCATED_UPLOAD',
+]);
 
-function baseOf(meta: WriteMeta): string {
+/** SHA-256 hex of a file, streamed. */
+async function fileHash(filePath: string): Promise<string> {
+  const hasher = createHash('sha256');
+  for await (const chunk of createReadStream(filePath)) hasher.update(chunk as Buffer);
+  return hasher.digest('hex');
+}
+
+/**
+ * What a kept session must match besides the result's hash and the byte count (the state's `base` column):
+ * the precondition; for a delta also the delta's own SHA-256, since a delta computed again after a cut or a
+ * restart has other bytes when its basis changed (a cache eviction, a fresh server signature).
+ */
+async function keyOf(u: ResumableUpload): Promise<string> {
+  const { meta } = u;
+  if (u.delta) return `delta:${meta.ifMatch}:${await fileHash(u.filePath)}`;
   return meta.ifMatch ?? (meta.ifNoneMatch ? '*' : '');
 }
 
 /** The session to continue and the offset the server holds for it, opening a new one when needed. */
 async function sessionFor(u: ResumableUpload): Promise<{ id: string; offset: number }> {
   const { client, sessions, path, size, meta } = u;
+  const key = await keyOf(u);
   const kept = sessions.getUploadSession(path);
   if (kept !== undefined) {
-    if (kept.hash === meta.hash && kept.size === size && kept.base === baseOf(meta)) {
+    if (kept.hash === meta.hash && kept.size === size && kept.base === key) {
       const offset = await client.uploadOffset(kept.id);
       if (offset !== undefined) return { id: kept.id, offset };
     } else {
@@ -57,11 +78,11 @@ async function sessionFor(u: ResumableUpload): Promise<{ id: string; offset: num
     sessions.deleteUploadSession(path);
   }
   const created = await client.createUpload({
-    path, size, hash: meta.hash, mtimeMs: Math.max(0, Math.trunc(meta.mtimeMs)), executable: meta.executable,
+    path, ...(u.delta ? { kind: 'delta' as const } : {}), size, hash: meta.hash, mtimeMs: Math.max(0, Math.trunc(meta.mtimeMs)), executable: meta.executable,
     ...(meta.ifMatch === undefined ? {} : { ifMatch: meta.ifMatch }),
     ...(meta.ifNoneMatch ? { ifNoneMatch: true } : {}),
   });
-  sessions.putUploadSession({ path, id: created.id, hash: meta.hash, size, base: baseOf(meta) });
+  sessions.putUploadSession({ path, id: created.id, hash: meta.hash, size, base: key });
   return { id: created.id, offset: created.offset };
 }
 
