@@ -31,7 +31,7 @@ interface Flags {
   only: Set<string> | undefined;
 }
 
-const GROUPS = ['big', 'throttled', 'tree', 'huge', 'latency', 'scale'] as const;
+const GROUPS = ['big', 'throttled', 'tree', 'tiny', 'huge', 'latency', 'scale'] as const;
 
 function parseFlags(): Flags {
   return parseFlagsOrExit('bench', () => {
@@ -66,7 +66,7 @@ async function withLanes(work: string, group: string, daemon: RsyncDaemon | unde
     for (const lane of lanes) await lane.close();
     if (!keep) {
       rmSync(dir, { recursive: true, force: true });
-      if (daemon) rmSync(join(daemon.root, `${group}-rsync`), { recursive: true, force: true });
+      for (const system of ['rsync', 'rsync-fsync']) if (daemon) rmSync(join(daemon.root, `${group}-${system}`), { recursive: true, force: true });
     }
   }
 }
@@ -135,6 +135,24 @@ async function main(): Promise<void> {
           // deltabox-full sat out the first sync: its server gets the tree now, unmeasured.
           for (const lane of lanes) if (lane.system === 'deltabox-full') await lane.settle();
           await treeEditScenario(ctx, lanes, 'tree-1pct-edited', sizes.tree, 'tree');
+        }),
+      );
+    }
+    if (wants('tiny')) {
+      await attempt('tiny', () =>
+        withLanes(work, 'tiny', daemon, flags.keep, async (lanes) => {
+          // First syncs and no-change rescans only: deltabox-full would be deltabox-delta by construction.
+          const used = lanes.filter((l) => l.system !== 'deltabox-full');
+          log(`writing the tiny tree: ${sizes.tinyTree.files} files in ${sizes.tinyTree.folders} folders, x${used.length} copies`);
+          const bytes = writeTree(
+            used.map((l) => l.clientDir),
+            sizes.tinyTree,
+            'tiny',
+          );
+          log(`  tiny tree: ${(bytes / 2 ** 20).toFixed(2)} MiB of content`);
+          bigData.tinyTreeBytes = bytes;
+          await initialScenario(ctx, used, 'tiny-initial');
+          await noChangeScenario(ctx, used, 'tiny-no-change');
         }),
       );
     }
@@ -221,6 +239,8 @@ const METHOD_NOTES = [
   'tree-initial, tree-no-change and huge-initial do not run deltabox-full: with no version on the server, or nothing changed, it is deltabox-delta by construction.',
   'Edited scenarios: before every measured run the client holds the basis and the server mirrors it (an unmeasured sync), like rsync\'s second run.',
   'rsync: rsync -a --no-whole-file --delete --exclude=/.deltabox SRC/ rsync://127.0.0.1:PROXY/bench/DEST/ to `rsync --daemon --no-detach` on 127.0.0.1.',
+  'rsync-fsync: the same push with --fsync (the daemon\'s receiver fsyncs every file it writes): the durable anchor, since deltabox fsyncs every file before it acknowledges it.',
+  'tiny-initial, tiny-no-change: 100,000 files of 1..33 B (~12 B mean, 1.1 MiB of content) in 1,000 folders (quick: 10,000 in 100); first sync to an empty server, then a no-change run.',
 ];
 
 main().catch((err: unknown) => {

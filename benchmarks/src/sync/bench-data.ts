@@ -14,6 +14,7 @@ export interface BenchData {
   log: { basis: string; grown: string; lines: number };
   huge?: { basis: string; scattered: string; edits: Edit[] };
   treeBytes?: number;
+  tinyTreeBytes?: number;
   describe(): unknown;
 }
 
@@ -51,6 +52,8 @@ export function prepareData(dir: string, sizes: BenchSizes, log: (l: string) => 
       hugeEdits: data.huge?.edits,
       tree: sizes.tree,
       treeBytes: data.treeBytes,
+      tinyTree: sizes.tinyTree,
+      tinyTreeBytes: data.tinyTreeBytes,
     }),
   };
   if (want.big) {

@@ -1,6 +1,7 @@
 /**
  * A lane is one system under test with its own client folder, server and counting proxy: deltabox with
- * deltas, deltabox forced to full uploads, or rsync pushing to its daemon. `sync()` is one measured run.
+ * deltas, deltabox forced to full uploads, rsync pushing to its daemon, or the same rsync with `--fsync` (the
+ * durable anchor: deltabox fsyncs every file it acknowledges, plain rsync does not). `sync()` is one measured run.
  * Lanes know how to reset their server; what to put in the client folder is the scenarios' business.
  */
 import { mkdirSync, rmSync } from 'node:fs';
@@ -11,8 +12,9 @@ import { runCommand, type CommandCost } from './measured-command.js';
 import { RsyncDaemon } from './rsync-daemon.js';
 import { freePort } from './free-port.js';
 
-export type SystemName = 'deltabox-delta' | 'deltabox-full' | 'rsync';
-export const SYSTEMS: readonly SystemName[] = ['deltabox-delta', 'deltabox-full', 'rsync'];
+export type SystemName = 'deltabox-delta' | 'deltabox-full' | 'rsync' | 'rsync-fsync';
+export const SYSTEMS: readonly SystemName[] = ['deltabox-delta', 'deltabox-full', 'rsync', 'rsync-fsync'];
+const isRsync = (system: SystemName): system is 'rsync' | 'rsync-fsync' => system === 'rsync' || system === 'rsync-fsync';
 
 /** One measured run of one system. Times in ms, sizes in bytes, RSS in KiB. */
 export interface RunSample {
@@ -109,8 +111,8 @@ class DeltaboxLane implements Lane {
 }
 
 class RsyncLane implements Lane {
-  readonly system = 'rsync' as const;
   constructor(
+    readonly system: 'rsync' | 'rsync-fsync',
     readonly clientDir: string,
     readonly proxy: ByteCountingProxy,
     readonly daemon: RsyncDaemon,
@@ -118,17 +120,22 @@ class RsyncLane implements Lane {
     readonly scratchDir: string,
   ) {}
 
+  /** The push; `--fsync` makes the daemon's receiver fsync every file it writes. */
+  #args(): string[] {
+    return RsyncDaemon.pushArgs(this.clientDir, this.dest, this.proxy.port, this.system === 'rsync-fsync' ? ['--fsync'] : []);
+  }
+
   async sync(scenario: string, run: number): Promise<RunSample> {
     const watch = this.daemon.watch();
     this.proxy.take();
-    const cost = await runCommand('rsync', RsyncDaemon.pushArgs(this.clientDir, this.dest, this.proxy.port), this.scratchDir);
+    const cost = await runCommand('rsync', this.#args(), this.scratchDir);
     const wire = this.proxy.take();
     const server = await watch.finish();
     return sampleOf(scenario, this.system, run, cost, server, wire);
   }
 
   async settle(): Promise<void> {
-    await runCommand('rsync', RsyncDaemon.pushArgs(this.clientDir, this.dest, this.proxy.port), this.scratchDir);
+    await runCommand('rsync', this.#args(), this.scratchDir);
     this.proxy.take();
   }
 
@@ -150,10 +157,10 @@ export async function openLanes(groupDir: string, daemon: RsyncDaemon | undefine
   for (const system of systems) {
     const clientDir = join(groupDir, system, 'client');
     mkdirSync(clientDir, { recursive: true });
-    if (system === 'rsync') {
+    if (isRsync(system)) {
       if (daemon === undefined) continue;
       const proxy = await ByteCountingProxy.start(daemon.port);
-      lanes.push(new RsyncLane(clientDir, proxy, daemon, `${groupDir.split('/').pop()}-rsync`, scratch));
+      lanes.push(new RsyncLane(system, clientDir, proxy, daemon, `${groupDir.split('/').pop()}-${system}`, scratch));
     } else {
       const server = new DeltaboxServer(join(groupDir, system), join(groupDir, system, 'server'), await freePort());
       await server.start();

@@ -92,8 +92,8 @@ export class RsyncDaemon {
   }
 
   /** Arguments of a push of `sourceDir`'s contents to `bench/<dest>/` through `port` (the proxy). */
-  static pushArgs(sourceDir: string, dest: string, port: number): string[] {
-    return ['-a', '--no-whole-file', '--delete', '--exclude=/.deltabox', `${sourceDir}/`, `rsync://127.0.0.1:${port}/bench/${dest}/`];
+  static pushArgs(sourceDir: string, dest: string, port: number, extra: readonly string[] = []): string[] {
+    return ['-a', '--no-whole-file', '--delete', ...extra, '--exclude=/.deltabox', `${sourceDir}/`, `rsync://127.0.0.1:${port}/bench/${dest}/`];
   }
 
   async stop(): Promise<void> {

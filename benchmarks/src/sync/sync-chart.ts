@@ -8,7 +8,7 @@ import type { Cell, Spread } from './sync-report.js';
 import { formatBytes } from './sync-report.js';
 import type { ScalePoint } from './scale-curve.js';
 
-const COLORS: Record<SystemName, string> = { 'deltabox-delta': '#2b7bb9', 'deltabox-full': '#9ecae1', rsync: '#e6550d' };
+const COLORS: Record<SystemName, string> = { 'deltabox-delta': '#2b7bb9', 'deltabox-full': '#9ecae1', rsync: '#e6550d', 'rsync-fsync': '#a63603' };
 const FONT = 'font-family="Helvetica, Arial, sans-serif"';
 
 const esc = (s: string): string => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');

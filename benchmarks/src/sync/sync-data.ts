@@ -72,8 +72,10 @@ export function logLines(seed: string, firstLine: number, bytes: number): Buffer
 export interface TreeSpec {
   files: number;
   folders: number;
-  /** Size of file i: 512 B + r² x spread (r uniform): mean ~ 512 + spread/3. */
+  /** Size of file i: minBytes + r² x spread (r uniform): mean ~ minBytes + spread/3. */
   spreadBytes: number;
+  /** Smallest file; 512 B when absent. */
+  minBytes?: number;
 }
 
 export function treePath(spec: TreeSpec, i: number): string {
@@ -89,7 +91,7 @@ export function writeTree(roots: readonly string[], spec: TreeSpec, seed: string
   let total = 0;
   for (let i = 0; i < spec.files; i++) {
     const r = random();
-    const size = 512 + Math.floor(r * r * spec.spreadBytes);
+    const size = (spec.minBytes ?? 512) + Math.floor(r * r * spec.spreadBytes);
     const bytes = text.next(size);
     for (const root of roots) writeFileSync(join(root, treePath(spec, i)), bytes);
     total += size;

@@ -87,16 +87,18 @@ export function ratio(a: number | undefined, b: number | undefined): string {
 /** The main table: one row per scenario and system. */
 export function resultsTable(cells: readonly Cell[]): string {
   const lines = [
-    '| scenario | system | bytes sent | bytes received | seconds, process (min–max) | scanner-reported s | client CPU s | client peak RSS MB | server CPU s | server peak RSS MB | wire vs rsync | time vs rsync |',
-    '|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|',
+    '| scenario | system | bytes sent | bytes received | seconds, process (min–max) | scanner-reported s | client CPU s | client peak RSS MB | server CPU s | server peak RSS MB | wire vs rsync | time vs rsync | time vs rsync --fsync |',
+    '|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|',
   ];
   for (const c of cells) {
     const peer = cellOf(cells, c.scenario, 'rsync');
+    const isPeer = c.system === 'rsync';
     lines.push(
       `| ${c.scenario} | ${c.system} | ${withSpread(c.sentBytes, formatBytes, c.runs)} | ${withSpread(c.receivedBytes, formatBytes, c.runs)} | ` +
         `${withSpread(c.wallMs, seconds, c.runs)} | ${c.reportedMs ? seconds(c.reportedMs.median) : '–'} | ${c.clientCpuMs ? seconds(c.clientCpuMs.median) : 'n/a'} | ` +
         `${c.clientPeakRssKb ? mb(c.clientPeakRssKb.median) : 'n/a'} | ${c.serverCpuMs ? seconds(c.serverCpuMs.median) : 'n/a'} | ${c.serverPeakRssKb ? mb(c.serverPeakRssKb.median) : 'n/a'} | ` +
-        `${c.system === 'rsync' ? '1x' : ratio(c.wireBytes.median, peer?.wireBytes.median)} | ${c.system === 'rsync' ? '1x' : ratio(c.wallMs.median, peer?.wallMs.median)} |`,
+        `${isPeer ? '1x' : ratio(c.wireBytes.median, peer?.wireBytes.median)} | ${isPeer ? '1x' : ratio(c.wallMs.median, peer?.wallMs.median)} | ` +
+        `${c.system.startsWith('deltabox') ? ratio(c.wallMs.median, cellOf(cells, c.scenario, 'rsync-fsync')?.wallMs.median) : '–'} |`,
     );
   }
   return lines.join('\n');
@@ -116,24 +118,39 @@ export interface TargetInputs {
   throttled: { delta?: Cell; full?: Cell };
 }
 
-/** The issue's targets, each a ratio from this run. */
+/** The issue's targets (issues 4 and 11), each a ratio from this run. */
 export function verdicts({ cells, scale, rssTargetFiles, throttled }: TargetInputs): Verdict[] {
   const out: Verdict[] = [];
-  const byRatio = (target: string, scenario: string, metric: 'wireBytes' | 'wallMs', limit: number): void => {
+  const byRatio = (target: string, scenario: string, metric: 'wireBytes' | 'wallMs', limit: number, peer: SystemName = 'rsync'): void => {
     const d = cellOf(cells, scenario, 'deltabox-delta');
-    const r = cellOf(cells, scenario, 'rsync');
+    const r = cellOf(cells, scenario, peer);
     if (!d || !r) {
-      out.push({ target, measured: 'not measured (peer missing)', pass: undefined });
+      out.push({ target, measured: 'not measured (scenario not run or peer missing)', pass: undefined });
       return;
     }
     const value = d[metric].median / r[metric].median;
     const show = metric === 'wireBytes' ? formatBytes : (n: number): string => `${seconds(n)} s`;
     out.push({ target, measured: `${value.toFixed(3)}x (${show(d[metric].median)} vs ${show(r[metric].median)})`, pass: value <= limit });
   };
+  const byPeak = (target: string, scenario: string, metric: 'clientPeakRssKb' | 'serverPeakRssKb', limitMb: number): void => {
+    const kb = cellOf(cells, scenario, 'deltabox-delta')?.[metric]?.median;
+    const value = kb === undefined ? undefined : (kb * 1024) / 1e6;
+    out.push({ target, measured: value === undefined ? 'not measured' : `${value.toFixed(0)} MB`, pass: value === undefined ? undefined : value < limitMb });
+  };
   byRatio('edited big file: deltabox wire bytes <= 0.1x rsync', 'big-scattered-edits', 'wireBytes', 0.1);
+  byRatio('edited big file (10 scattered edits): time <= 1.5x rsync', 'big-scattered-edits', 'wallMs', 1.5);
+  byRatio('edited 1 GiB file: time <= 1.0x rsync', 'huge-scattered-edits', 'wallMs', 1.0);
   byRatio('tree, 1% edited: wire bytes <= 0.25x rsync', 'tree-1pct-edited', 'wireBytes', 0.25);
-  byRatio('tree, initial sync: time <= 1.0x rsync', 'tree-initial', 'wallMs', 1.0);
+  byRatio('tree, 1% edited: time <= 1.0x rsync', 'tree-1pct-edited', 'wallMs', 1.0);
+  byRatio('tree, initial sync: time <= 1.0x rsync --fsync', 'tree-initial', 'wallMs', 1.0, 'rsync-fsync');
+  byRatio('tree, initial sync: time <= 1.5x rsync', 'tree-initial', 'wallMs', 1.5);
   byRatio('tree, no-change rescan: time <= 1.0x rsync', 'tree-no-change', 'wallMs', 1.0);
+  byRatio('tiny files, initial sync: time <= 1.5x rsync', 'tiny-initial', 'wallMs', 1.5);
+  byRatio('tiny files, initial sync: time <= 1.0x rsync --fsync', 'tiny-initial', 'wallMs', 1.0, 'rsync-fsync');
+  byRatio('tiny files, initial sync: wire bytes <= 1.0x rsync', 'tiny-initial', 'wireBytes', 1.0);
+  byRatio('tiny files, no-change rescan: time <= 1.0x rsync', 'tiny-no-change', 'wallMs', 1.0);
+  byPeak('tiny files, initial sync: scanner peak RSS < 300 MB', 'tiny-initial', 'clientPeakRssKb', 300);
+  byPeak('tiny files, initial sync: server peak RSS < 200 MB', 'tiny-initial', 'serverPeakRssKb', 200);
   const idle = cellOf(cells, 'tree-no-change', 'deltabox-delta');
   out.push({
     target: 'tree, no-change rescan: < 10 KB on the wire',

@@ -45,9 +45,9 @@ export type Step = {
 };
 
 /** Nothing kept (no previous version). */
-const NOTHING_KEPT: KeptSet = { objects: new Map(), release: () => {}, rollback: async () => {} };
+export const NOTHING_KEPT: KeptSet = { objects: new Map(), release: () => {}, rollback: async () => {} };
 
-function toIndexEntry(e: StorageEntry, hash?: string): Omit<IndexRow, 'revision'> {
+export function toIndexEntry(e: StorageEntry, hash?: string): Omit<IndexRow, 'revision'> {
   const entry: Omit<IndexRow, 'revision'> = { path: e.path, type: e.type, size: e.size, mtimeMs: e.mtimeMs };
   if (e.type === 'file') {
     entry.hash = hash;
@@ -57,7 +57,14 @@ function toIndexEntry(e: StorageEntry, hash?: string): Omit<IndexRow, 'revision'
   return entry;
 }
 
-const mkdirSteps = (dirs: StorageEntry[]): Step[] => dirs.map((d) => ({ change: { op: 'mkdir', path: d.path }, upsert: toIndexEntry(d) }));
+export const mkdirSteps = (dirs: StorageEntry[]): Step[] => dirs.map((d) => ({ change: { op: 'mkdir', path: d.path }, upsert: toIndexEntry(d) }));
+
+/** The steps that record a committed file (and the folders its commit created); `replaced` is the version it ends. */
+export function putSteps(hash: string, entry: StorageEntry, createdDirs: StorageEntry[], replaced: ManifestEntry | undefined, kept: KeptSet, device: string | undefined): Step[] {
+  const past = replaced ? { kept, old: [replaced], deleted: false } : undefined;
+  const put: Step = { change: { op: 'put', path: entry.path, hash, size: entry.size }, upsert: toIndexEntry(entry, hash), past, device };
+  return [...mkdirSteps(createdDirs), put];
+}
 
 export class Mirror {
   readonly lock = new PathLock();
@@ -166,11 +173,7 @@ export class Mirror {
         // Same content again (an mtime or mode change): the bytes are not a past version.
         const replaced = current?.hash !== hash ? current : undefined;
         await this.#withKept([replaced], (kept) =>
-          staged.commit(path, meta, (entry, createdDirs) => {
-            const past = replaced ? { kept, old: [replaced], deleted: false } : undefined;
-            const put: Step = { change: { op: 'put', path, hash, size: entry.size }, upsert: toIndexEntry(entry, hash), past, device: opts.device };
-            this.record([...mkdirSteps(createdDirs), put]);
-          }),
+          staged.commit(path, meta, (entry, createdDirs) => this.record(putSteps(hash, entry, createdDirs, replaced, kept, opts.device))),
         );
         if (current?.hash && current.hash !== hash) this.index.pruneSignatures();
         return this.index.get(path)!;

@@ -71,3 +71,54 @@ t.test('a malformed or truncated multipart body is a clear 400, not a server err
   t.equal(wrongField.json().code, 'BAD_REQUEST');
   t.same(h.stagedFiles(), []);
 });
+
+t.test('a batch is one group commit: its files are recorded in one transaction', async (t) => {
+  let mirror: import('../src/mirror.js').Mirror | undefined;
+  const h = await startServer(t, { overrides: { inspect: (parts) => void (mirror = parts.mirror) } });
+  const record = mirror!.record.bind(mirror!);
+  const recorded: string[][] = [];
+  mirror!.record = (steps) => {
+    recorded.push(steps.map((s) => `${s.change.op} ${s.change.path}`));
+    return record(steps);
+  };
+  const files = Array.from({ length: 20 }, (_, i) => ({ path: `g/f${i}.txt`, content: `v${i}` }));
+  const res = await h.request('POST', '/v1/batch', { headers: { 'content-type': batchBody(files).contentType }, body: batchBody(files).body });
+  t.ok(res.json<BatchResponse>().results.every((r) => r.ok));
+  t.same(recorded, [['mkdir g', ...files.map((f) => `put ${f.path}`)]], 'one record call: the folder, then every file');
+  t.same(h.stagedFiles(), []);
+});
+
+t.test('a path given twice in one batch ends with the later part, as sequential commits would', async (t) => {
+  const h = await startServer(t);
+  const { body, contentType } = batchBody([
+    { path: 'twice.txt', content: 'first' },
+    { path: 'other.txt', content: 'other' },
+    { path: 'twice.txt', content: 'second' },
+  ]);
+  const { results } = (await h.request('POST', '/v1/batch', { headers: { 'content-type': contentType }, body })).json<BatchResponse>();
+  t.same(results.map((r) => [r.path, r.ok]), [['twice.txt', true], ['other.txt', true], ['twice.txt', true]]);
+  t.equal(readFileSync(join(h.sdir, 'twice.txt'), 'utf8'), 'second');
+  const manifest = (await h.request('GET', '/v1/files')).body.toString().trim().split('\n').map((l) => JSON.parse(l) as { path: string; hash: string });
+  t.equal(manifest.find((e) => e.path === 'twice.txt')?.hash, await sha256('second'));
+  t.same(h.stagedFiles(), []);
+});
+
+t.test('when the group transaction fails every file of the batch is put back and each part says so', async (t) => {
+  let mirror: import('../src/mirror.js').Mirror | undefined;
+  const h = await startServer(t, { overrides: { inspect: (parts) => void (mirror = parts.mirror) } });
+  const before = batchBody([{ path: 'keep.txt', content: 'old' }]);
+  await h.request('POST', '/v1/batch', { headers: { 'content-type': before.contentType }, body: before.body });
+  const record = mirror!.record.bind(mirror!);
+  mirror!.record = () => {
+    throw new Error('disk I/O error');
+  };
+  const { body, contentType } = batchBody([{ path: 'keep.txt', content: 'new' }, { path: 'fresh/new.txt', content: 'x' }]);
+  const res = await h.request('POST', '/v1/batch', { headers: { 'content-type': contentType }, body });
+  mirror!.record = record;
+  t.same(res.json<BatchResponse>().results.map((r) => (r.ok ? 'ok' : r.error.code)), ['INTERNAL', 'INTERNAL']);
+  t.equal(readFileSync(join(h.sdir, 'keep.txt'), 'utf8'), 'old', 'the previous version is back');
+  t.throws(() => statSync(join(h.sdir, 'fresh', 'new.txt')), { code: 'ENOENT' }, 'the new file is gone');
+  const paths = (await h.request('GET', '/v1/files')).body.toString().trim().split('\n').map((l) => JSON.parse(l).path);
+  t.notOk(paths.includes('fresh/new.txt'));
+  t.same(h.stagedFiles(), []);
+});

@@ -1,7 +1,8 @@
 /**
  * POST /v1/batch: many small files in one multipart request. A field part named `meta` (BatchPartMeta
- * JSON) precedes each file part; each file is verified and committed on its own, and gets its own
- * BatchResult, so one bad part never spoils the others.
+ * JSON) precedes each file part; each file is staged and sealed (fsync) as it arrives, and once the body has
+ * ended all of them are committed together (group-commit.ts). Each gets its own BatchResult, so one bad
+ * part never spoils the others; a malformed body commits nothing.
  */
 import type { FastifyInstance } from 'fastify';
 import multipart, { type Multipart, type MultipartFile } from '@fastify/multipart';
@@ -9,6 +10,7 @@ import { routes, type BatchPartMeta, type BatchResponse, type BatchResult } from
 import { ApiError, toApiError } from '../api-error.js';
 import type { Mirror } from '../mirror.js';
 import type { StagedFile } from '../storage/storage.js';
+import { commitGroup, type GroupItem } from '../group-commit.js';
 import { checkedHash, checkedMtime, checkedPath, checkedSize, deviceOf } from './request-parts.js';
 
 /** A `meta` part that was refused; `path` is its path when that much was valid, so its result names it. */
@@ -44,8 +46,14 @@ function parseMeta(value: unknown): BatchPartMeta | RefusedMeta {
   }
 }
 
-/** Commits in flight at once: each costs two fsyncs, which overlap well; the next part streams meanwhile. */
-const MAX_INFLIGHT_COMMITS = 16;
+/**
+ * Seals (fsyncs) in flight at once while later parts stream: each holds a file descriptor until it is done,
+ * and the libuv pool runs four at a time anyway.
+ */
+const MAX_INFLIGHT_SEALS = 16;
+
+/** A part's slot in the answer: refused at once, or staged for the group commit. */
+type Slot = { result: BatchResult } | { item: GroupItem; sealing: Promise<unknown> };
 
 /** Streams one file part into a staged file and checks its size. @throws ApiError; the staged file is discarded */
 async function stagePart(mirror: Mirror, meta: BatchPartMeta, part: MultipartFile): Promise<StagedFile> {
@@ -64,16 +72,6 @@ async function stagePart(mirror: Mirror, meta: BatchPartMeta, part: MultipartFil
   }
 }
 
-/** Verifies and commits a staged part; never rejects. */
-async function commitPart(mirror: Mirror, meta: BatchPartMeta, staged: StagedFile, device: string | undefined): Promise<BatchResult> {
-  const opts = { mtimeMs: meta.mtimeMs, executable: meta.executable ?? false, expectedHash: meta.hash, device };
-  try {
-    return { path: meta.path, ok: true, entry: await mirror.commit(meta.path, staged, opts) };
-  } catch (err) {
-    return { path: meta.path, ok: false, error: toApiError(err).toBody() };
-  }
-}
-
 export async function batchRoutes(app: FastifyInstance, { mirror }: { mirror: Mirror }): Promise<void> {
   const l = mirror.limits;
   await app.register(multipart, {
@@ -83,14 +81,22 @@ export async function batchRoutes(app: FastifyInstance, { mirror }: { mirror: Mi
 
   app.post(routes.batch, { config: { write: true } }, async (request): Promise<BatchResponse> => {
     if (!request.isMultipart()) throw new ApiError('BAD_REQUEST', 'batch body must be multipart/form-data');
-    const results: Array<Promise<BatchResult>> = [];
+    const slots: Slot[] = [];
     try {
-      await readParts(mirror, request.parts(), results, deviceOf(request));
+      await readParts(mirror, request.parts(), slots, deviceOf(request));
     } catch (err) {
-      await Promise.all(results); // let commits in flight finish before the error reply
+      await Promise.all(slots.map((s) => ('item' in s ? s.item.staged.discard() : undefined)));
       throw malformedBody(err);
     }
-    return { results: await Promise.all(results) };
+    const items = slots.flatMap((s) => ('item' in s ? [s.item] : []));
+    const committed = await commitGroup(mirror, items);
+    let k = 0;
+    const results = slots.map((s): BatchResult => {
+      if ('result' in s) return s.result;
+      const r = committed[k++]!;
+      return r.ok ? { path: s.item.path, ok: true, entry: r.entry } : { path: s.item.path, ok: false, error: toApiError(r.error).toBody() };
+    });
+    return { results };
   });
 }
 
@@ -106,8 +112,8 @@ function malformedBody(err: unknown): ApiError {
   return new ApiError(code, `malformed multipart body: ${message}`, {}, { cause: err });
 }
 
-/** Walks the parts: each `meta` field arms the next file part, whose result promise joins `results`. */
-async function readParts(mirror: Mirror, parts: AsyncIterable<Multipart>, results: Array<Promise<BatchResult>>, device: string | undefined): Promise<void> {
+/** Walks the parts: each `meta` field arms the next file part, whose slot joins `slots`. */
+async function readParts(mirror: Mirror, parts: AsyncIterable<Multipart>, slots: Slot[], device: string | undefined): Promise<void> {
   let meta: BatchPartMeta | RefusedMeta | undefined;
   for await (const part of parts) {
     if (part.type === 'field') {
@@ -119,25 +125,30 @@ async function readParts(mirror: Mirror, parts: AsyncIterable<Multipart>, result
       part.file.resume(); // drain: the parser waits for this part to be consumed
       const error = meta?.error ?? new ApiError('BAD_REQUEST', 'file part without a preceding meta part');
       // The meta's path when it had a valid one (clients match results by path), else the part's file name.
-      results.push(Promise.resolve({ path: meta?.path ?? part.filename ?? '', ok: false, error: error.toBody() }));
+      slots.push({ result: { path: meta?.path ?? part.filename ?? '', ok: false, error: error.toBody() } });
     } else {
-      results.push((await filePart(mirror, meta, part, results, device)).result);
+      slots.push(await filePart(mirror, meta, part, slots, device));
     }
     meta = undefined;
   }
 }
 
 /**
- * Stages one file part now; its commit runs on in the background (boxed so awaiting this does not wait
- * for it), at most MAX_INFLIGHT_COMMITS at a time.
+ * Stages one file part now and starts sealing it (its fsync runs while the next parts stream), at most
+ * MAX_INFLIGHT_SEALS at a time. A part that fails here gets its result at once.
  */
-async function filePart(mirror: Mirror, meta: BatchPartMeta, part: MultipartFile, inflight: Array<Promise<BatchResult>>, device: string | undefined): Promise<{ result: Promise<BatchResult> }> {
+async function filePart(mirror: Mirror, meta: BatchPartMeta, part: MultipartFile, slots: Slot[], device: string | undefined): Promise<Slot> {
   try {
     const staged = await stagePart(mirror, meta, part);
-    if (inflight.length >= MAX_INFLIGHT_COMMITS) await inflight[inflight.length - MAX_INFLIGHT_COMMITS];
-    return { result: commitPart(mirror, meta, staged, device) };
+    const opts = { mtimeMs: meta.mtimeMs, executable: meta.executable ?? false, expectedHash: meta.hash, device };
+    const item: GroupItem = { path: meta.path, staged, opts };
+    // The hash is checked before the fsync: a part that will be refused costs no fsync. commitGroup reports errors.
+    const sealing = staged.digest() === meta.hash ? staged.seal(opts).catch(() => undefined) : Promise.resolve();
+    const sealings = slots.flatMap((s) => ('sealing' in s ? [s.sealing] : []));
+    if (sealings.length >= MAX_INFLIGHT_SEALS) await sealings[sealings.length - MAX_INFLIGHT_SEALS];
+    return { item, sealing };
   } catch (err) {
     part.file.resume();
-    return { result: Promise.resolve({ path: meta.path, ok: false, error: toApiError(err).toBody() }) };
+    return { result: { path: meta.path, ok: false, error: toApiError(err).toBody() } };
   }
 }

@@ -1,13 +1,15 @@
 /**
- * Group commit for folder fsyncs: callers that ask for a folder to be synced while a sync of it is
- * running share one follow-up sync, started after the running one ends. Each caller's rename happened
- * before its request, so the sync it awaits started after that rename and covers it. Many small files
- * committed to one folder then cost far fewer folder fsyncs.
+ * Group commit for folder fsyncs: a sync starts on the next turn of the event loop, and every caller
+ * until it starts shares it (a batch's files, settled together, cost one fsync per folder); callers that
+ * ask while it runs share one follow-up sync, started after it ends. Each caller's rename happened before
+ * its request, so the sync it awaits started after that rename and covers it.
  */
 import { syncDir } from './safe-path.js';
 
 interface DirState {
-  running: Promise<void>;
+  /** The sync's outcome; it starts on the next turn of the event loop, so callers of this turn share it. */
+  done: Promise<void>;
+  started: boolean;
   next: Promise<void> | undefined;
 }
 
@@ -26,17 +28,22 @@ export class DirSyncer {
   sync(absDir: string): Promise<void> {
     const state = this.#dirs.get(absDir);
     if (!state) return this.#run(absDir);
-    state.next ??= state.running.then(ignore, ignore).then(() => this.#run(absDir));
+    if (!state.started) return state.done; // not begun yet: it covers this caller's rename too
+    state.next ??= state.done.then(ignore, ignore).then(() => this.sync(absDir));
     return state.next;
   }
 
   #run(absDir: string): Promise<void> {
-    const running = this.#syncDir(absDir);
-    const state: DirState = { running, next: undefined };
-    this.#dirs.set(absDir, state);
-    void running.then(ignore, ignore).then(() => {
-      if (this.#dirs.get(absDir) === state && !state.next) this.#dirs.delete(absDir);
+    const state: DirState = { done: Promise.resolve(), started: false, next: undefined };
+    state.done = new Promise<void>((resolve) => setImmediate(resolve)).then(() => {
+      state.started = true;
+      return this.#syncDir(absDir);
     });
-    return running;
+    this.#dirs.set(absDir, state);
+    // Registered before any follow-up, so it runs first: the follow-up then finds no state and starts afresh.
+    void state.done.then(ignore, ignore).then(() => {
+      if (this.#dirs.get(absDir) === state) this.#dirs.delete(absDir);
+    });
+    return state.done;
   }
 }

@@ -1,12 +1,14 @@
 /**
- * A staged file of the local backend: written and hashed in `<root>/.deltabox/tmp`, fsynced, given its
- * mode and mtime, then renamed into place. If the caller's `publish` step fails right after the rename,
- * the previous version comes back from a hard link taken just before it.
+ * A staged file of the local backend: written and hashed in `<root>/.deltabox/tmp`, given its mode and
+ * mtime and fsynced (seal), then renamed into place (place) and its folders fsynced (settle). If the
+ * caller's record step fails right after the rename, the previous version comes back from a hard link
+ * taken just before it (undo).
  */
 import { createHash } from 'node:crypto';
+import type { Stats } from 'node:fs';
 import { link, lstat, rename, unlink, type FileHandle } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import type { CommitMeta, StagedFile, StorageEntry } from './storage.js';
+import type { CommitMeta, Placement, StagedFile, StorageEntry } from './storage.js';
 import { StorageError, fromFsError } from './storage-error.js';
 import { absolutePath, checkParents, kindAt } from './safe-path.js';
 import type { DirSyncer } from './dir-sync.js';
@@ -58,6 +60,7 @@ export class LocalStagedFile implements StagedFile {
   readonly #hash = createHash('sha256');
   #size = 0;
   #done = false;
+  #sealing: { meta: CommitMeta; stats: Promise<Stats> } | undefined;
 
   constructor(root: string, tmpPath: string, fh: FileHandle, dirSync: DirSyncer) {
     this.#root = root;
@@ -71,7 +74,7 @@ export class LocalStagedFile implements StagedFile {
   }
 
   async write(chunk: Uint8Array): Promise<void> {
-    if (!this.#fh) throw new Error('staged file already committed or discarded');
+    if (!this.#fh || this.#sealing) throw new Error('staged file already sealed, committed or discarded');
     let offset = 0;
     try {
       while (offset < chunk.length) {
@@ -89,15 +92,27 @@ export class LocalStagedFile implements StagedFile {
     return this.#hash.copy().digest('hex');
   }
 
-  async commit(
-    path: string,
-    meta: CommitMeta,
-    publish?: (entry: StorageEntry, createdDirs: StorageEntry[]) => void,
-  ): Promise<{ entry: StorageEntry; createdDirs: StorageEntry[] }> {
+  seal(meta: CommitMeta): Promise<void> {
+    return this.#sealed(meta).then(() => undefined);
+  }
+
+  /** The stats of the sealed file, sealing it with `meta` first if nobody did. */
+  #sealed(meta: CommitMeta): Promise<Stats> {
+    if (this.#sealing) {
+      const m = this.#sealing.meta;
+      if (m.executable !== meta.executable || m.mtimeMs !== meta.mtimeMs) throw new Error('staged file was sealed with other metadata');
+      return this.#sealing.stats;
+    }
     const fh = this.#fh;
     if (!fh) throw new Error('staged file already committed or discarded');
+    this.#sealing = { meta, stats: this.#seal(fh, meta) };
+    return this.#sealing.stats;
+  }
+
+  async place(path: string, meta: CommitMeta): Promise<Placement> {
+    if (this.#done) throw new Error('staged file already committed or discarded');
     try {
-      const sealed = entryOf(path, await this.#seal(fh, meta));
+      const sealed = entryOf(path, await this.#sealed(meta));
       // The index keeps the mtime the client asked for, even where the filesystem could not hold it (ext4
       // with small inodes stops at 1901-12-13): otherwise the client would see a difference and upload again.
       const entry = meta.mtimeMs === undefined ? sealed : { ...sealed, mtimeMs: wholeMs(meta.mtimeMs) };
@@ -107,47 +122,67 @@ export class LocalStagedFile implements StagedFile {
       const existing = (await kindAt(this.#root, path)).kind;
       if (existing === 'dir') throw new StorageError('TYPE_CONFLICT', `'${path}' is a folder`);
       const abs = absolutePath(this.#root, path);
-      const backup = existing === 'file' && publish ? `${this.#tmpPath}.previous` : undefined;
+      // A hard link to the version being replaced: undo() puts it back, settle() drops it.
+      const backup = existing === 'file' ? `${this.#tmpPath}.previous` : undefined;
       if (backup) await link(abs, backup);
       try {
         await rename(this.#tmpPath, abs);
-        this.#done = true;
-        await this.#publish(abs, backup, () => publish?.(entry, createdDirs));
-      } finally {
+      } catch (err) {
         if (backup) await unlinkIfPresent(backup);
+        throw err;
       }
-      await syncParents(this.#dirSync, this.#root, created);
-      await this.#dirSync.sync(dirname(abs));
-      return { entry, createdDirs };
+      this.#done = true;
+      return {
+        entry,
+        createdDirs,
+        undo: async () => {
+          if (backup) await rename(backup, abs);
+          else await unlinkIfPresent(abs);
+        },
+        settle: async () => {
+          if (backup) await unlinkIfPresent(backup);
+          await syncParents(this.#dirSync, this.#root, created);
+          await this.#dirSync.sync(dirname(abs));
+        },
+      };
     } catch (err) {
       await this.discard();
       throw fromFsError(err, path);
     }
   }
 
-  /** Mode, mtime, fsync, close; returns the final stats (a rename changes none of them). */
-  async #seal(fh: FileHandle, meta: CommitMeta): Promise<import('node:fs').Stats> {
-    await fh.chmod(meta.executable ? EXEC_MODE : FILE_MODE);
-    if (meta.mtimeMs !== undefined) await fh.utimes(new Date(), utimesSeconds(meta.mtimeMs));
-    await fh.sync();
-    const st = await fh.stat();
-    this.#fh = undefined;
-    await fh.close();
-    return st;
+  async commit(
+    path: string,
+    meta: CommitMeta,
+    publish?: (entry: StorageEntry, createdDirs: StorageEntry[]) => void,
+  ): Promise<{ entry: StorageEntry; createdDirs: StorageEntry[] }> {
+    const placed = await this.place(path, meta);
+    try {
+      publish?.(placed.entry, placed.createdDirs);
+    } catch (err) {
+      await placed.undo();
+      await placed.settle();
+      throw err;
+    }
+    await placed.settle();
+    return { entry: placed.entry, createdDirs: placed.createdDirs };
   }
 
-  /** Runs `step`; if it throws, puts the previous version (or nothing) back at `abs` and rethrows. */
-  async #publish(abs: string, backup: string | undefined, step: () => void): Promise<void> {
+  /** Mode, mtime, fsync, close; returns the final stats (a rename changes none of them). */
+  async #seal(fh: FileHandle, meta: CommitMeta): Promise<Stats> {
     try {
-      step();
-    } catch (err) {
-      if (backup) await rename(backup, abs);
-      else await unlinkIfPresent(abs);
-      throw err;
+      await fh.chmod(meta.executable ? EXEC_MODE : FILE_MODE);
+      if (meta.mtimeMs !== undefined) await fh.utimes(new Date(), utimesSeconds(meta.mtimeMs));
+      await fh.sync();
+      return await fh.stat();
+    } finally {
+      if (this.#fh === fh) this.#fh = undefined;
+      await fh.close().catch(() => undefined);
     }
   }
 
   async discard(): Promise<void> {
+    await this.#sealing?.stats.catch(() => undefined); // a seal in flight closes the file itself
     const fh = this.#fh;
     this.#fh = undefined;
     await fh?.close().catch(() => undefined);
@@ -158,4 +193,3 @@ export class LocalStagedFile implements StagedFile {
     });
   }
 }
-

@@ -72,9 +72,24 @@ export interface ReadHandle {
   close(): Promise<void>;
 }
 
+/**
+ * A staged file made visible by StagedFile.place but not yet settled: the caller records it, then calls
+ * `settle` (success) or `undo` then `settle` (the record failed).
+ */
+export interface Placement {
+  /** The committed entry (mtime in whole milliseconds as requested). */
+  entry: StorageEntry;
+  /** Parent folders place created, outermost first. */
+  createdDirs: StorageEntry[];
+  /** Puts the previous version (or nothing) back at the path. */
+  undo(): Promise<void>;
+  /** Makes the rename (or its undo) and the created folders durable; the file is acknowledged after this. */
+  settle(): Promise<void>;
+}
+
 /** A new version being written: invisible (not listed, not at any path) until commit. */
 export interface StagedFile {
-  /** Appends bytes. @throws StorageError NO_SPACE */
+  /** Appends bytes. @throws StorageError NO_SPACE; Error once sealed */
   write(chunk: Uint8Array): Promise<void>;
   /** Bytes written so far. */
   readonly size: number;
@@ -96,6 +111,19 @@ export interface StagedFile {
     meta: CommitMeta,
     publish?: (entry: StorageEntry, createdDirs: StorageEntry[]) => void,
   ): Promise<{ entry: StorageEntry; createdDirs: StorageEntry[] }>;
+  /**
+   * Applies `meta` and makes the bytes durable, still invisible; no more writes. The slow part of a commit,
+   * meant to run for many files at once (group commit) before any lock is taken. Idempotent for the same
+   * meta; place and commit then skip it. @throws NO_SPACE; Error when sealed before with other meta
+   */
+  seal(meta: CommitMeta): Promise<void>;
+  /**
+   * The first half of commit, for callers that record many files in one step (group commit): seals if
+   * needed, creates missing parents and makes the bytes visible at `path`, replacing a file there. Not yet
+   * durable as a directory entry: call `settle` before acknowledging. On throw nothing changed at `path`
+   * and the staged bytes are discarded. @throws TYPE_CONFLICT, SYMLINK, NO_SPACE
+   */
+  place(path: string, meta: CommitMeta): Promise<Placement>;
   /** Deletes the staged bytes. Idempotent; safe after commit. */
   discard(): Promise<void>;
 }
