@@ -491,7 +491,8 @@ export class Scanner {
       await this.#checkNesting();
       const how = await this.#refreshRemote();
       if (how !== 'unchanged') this.#cache.retainOnly(this.#state.remoteHashes());
-      this.#reconciling = false;
+      // Two-way: nothing is sent before the merge has seen this scan (a new file may belong in a moved folder).
+      if (this.#mode === 'push') this.#reconciling = false;
       await this.scanNow();
       if (this.#fatal) throw this.#fatal;
       if (this.#mode !== 'push') {
