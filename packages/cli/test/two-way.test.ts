@@ -8,7 +8,7 @@ import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, u
 import { join } from 'node:path';
 import { isConflictCopy } from '@deltabox/protocol';
 import { Scanner } from '@deltabox/scanner';
-import { mintToken, startServer, tempDir, treeDigest } from './helpers/harness.js';
+import { mintToken, startServer, tempDir, waitFor } from './helpers/harness.js';
 
 type Tap = typeof t;
 
@@ -258,4 +258,18 @@ t.test('a lost answer after a commit: the retry makes no conflict copy', async (
   await sync(1);
   await sync(0);
   for (const tree of [sdir, ...dirs]) t.same(contents(tree), { 'a.txt': 'edited behind a flaky network' }, `${tree}: no conflict copy`);
+});
+
+t.test('two running devices: a change saved on one appears on the other through the journal long-poll', async (t) => {
+  const { sdir, dirs, server, token } = await world(t);
+  const running = dirs.map((cdir) => new Scanner({ cdir, server: server.url, token, watch: true, intervalMs: 60_000, mode: 'two-way' }));
+  t.teardown(() => Promise.all(running.map((s) => s.stop())));
+  for (const s of running) await s.start();
+  writeFileSync(join(dirs[0]!, 'live.txt'), 'saved on device 0');
+  // The periodic scan is a minute away: only the watcher (device 0) and the long-poll (device 1) can do it.
+  await waitFor(() => existsSync(join(dirs[1]!, 'live.txt')), 'the file reaches device 1', 10_000);
+  t.equal(readFileSync(join(dirs[1]!, 'live.txt'), 'utf8'), 'saved on device 0');
+  writeFileSync(join(dirs[1]!, 'live.txt'), 'edited on device 1');
+  await waitFor(() => readFileSync(join(dirs[0]!, 'live.txt'), 'utf8') === 'edited on device 1', 'the edit comes back to device 0', 10_000);
+  t.same(contents(sdir), { 'live.txt': 'edited on device 1' });
 });
