@@ -8,7 +8,7 @@ import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, u
 import { join } from 'node:path';
 import { isConflictCopy } from '@deltabox/protocol';
 import { Scanner } from '@deltabox/scanner';
-import { mintToken, startServer, tempDir, waitFor } from './helpers/harness.js';
+import { mintToken, seededBytes, startServer, tempDir, waitFor } from './helpers/harness.js';
 
 type Tap = typeof t;
 
@@ -272,4 +272,21 @@ t.test('two running devices: a change saved on one appears on the other through 
   writeFileSync(join(dirs[1]!, 'live.txt'), 'edited on device 1');
   await waitFor(() => readFileSync(join(dirs[0]!, 'live.txt'), 'utf8') === 'edited on device 1', 'the edit comes back to device 0', 10_000);
   t.same(contents(sdir), { 'live.txt': 'edited on device 1' });
+});
+
+t.test('the pull of a small edit in a big file is delta-sized on the wire', async (t) => {
+  const { sdir, dirs, sync } = await world(t);
+  const size = 4 * 1024 * 1024;
+  const big = seededBytes(7, size);
+  writeFileSync(join(dirs[0]!, 'big.bin'), big);
+  await sync(0);
+  await sync(1);
+  big.write('a small edit in the middle', size / 2);
+  writeFileSync(join(dirs[0]!, 'big.bin'), big);
+  await sync(0);
+  const pulled = await sync(1);
+  t.ok(readFileSync(join(dirs[1]!, 'big.bin')).equals(big), 'device 1 has the edited file, byte for byte');
+  t.ok(readFileSync(join(sdir, 'big.bin')).equals(big));
+  t.ok(pulled.receivedBytes < size / 20, `received ${pulled.receivedBytes} bytes for a ${size}-byte file (a delta, not the file)`);
+  t.comment(`pull of a 26-byte edit in a ${size}-byte file: ${pulled.receivedBytes} bytes received, ${pulled.sentBytes} sent`);
 });
