@@ -290,3 +290,27 @@ t.test('the pull of a small edit in a big file is delta-sized on the wire', asyn
   t.ok(pulled.receivedBytes < size / 20, `received ${pulled.receivedBytes} bytes for a ${size}-byte file (a delta, not the file)`);
   t.comment(`pull of a 26-byte edit in a ${size}-byte file: ${pulled.receivedBytes} bytes received, ${pulled.sentBytes} sent`);
 });
+
+t.test('a read-only token makes a download-only device: it pulls, keeps its own edits local, and finishes', async (t) => {
+  const { sdir, dirs, sync, server } = await world(t);
+  const { createToken } = await import('@deltabox/server');
+  const readOnly = createToken(sdir, { name: 'viewer', readOnly: true });
+  writeFileSync(join(dirs[0]!, 'a.txt'), 'from the writer');
+  await sync(0);
+  const viewer = async () => {
+    const s = new Scanner({ cdir: dirs[1]!, server: server.url, token: readOnly, watch: false, intervalMs: 60_000, mode: 'two-way' });
+    try {
+      return await s.syncOnce();
+    } finally {
+      await s.stop();
+    }
+  };
+  await viewer();
+  t.same(contents(dirs[1]!), { 'a.txt': 'from the writer' }, 'pulled');
+  writeFileSync(join(dirs[1]!, 'local-only.txt'), 'never sent');
+  writeFileSync(join(dirs[0]!, 'a.txt'), 'second version');
+  await sync(0);
+  await viewer();
+  t.same(contents(dirs[1]!), { 'a.txt': 'second version', 'local-only.txt': 'never sent' });
+  t.same(contents(sdir), { 'a.txt': 'second version' }, 'nothing was sent');
+});

@@ -389,7 +389,8 @@ export class Scanner {
       await this.#reconcile();
       await this.waitForIdle();
     }
-    const pending = this.#queue.size;
+    // Pull mode: local changes stay local on purpose; they are not a sync that failed.
+    const pending = this.#mode === 'pull' ? 0 : this.#queue.size;
     if (pending > 0) {
       const first = [...this.#queue.entries()][0]!;
       throw new ScannerError('SYNC_INCOMPLETE', `${pending} path(s) could not be synced; first: ${first.path}: ${first.lastError ?? 'waiting'}`);
