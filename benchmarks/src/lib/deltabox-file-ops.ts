@@ -5,6 +5,7 @@
 import { closeSync, fstatSync, openSync, readFileSync, readSync, writeSync } from 'node:fs';
 import {
   DeltaEncoder,
+  HASH_ON_WORKER_FROM,
   PatchApplier,
   SignatureBuilder,
   decodeSignature,
@@ -132,12 +133,13 @@ export function deltaFile(signaturePath: string, targetPath: string, deltaPath: 
   }
 }
 
-/** Applies the delta file to the basis file, writing `outPath`; core checks the result's SHA-256. */
+/** Applies the delta file to the basis file, writing `outPath`; core checks the result's SHA-256 (as the CLI does). */
 export async function patchFile(basisPath: string, deltaPath: string, outPath: string): Promise<{ targetLength: number; targetHash: string }> {
   const basis = new FileBasisReader(basisPath);
   const sink = new FileSink(outPath);
   try {
-    const applier = new PatchApplier(basis);
+    // As `deltabox patch` does: a large result is hashed on a worker thread beside the reads and writes.
+    const applier = new PatchApplier(basis, {}, { hashOnWorker: basis.length >= HASH_ON_WORKER_FROM });
     // Fresh delta pieces: the decoder may keep views into them across pushes.
     for await (const piece of applier.apply(readChunks(deltaPath, false))) sink.write(piece);
     if (!applier.result) throw new Error('patch ended without a verified result');

@@ -3,7 +3,10 @@
  * The `deltabox` launcher, CommonJS on purpose (bin/package.json): `--version` and `--help` (also
  * `help CMD`, `CMD --help`) are answered here from package.json and static-help.json without starting the
  * ES module loader or loading commander or any command, so they cost about what `node -e 0` costs.
- * Everything else loads the compiled CLI (dist/main.js), which exists once `pnpm build` has run.
+ * `signature`, `delta` and `patch` load one bundle (dist/core-commands.bundle.mjs, made by `pnpm build`), which
+ * runs their plain forms without commander; it answers undefined for anything else (help, a usage error),
+ * and so does a missing bundle. Everything else loads the compiled CLI (dist/main.js), which exists once
+ * `pnpm build` has run.
  */
 'use strict';
 const { readFileSync } = require('node:fs');
@@ -29,11 +32,26 @@ function fastAnswer() {
   return JSON.parse(readFileSync(join(root, 'static-help.json'), 'utf8'))[path];
 }
 
+/** The exit code of a plain `signature | delta | patch` run by the bundle, or undefined when main.js must run. */
+async function coreCommand() {
+  if (args[0] !== 'signature' && args[0] !== 'delta' && args[0] !== 'patch') return undefined;
+  let bundle;
+  try {
+    bundle = await import('../dist/core-commands.bundle.mjs');
+  } catch (err) {
+    if (err && err.code === 'ERR_MODULE_NOT_FOUND' && String(err.message).includes('core-commands.bundle.mjs')) return undefined;
+    throw err;
+  }
+  return bundle.runCoreCommand(process.argv);
+}
+
 const answer = fastAnswer();
 if (answer !== undefined) {
   process.stdout.write(answer);
 } else {
-  import('../dist/main.js').then(({ main }) => main(process.argv)).then((code) => {
-    process.exitCode = code;
-  });
+  coreCommand()
+    .then((code) => code ?? import('../dist/main.js').then(({ main }) => main(process.argv)))
+    .then((code) => {
+      process.exitCode = code;
+    });
 }

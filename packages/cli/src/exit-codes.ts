@@ -97,6 +97,13 @@ export function messageFor(err: unknown): string {
   return String(err);
 }
 
+/** Prints the one-line message of `err` (if any) on stderr and returns its exit code: the end of every failed command. */
+export function reportError(err: unknown): number {
+  const message = messageFor(err);
+  if (message) process.stderr.write(`deltabox: ${message}\n`);
+  return exitCodeFor(err);
+}
+
 /**
  * An error met while talking to `server`, as a CliError that names the server and says what to do, with the
  * exit code from exitCodeFor. CliErrors and errors without a code pass through unchanged.

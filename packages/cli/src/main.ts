@@ -3,11 +3,12 @@
  * register function; only the module of the subcommand being run is loaded (so `deltabox scan` does not
  * load the server and Fastify), and commander itself is loaded only here, not by bin/deltabox.js, which
  * answers `--version` and `--help` from package.json and static-help.json before this module is loaded.
- * Errors become one-line messages and exit codes in exit-codes.ts.
+ * The plain forms of signature/delta/patch skip commander altogether (core-commands/run.ts). Errors become
+ * one-line messages and exit codes in exit-codes.ts.
  */
 import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
-import { exitCodeFor, messageFor } from './exit-codes.js';
+import { reportError } from './exit-codes.js';
 import { examplesText, TOP_LEVEL_NOTES } from './help-examples.js';
 
 type Register = (program: Command) => void;
@@ -63,14 +64,16 @@ export async function buildProgram(only?: string): Promise<Command> {
 
 /** Runs the CLI and resolves to the process exit code; never throws. */
 export async function main(argv: string[]): Promise<number> {
+  if (argv[2] === 'signature' || argv[2] === 'delta' || argv[2] === 'patch') {
+    // Their plain forms run without commander (core-commands/run.ts); the rest comes back here.
+    const code = await (await import('./core-commands/run.js')).runCoreCommand(argv);
+    if (code !== undefined) return code;
+  }
   try {
     const program = await buildProgram(argv[2]);
     await program.parseAsync(argv);
     return 0;
   } catch (err) {
-    const code = exitCodeFor(err);
-    const message = messageFor(err);
-    if (message) process.stderr.write(`deltabox: ${message}\n`);
-    return code;
+    return reportError(err);
   }
 }

@@ -37,6 +37,13 @@ export const MAX_STRONG_LENGTH = 8;
  * Literal ops carry at most this many bytes: bounded memory for encoder, decoder and compressor, while a
  * long literal run costs one op header per 256 KiB (a 1 MiB append: 4 ops, ~16 bytes of framing).
  */
+/**
+ * Basis size from which a patch should hash its result on a worker thread (PatchOptions.hashOnWorker): the
+ * worker's start (~30 ms) costs more than it saves below it; above it SHA-256 (~1.7 GB/s, most of a patch's
+ * CPU) runs beside the reads and writes instead of between them.
+ */
+export const HASH_ON_WORKER_FROM = 16 * 1024 * 1024;
+
 export const DEFAULT_LITERAL_CHUNK = 256 * 1024;
 
 /** Default decoder limits; every decoded length is checked against these before any allocation. */

@@ -3,7 +3,7 @@
  * against the basis bytes), patching, and their binary formats (docs/FORMAT.md). Re-exports only.
  */
 export { DeltaError, FormatError, BadMagicError, UnsupportedVersionError, TruncatedInputError, CorruptDataError, LimitExceededError, BasisMismatchError, ChecksumMismatchError, UsageError, type DeltaErrorCode } from './errors.js';
-export { DEFAULT_DECODE_LIMITS, DEFAULT_LITERAL_CHUNK, DEFAULT_STRONG_LENGTH, MIN_BLOCK_LENGTH, MAX_AUTO_BLOCK_LENGTH, type DecodeLimits } from './constants.js';
+export { DEFAULT_DECODE_LIMITS, DEFAULT_LITERAL_CHUNK, HASH_ON_WORKER_FROM, DEFAULT_STRONG_LENGTH, MIN_BLOCK_LENGTH, MAX_AUTO_BLOCK_LENGTH, type DecodeLimits } from './constants.js';
 export { chooseBlockLength } from './block-size.js';
 export { weakSum, roll, createRoller, type Roller } from './rolling.js';
 export { SignatureBuilder, computeSignature, type Signature, type SignatureOptions } from './signature.js';

@@ -1,53 +1,13 @@
 /**
- * `deltabox signature | delta | patch`: the core engine on files, in rdiff's argument order. `-` means
- * stdin/stdout; outputs are replaced atomically and removed when the command fails.
+ * `deltabox signature | delta | patch` for commander: flags, arguments and help. The work itself is in
+ * core-commands/actions.ts; a plain invocation of these commands never reaches this file, because
+ * core-commands/run.ts runs it without commander (see its header), and this is what answers the rest:
+ * help, usage errors, unusual flag spellings.
  */
 import type { Command } from 'commander';
 import {
-  computeSignature, decodeSignature, DeltaEncoder, encodeSignature, PatchApplier, DEFAULT_DECODE_LIMITS,
-} from '@deltabox/core';
-import { openAtomicOutput, type AtomicOutput } from '../io/atomic-output.js';
-import { foreignFormatOf, HeadRecorder } from '../io/foreign-format.js';
-import { inputSize, inputStream, openFileBasis, readSmallInput } from '../io/inputs.js';
-import { CliError, EXIT } from '../exit-codes.js';
-
-/** Basis size from which `patch` hashes on a worker thread (below it the worker's ~30 ms start costs more). */
-const HASH_ON_WORKER_FROM = 16 * 1024 * 1024;
-
-/** Block length used when the basis comes from stdin and its size (for the square-root rule) is unknown. */
-const STDIN_BLOCK_LENGTH = 2048;
-
-/**
- * A byte count flag: decimal digits only (no `1e3`, `0x100`, `1.5`, signs or spaces), from `min` to `max`.
- * Anything else is a usage error (exit 2), whatever the reason.
- */
-function byteCount(name: string, min: number, max: number) {
-  return (v: string): number => {
-    const n = /^[0-9]{1,16}$/.test(v) ? Number(v) : NaN;
-    if (!(n >= min && n <= max)) throw new CliError(`${name} must be a whole number from ${min} to ${max}, got '${v}'`, EXIT.usage);
-    return n;
-  };
-}
-
-/** A bad-magic error about a file of another tool, said plainly; any other error unchanged. */
-function namingForeignFormat(err: unknown, path: string, head: Uint8Array, expected: string): unknown {
-  if ((err as { code?: unknown })?.code !== 'FORMAT_BAD_MAGIC') return err;
-  const what = foreignFormatOf(head);
-  if (!what) return err;
-  return new CliError(`${path === '-' ? 'stdin' : path} is ${what}, not ${expected}: deltabox reads only its own format`, EXIT.badInput, { cause: err });
-}
-
-/** Runs `produce` into OUT; on any failure the partial output is removed and the error rethrown. */
-async function withOutput(path: string, produce: (out: AtomicOutput) => Promise<void>): Promise<void> {
-  const out = await openAtomicOutput(path);
-  try {
-    await produce(out);
-    await out.commit();
-  } catch (err) {
-    await out.abort();
-    throw err;
-  }
-}
+  MAX_BLOCK_LENGTH, parseBlockSize, parseSumSize, writeDelta, writePatched, writeSignature,
+} from '../core-commands/actions.js';
 
 export function registerSignature(program: Command): void {
   program
@@ -55,17 +15,9 @@ export function registerSignature(program: Command): void {
     .description('write the signature of BASIS to SIG (rdiff signature)')
     .argument('<basis>', 'basis file, or - for stdin')
     .argument('<sig>', 'signature output, or - for stdout')
-    .option('-b, --block-size <bytes>', `block length, 1..${DEFAULT_DECODE_LIMITS.maxBlockLength} (default: square-root rule from the file size)`, byteCount('--block-size', 1, DEFAULT_DECODE_LIMITS.maxBlockLength))
-    .option('-S, --sum-size <bytes>', 'strong hash bytes per block, 1..8 (default 8)', byteCount('--sum-size', 1, 8))
-    .action(async (basis: string, sig: string, opts: { blockSize?: number; sumSize?: number }) => {
-      const size = inputSize(basis, 'BASIS');
-      const signature = await computeSignature(inputStream(basis), {
-        basisLength: size,
-        blockLength: opts.blockSize ?? (size === undefined ? STDIN_BLOCK_LENGTH : undefined),
-        strongLength: opts.sumSize,
-      });
-      await withOutput(sig, (out) => out.write(encodeSignature(signature)));
-    });
+    .option('-b, --block-size <bytes>', `block length, 1..${MAX_BLOCK_LENGTH} (default: square-root rule from the file size)`, parseBlockSize)
+    .option('-S, --sum-size <bytes>', 'strong hash bytes per block, 1..8 (default 8)', parseSumSize)
+    .action(writeSignature);
 }
 
 export function registerDelta(program: Command): void {
@@ -77,32 +29,7 @@ export function registerDelta(program: Command): void {
     .argument('<delta>', 'delta output, or - for stdout')
     .option('--basis <file>', 'the basis itself: byte-exact matching, literals shrink to the changed bytes')
     .option('--no-compress', 'do not deflate literal runs')
-    .action(async (sigPath: string, newPath: string, deltaPath: string, opts: { basis?: string; compress: boolean }) => {
-      if (sigPath === '-' && newPath === '-') throw new CliError('SIG and NEW cannot both be stdin', EXIT.usage);
-      // A signature is at most 12 bytes a block for 2^22 blocks, plus its header.
-      const sigBytes = await readSmallInput(sigPath, DEFAULT_DECODE_LIMITS.maxBlockCount * 12 + 64);
-      let signature;
-      try {
-        signature = decodeSignature(sigBytes);
-      } catch (err) {
-        throw namingForeignFormat(err, sigPath, sigBytes.subarray(0, 4), 'a deltabox signature');
-      }
-      inputSize(newPath, 'NEW');
-      // The encoder uses each basis read before the next one (it copies what it keeps): one reused buffer.
-      const basis = opts.basis ? openFileBasis(opts.basis, '--basis', { reuseBuffer: true }) : undefined;
-      try {
-        if (basis && basis.length !== signature.basisLength) {
-          throw new CliError(`--basis is ${basis.length} bytes but the signature describes ${signature.basisLength} bytes`, EXIT.badInput);
-        }
-        const encoder = new DeltaEncoder(signature, { basis, compress: opts.compress });
-        await withOutput(deltaPath, async (out) => {
-          for await (const chunk of inputStream(newPath)) for (const piece of encoder.push(chunk)) await out.write(piece);
-          for (const piece of encoder.finish()) await out.write(piece);
-        });
-      } finally {
-        basis?.close();
-      }
-    });
+    .action(writeDelta);
 }
 
 export function registerPatch(program: Command): void {
@@ -112,23 +39,5 @@ export function registerPatch(program: Command): void {
     .argument('<basis>', 'basis file (read at random offsets, so not stdin)')
     .argument('<delta>', 'delta file, or - for stdin')
     .argument('<out>', 'output file, or - for stdout')
-    .action(async (basisPath: string, deltaPath: string, outPath: string) => {
-      inputSize(deltaPath, 'DELTA');
-      // A file output is written before the next piece is read, so copies can share one read buffer. stdout
-      // may still hold a piece after write() resolves (pipes are asynchronous on some platforms, TTYs on
-      // Linux too), so it gets fresh buffers.
-      const basis = openFileBasis(basisPath, 'BASIS', { reuseBuffer: outPath !== '-' });
-      try {
-        // A large basis means a large result: SHA-256 then runs on a worker thread beside the reads and writes.
-        const applier = new PatchApplier(basis, {}, { hashOnWorker: basis.length >= HASH_ON_WORKER_FROM });
-        const head = new HeadRecorder();
-        await withOutput(outPath, async (out) => {
-          for await (const piece of applier.apply(head.tap(inputStream(deltaPath)))) await out.write(piece);
-        }).catch((err: unknown) => {
-          throw namingForeignFormat(err, deltaPath, head.head, 'a deltabox delta');
-        });
-      } finally {
-        basis.close();
-      }
-    });
+    .action(writePatched);
 }

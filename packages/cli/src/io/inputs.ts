@@ -1,12 +1,31 @@
-/** Input files for the CLI: `-` is stdin; files stream in 1 MiB chunks; a basis gives positional reads. */
-import { createReadStream, fstatSync, openSync, readSync, closeSync } from 'node:fs';
+/** Input files for the CLI: `-` is stdin; files are read in 1 MiB chunks; a basis gives positional reads. */
+import { fstatSync, openSync, readSync, closeSync } from 'node:fs';
 import type { SyncBasisReader } from '@deltabox/core';
 import { CliError, EXIT } from '../exit-codes.js';
 
 const CHUNK = 1 << 20;
 
+/**
+ * The chunks of an input. A file is read with readSync, a fresh buffer per chunk (consumers may keep views):
+ * a command has nothing else to do meanwhile, and each asynchronous read would be a round trip through libuv's
+ * thread pool, which on a busy machine costs a scheduling delay per chunk (a small command's start-up).
+ */
 export function inputStream(path: string): AsyncIterable<Uint8Array> {
-  return path === '-' ? (process.stdin as AsyncIterable<Uint8Array>) : createReadStream(path, { highWaterMark: CHUNK });
+  return path === '-' ? (process.stdin as AsyncIterable<Uint8Array>) : fileChunks(path);
+}
+
+async function* fileChunks(path: string): AsyncGenerator<Uint8Array> {
+  const fd = openSync(path, 'r');
+  try {
+    for (;;) {
+      const buf = Buffer.allocUnsafe(CHUNK);
+      const n = readSync(fd, buf, 0, CHUNK, null);
+      if (n === 0) return;
+      yield n === CHUNK ? buf : buf.subarray(0, n);
+    }
+  } finally {
+    closeSync(fd);
+  }
 }
 
 /** Reads a whole small input (a signature), refusing more than `maxBytes`. */

@@ -1,5 +1,5 @@
 /** The seam to node:zlib's Brotli (RFC 7932): compresses the streams of a version-2 delta segment (FORMAT.md §Delta version 2). */
-import { brotliCompressSync, brotliDecompressSync, constants } from 'node:zlib';
+import { nodeZlib } from './builtin.js';
 import { decompressExact } from './deflate.js';
 
 /** Brotli's largest regular window (16 MiB), so a repeat anywhere in a segment's stream is found. */
@@ -9,6 +9,7 @@ const MAX_WINDOW_LOG = 24;
 export function brotliCompress(bytes: Uint8Array, quality: number): Uint8Array {
   let windowLog = 10;
   while (windowLog < MAX_WINDOW_LOG && 1 << windowLog < bytes.length) windowLog++;
+  const { brotliCompressSync, constants } = nodeZlib();
   const out = brotliCompressSync(bytes, {
     params: {
       [constants.BROTLI_PARAM_QUALITY]: quality,
@@ -21,5 +22,5 @@ export function brotliCompress(bytes: Uint8Array, quality: number): Uint8Array {
 
 /** Decompresses exactly `expectedLength` bytes or returns undefined (deflate.ts decompressExact: bounded). */
 export function brotliDecompressExact(bytes: Uint8Array, expectedLength: number): Uint8Array | undefined {
-  return decompressExact(brotliDecompressSync, bytes, expectedLength);
+  return decompressExact(nodeZlib().brotliDecompressSync, bytes, expectedLength);
 }

@@ -2,10 +2,11 @@
  * The seam to node:zlib's raw deflate for literal runs (FORMAT.md §Delta (version 1), op LITERAL_DEFLATE), and the
  * bounded exact-length decompression that it and brotli.ts (the other zlib seam) share.
  */
-import { deflateRawSync, inflateRawSync, constants } from 'node:zlib';
+import { nodeZlib } from './builtin.js';
 
 /** Level 1: literals are small and the goal is wire bytes per CPU second, not the last percent. */
 export function deflateRaw(bytes: Uint8Array): Uint8Array {
+  const { deflateRawSync, constants } = nodeZlib();
   const out = deflateRawSync(bytes, { level: 1, strategy: constants.Z_DEFAULT_STRATEGY });
   return new Uint8Array(out.buffer, out.byteOffset, out.byteLength);
 }
@@ -30,5 +31,5 @@ export function decompressExact(
 
 /** Inflates exactly `expectedLength` bytes or returns undefined (see decompressExact). */
 export function inflateRawExact(bytes: Uint8Array, expectedLength: number): Uint8Array | undefined {
-  return decompressExact(inflateRawSync, bytes, expectedLength);
+  return decompressExact(nodeZlib().inflateRawSync, bytes, expectedLength);
 }

@@ -6,7 +6,7 @@
  * output. Only Atomics and one SharedArrayBuffer cross the threads: no message needs the event loop, so a
  * caller that never yields to it (a synchronous loop) still makes progress.
  */
-import { Worker } from 'node:worker_threads';
+import { nodeWorkerThreads } from './builtin.js';
 import type { Sha256 } from './sha256.js';
 
 const SLOTS = 8;
@@ -67,7 +67,7 @@ export function createWorkerSha256(): ClosableSha256 {
   const ctrl = new Int32Array(sab, 0, CONTROL_WORDS);
   const lens = new Int32Array(sab, CONTROL_WORDS * 4, SLOTS);
   const data = new Uint8Array(sab, dataStart, SLOTS * SLOT_SIZE);
-  const worker = new Worker(WORKER_SOURCE, { eval: true, execArgv: [], workerData: { sab, SLOTS, SLOT_SIZE, CONTROL_WORDS } });
+  const worker = new (nodeWorkerThreads().Worker)(WORKER_SOURCE, { eval: true, execArgv: [], workerData: { sab, SLOTS, SLOT_SIZE, CONTROL_WORDS } });
   worker.unref();
   let head = 0;
   /** Fills the next slot (waiting for a free one) and hands it to the worker. */
