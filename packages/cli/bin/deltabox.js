@@ -9,7 +9,7 @@
  * `pnpm build` has run.
  */
 'use strict';
-const { readFileSync } = require('node:fs');
+const { readFileSync, statSync } = require('node:fs');
 const { join } = require('node:path');
 
 const root = join(__dirname, '..');
@@ -32,9 +32,24 @@ function fastAnswer() {
   return JSON.parse(readFileSync(join(root, 'static-help.json'), 'utf8'))[path];
 }
 
+/**
+ * True when the bundle is older than the compiled sources it was made from (a bare `tsc -b` after a change
+ * rebuilds dist/ but not the bundle): main.js then runs, so a stale bundle never answers. A missing file
+ * counts as not stale here; the import below handles a missing bundle.
+ */
+function bundleIsStale() {
+  try {
+    const bundle = statSync(join(root, 'dist', 'core-commands.bundle.mjs')).mtimeMs;
+    return bundle < statSync(join(root, 'dist', 'core-commands', 'run.js')).mtimeMs;
+  } catch {
+    return false;
+  }
+}
+
 /** The exit code of a plain `signature | delta | patch` run by the bundle, or undefined when main.js must run. */
 async function coreCommand() {
   if (args[0] !== 'signature' && args[0] !== 'delta' && args[0] !== 'patch') return undefined;
+  if (bundleIsStale()) return undefined;
   let bundle;
   try {
     bundle = await import('../dist/core-commands.bundle.mjs');
