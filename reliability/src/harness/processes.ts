@@ -103,8 +103,8 @@ export async function startServerProcess(sdir: string, logFile: string, timeoutM
  * folders of small trees, which is often over half of the server's files: real deletions the mass-delete
  * guard would stop (as designed; the guard has its own end-to-end tests in packages/cli), so they are confirmed.
  */
-export function startScannerProcess(cdir: string, serverUrl: string, token: string, extra: string[] = []): ChildHandle {
-  return spawnDeltabox(['scan', '--cdir', cdir, '--server', serverUrl, '--token', token, '--interval', '1s', '--allow-mass-delete', ...extra]);
+export function startScannerProcess(cdir: string, serverUrl: string, token: string, extra: string[] = [], options: { stdoutFile?: string } = {}): ChildHandle {
+  return spawnDeltabox(['scan', '--cdir', cdir, '--server', serverUrl, '--token', token, '--interval', '1s', '--allow-mass-delete', ...extra], options);
 }
 
 /** The load host: one process serving several folders (see child/load-host.ts). */
