@@ -9,7 +9,7 @@ import t from 'tap';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Scanner, type Logger } from '@deltabox/scanner';
-import { StateStore } from '../../scanner/src/state-store.js';
+import { StateStore } from '../../scanner/src/state/state-store.js';
 import { mintToken, seededBytes, startServer, tempDir, treeDifferences } from './helpers/harness.js';
 
 /** A logger that keeps every line, to assert on what the user would read. */

@@ -7,3 +7,4 @@ export * from './headers.js';
 export * from './errors.js';
 export * from './types.js';
 export * from './paths.js';
+export * from './conflict-name.js';

@@ -3,7 +3,7 @@
  * `apiCode` and the status in `status`. The CLI maps codes to exit codes; nothing here prints. Messages
  * never carry raw control characters: a file name with a newline or an escape sequence is escaped.
  */
-import { escapeName } from './escape-name.js';
+import { escapeName } from './detect/escape-name.js';
 
 export type ScannerErrorCode =
   | 'UNREACHABLE' // the server could not be reached (connection refused, reset, timeout, 502-504)

@@ -7,7 +7,7 @@ export { Scanner, type ScannerOptions, type SyncSummary, type ProgressSnapshot }
 export { ScannerError, type ScannerErrorCode, isConnectivityError, isFatalError } from './errors.js';
 export { silentLogger, jsonLogger, type Logger } from './logger.js';
 export { ProgressDisplay, formatBytes, formatDuration, formatEta, progressLine } from './progress.js';
-export { escapeName } from './escape-name.js';
-export { BUILTIN_IGNORES, IGNORE_FILE, buildIgnoreRules } from './ignore-rules.js';
-export { readStoredSetting, writeStoredSetting } from './settings.js';
+export { escapeName } from './detect/escape-name.js';
+export { BUILTIN_IGNORES, IGNORE_FILE, buildIgnoreRules } from './detect/ignore-rules.js';
+export { readStoredSetting, writeStoredSetting } from './state/settings.js';
 export * as defaults from './constants.js';

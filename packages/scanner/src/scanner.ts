@@ -7,9 +7,9 @@
 import { mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { STATE_DIR } from '@deltabox/protocol';
-import { ApiClient } from './api-client.js';
-import { backoffDelayMs } from './backoff.js';
-import { BasisCache } from './basis-cache.js';
+import { ApiClient } from './http/api-client.js';
+import { backoffDelayMs } from './queue/backoff.js';
+import { BasisCache } from './transfer/basis-cache.js';
 import {
   CACHE_DIR,
   DEFAULT_CACHE_BUDGET_BYTES,
@@ -22,19 +22,19 @@ import {
   TMP_DIR,
 } from './constants.js';
 import { isConnectivityError, isFatalError, ScannerError } from './errors.js';
-import { lockFolder } from './folder-lock.js';
+import { lockFolder } from './state/folder-lock.js';
 import { silentLogger, type Logger } from './logger.js';
-import { FolderGuards } from './folder-guards.js';
-import { OpQueue } from './op-queue.js';
-import { Dispatcher } from './dispatcher.js';
-import { runScanPass } from './scan-pass.js';
-import { diffForQueue } from './reconcile-plan.js';
-import { applyJournal } from './journal-catchup.js';
-import { StateStore, type RemoteEntry } from './state-store.js';
-import { remoteOf, SyncState } from './sync-state.js';
-import { Transfer, type TransferCounters } from './transfer.js';
-import { planStep } from './transfer-plan.js';
-import { watchFolder, type FolderWatcher } from './watcher.js';
+import { FolderGuards } from './guards/folder-guards.js';
+import { OpQueue } from './queue/op-queue.js';
+import { Dispatcher } from './queue/dispatcher.js';
+import { runScanPass } from './detect/scan-pass.js';
+import { diffForQueue } from './queue/reconcile-plan.js';
+import { applyJournal } from './pull/journal-catchup.js';
+import { StateStore, type RemoteEntry } from './state/state-store.js';
+import { remoteOf, SyncState } from './state/sync-state.js';
+import { Transfer, type TransferCounters } from './transfer/transfer.js';
+import { planStep } from './transfer/transfer-plan.js';
+import { watchFolder, type FolderWatcher } from './detect/watcher.js';
 
 export interface ScannerOptions {
   /** The client folder (created if missing). */

@@ -1,7 +1,7 @@
 import t from 'tap';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { ApiClient } from '../src/api-client.js';
+import { ApiClient } from '../src/http/api-client.js';
 import { ScannerError } from '../src/errors.js';
 
 /** A stand-in HTTP server whose answers each test chooses (the real server's contract is tested e2e). */

@@ -2,8 +2,8 @@ import t from 'tap';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { BasisCache } from '../src/basis-cache.js';
-import { StateStore } from '../src/state-store.js';
+import { BasisCache } from '../src/transfer/basis-cache.js';
+import { StateStore } from '../src/state/state-store.js';
 
 t.test('the cache stays within its budget, evicting least recently used, and drops unreferenced versions', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'dbx-cache-'));

@@ -5,8 +5,8 @@ import {
   planScan,
   type HashedEntry,
   type LocalEntry,
-} from '../src/change-detector.js';
-import type { WalkedEntry } from '../src/tree-walk.js';
+} from '../src/detect/change-detector.js';
+import type { WalkedEntry } from '../src/detect/tree-walk.js';
 
 const OLD = 1_000_000;
 const NOW = 2_000_000;

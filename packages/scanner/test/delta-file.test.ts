@@ -3,9 +3,9 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { applyDeltaToBuffer, computeSignature, decodeSignature } from '@deltabox/core';
-import { writeDeltaFile, localBlockLength } from '../src/delta-file.js';
-import { takeSnapshot, discardSnapshot } from '../src/file-reader.js';
-import { buildBatchBody } from '../src/multipart-body.js';
+import { writeDeltaFile, localBlockLength } from '../src/transfer/delta-file.js';
+import { takeSnapshot, discardSnapshot } from '../src/transfer/file-reader.js';
+import { buildBatchBody } from '../src/transfer/multipart-body.js';
 
 function bytes(seed: number, length: number): Buffer {
   const out = Buffer.alloc(length);

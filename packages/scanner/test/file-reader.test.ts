@@ -3,7 +3,7 @@ import { appendFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSy
 import { createHash } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { hashFileStable, nextReadLength, readChunks, takeSnapshot, discardSnapshot } from '../src/file-reader.js';
+import { hashFileStable, nextReadLength, readChunks, takeSnapshot, discardSnapshot } from '../src/transfer/file-reader.js';
 import { READ_CHUNK_BYTES } from '../src/constants.js';
 import { ScannerError } from '../src/errors.js';
 
@@ -59,7 +59,7 @@ t.test('snapshots: small in memory, medium as a private copy, and a change while
 });
 
 t.test('one scanner per folder: a live owner blocks, a dead one is taken over', async (t) => {
-  const { lockFolder } = await import('../src/folder-lock.js');
+  const { lockFolder } = await import('../src/state/folder-lock.js');
   const dir = temp(t);
   const release = lockFolder(dir);
   writeFileSync(join(dir, 'scanner.lock'), '1'); // pid 1 is always alive

@@ -4,13 +4,13 @@ import { mkdirSync, mkdtempSync, renameSync, rmSync, statSync, symlinkSync, writ
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ScannerError } from '../src/errors.js';
-import { buildIgnoreRules } from '../src/ignore-rules.js';
-import { assertDeleteShare, countPlannedDeletes, countRemoteFiles } from '../src/mass-delete-guard.js';
-import { assertNotInsideServer, folderIdOf } from '../src/nesting-guard.js';
-import { RootIdentity } from '../src/root-identity.js';
-import { StateStore, type RemoteEntry } from '../src/state-store.js';
-import { walkTree } from '../src/tree-walk.js';
-import type { LocalEntry } from '../src/change-detector.js';
+import { buildIgnoreRules } from '../src/detect/ignore-rules.js';
+import { assertDeleteShare, countPlannedDeletes, countRemoteFiles } from '../src/guards/mass-delete-guard.js';
+import { assertNotInsideServer, folderIdOf } from '../src/guards/nesting-guard.js';
+import { RootIdentity } from '../src/state/root-identity.js';
+import { StateStore, type RemoteEntry } from '../src/state/state-store.js';
+import { walkTree } from '../src/detect/tree-walk.js';
+import type { LocalEntry } from '../src/detect/change-detector.js';
 
 function temp(t: Tap.Test): string {
   const dir = mkdtempSync(join(tmpdir(), 'dbx-guard-'));
@@ -112,7 +112,7 @@ t.test('the mass-delete guard counts the server files a pass would delete, less 
 });
 
 t.test('a client folder in a folder a server has served is refused before any state is written', async (t) => {
-  const { assertNoServerFolderAbove } = await import('../src/nesting-guard.js');
+  const { assertNoServerFolderAbove } = await import('../src/guards/nesting-guard.js');
   const base = temp(t);
   mkdirSync(join(base, 'srv/.deltabox'), { recursive: true });
   writeFileSync(join(base, 'srv/.deltabox/state.db'), '');

@@ -3,10 +3,10 @@ import fc from 'fast-check';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { OpQueue, type QueueEntry, type QueuePersistence } from '../src/op-queue.js';
-import { MinHeap } from '../src/min-heap.js';
-import { backoffDelayMs } from '../src/backoff.js';
-import { StateStore } from '../src/state-store.js';
+import { OpQueue, type QueueEntry, type QueuePersistence } from '../src/queue/op-queue.js';
+import { MinHeap } from '../src/queue/min-heap.js';
+import { backoffDelayMs } from '../src/queue/backoff.js';
+import { StateStore } from '../src/state/state-store.js';
 
 class MemoryPersistence implements QueuePersistence {
   rows = new Map<string, QueueEntry>();

@@ -1,8 +1,8 @@
 import t from 'tap';
-import type { LocalEntry } from '../src/change-detector.js';
-import type { RemoteEntry } from '../src/state-store.js';
-import { planStep, inSync } from '../src/transfer-plan.js';
-import { diffForQueue } from '../src/reconcile-plan.js';
+import type { LocalEntry } from '../src/detect/change-detector.js';
+import type { RemoteEntry } from '../src/state/state-store.js';
+import { planStep, inSync } from '../src/transfer/transfer-plan.js';
+import { diffForQueue } from '../src/queue/reconcile-plan.js';
 
 const lf = (path: string, hash: string, mtimeMs = 1000, mode = 0o644): LocalEntry => ({ path, diskPath: path, type: 'file', size: 5, mtimeMs, ino: 1, mode, hash, racy: false });
 const ld = (path: string): LocalEntry => ({ path, diskPath: path, type: 'dir', size: 0, mtimeMs: 1, ino: 2, mode: 0o755, racy: false });

@@ -1,7 +1,7 @@
 /** The progress line: bounded ETA, "--" when unknown, bytes to send rather than file sizes. */
 import t from 'tap';
 import { formatEta, progressLine } from '../src/progress.js';
-import { escapeName } from '../src/escape-name.js';
+import { escapeName } from '../src/detect/escape-name.js';
 
 t.test('the ETA is "--" when nothing moves and bounded when the rate is tiny', async (t) => {
   t.equal(formatEta(50 * 2 ** 20, 0), 'ETA --');

@@ -4,13 +4,13 @@ import type { AddressInfo } from 'node:net';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ApiClient } from '../src/api-client.js';
-import { BasisCache } from '../src/basis-cache.js';
-import { hashFileStable } from '../src/file-reader.js';
-import { StateStore } from '../src/state-store.js';
-import { SyncState } from '../src/sync-state.js';
-import { Transfer } from '../src/transfer.js';
-import { walkedEntryOf } from '../src/tree-walk.js';
+import { ApiClient } from '../src/http/api-client.js';
+import { BasisCache } from '../src/transfer/basis-cache.js';
+import { hashFileStable } from '../src/transfer/file-reader.js';
+import { StateStore } from '../src/state/state-store.js';
+import { SyncState } from '../src/state/sync-state.js';
+import { Transfer } from '../src/transfer/transfer.js';
+import { walkedEntryOf } from '../src/detect/tree-walk.js';
 
 t.test('a write whose parent folders the remote view lacks records them and reports them', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'dbx-transfer-'));

@@ -2,8 +2,8 @@ import t from 'tap';
 import { chmodSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { buildIgnoreRules, loadIgnoreRules } from '../src/ignore-rules.js';
-import { walkTree } from '../src/tree-walk.js';
+import { buildIgnoreRules, loadIgnoreRules } from '../src/detect/ignore-rules.js';
+import { walkTree } from '../src/detect/tree-walk.js';
 
 t.test('built-in ignores cover the state folder and common temp files', async (t) => {
   const rules = buildIgnoreRules();
@@ -45,7 +45,7 @@ t.test('a folder that cannot be listed is reported, not treated as empty', { ski
 });
 
 t.test('a no-change scan of 5,000 files hashes nothing and stays near the quick-check budget', async (t) => {
-  const { planScan, classifyChanges } = await import('../src/change-detector.js');
+  const { planScan, classifyChanges } = await import('../src/detect/change-detector.js');
   const root = mkdtempSync(join(tmpdir(), 'dbx-speed-'));
   t.teardown(() => rmSync(root, { recursive: true, force: true }));
   for (let d = 0; d < 25; d++) {

@@ -10,10 +10,10 @@ import { createHash } from 'node:crypto';
 import { open } from 'node:fs/promises';
 import type { SignatureBuilder } from '@deltabox/core';
 import type { ManifestEntry } from '@deltabox/protocol';
-import type { ApiClient, WriteMeta } from './api-client.js';
-import { resumableChunkBytes } from './constants.js';
-import { ScannerError } from './errors.js';
-import type { UploadSessionRow } from './state-store.js';
+import type { ApiClient, WriteMeta } from '../http/api-client.js';
+import { resumableChunkBytes } from '../constants.js';
+import { ScannerError } from '../errors.js';
+import type { UploadSessionRow } from '../state/state-store.js';
 
 /** Where sessions are kept between attempts (the StateStore). */
 export interface UploadSessionKeeper {

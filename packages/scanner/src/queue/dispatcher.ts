@@ -4,13 +4,13 @@
  * release). Connectivity loss, fatal errors and files that changed are handed to the scanner's hooks; this
  * module never decides to go offline or to scan on its own.
  */
-import { BATCH_MAX_BYTES, BATCH_MAX_FILES, INLINE_MAX_BYTES } from './constants.js';
-import { isConnectivityError, isFatalError } from './errors.js';
-import type { Logger } from './logger.js';
+import { BATCH_MAX_BYTES, BATCH_MAX_FILES, INLINE_MAX_BYTES } from '../constants.js';
+import { isConnectivityError, isFatalError } from '../errors.js';
+import type { Logger } from '../logger.js';
 import type { OpQueue, QueueEntry } from './op-queue.js';
-import type { SyncState } from './sync-state.js';
-import type { Transfer } from './transfer.js';
-import { planStep, type PlanContext, type Step } from './transfer-plan.js';
+import type { SyncState } from '../state/sync-state.js';
+import type { Transfer } from '../transfer/transfer.js';
+import { planStep, type PlanContext, type Step } from '../transfer/transfer-plan.js';
 
 /**
  * How many due entries past a small new file a round looks through for batch partners: enough to fill a

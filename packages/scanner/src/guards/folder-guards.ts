@@ -8,15 +8,15 @@
 import { existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { FolderIdentityResponse } from '@deltabox/protocol';
-import type { LocalEntry } from './change-detector.js';
-import { CACHE_DIR, STATE_DB_FILE, TMP_DIR } from './constants.js';
-import { ScannerError } from './errors.js';
+import type { LocalEntry } from '../detect/change-detector.js';
+import { CACHE_DIR, STATE_DB_FILE, TMP_DIR } from '../constants.js';
+import { ScannerError } from '../errors.js';
 import { assertDeleteShare, countPlannedDeletes, countRemoteFiles, queuedMoveSources, type MassDeleteLimit } from './mass-delete-guard.js';
 import { assertNoServerFolderAbove, assertNotInsideServer, folderIdOf } from './nesting-guard.js';
-import { FOLDER_ID_FILE, RootIdentity } from './root-identity.js';
-import type { ScanPassGuards } from './scan-pass.js';
-import type { RemoteEntry, StateStore } from './state-store.js';
-import type { FolderId } from './tree-walk.js';
+import { FOLDER_ID_FILE, RootIdentity } from '../state/root-identity.js';
+import type { ScanPassGuards } from '../detect/scan-pass.js';
+import type { RemoteEntry, StateStore } from '../state/state-store.js';
+import type { FolderId } from '../detect/tree-walk.js';
 
 /** State meta key set once a reconcile of this client folder passed the mass-delete guard. */
 const FIRST_SYNC_DONE_KEY = 'guard.first-sync-done';

@@ -4,7 +4,7 @@
  * journal alone cannot give the exact server state, so the caller falls back to the manifest.
  */
 import type { ChangeRecord } from '@deltabox/protocol';
-import type { SyncState } from './sync-state.js';
+import type { SyncState } from '../state/sync-state.js';
 
 /**
  * mtime of a remote file a journal record told us about: the journal carries no mtime or executable bit.

@@ -3,10 +3,10 @@
  * (server-side extras are removed: the client is the source of truth). Files the server holds under another
  * name are moved rather than uploaded. Pure.
  */
-import type { LocalEntry } from './change-detector.js';
+import type { LocalEntry } from '../detect/change-detector.js';
 import type { QueueKind } from './op-queue.js';
-import type { RemoteEntry } from './state-store.js';
-import { inSync } from './transfer-plan.js';
+import type { RemoteEntry } from '../state/state-store.js';
+import { inSync } from '../transfer/transfer-plan.js';
 
 export interface QueueRequest {
   path: string;

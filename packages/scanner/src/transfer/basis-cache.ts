@@ -7,7 +7,7 @@
  */
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { CacheKind, CacheRow, StateStore } from './state-store.js';
+import type { CacheKind, CacheRow, StateStore } from '../state/state-store.js';
 
 export type BasisLookup = { kind: 'copy'; filePath: string; size: number } | { kind: 'signature'; bytes: Uint8Array };
 

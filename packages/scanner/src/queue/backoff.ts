@@ -2,7 +2,7 @@
  * Exponential backoff with full jitter, capped (AWS architecture blog's "full jitter": spreads retries of
  * many clients and entries instead of having them hit the server in lock step). Pure: `random` is injected.
  */
-import { BACKOFF_MAX_MS, BACKOFF_MIN_MS } from './constants.js';
+import { BACKOFF_MAX_MS, BACKOFF_MIN_MS } from '../constants.js';
 
 export interface BackoffBounds {
   minMs: number;

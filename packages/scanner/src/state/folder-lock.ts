@@ -4,7 +4,7 @@
  */
 import { openSync, readFileSync, rmSync, writeSync, closeSync } from 'node:fs';
 import { join } from 'node:path';
-import { ScannerError } from './errors.js';
+import { ScannerError } from '../errors.js';
 
 const LOCK_FILE = 'scanner.lock';
 

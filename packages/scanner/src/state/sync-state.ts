@@ -4,7 +4,7 @@
  * no I/O besides the store, no decisions.
  */
 import type { ManifestEntry } from '@deltabox/protocol';
-import type { LocalEntry, ScanOutcome } from './change-detector.js';
+import type { LocalEntry, ScanOutcome } from '../detect/change-detector.js';
 import type { RemoteEntry, StateStore } from './state-store.js';
 
 /** A manifest line or write response as a remote row. */

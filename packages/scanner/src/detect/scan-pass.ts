@@ -5,12 +5,12 @@
  */
 import { join } from 'node:path';
 import { classifyChanges, planScan, type HashedEntry, type LocalEntry } from './change-detector.js';
-import { hashFileStable } from './file-reader.js';
+import { hashFileStable } from '../transfer/file-reader.js';
 import { loadIgnoreRules } from './ignore-rules.js';
-import { assertDeleteShare, countPlannedDeletes, countRemoteFiles, queuedMoveSources, type MassDeleteLimit } from './mass-delete-guard.js';
-import type { OpQueue } from './op-queue.js';
-import type { StateStore } from './state-store.js';
-import type { SyncState } from './sync-state.js';
+import { assertDeleteShare, countPlannedDeletes, countRemoteFiles, queuedMoveSources, type MassDeleteLimit } from '../guards/mass-delete-guard.js';
+import type { OpQueue } from '../queue/op-queue.js';
+import type { StateStore } from '../state/state-store.js';
+import type { SyncState } from '../state/sync-state.js';
 import { walkedEntryOf, walkTree, type FolderId, type WarnFn } from './tree-walk.js';
 
 export interface ScanPassResult {

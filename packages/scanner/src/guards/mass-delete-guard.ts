@@ -4,10 +4,10 @@
  * those deletes, and says how to confirm. An emptied client folder (an unmounted drive, a wrong --cdir, a
  * fresh state against a full server) then costs nothing. Pure: counts and throws, no I/O.
  */
-import type { LocalEntry } from './change-detector.js';
-import { MASS_DELETE_MIN_FILES } from './constants.js';
-import { ScannerError } from './errors.js';
-import type { RemoteEntry } from './state-store.js';
+import type { LocalEntry } from '../detect/change-detector.js';
+import { MASS_DELETE_MIN_FILES } from '../constants.js';
+import { ScannerError } from '../errors.js';
+import type { RemoteEntry } from '../state/state-store.js';
 
 export interface MassDeleteLimit {
   /** Largest share of the server's files one pass may delete, in percent (0–100). */

@@ -6,10 +6,10 @@
 import { chmodSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import type { LocalEntry } from './change-detector.js';
-import { STATE_DB_FILE } from './constants.js';
-import type { QueueEntry, QueuePersistence } from './op-queue.js';
-import type { EntryType } from './tree-walk.js';
+import type { LocalEntry } from '../detect/change-detector.js';
+import { STATE_DB_FILE } from '../constants.js';
+import type { QueueEntry, QueuePersistence } from '../queue/op-queue.js';
+import type { EntryType } from '../detect/tree-walk.js';
 
 /** What the server holds for a path, as it last told us (write responses or the manifest). */
 export interface RemoteEntry {

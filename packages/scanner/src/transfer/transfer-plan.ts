@@ -3,9 +3,9 @@
  * server mirroring it. Pure: the transfer executes the step and asks again until the answer is `noop`,
  * which is what makes replays after a crash or a lost response harmless.
  */
-import type { LocalEntry } from './change-detector.js';
-import type { QueueEntry } from './op-queue.js';
-import type { RemoteEntry } from './state-store.js';
+import type { LocalEntry } from '../detect/change-detector.js';
+import type { QueueEntry } from '../queue/op-queue.js';
+import type { RemoteEntry } from '../state/state-store.js';
 
 export type Step =
   | { type: 'noop' }

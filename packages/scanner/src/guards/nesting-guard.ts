@@ -11,9 +11,9 @@
 import { existsSync, realpathSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { STATE_DIR, type FolderIdentityResponse } from '@deltabox/protocol';
-import { SERVER_STATE_DB_FILE } from './constants.js';
-import { ScannerError } from './errors.js';
-import type { FolderId } from './tree-walk.js';
+import { SERVER_STATE_DB_FILE } from '../constants.js';
+import { ScannerError } from '../errors.js';
+import type { FolderId } from '../detect/tree-walk.js';
 
 /** The server folder's identity as bigints; undefined when the response does not hold two decimal numbers. */
 export function folderIdOf(identity: FolderIdentityResponse): FolderId | undefined {

@@ -8,8 +8,8 @@ import { createHash, randomBytes } from 'node:crypto';
 import { constants as fsConstants, copyFileSync, lstatSync, readFileSync, rmSync, type Stats } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { join } from 'node:path';
-import { COPY_MAX_BYTES, INLINE_MAX_BYTES, READ_CHUNK_BYTES } from './constants.js';
-import { ScannerError } from './errors.js';
+import { COPY_MAX_BYTES, INLINE_MAX_BYTES, READ_CHUNK_BYTES } from '../constants.js';
+import { ScannerError } from '../errors.js';
 
 /** Test seam: called after each chunk (or the whole small file) is read, before the closing stat. */
 export interface ReadHooks {

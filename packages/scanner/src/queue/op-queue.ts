@@ -5,7 +5,7 @@
  * mutation is written through `QueuePersistence`, so a restart resumes exactly here. Time is passed in.
  */
 import { backoffDelayMs, type BackoffBounds } from './backoff.js';
-import { BACKOFF_MAX_MS, BACKOFF_MIN_MS } from './constants.js';
+import { BACKOFF_MAX_MS, BACKOFF_MIN_MS } from '../constants.js';
 import { MinHeap } from './min-heap.js';
 
 /** `sync`: make the server's entry equal the local one. `move`: same, trying a server-side move from `from` first. */

@@ -8,7 +8,7 @@
 import { randomUUID } from 'node:crypto';
 import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ScannerError } from './errors.js';
+import { ScannerError } from '../errors.js';
 import type { StateStore } from './state-store.js';
 
 /** Name of the marker file in the state folder. */

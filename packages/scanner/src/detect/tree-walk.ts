@@ -10,7 +10,7 @@ import { lstatSync, readdirSync, type Stats } from 'node:fs';
 import { join } from 'node:path';
 import { isValidRelativePath } from '@deltabox/protocol';
 import { displayBytes } from './escape-name.js';
-import { ScannerError } from './errors.js';
+import { ScannerError } from '../errors.js';
 import type { IgnoreRules } from './ignore-rules.js';
 
 export type EntryType = 'file' | 'dir';

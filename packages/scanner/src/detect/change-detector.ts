@@ -3,7 +3,7 @@
  * scan (quick check on size, mtime, inode and mode) and, once the caller has hashed what changed, turns
  * the difference into changes to queue, renames found by content hash. No I/O, no clock: time is passed in.
  */
-import { RACY_WINDOW_MS } from './constants.js';
+import { RACY_WINDOW_MS } from '../constants.js';
 import type { WalkResult, WalkedEntry } from './tree-walk.js';
 
 /** An entry as recorded by the last scan: the walk plus the content hash of files. */

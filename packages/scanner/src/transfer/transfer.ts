@@ -11,18 +11,18 @@ import { SignatureBuilder, decodeSignature, encodeSignature } from '@deltabox/co
 import { join } from 'node:path';
 import { rmSync } from 'node:fs';
 import type { ManifestEntry } from '@deltabox/protocol';
-import type { ApiClient, WriteMeta } from './api-client.js';
+import type { ApiClient, WriteMeta } from '../http/api-client.js';
 import type { BasisCache } from './basis-cache.js';
-import type { LocalEntry } from './change-detector.js';
-import { DELTA_WORTH_RATIO, INLINE_MAX_BYTES, RESUMABLE_MIN_BYTES, SMALL_BLOCK_LENGTH, SMALL_DELTA_MIN_BYTES } from './constants.js';
+import type { LocalEntry } from '../detect/change-detector.js';
+import { DELTA_WORTH_RATIO, INLINE_MAX_BYTES, RESUMABLE_MIN_BYTES, SMALL_BLOCK_LENGTH, SMALL_DELTA_MIN_BYTES } from '../constants.js';
 import { writeDeltaFile, localBlockLength, type DeltaBasis } from './delta-file.js';
-import { ScannerError } from './errors.js';
+import { ScannerError } from '../errors.js';
 import { assertUnchanged, discardSnapshot, readChunks, snapshotChunks, takeSnapshot, type Snapshot } from './file-reader.js';
 import type { BatchPart } from './multipart-body.js';
-import type { RemoteEntry } from './state-store.js';
-import { remoteOf, type SyncState } from './sync-state.js';
+import type { RemoteEntry } from '../state/state-store.js';
+import { remoteOf, type SyncState } from '../state/sync-state.js';
 import { planStep, type PlanContext, type Step } from './transfer-plan.js';
-import type { QueueEntry } from './op-queue.js';
+import type { QueueEntry } from '../queue/op-queue.js';
 import { sendResumable, type UploadSessionKeeper } from './resumable-upload.js';
 
 /** Steps one path may take in one dispatch (e.g. rmdir, then upload, then a metadata fix). */

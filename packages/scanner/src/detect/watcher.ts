@@ -5,7 +5,7 @@
  */
 import { watch, type FSWatcher } from 'node:fs';
 import { STATE_DIR } from '@deltabox/protocol';
-import { WATCH_DEBOUNCE_MS } from './constants.js';
+import { WATCH_DEBOUNCE_MS } from '../constants.js';
 
 export interface FolderWatcher {
   close(): void;

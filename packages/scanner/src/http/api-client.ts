@@ -23,9 +23,9 @@ import {
   type UploadCreateRequest,
   type UploadCreateResponse,
 } from '@deltabox/protocol';
-import { ScannerError } from './errors.js';
-import type { BatchPart } from './multipart-body.js';
-import { buildBatchBody } from './multipart-body.js';
+import { ScannerError } from '../errors.js';
+import type { BatchPart } from '../transfer/multipart-body.js';
+import { buildBatchBody } from '../transfer/multipart-body.js';
 import { WireCounter } from './wire-counter.js';
 
 export interface ApiClientOptions {
