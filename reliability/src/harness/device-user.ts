@@ -77,6 +77,11 @@ export class DeviceUser {
     for (let i = 0; i < count; i++) this.#create(`d${i % 4}`);
   }
 
+  /** Saves `content` at `path` (for set-ups: files two devices both hold before they join). */
+  save(path: string, content: Buffer): void {
+    this.#write(path, content);
+  }
+
   /** One seeded action on what is on disk now; a race with the scanner (a file gone meanwhile) skips it. */
   act(): UserAction {
     const list = this.#list();

@@ -5,6 +5,7 @@
  * file must hold bytes some user saved, no conflict copy may be a copy of a copy, and no two conflict copies
  * may hold the same bytes. It reads only; it never repairs.
  */
+import { basename } from 'node:path';
 import { routes, type HistoryResponse, type TrashResponse } from '@deltabox/protocol';
 import { waitFor } from './poll.js';
 import { authHeader, changesSince, serverRevision } from './server-api.js';
@@ -92,7 +93,7 @@ export async function auditFleet(fleet: Fleet, ledger: SaveLedger): Promise<Audi
   const current = [...treeDigest(fleet.sdir)].filter(([, e]) => e.type === 'file');
   const copies = current.filter(([path]) => isConflictCopyName(path));
   for (const [path] of copies) {
-    if (path.split(CONFLICT_MARKER).length > 2) failures.push(`a conflict copy of a conflict copy: ${path}`);
+    if (basename(path).split(CONFLICT_MARKER).length > 2) failures.push(`a conflict copy of a conflict copy: ${path}`);
   }
   const copyOf = new Map<string, string>();
   for (const [path, e] of copies) {

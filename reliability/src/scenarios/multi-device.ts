@@ -76,7 +76,14 @@ async function oneTrial(o: MultiDeviceOptions, seed: number, trial: number, resu
   let rss: ReturnType<typeof sampleRss> | undefined;
   try {
     users[0]!.populate(o.filesEach);
-    if (users.length > 1) users[1]!.populate(Math.ceil(o.filesEach / 5)); // joins with files of its own
+    if (users.length > 1) {
+      // The second device joins with files of its own, three paths the first also has with other bytes (a
+      // conflict each at the join) and one with the same bytes (no conflict).
+      users[1]!.populate(Math.ceil(o.filesEach / 5));
+      for (let k = 0; k < 3; k++) for (const u of users.slice(0, 2)) u.save(`shared/notes-${k}.txt`, rng.bytes(rng.int(100, 5_000)));
+      const same = rng.bytes(3_000);
+      for (const u of users.slice(0, 2)) u.save('shared/same.txt', same);
+    }
     await fleet.startServer();
     rss = sampleRss(fleet.server!.pid, 500);
     for (const d of fleet.devices) d.startScanner();
