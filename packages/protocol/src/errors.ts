@@ -8,8 +8,15 @@ export const errorCatalogue = {
   FORBIDDEN: { status: 403, description: 'The token is read-only and the route writes.' },
   NOT_FOUND: { status: 404, description: 'No such file or folder.' },
   VERSION_NOT_FOUND: { status: 404, description: 'No such version: unknown id, not of that path, nothing there at that time, or pruned.' },
-  BASE_MISMATCH: { status: 409, description: 'If-Match names a version the server no longer holds; nothing changed. Body has currentHash.' },
-  ALREADY_EXISTS: { status: 409, description: 'Create-only write (If-None-Match: *) or move onto an existing path.' },
+  BASE_MISMATCH: {
+    status: 412,
+    description: 'A precondition failed: If-Match names a version the server no longer holds, or a create-only write met other content; nothing changed. Body has currentHash and current (the entry there now) when something is there.',
+  },
+  PARENT_CHANGED: {
+    status: 412,
+    description: 'A folder on the way to the path was moved or removed after x-deltabox-since; nothing changed. Body has the journal record: pull the changes, then retry at the new place.',
+  },
+  ALREADY_EXISTS: { status: 409, description: 'A move onto an existing path without overwrite (or onto a folder).' },
   TYPE_CONFLICT: { status: 409, description: 'A file is where a folder is needed, or the other way round.' },
   UPLOAD_OFFSET_MISMATCH: { status: 409, description: 'A PATCH to an upload session did not start at its acknowledged offset (or another PATCH is running); nothing changed.' },
   TOO_MANY_UPLOADS: { status: 409, description: 'The token already holds the most open upload sessions allowed; finish or DELETE one, or upload with PUT.' },

@@ -10,10 +10,15 @@ export const headers = {
   executable: 'x-deltabox-executable',
   /** SHA-256 hex of the whole file: on PUT the server verifies the body against it (422 when it differs). */
   contentHash: 'x-deltabox-content-hash',
-  /** `"<sha256hex>"`: the base version a PATCH, PUT or DELETE was computed against. */
+  /** `"<sha256hex>"`: the base version a PATCH, PUT or DELETE was computed against (412 BASE_MISMATCH when it moved on). */
   ifMatch: 'if-match',
-  /** `*` on PUT: create only, fail with 409 when the path exists. */
+  /** `*` on PUT: create only, fail with 412 BASE_MISMATCH when the path holds other content. */
   ifNoneMatch: 'if-none-match',
+  /**
+   * Journal revision the device's view of the tree is from (writes: PUT/PATCH files, POST moves, PUT dirs):
+   * when a folder on the way to the path was moved or removed after it, 412 PARENT_CHANGED and nothing changes.
+   */
+  since: 'x-deltabox-since',
   /** Journal revision of the change (responses) or of the manifest snapshot (GET /v1/files). */
   revision: 'x-deltabox-revision',
   etag: 'etag',

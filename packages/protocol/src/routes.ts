@@ -13,6 +13,11 @@ export const routes = {
   file: (path: string) => `${API_PREFIX}/files/${encodePathForUrl(path)}`,
   /** GET: binary signature (FORMAT.md §Signature) of the current version. */
   signature: (path: string) => `${API_PREFIX}/signatures/${encodePathForUrl(path)}`,
+  /**
+   * GET `?from=<sha256>`: a byte-exact delta (FORMAT.md §Delta) from content `from` to the current version;
+   * POST with a signature body: a delta from that signature's basis to the current version.
+   */
+  delta: (path: string) => `${API_PREFIX}/deltas/${encodePathForUrl(path)}`,
   /** PUT: create folder (and parents); DELETE: remove folder (`?recursive=1` for non-empty). */
   dir: (path: string) => `${API_PREFIX}/dirs/${encodePathForUrl(path)}`,
   /** POST multipart: many small files in one request. */

@@ -62,6 +62,17 @@ export interface ChangesResponse {
   changes: ChangeRecord[];
   /** Latest revision the server has; pass it as `since` next time. */
   revision: number;
+  /**
+   * Oldest `since` still answerable: records up to this revision were pruned (ServerLimits.journalRetentionMs);
+   * 0 when nothing was pruned.
+   */
+  floor: number;
+  /**
+   * Set when `since < floor`: the records after `since` are partly gone, so `changes` is empty. The device must
+   * merge with the manifest in a way that deletes nothing (a missing file may be a delete it never heard of, or
+   * a file it never had), then follow on from the manifest's revision.
+   */
+  expired?: true;
 }
 
 export interface HealthResponse {
@@ -81,6 +92,10 @@ export interface FolderIdentityResponse {
   /** `st_dev` and `st_ino` of the server folder's root, as decimal strings (from a bigint stat). */
   dev: string;
   ino: string;
+  /** Name of the token that asked (its device): the name conflict copies and history carry. */
+  device: string;
+  /** The token is read-only: every write would get 403. */
+  readOnly: boolean;
 }
 
 /** POST /v1/uploads: opens a resumable upload of a whole file (docs/API.md §Resumable uploads). */
@@ -110,8 +125,12 @@ export interface UploadCreateResponse {
 export interface ApiErrorBody {
   code: string;
   message: string;
-  /** For BASE_MISMATCH: the content hash the server holds now (absent when the file does not exist). */
+  /** For BASE_MISMATCH: the content hash the server holds now (absent when no file is there). */
   currentHash?: string;
+  /** For BASE_MISMATCH: the server's entry at the path now (absent when nothing is there). */
+  current?: ManifestEntry;
+  /** For PARENT_CHANGED: the journal record that moved or removed a folder on the way to the path. */
+  record?: ChangeRecord;
 }
 
 /** A past version of a file (GET history, trash). Times are integer ms since the epoch. */

@@ -3,15 +3,22 @@
  * ApiError, StorageError, core DeltaError codes, path errors, Fastify's own errors and errno codes.
  * Unknown errors become 500 INTERNAL; their message is logged, not sent.
  */
-import { errorCatalogue, statusOf, type ApiErrorBody, type ApiErrorCode } from '@deltabox/protocol';
+import { errorCatalogue, statusOf, type ApiErrorBody, type ApiErrorCode, type ChangeRecord, type ManifestEntry } from '@deltabox/protocol';
 import { StorageError } from './storage/storage-error.js';
+
+/** What an error body carries beside code and message (protocol ApiErrorBody). */
+export interface ApiErrorExtra {
+  currentHash?: string;
+  current?: ManifestEntry;
+  record?: ChangeRecord;
+}
 
 export class ApiError extends Error {
   readonly statusCode: number;
   constructor(
     readonly code: ApiErrorCode,
     message: string,
-    readonly extra: { currentHash?: string } = {},
+    readonly extra: ApiErrorExtra = {},
     options?: { cause?: unknown },
   ) {
     super(message, options);
@@ -22,6 +29,8 @@ export class ApiError extends Error {
   toBody(): ApiErrorBody {
     const body: ApiErrorBody = { code: this.code, message: this.message };
     if (this.extra.currentHash !== undefined) body.currentHash = this.extra.currentHash;
+    if (this.extra.current !== undefined) body.current = this.extra.current;
+    if (this.extra.record !== undefined) body.record = this.extra.record;
     return body;
   }
 }

@@ -1,11 +1,14 @@
 /**
  * The two operations that call the delta engine: serving a file's signature (cached in SQLite by content
- * hash and block length) and applying an uploaded delta against the current file into a staged file.
+ * hash and block length) and applying an uploaded delta against the current file into a staged file (or,
+ * when its base moved on, settling it as a retry whose result is already there).
  */
-import { PatchApplier, computeSignature, encodeSignature, type DecodeLimits } from '@deltabox/core';
+import { DeltaDecoder, PatchApplier, computeSignature, encodeSignature, toHex, type DecodeLimits } from '@deltabox/core';
 import type { ManifestEntry } from '@deltabox/protocol';
 import { ApiError } from './api-error.js';
 import type { Mirror, WriteOptions } from './mirror.js';
+import { baseMismatch } from './preconditions.js';
+import type { ReadHandle } from './storage/storage.js';
 
 /** Cache key for "the core's default block length for this size". */
 const DEFAULT_BLOCK_LENGTH_KEY = 0;
@@ -30,7 +33,7 @@ export async function signatureOf(mirror: Mirror, path: string, blockLength?: nu
   return { bytes, hash };
 }
 
-function decodeLimits(mirror: Mirror): DecodeLimits {
+export function decodeLimits(mirror: Mirror): DecodeLimits {
   const l = mirror.limits;
   return {
     maxBlockCount: l.deltaMaxBlockCount,
@@ -53,11 +56,18 @@ async function* capped(source: AsyncIterable<Uint8Array>, maxBytes: number): Asy
 /**
  * Applies `delta` (FORMAT.md §Delta) to the version of `path` named by `opts.ifMatch` and commits the
  * result if that version is still current. The result must match the delta's own hash, the server's
- * SHA-256 of the bytes written, and `opts.expectedHash` when given.
- * @throws ApiError BASE_MISMATCH, HASH_MISMATCH, PAYLOAD_TOO_LARGE, TYPE_CONFLICT; core DeltaError
+ * SHA-256 of the bytes written, and `opts.expectedHash` when given. A delta whose base moved on is still
+ * answered 200 when its result is the content there now (settleStalePatch).
+ * @throws ApiError BASE_MISMATCH, PARENT_CHANGED, HASH_MISMATCH, PAYLOAD_TOO_LARGE, TYPE_CONFLICT; core DeltaError
  */
 export async function patchFile(mirror: Mirror, path: string, delta: AsyncIterable<Uint8Array>, opts: WriteOptions & { ifMatch: string }): Promise<ManifestEntry> {
-  const basis = await mirror.openBasis(path, opts.ifMatch);
+  let basis: ReadHandle;
+  try {
+    basis = await mirror.openBasis(path, opts);
+  } catch (err) {
+    if (err instanceof ApiError && err.code === 'BASE_MISMATCH') return settleStalePatch(mirror, path, delta, opts, err);
+    throw err;
+  }
   const staged = await mirror.storage.stage();
   try {
     const applier = new PatchApplier({ length: basis.size, read: (offset, length) => basis.read(offset, length) }, decodeLimits(mirror));
@@ -72,5 +82,49 @@ export async function patchFile(mirror: Mirror, path: string, delta: AsyncIterab
   } finally {
     await staged.discard();
     await basis.close();
+  }
+}
+
+/**
+ * The SHA-256 a delta's trailer declares for its result, read without a basis (nothing is patched). Any
+ * decoding failure is undefined: the caller refuses the request for its base anyway.
+ */
+async function declaredResultHash(mirror: Mirror, delta: AsyncIterable<Uint8Array>): Promise<string | undefined> {
+  const decoder = new DeltaDecoder(decodeLimits(mirror));
+  let hash: string | undefined;
+  try {
+    for await (const chunk of capped(delta, mirror.limits.maxDeltaBytes)) {
+      for (const op of decoder.push(chunk)) if (op.type === 'end') hash = toHex(op.sha256);
+    }
+    decoder.finish();
+  } catch {
+    return undefined;
+  }
+  return hash;
+}
+
+/**
+ * A PATCH whose base is not the current version (contract 12 item 2): a retry after a lost answer finds its
+ * own result already there. When the result (x-deltabox-content-hash, else the delta's trailer) is the current
+ * content, the answer is the current entry, with the request's metadata applied if it differs (the current
+ * bytes are rewritten with it, under If-Match of that content); otherwise `refusal` (412, nothing changed).
+ */
+async function settleStalePatch(mirror: Mirror, path: string, delta: AsyncIterable<Uint8Array>, opts: WriteOptions, refusal: ApiError): Promise<ManifestEntry> {
+  const currentHash = refusal.extra.current?.hash;
+  if (currentHash === undefined) throw refusal;
+  const result = opts.expectedHash ?? (await declaredResultHash(mirror, delta));
+  if (result !== currentHash) throw refusal;
+  const unchanged = await mirror.unchangedEntry(path, result, opts);
+  if (unchanged) return unchanged;
+  const { handle, entry } = await mirror.openFile(path);
+  if (entry.hash !== result) {
+    await handle.close();
+    throw baseMismatch(path, entry, opts.ifMatch ?? result);
+  }
+  const bytes = handle.stream();
+  try {
+    return await mirror.putFile(path, bytes, { ...opts, ifMatch: result, ifNoneMatch: false, expectedHash: result });
+  } finally {
+    bytes.destroy(); // closes the file when putFile found nothing left to write and did not read it
   }
 }

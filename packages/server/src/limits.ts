@@ -52,6 +52,14 @@ export interface ServerLimits {
   uploadSweepIntervalMs: number;
   /** Largest PATCH body of an upload session: a chunk is the unit of loss when a connection drops. */
   uploadMaxChunkBytes: number;
+  /**
+   * How long journal records (and with them the records of deleted files) are kept; older ones are pruned
+   * online and `GET /v1/changes` answers `expired` to a device that asks from before them. 400 days: past
+   * Syncthing's ~15 months for deleted-file records, so a device off for a year still hears of deletes.
+   */
+  journalRetentionMs: number;
+  /** Largest signature body of POST /v1/deltas: 8 MiB holds a signature of a 64 GiB file at the core's automatic block length (~6 MiB). */
+  maxSignatureBytes: number;
 }
 
 const GiB = 2 ** 30;
@@ -84,6 +92,8 @@ export const defaultLimits: ServerLimits = {
   uploadExpiryMs: 24 * 60 * 60 * 1000,
   uploadSweepIntervalMs: 60 * 60 * 1000,
   uploadMaxChunkBytes: 256 * MiB,
+  journalRetentionMs: 400 * 24 * 60 * 60 * 1000,
+  maxSignatureBytes: 8 * MiB,
 };
 
 /** Fills in defaults and clamps the long-poll to the 60 s the contract promises. */

@@ -19,15 +19,13 @@ import { ApiError } from './api-error.js';
 import { VersionTable } from './state/version-table.js';
 import { VersionKeeper, type KeptSet } from './history/version-keeper.js';
 import { refreshPath } from './disk-check.js';
+import { baseMismatch, checkBase, checkParents, checkPlace, sameMetadata, type Preconditions } from './preconditions.js';
 
-export interface WriteOptions {
+/** A write's metadata and preconditions (If-Match, If-None-Match, x-deltabox-since: preconditions.ts). */
+export interface WriteOptions extends Preconditions {
   mtimeMs?: number;
   /** Absent: keep the current file's bit (false for a new file). */
   executable?: boolean;
-  /** Base content hash the write was computed against (If-Match). */
-  ifMatch?: string;
-  /** Create only (If-None-Match: *). */
-  ifNoneMatch?: boolean;
   /** Declared content hash of the result (x-deltabox-content-hash); verified before commit. */
   expectedHash?: string;
   /** Name of the token that writes (recorded as the version's device). */
@@ -101,11 +99,23 @@ export class Mirror {
   }
 
   /**
-   * Streams `body` into a staged file, then commits it at `path` if the preconditions still hold.
-   * @throws ApiError PAYLOAD_TOO_LARGE, HASH_MISMATCH, BASE_MISMATCH, ALREADY_EXISTS, TYPE_CONFLICT; StorageError
+   * Streams `body` into a staged file, then commits it at `path` if the preconditions still hold. When
+   * `opts.expectedHash` says the body is the content already there (a retry after a lost answer), the body
+   * is not read: the current entry is the answer. Callers drain what is left of the body.
+   * @throws ApiError PAYLOAD_TOO_LARGE, HASH_MISMATCH, BASE_MISMATCH, PARENT_CHANGED, TYPE_CONFLICT; StorageError
    */
   async putFile(path: string, body: AsyncIterable<Uint8Array>, opts: WriteOptions, maxBytes = this.limits.maxFileBytes): Promise<ManifestEntry> {
-    this.#checkPreconditions(path, this.index.get(path), opts); // fail fast, before reading the body
+    // Fail fast, before reading the body; the base only when the content is known to differ.
+    const indexed = this.index.get(path);
+    checkPlace(this.journal, path, indexed, opts);
+    if (opts.expectedHash !== undefined) {
+      if (indexed?.hash === opts.expectedHash) {
+        const same = await this.unchangedEntry(path, opts.expectedHash, opts);
+        if (same) return same;
+      } else {
+        checkBase(path, indexed, opts);
+      }
+    }
     const staged = await this.storage.stage();
     try {
       for await (const chunk of body) {
@@ -119,8 +129,23 @@ export class Mirror {
   }
 
   /**
+   * The current entry of `path` (checked against the disk under the lock) when a write of content `hash`
+   * with `opts` would change nothing there: same content and same metadata. Undefined otherwise.
+   * @throws ApiError TYPE_CONFLICT, PARENT_CHANGED
+   */
+  async unchangedEntry(path: string, hash: string, opts: WriteOptions): Promise<ManifestEntry | undefined> {
+    return this.lock.with([path], async () => {
+      const current = (await refreshPath(this, path))?.entry;
+      checkPlace(this.journal, path, current, opts);
+      return current?.hash === hash && sameMetadata(current, opts) ? current : undefined;
+    }, { shared: ancestorsOf(path) });
+  }
+
+  /**
    * Verifies the staged bytes against `opts.expectedHash`, then, under the path lock, re-checks the
-   * preconditions and makes them the current version. Always consumes `staged` (commit or discard).
+   * preconditions and makes them the current version. Bytes equal to the current content pass whatever the
+   * base says (a retry after a lost answer): with the same metadata nothing is written or journaled; with
+   * other metadata it is applied (a `put` of the same hash, no version kept). Always consumes `staged`.
    */
   async commit(path: string, staged: StagedFile, opts: WriteOptions): Promise<ManifestEntry> {
     const hash = staged.digest();
@@ -130,7 +155,12 @@ export class Mirror {
       }
       return await this.lock.with([path], async () => {
         const current = (await refreshPath(this, path))?.entry;
-        this.#checkPreconditions(path, current, opts);
+        checkPlace(this.journal, path, current, opts);
+        if (current?.hash === hash) {
+          if (sameMetadata(current, opts)) return current;
+        } else {
+          checkBase(path, current, opts);
+        }
         const executable = opts.executable ?? current?.executable ?? false;
         const meta = opts.mtimeMs === undefined ? { executable } : { executable, mtimeMs: opts.mtimeMs };
         // Same content again (an mtime or mode change): the bytes are not a past version.
@@ -152,10 +182,13 @@ export class Mirror {
 
   /**
    * Checks `opts`' preconditions against the path's current entry without writing (a resumable upload
-   * fails fast at creation; the commit checks again). @throws TYPE_CONFLICT, ALREADY_EXISTS, BASE_MISMATCH
+   * fails fast at creation; the commit checks again). Content equal to `opts.expectedHash` passes the base.
+   * @throws TYPE_CONFLICT, PARENT_CHANGED, BASE_MISMATCH
    */
   checkWritable(path: string, opts: WriteOptions): void {
-    this.#checkPreconditions(path, this.index.get(path), opts);
+    const current = this.index.get(path);
+    checkPlace(this.journal, path, current, opts);
+    if (opts.expectedHash === undefined || current?.hash !== opts.expectedHash) checkBase(path, current, opts);
   }
 
   /**
@@ -166,16 +199,20 @@ export class Mirror {
     return this.lock.with([path], () => this.#openVerified(path), { shared: ancestorsOf(path) });
   }
 
-  /** Opens the basis of a PATCH after checking If-Match against it (and it against the disk). @throws BASE_MISMATCH, TYPE_CONFLICT */
-  async openBasis(path: string, ifMatch: string): Promise<ReadHandle> {
+  /**
+   * Opens the basis of a PATCH after checking the place and If-Match against it (and it against the disk).
+   * @throws BASE_MISMATCH (with the entry there now), PARENT_CHANGED, TYPE_CONFLICT
+   */
+  async openBasis(path: string, opts: WriteOptions & { ifMatch: string }): Promise<ReadHandle> {
     return this.lock.with([path], async () => {
-      const { handle, entry } = await this.#openVerified(path).catch((err: unknown) => {
-        if (err instanceof ApiError && err.code === 'NOT_FOUND') throw new ApiError('BASE_MISMATCH', `'${path}' does not exist`);
+      checkPlace(this.journal, path, this.index.get(path), opts);
+      const opened = await this.#openVerified(path).catch((err: unknown) => {
+        if (err instanceof ApiError && err.code === 'NOT_FOUND') return undefined;
         throw err;
       });
-      if (entry.hash === ifMatch) return handle;
-      await handle.close();
-      throw new ApiError('BASE_MISMATCH', `'${path}' is at ${entry.hash}, not ${ifMatch}`, { currentHash: entry.hash! });
+      if (opened?.entry.hash === opts.ifMatch) return opened.handle;
+      await opened?.handle.close();
+      throw baseMismatch(path, opened?.entry, opts.ifMatch);
     }, { shared: ancestorsOf(path) });
   }
 
@@ -212,7 +249,8 @@ export class Mirror {
     return this.lock.with([path], async () => {
       const current = (await refreshPath(this, path))?.entry;
       if (!current) throw new ApiError('NOT_FOUND', `'${path}' does not exist`);
-      this.#checkPreconditions(path, current, { ifMatch });
+      checkPlace(this.journal, path, current, {});
+      checkBase(path, current, { ifMatch });
       const revision = await this.#withKept([current], async (kept) => {
         await this.storage.removeFile(path);
         return this.record([{ change: { op: 'delete', path, hash: current.hash }, removeTree: path, past: { kept, old: [current], deleted: true } }]);
@@ -222,14 +260,18 @@ export class Mirror {
     }, { shared: ancestorsOf(path) });
   }
 
-  /** @throws NOT_FOUND, BASE_MISMATCH, ALREADY_EXISTS, TYPE_CONFLICT */
-  async move(req: MoveRequest): Promise<ManifestEntry> {
+  /** `since`: x-deltabox-since (PARENT_CHANGED for folders on the way to `from` or `to`). @throws NOT_FOUND, BASE_MISMATCH, PARENT_CHANGED, ALREADY_EXISTS, TYPE_CONFLICT */
+  async move(req: MoveRequest, since?: number): Promise<ManifestEntry> {
     const { from, to } = req;
     return this.lock.with([from, to], async () => {
+      checkParents(this.journal, [from, to], since);
       const current = (await refreshPath(this, from))?.entry;
       await refreshPath(this, to);
       if (!current) throw new ApiError('NOT_FOUND', `'${from}' does not exist`);
-      if (req.ifMatch !== undefined) this.#checkPreconditions(from, current, { ifMatch: req.ifMatch });
+      if (req.ifMatch !== undefined) {
+        checkPlace(this.journal, from, current, {});
+        checkBase(from, current, { ifMatch: req.ifMatch });
+      }
       const target = req.overwrite === true && current.type === 'file' ? this.index.get(to) : undefined;
       await this.#withKept([target], async (kept) => {
         const { createdDirs } = await this.storage.move(from, to, { overwrite: req.overwrite === true });
@@ -243,9 +285,10 @@ export class Mirror {
     }, { shared: [...ancestorsOf(from), ...ancestorsOf(to)] });
   }
 
-  /** mkdir -p; idempotent. @throws TYPE_CONFLICT */
-  async makeDir(path: string): Promise<ManifestEntry> {
+  /** mkdir -p; idempotent. `since`: x-deltabox-since. @throws TYPE_CONFLICT, PARENT_CHANGED */
+  async makeDir(path: string, since?: number): Promise<ManifestEntry> {
     return this.lock.with([path], async () => {
+      checkParents(this.journal, [path], since);
       const created = await this.storage.makeDir(path);
       if (created.length) this.record(mkdirSteps(created));
       const entry = this.index.get(path);
@@ -302,16 +345,5 @@ export class Mirror {
       any = true;
     }
     return any;
-  }
-
-  #checkPreconditions(path: string, current: ManifestEntry | undefined, opts: WriteOptions): void {
-    if (current?.type === 'dir') throw new ApiError('TYPE_CONFLICT', `'${path}' is a folder`);
-    if (opts.ifNoneMatch && current) {
-      throw new ApiError('ALREADY_EXISTS', `'${path}' exists`, current.hash === undefined ? {} : { currentHash: current.hash });
-    }
-    if (opts.ifMatch !== undefined && current?.hash !== opts.ifMatch) {
-      const msg = current ? `'${path}' is at ${current.hash}, not ${opts.ifMatch}` : `'${path}' does not exist`;
-      throw new ApiError('BASE_MISMATCH', msg, current?.hash === undefined ? {} : { currentHash: current.hash });
-    }
   }
 }

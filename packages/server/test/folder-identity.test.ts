@@ -15,8 +15,11 @@ t.test('GET /v1/folder answers the folder id and the root device and inode', asy
   t.equal(body.ino, st.ino.toString(), 'ino is the bigint st_ino in decimal');
   t.match(body.folderId, /^[0-9a-f]{32}$/);
   t.equal(readFileSync(join(h.sdir, '.deltabox', 'folder-id'), 'utf8').trim(), body.folderId, 'the id is kept in the state folder');
+  t.equal(body.device, 'device', "device is the asking token's name");
+  t.equal(body.readOnly, false);
   const readOnly = await h.request('GET', routes.folder, { headers: { authorization: `Bearer ${h.readOnlyToken}` } });
   t.equal(readOnly.status, 200, 'a read-only token may read it');
+  t.match(readOnly.json(), { device: 'viewer', readOnly: true, folderId: body.folderId }, 'and learns its own name and that it is read-only');
   const anonymous = await rawRequest(h.port, 'GET', routes.folder);
   t.equal(anonymous.status, 401, 'no token: refused');
   t.equal(anonymous.json().code, 'UNAUTHORIZED');

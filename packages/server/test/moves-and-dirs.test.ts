@@ -27,7 +27,8 @@ t.test('a move refuses an existing target unless overwrite, a stale ifMatch, and
   await h.request('PUT', '/v1/files/b', { body: 'B' });
   t.equal((await move(h, { from: 'a', to: 'b' })).json().code, 'ALREADY_EXISTS');
   const stale = await move(h, { from: 'a', to: 'c', ifMatch: await sha256('old') });
-  t.match(stale.json(), { code: 'BASE_MISMATCH', currentHash: await sha256('A') });
+  t.equal(stale.status, 412);
+  t.match(stale.json(), { code: 'BASE_MISMATCH', currentHash: await sha256('A'), current: { path: 'a', hash: await sha256('A') } });
   t.equal((await move(h, { from: 'zzz', to: 'c' })).json().code, 'NOT_FOUND');
   t.equal((await move(h, { from: 'a' })).json().code, 'BAD_PATH', 'missing to');
   t.equal((await move(h, { from: 'a', to: 'c', overwrite: 'yes' })).json().code, 'BAD_REQUEST');

@@ -42,7 +42,7 @@ t.test('a file edited by hand is served, diffed against and journaled as its new
     headers: { 'content-type': mediaTypes.delta, 'if-match': formatEtag(oldHash) },
     body: await makeDelta(Buffer.from('one version'), Buffer.from('one version, longer')),
   });
-  t.equal(patch.status, 409, 'a delta against the old content is BASE_MISMATCH, not 422');
+  t.equal(patch.status, 412, 'a delta against the old content is BASE_MISMATCH, not 422');
   t.equal(patch.json().code, 'BASE_MISMATCH');
   t.equal(patch.json().currentHash, newHash, 'with the hash of what is on disk now');
   const changes = await changesSince(h, since);
@@ -52,7 +52,7 @@ t.test('a file edited by hand is served, diffed against and journaled as its new
   t.equal(get.body.toString(), 'two version');
   t.equal(get.headers.etag, formatEtag(newHash));
   const put2 = await h.request('PUT', '/v1/files/a.txt', { headers: { 'if-match': formatEtag(oldHash) }, body: 'x' });
-  t.equal(put2.status, 409, 'If-Match of the old content is refused');
+  t.equal(put2.status, 412, 'If-Match of the old content is refused');
   t.equal(put2.json().currentHash, newHash);
   const patched = await h.request('PATCH', '/v1/files/a.txt', {
     headers: { 'content-type': mediaTypes.delta, 'if-match': formatEtag(newHash) },
@@ -121,7 +121,7 @@ t.test('a file deleted by hand gets an answer, not a cut connection, and the jou
   const since = await latest(h);
   rmSync(join(h.sdir, 'gone.bin'));
   const answer = await bigPatch(h, 'gone.bin', hash, 24 * 1024 * 1024);
-  t.equal(answer, 'HTTP/1.1 409 Conflict', 'a 24 MiB delta against a deleted basis is answered, its body read (no EPIPE)');
+  t.equal(answer, 'HTTP/1.1 412 Precondition Failed', 'a 24 MiB delta against a deleted basis is answered, its body read (no EPIPE)');
   t.match(await changesSince(h, since), [{ op: 'delete', path: 'gone.bin' }]);
   t.equal((await h.request('GET', '/v1/files/gone.bin')).status, 404);
   const manifest = (await h.request('GET', '/v1/files')).body.toString();

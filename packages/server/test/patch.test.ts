@@ -49,14 +49,14 @@ t.test('a PATCH without If-Match or with the wrong media type is a bad request',
   t.equal(wrongType.json().code, 'BAD_REQUEST');
 });
 
-t.test('a PATCH against a base that moved on is 409 with the current hash and changes nothing', async (t) => {
+t.test('a PATCH against a base that moved on is 412 with the current entry and changes nothing', async (t) => {
   const h = await startServer(t);
   const basis = seededBytes(5000, 5);
   const old = await sha256(Buffer.from('an older version'));
   const current = await seed(h, 'f', basis);
   const res = await h.request('PATCH', '/v1/files/f', { headers: { ...deltaType, 'if-match': `"${old}"` }, body: await makeDelta(basis, edited(basis, 6)) });
-  t.equal(res.status, 409);
-  t.match(res.json(), { code: 'BASE_MISMATCH', currentHash: current });
+  t.equal(res.status, 412);
+  t.match(res.json(), { code: 'BASE_MISMATCH', currentHash: current, current: { path: 'f', type: 'file', size: basis.length, hash: current } });
   t.ok(readFileSync(join(h.sdir, 'f')).equals(basis));
   const missing = await h.request('PATCH', '/v1/files/none', { headers: { ...deltaType, 'if-match': `"${old}"` }, body: Buffer.alloc(10) });
   t.equal(missing.json().code, 'BASE_MISMATCH', 'a missing file is a moved base too');
@@ -114,7 +114,7 @@ t.test('decoded delta fields over their limits are 413', async (t) => {
   t.ok(readFileSync(join(h.sdir, 'f')).equals(basis));
 });
 
-t.test('two concurrent deltas against the same base: exactly one wins, the other gets 409', async (t) => {
+t.test('two concurrent deltas against the same base: exactly one wins, the other gets 412', async (t) => {
   const h = await startServer(t);
   const basis = seededBytes(400_000, 11);
   const base = await seed(h, 'f', basis);
@@ -123,7 +123,7 @@ t.test('two concurrent deltas against the same base: exactly one wins, the other
   const results = await Promise.all(
     deltas.map((delta) => h.request('PATCH', '/v1/files/f', { headers: { ...deltaType, 'if-match': `"${base}"` }, body: delta })),
   );
-  t.same(results.map((r) => r.status).sort(), [200, 409]);
+  t.same(results.map((r) => r.status).sort(), [200, 412]);
   const winner = results.findIndex((r) => r.status === 200);
   const loser = results[1 - winner]!;
   t.equal(loser.json().code, 'BASE_MISMATCH');

@@ -122,7 +122,7 @@ t.test('creation checks the path, the preconditions, the token and the limits be
   await h.request('PUT', '/v1/files/exists.txt', { headers: { 'content-type': 'application/octet-stream' }, body: 'x' });
   const base = { size: 10, hash: sha(Buffer.alloc(10)), mtimeMs: 1 };
   t.equal((await u.create({ ...base, path: '../evil' })).json().code, 'BAD_PATH');
-  t.equal((await u.create({ ...base, path: 'exists.txt', ifNoneMatch: true })).json().code, 'ALREADY_EXISTS');
+  t.equal((await u.create({ ...base, path: 'exists.txt', ifNoneMatch: true })).json().code, 'BASE_MISMATCH', 'create-only onto other content');
   t.equal((await u.create({ ...base, path: 'exists.txt', ifMatch: sha(Buffer.from('y')) })).json().code, 'BASE_MISMATCH');
   t.equal((await u.create({ ...base, path: 'a', size: -1 })).json().code, 'BAD_REQUEST');
   t.equal((await u.create({ ...base, path: 'a', size: 2000 })).json().code, 'INSUFFICIENT_STORAGE', 'over the staged-bytes cap');

@@ -1,5 +1,6 @@
 /**
- * Online pruning of version history: applies the retention function (retention.ts) to the versions table
+ * Online pruning of version history and of the change journal (records older than the journal's retention).
+ * Version history: applies the retention function (retention.ts) to the versions table
  * on a timer and shortly after writes that add versions, deleting at most `maxRowsPerRun` rows per run
  * (another run follows at once when more are due), then removing the objects no row references and nothing
  * pins (version-keeper.ts). At startup, objects without a row (a crash between storing an object and
@@ -21,6 +22,9 @@ export interface PrunerOptions {
   afterWriteMs: number;
   maxRowsPerRun: number;
 }
+
+/** Journal records deleted per run: a primary-key range, ~10 ms, so a run never holds the database long. */
+const JOURNAL_ROWS_PER_RUN = 10_000;
 
 export const DEFAULT_PRUNER: Omit<PrunerOptions, 'policy'> = { intervalMs: 10 * 60_000, afterWriteMs: 2000, maxRowsPerRun: 1000 };
 
@@ -80,7 +84,17 @@ export class Pruner {
     return this.#running;
   }
 
+  /**
+   * Prunes journal records older than `limits.journalRetentionMs` at the mirror's clock (at most
+   * JOURNAL_ROWS_PER_RUN; every run does it first). Returns how many went.
+   */
+  pruneJournal(): number {
+    const { journal, limits } = this.mirror;
+    return journal.prune(this.mirror.now() - limits.journalRetentionMs, JOURNAL_ROWS_PER_RUN);
+  }
+
   async #run(): Promise<PruneResult> {
+    if (this.pruneJournal() >= JOURNAL_ROWS_PER_RUN) this.#schedule(0); // more are due: another run at once
     const { versions, keeper } = this.mirror;
     const rows = versions.all();
     const kept = keep(rows, this.mirror.now(), this.options.policy);

@@ -1,4 +1,7 @@
-/** GET /v1/changes?since=N[&waitMs=M][&limit=L]: the change journal, long-polling when nothing is newer. */
+/**
+ * GET /v1/changes?since=N[&waitMs=M][&limit=L]: the change journal, long-polling when nothing is newer; with
+ * the journal's floor, and `expired` when records after N were pruned by retention.
+ */
 import type { FastifyInstance } from 'fastify';
 import { routes, type ChangesResponse } from '@deltabox/protocol';
 import { ApiError } from '../api-error.js';
@@ -17,6 +20,8 @@ export async function changeRoutes(app: FastifyInstance, { mirror }: { mirror: M
     const since = nonNegativeInt(q.since, 'since', 0);
     const waitMs = Math.min(nonNegativeInt(q.waitMs, 'waitMs', 0), limits.changesMaxWaitMs);
     const limit = Math.min(Math.max(nonNegativeInt(q.limit, 'limit', limits.changesPageSize), 1), limits.changesPageSize);
+    // Records after `since` were pruned (journal retention): answer at once that the device must merge.
+    if (since < journal.floor()) return { changes: [], revision: journal.latest(), floor: journal.floor(), expired: true };
     const aborted = new AbortController();
     const onClose = (): void => aborted.abort();
     reply.raw.once('close', onClose);
@@ -25,9 +30,12 @@ export async function changeRoutes(app: FastifyInstance, { mirror }: { mirror: M
     } finally {
       reply.raw.off('close', onClose);
     }
-    // Read `latest` first: a change landing in between shows up in `changes`, never skipped.
+    // Read `latest` first: a change landing in between shows up in `changes`, never skipped. All three reads
+    // run in one synchronous stretch, so no prune slips between the floor and the records.
     const latest = journal.latest();
+    const floor = journal.floor();
+    if (since < floor) return { changes: [], revision: latest, floor, expired: true }; // pruned while waiting
     const changes = journal.since(since, limit);
-    return { changes, revision: changes.length ? changes[changes.length - 1]!.revision : latest };
+    return { changes, revision: changes.length ? changes[changes.length - 1]!.revision : latest, floor };
   });
 }

@@ -2,14 +2,14 @@
 import type { FastifyInstance } from 'fastify';
 import { API_PREFIX, headers } from '@deltabox/protocol';
 import type { Mirror } from '../mirror.js';
-import { pathFromUrl } from './request-parts.js';
+import { pathFromUrl, sinceOf } from './request-parts.js';
 import { setEntryHeaders } from './entry-headers.js';
 
 const PREFIX = `${API_PREFIX}/dirs/`;
 
 export async function dirRoutes(app: FastifyInstance, { mirror }: { mirror: Mirror }): Promise<void> {
   app.put('/v1/dirs/*', { config: { write: true } }, async (request, reply) => {
-    const entry = await mirror.makeDir(pathFromUrl(request, PREFIX));
+    const entry = await mirror.makeDir(pathFromUrl(request, PREFIX), sinceOf(request));
     setEntryHeaders(reply, entry);
     return entry;
   });

@@ -3,7 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import { routes, type MoveRequest } from '@deltabox/protocol';
 import { ApiError } from '../api-error.js';
 import type { Mirror } from '../mirror.js';
-import { checkedHash, checkedPath } from './request-parts.js';
+import { checkedHash, checkedPath, sinceOf } from './request-parts.js';
 import { setEntryHeaders } from './entry-headers.js';
 
 function parseMove(body: unknown): MoveRequest {
@@ -20,7 +20,7 @@ function parseMove(body: unknown): MoveRequest {
 
 export async function moveRoutes(app: FastifyInstance, { mirror }: { mirror: Mirror }): Promise<void> {
   app.post(routes.moves, { config: { write: true } }, async (request, reply) => {
-    const entry = await mirror.move(parseMove(request.body));
+    const entry = await mirror.move(parseMove(request.body), sinceOf(request));
     setEntryHeaders(reply, entry);
     return entry;
   });

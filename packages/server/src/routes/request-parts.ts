@@ -74,6 +74,14 @@ export function ifMatchOf(request: FastifyRequest): string | undefined {
   return tag === undefined ? undefined : checkedHash(tag, 'If-Match');
 }
 
+/** x-deltabox-since as a revision, or undefined. @throws ApiError BAD_REQUEST */
+export function sinceOf(request: FastifyRequest): number | undefined {
+  const value = header(request, headers.since);
+  if (value === undefined) return undefined;
+  if (!/^\d{1,15}$/.test(value.trim())) throw new ApiError('BAD_REQUEST', `${headers.since} must be a journal revision (a non-negative integer)`);
+  return Number(value.trim());
+}
+
 /** Name of the request's token (recorded as the device that wrote a version). */
 export function deviceOf(request: FastifyRequest): string | undefined {
   return request.auth?.ok ? request.auth.name : undefined;
@@ -93,6 +101,8 @@ export function writeOptionsOf(request: FastifyRequest): WriteOptions {
   }
   const hash = header(request, headers.contentHash);
   if (hash !== undefined) opts.expectedHash = checkedHash(hash, headers.contentHash);
+  const since = sinceOf(request);
+  if (since !== undefined) opts.since = since;
   const ifMatch = ifMatchOf(request);
   if (ifMatch !== undefined) opts.ifMatch = ifMatch;
   const ifNoneMatch = header(request, headers.ifNoneMatch);

@@ -101,7 +101,7 @@ export async function uploadRoutes(app: FastifyInstance, { mirror, root, now = D
 
   app.post(routes.uploads, { config: { write: true } }, async (request, reply) => {
     const req = createRequestOf(request.body, limits.maxFileBytes);
-    const opts: WriteOptions = req.ifMatch === undefined ? {} : { ifMatch: req.ifMatch };
+    const opts: WriteOptions = req.ifMatch === undefined ? { expectedHash: req.hash } : { ifMatch: req.ifMatch, expectedHash: req.hash };
     if (req.ifNoneMatch) opts.ifNoneMatch = true;
     mirror.checkWritable(req.path, opts);
     const { ifMatch, ...rest } = req;

@@ -55,8 +55,8 @@ export function ensureFolderId(sdir: string): string {
   }
 }
 
-/** The identity answered by GET /v1/folder: the id and the root's `st_dev`/`st_ino` (bigint stat, decimal). */
-export function folderIdentity(root: string, folderId: string): FolderIdentityResponse {
+/** The folder part of GET /v1/folder: the id and the root's `st_dev`/`st_ino` (bigint stat, decimal). */
+export function folderIdentity(root: string, folderId: string): Omit<FolderIdentityResponse, 'device' | 'readOnly'> {
   const st = statSync(root, { bigint: true });
   return { folderId, dev: st.dev.toString(), ino: st.ino.toString() };
 }

@@ -1,11 +1,13 @@
 /**
  * The change journal: every change gets the next revision (SQLite AUTOINCREMENT, so never reused) and
  * waiters of a long-poll wake when one is appended. Appends run inside the caller's transaction; the
- * caller calls `notify()` after it commits. Knows nothing about files on disk.
+ * caller calls `notify()` after it commits. Retention prunes the oldest records (always a prefix) and
+ * raises the floor: `since` values below it can no longer be answered. Knows nothing about files on disk.
  */
 import type { ChangeOp, ChangeRecord } from '@deltabox/protocol';
 import type { Statement } from 'better-sqlite3';
 import type { Db } from './database.js';
+import { ancestorsOf } from '../path-lock.js';
 
 interface ChangeRow {
   revision: number;
@@ -19,17 +21,29 @@ interface ChangeRow {
 
 export type NewChange = Omit<ChangeRecord, 'revision' | 'timeMs'>;
 
+/** The PARENT_CHANGED lookups (one per ancestor each), served by the partial indexes of database.ts migration 4. */
+export const ANCESTOR_LOOKUPS = {
+  movedFrom: "SELECT * FROM changes WHERE op = 'move' AND from_path = ? AND revision > ? ORDER BY revision LIMIT 1",
+  removed: "SELECT * FROM changes WHERE op IN ('rmdir', 'delete') AND path = ? AND revision > ? ORDER BY revision LIMIT 1",
+} as const;
+
 export class Journal {
   readonly #db: Db;
   readonly #waiters = new Set<() => void>();
   readonly #append: Statement;
   readonly #latest: Statement;
+  readonly #floor: Statement;
+  readonly #movedFrom: Statement;
+  readonly #removed: Statement;
   #closed = false;
 
   constructor(db: Db) {
     this.#db = db;
     this.#append = db.prepare('INSERT INTO changes (op, path, from_path, hash, size, time_ms) VALUES (?, ?, ?, ?, ?, ?)');
     this.#latest = db.prepare("SELECT seq FROM sqlite_sequence WHERE name = 'changes'");
+    this.#floor = db.prepare('SELECT revision FROM journal_floor');
+    this.#movedFrom = db.prepare(ANCESTOR_LOOKUPS.movedFrom);
+    this.#removed = db.prepare(ANCESTOR_LOOKUPS.removed);
   }
 
   /** Appends a change and returns its revision. Call inside the transaction that changes the index. */
@@ -50,6 +64,51 @@ export class Journal {
       .prepare('SELECT * FROM changes WHERE revision > ? ORDER BY revision LIMIT ?')
       .all(since, limit) as ChangeRow[];
     return rows.map(toRecord);
+  }
+
+  /** Oldest `since` still answerable: every record up to it was pruned; 0 when nothing was. */
+  floor(): number {
+    return (this.#floor.get() as { revision: number }).revision;
+  }
+
+  /**
+   * The first record after `since` that moved a folder on the way to `path` away, or removed one (`rmdir`, or
+   * a `delete` of a file that stood there): a write computed before it targets a place that is not there any
+   * more. Two index lookups per ancestor. Records pruned by retention are not seen.
+   */
+  ancestorChangedSince(path: string, since: number): ChangeRecord | undefined {
+    let first: ChangeRow | undefined;
+    for (const dir of ancestorsOf(path)) {
+      for (const stmt of [this.#movedFrom, this.#removed]) {
+        const row = stmt.get(dir, since) as ChangeRow | undefined;
+        if (row && (!first || row.revision < first.revision)) first = row;
+      }
+    }
+    return first && toRecord(first);
+  }
+
+  /**
+   * Deletes the oldest records while they are older than `cutoffMs`, at most `maxRows`, and raises the floor
+   * to the last one deleted (in one transaction). Only a prefix goes, so every record after the floor stays
+   * (a clock that stepped back keeps a newer record, and all after it, until it too is old). Returns how many.
+   */
+  prune(cutoffMs: number, maxRows: number): number {
+    return this.#db.transaction(() => {
+      const rows = this.#db
+        .prepare('SELECT revision, time_ms FROM changes ORDER BY revision LIMIT ?')
+        .all(maxRows) as Array<{ revision: number; time_ms: number }>;
+      let last = 0;
+      let count = 0;
+      for (const r of rows) {
+        if (r.time_ms >= cutoffMs) break;
+        last = r.revision;
+        count++;
+      }
+      if (count === 0) return 0;
+      this.#db.prepare('DELETE FROM changes WHERE revision <= ?').run(last);
+      this.#db.prepare('UPDATE journal_floor SET revision = ?').run(last);
+      return count;
+    })();
   }
 
   /** Wakes every long-poll; call after a transaction with new appends committed. */
