@@ -10,7 +10,8 @@
 import { Fleet } from '../harness/fleet.js';
 import { SeededRandom } from '../harness/seeded-random.js';
 import { delay } from '../harness/poll.js';
-import { DeviceUser, SaveLedger, type UserAction } from '../harness/device-user.js';
+import { DeviceUser, isConflictCopyName, SaveLedger, type UserAction } from '../harness/device-user.js';
+import { sha256, treeDigest } from '../harness/tree-digest.js';
 import { auditFleet, awaitQuiescence } from '../harness/quiescence.js';
 import { sampleRss } from '../harness/processes.js';
 import { describeFigures, errorLines, readLogLines, requestFigures } from '../harness/server-log.js';
@@ -74,6 +75,7 @@ async function oneTrial(o: MultiDeviceOptions, seed: number, trial: number, resu
   let keep = false;
   let phase = 'start-up';
   let rss: ReturnType<typeof sampleRss> | undefined;
+  let sameHash: string | undefined;
   try {
     users[0]!.populate(o.filesEach);
     if (users.length > 1) {
@@ -83,6 +85,7 @@ async function oneTrial(o: MultiDeviceOptions, seed: number, trial: number, resu
       for (let k = 0; k < 3; k++) for (const u of users.slice(0, 2)) u.save(`shared/notes-${k}.txt`, rng.bytes(rng.int(100, 5_000)));
       const same = rng.bytes(3_000);
       for (const u of users.slice(0, 2)) u.save('shared/same.txt', same);
+      sameHash = sha256(same);
     }
     await fleet.startServer();
     rss = sampleRss(fleet.server!.pid, 500);
@@ -103,6 +106,9 @@ async function oneTrial(o: MultiDeviceOptions, seed: number, trial: number, resu
     result.mismatches += audit.lost.length;
     for (const l of audit.lost.slice(0, 20)) result.failures.push(`trial ${trial} (seed ${seed}): LOST ${l}`);
     for (const f of audit.failures.slice(0, 20)) result.failures.push(`trial ${trial} (seed ${seed}): ${f}`);
+    for (const [path, e] of treeDigest(fleet.sdir)) {
+      if (e.hash === sameHash && isConflictCopyName(path)) result.failures.push(`trial ${trial} (seed ${seed}): identical bytes made a conflict copy: ${path}`);
+    }
     for (const d of fleet.devices) for (const e of d.unexpectedExits) result.failures.push(`trial ${trial} (seed ${seed}): ${e}`);
     for (const e of errorLines(readLogLines(fleet.logFile)).slice(0, 10)) result.failures.push(`trial ${trial} (seed ${seed}): server 5xx/error log: ${e}`);
     const line =
