@@ -68,10 +68,7 @@ async function withTwoDevices<T>(dir: string, prepare: (cdirA: string) => string
     devices.push(a);
     const b = await Device.start(join(dir, 'device-b'), server, tokenB);
     devices.push(b);
-    for (const path of paths) {
-      const want = hashFile(join(a.cdir, path)).sha256;
-      await until(() => sameHash(join(b.cdir, path), want), `device B to receive ${path}`, 600_000, () => b.stderr);
-    }
+    for (const path of paths) await until(holds(join(b.cdir, path), hashFile(join(a.cdir, path))), `device B to receive ${path}`, 600_000, () => b.stderr);
     return await body(a, b);
   } finally {
     for (const d of devices) await d.stop();
@@ -79,12 +76,23 @@ async function withTwoDevices<T>(dir: string, prepare: (cdirA: string) => string
   }
 }
 
-function sameHash(file: string, sha256: string): boolean {
-  try {
-    return hashFile(file).sha256 === sha256;
-  } catch {
-    return false;
-  }
+/**
+ * A check that `file` holds the wanted content, cheap to poll: it hashes only when the size matches and the
+ * file's stat (size, mtime, inode) changed since the last look.
+ */
+function holds(file: string, want: { length: number; sha256: string }): () => boolean {
+  let seen = '';
+  return () => {
+    try {
+      const st = statSync(file);
+      const stamp = `${st.size} ${st.mtimeMs} ${st.ino}`;
+      if (st.size !== want.length || stamp === seen) return false;
+      seen = stamp;
+      return hashFile(file).sha256 === want.sha256;
+    } catch {
+      return false;
+    }
+  };
 }
 
 async function until(check: () => boolean, what: string, timeoutMs: number, detail: () => string): Promise<number> {
@@ -158,24 +166,7 @@ export async function measurePullBytes(workDir: string, fileBytes: number, editB
       copyFileSync(target, join(dir, 'saving.tmp'));
       const savedAt = performance.now();
       renameSync(join(dir, 'saving.tmp'), join(a.cdir, 'big.bin'));
-      let seen = '';
-      const arrived = await until(
-        () => {
-          let stamp: string;
-          try {
-            const st = statSync(join(b.cdir, 'big.bin'));
-            stamp = `${st.size} ${st.mtimeMs} ${st.ino}`;
-          } catch {
-            return false;
-          }
-          if (stamp === seen) return false;
-          seen = stamp;
-          return sameHash(join(b.cdir, 'big.bin'), want.sha256);
-        },
-        'device B to pull the edited big.bin',
-        120_000,
-        () => b.stderr,
-      );
+      const arrived = await until(holds(join(b.cdir, 'big.bin'), want), 'device B to pull the edited big.bin', 120_000, () => b.stderr);
       return { fileBytes, editBytes, push: a.proxy.take(), pull: b.proxy.take(), pullMs: arrived - savedAt, rsyncBytes: undefined as number | undefined };
     },
   );
