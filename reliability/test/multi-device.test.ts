@@ -14,6 +14,8 @@ import { multiDevice } from '../src/scenarios/multi-device.js';
 import { summaryLine } from '../src/harness/report.js';
 
 const seed = Number(process.env.DELTABOX_SEED ?? 20261201);
+// Start-up of four CLI processes, 15 s of activity and quiescence: more than .taprc's 120 s on a loaded machine.
+t.setTimeout(300_000);
 
 t.test('the audit reports saved bytes found nowhere, bytes nobody saved, a copy of a copy and twin copies', async (t) => {
   const fleet = new Fleet({ label: 'audit-check', devices: ['dev-a'] });
