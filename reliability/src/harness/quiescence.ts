@@ -5,11 +5,12 @@
  * file must hold bytes some user saved, no conflict copy may be a copy of a copy, and no two conflict copies
  * may hold the same bytes. It reads only; it never repairs.
  */
-import { basename } from 'node:path';
+import { existsSync, readdirSync } from 'node:fs';
+import { basename, join } from 'node:path';
 import { routes, type HistoryResponse, type TrashResponse } from '@deltabox/protocol';
 import { waitFor } from './poll.js';
 import { authHeader, changesSince, serverRevision } from './server-api.js';
-import { treeDifferences, treeDigest } from './tree-digest.js';
+import { stagedFiles, treeDifferences, treeDigest } from './tree-digest.js';
 import { CONFLICT_MARKER, isConflictCopyName, type SaveLedger } from './device-user.js';
 import type { Fleet } from './fleet.js';
 
@@ -47,6 +48,16 @@ export async function awaitQuiescence(fleet: Fleet, timeoutMs: number, quietMs =
     },
   );
   return Date.now() - started;
+}
+
+/** Temp files left in device state folders (`CDIR/.deltabox/tmp`) or staged on the server, by owner. */
+export function debris(fleet: Fleet): string[] {
+  const out = stagedFiles(fleet.sdir).map((f) => `server: ${f}`);
+  for (const d of fleet.devices) {
+    const tmp = join(d.cdir, '.deltabox', 'tmp');
+    if (existsSync(tmp)) out.push(...readdirSync(tmp).map((f) => `${d.name}: ${f}`));
+  }
+  return out;
 }
 
 export interface AuditResult {

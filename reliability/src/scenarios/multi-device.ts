@@ -9,10 +9,10 @@
  */
 import { Fleet } from '../harness/fleet.js';
 import { SeededRandom } from '../harness/seeded-random.js';
-import { delay } from '../harness/poll.js';
+import { delay, waitFor } from '../harness/poll.js';
 import { DeviceUser, isConflictCopyName, SaveLedger, type UserAction } from '../harness/device-user.js';
 import { sha256, treeDigest } from '../harness/tree-digest.js';
-import { auditFleet, awaitQuiescence } from '../harness/quiescence.js';
+import { auditFleet, awaitQuiescence, debris } from '../harness/quiescence.js';
 import { sampleRss } from '../harness/processes.js';
 import { describeFigures, errorLines, readLogLines, requestFigures } from '../harness/server-log.js';
 import { describeError, newResult, type ScenarioResult } from '../harness/report.js';
@@ -106,6 +106,10 @@ async function oneTrial(o: MultiDeviceOptions, seed: number, trial: number, resu
     result.mismatches += audit.lost.length;
     for (const l of audit.lost.slice(0, 20)) result.failures.push(`trial ${trial} (seed ${seed}): LOST ${l}`);
     for (const f of audit.failures.slice(0, 20)) result.failures.push(`trial ${trial} (seed ${seed}): ${f}`);
+    let left: string[] = [];
+    await waitFor(() => (left = debris(fleet)).length === 0, 'no temp files left', { timeoutMs: 30_000, intervalMs: 500 }).catch(() =>
+      result.failures.push(`trial ${trial} (seed ${seed}): temp files left 30 s after quiescence: ${left.slice(0, 10).join(', ')}`),
+    );
     for (const [path, e] of treeDigest(fleet.sdir)) {
       if (e.hash === sameHash && isConflictCopyName(path)) result.failures.push(`trial ${trial} (seed ${seed}): identical bytes made a conflict copy: ${path}`);
     }
