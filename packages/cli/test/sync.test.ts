@@ -134,7 +134,7 @@ t.test('a saved file reaches the server within about a second through the watche
   t.ok(Date.now() - started < 2_500, `(about a second; slack for a loaded machine) arrived after ${Date.now() - started} ms`);
 });
 
-t.test('on a 409 the delta falls back to the server\'s signature and still sends only changed bytes', async (t) => {
+t.test('on a 412 the delta falls back to the server\'s signature and still sends only changed bytes', async (t) => {
   const { cdir, sdir, server, token, scanner, sync } = await setup(t);
   const original = seededBytes(11, 1_000_000);
   writeFileSync(join(cdir, 'shared.bin'), original);
@@ -249,7 +249,7 @@ t.test('an edited small file goes as a delta against its kept signature; without
   t.ok(total < 5_000, `wire total ${total} B for both edits (the 30 KB file alone was 30 KB whole)`);
   t.equal(scanner.summary().requests - counts.requests, 2, 'one request each: the signature was kept locally');
 
-  // Another writer changes the server's copy: no signature is kept for that version, so after the 409 the
+  // Another writer changes the server's copy: no signature is kept for that version, so after the 412 the
   // delta goes against the server's signature.
   const theirs = Buffer.from(small);
   theirs.write('THEIR EDIT', 1_000);

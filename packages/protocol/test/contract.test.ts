@@ -6,7 +6,9 @@ t.test('every error code has a 4xx or 5xx status and a description', async (t) =
     t.ok(entry.status >= 400 && entry.status < 600, code);
     t.ok(entry.description.length > 10, `${code} is described`);
   }
-  t.equal(statusOf('BASE_MISMATCH'), 409);
+  t.equal(statusOf('BASE_MISMATCH'), 412, 'a stale base is a failed precondition');
+  t.equal(statusOf('PARENT_CHANGED'), 412);
+  t.equal(statusOf('ALREADY_EXISTS'), 409);
   t.equal(statusOf('HASH_MISMATCH'), 422);
 });
 
@@ -25,4 +27,5 @@ t.test('routes encode paths segment by segment under /v1', async (t) => {
   t.equal(routes.file('a b/c.txt'), '/v1/files/a%20b/c.txt');
   t.equal(routes.signature('x'), '/v1/signatures/x');
   t.equal(routes.dir('d/e'), '/v1/dirs/d/e');
+  t.equal(routes.delta('a b/c.txt'), '/v1/deltas/a%20b/c.txt');
 });

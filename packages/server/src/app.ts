@@ -30,6 +30,7 @@ import { healthRoutes } from './routes/health.js';
 import { manifestRoutes } from './routes/manifest.js';
 import { moveRoutes } from './routes/moves.js';
 import { signatureRoutes } from './routes/signatures.js';
+import { deltaRoutes } from './routes/deltas.js';
 import { historyRoutes } from './routes/history.js';
 import { DEFAULT_RETENTION, type RetentionPolicy } from './history/retention.js';
 import { DEFAULT_PRUNER, Pruner, type PrunerOptions } from './history/pruner.js';
@@ -200,6 +201,7 @@ export async function buildApp(options: ServerOptions, overrides: AppOverrides =
   await app.register(folderRoutes, { root, folderId });
   await app.register(manifestRoutes, { sdir: root });
   await app.register(signatureRoutes, { mirror });
+  await app.register(deltaRoutes, { mirror });
   await app.register(changeRoutes, { mirror });
   await app.register(moveRoutes, { mirror });
   await app.register(rawBodyRoutes, { mirror });

@@ -11,7 +11,7 @@ import { baseMismatch } from './preconditions.js';
 import type { ReadHandle } from './storage/storage.js';
 
 /** Cache key for "the core's default block length for this size". */
-const DEFAULT_BLOCK_LENGTH_KEY = 0;
+export const DEFAULT_BLOCK_LENGTH_KEY = 0;
 
 /**
  * The encoded signature of the current version of `path` and that version's hash.

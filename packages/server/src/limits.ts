@@ -58,6 +58,12 @@ export interface ServerLimits {
    * Syncthing's ~15 months for deleted-file records, so a device off for a year still hears of deletes.
    */
   journalRetentionMs: number;
+  /**
+   * Largest base a download delta (GET /v1/deltas) is encoded from byte-exact, reading the base itself; larger
+   * bases go by their signature alone. 256 MiB: the core's fine-index limit (fine-index.ts FINE_MAX_BASIS), the
+   * size up to which byte-exact mode finds dense edits; the index holds the base in memory while it is built.
+   */
+  deltaByteExactMaxBasisBytes: number;
   /** Largest signature body of POST /v1/deltas: 8 MiB holds a signature of a 64 GiB file at the core's automatic block length (~6 MiB). */
   maxSignatureBytes: number;
 }
@@ -94,6 +100,7 @@ export const defaultLimits: ServerLimits = {
   uploadMaxChunkBytes: 256 * MiB,
   journalRetentionMs: 400 * 24 * 60 * 60 * 1000,
   maxSignatureBytes: 8 * MiB,
+  deltaByteExactMaxBasisBytes: 256 * MiB,
 };
 
 /** Fills in defaults and clamps the long-poll to the 60 s the contract promises. */

@@ -15,7 +15,7 @@ t.test('every code in the error catalogue is documented in docs/API.md with its 
 });
 
 t.test('docs/API.md documents every route and the path rule', async (t) => {
-  for (const heading of ['GET /v1/health', 'GET /v1/folder', 'GET /v1/files`', 'GET /v1/files/<path>', 'GET /v1/signatures/<path>', 'PUT /v1/files/<path>', 'PATCH /v1/files/<path>', 'DELETE /v1/files/<path>', 'POST /v1/moves', 'PUT /v1/dirs/<path>', 'DELETE /v1/dirs/<path>', 'POST /v1/batch', 'GET /v1/changes', 'POST /v1/uploads', 'HEAD /v1/uploads/<id>', 'PATCH /v1/uploads/<id>', 'DELETE /v1/uploads/<id>', 'GET /v1/history/<path>', 'GET /v1/trash', 'GET /v1/versions/<id>', 'POST /v1/restore']) {
+  for (const heading of ['GET /v1/health', 'GET /v1/folder', 'GET /v1/files`', 'GET /v1/files/<path>', 'GET /v1/signatures/<path>', 'GET /v1/deltas/<path>', 'POST /v1/deltas/<path>', 'PUT /v1/files/<path>', 'PATCH /v1/files/<path>', 'DELETE /v1/files/<path>', 'POST /v1/moves', 'PUT /v1/dirs/<path>', 'DELETE /v1/dirs/<path>', 'POST /v1/batch', 'GET /v1/changes', 'POST /v1/uploads', 'HEAD /v1/uploads/<id>', 'PATCH /v1/uploads/<id>', 'DELETE /v1/uploads/<id>', 'GET /v1/history/<path>', 'GET /v1/trash', 'GET /v1/versions/<id>', 'POST /v1/restore']) {
     t.ok(apiDoc.includes(heading), heading);
   }
   t.match(apiDoc, /## Paths[\s\S]*NFC/);

@@ -4,7 +4,8 @@
  * device's view is refused with PARENT_CHANGED and the journal record, changing nothing.
  */
 import t from 'tap';
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { Agent, request as httpRequest } from 'node:http';
 import { join } from 'node:path';
 import type { ChangeRecord, ChangesResponse, HistoryResponse } from '@deltabox/protocol';
 import { openStateDb } from '../src/state/database.js';
@@ -56,6 +57,29 @@ t.test('a retried PUT with a stale If-Match and the same bytes is 200, journals 
   t.same(h.stagedFiles(), []);
 });
 
+t.test('a retried PUT answered before its body is read still reads the body: the next request on the connection is answered', async (t) => {
+  const h = await startServer(t);
+  const body = seededBytes(2 * 1024 * 1024, 11);
+  const headers = { ...octets, authorization: `Bearer ${h.token}`, 'x-deltabox-content-hash': await sha256(body) };
+  const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+  t.teardown(() => agent.destroy());
+  const send = (path: string, b: Buffer): Promise<{ status: number; socket: unknown }> =>
+    new Promise((resolve, reject) => {
+      const req = httpRequest({ host: '127.0.0.1', port: h.port, method: 'PUT', path, headers: { ...headers, 'content-length': String(b.length) }, agent }, (res) => {
+        res.resume();
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, socket: req.socket }));
+      });
+      req.on('error', reject);
+      req.end(b);
+    });
+  t.equal((await send('/v1/files/k.bin', body)).status, 200);
+  const retry = await send('/v1/files/k.bin', body);
+  t.equal(retry.status, 200, 'the retry is answered');
+  const next = await send('/v1/files/k.bin', body);
+  t.equal(next.status, 200, 'and so is the request after it');
+  t.equal(next.socket, retry.socket, 'on the same kept-alive connection');
+});
+
 t.test('a retried PUT whose content is there but whose metadata differs applies it, with no new version', async (t) => {
   const h = await startServer(t);
   await put(h, 'm.txt', 'same', { 'x-deltabox-mtime-ms': '1000' });
@@ -103,6 +127,28 @@ t.test('a retried PATCH with a stale If-Match and the same result is 200, journa
   t.match(refused.json(), { code: 'BASE_MISMATCH', current: { hash: await sha256(target) } });
   t.ok(readFileSync(join(h.sdir, 'p.bin')).equals(target), 'and changes nothing');
   t.same(h.stagedFiles(), []);
+});
+
+t.test('a resumable upload of the content already there ends in 200 with the current entry, whatever its ifMatch', async (t) => {
+  const h = await startServer(t);
+  const file = seededBytes(40_000, 9);
+  const entry = (await put(h, 'r.bin', file, { 'x-deltabox-mtime-ms': '1000' })).json;
+  const before = await latest(h);
+  const versions = await versionCount(h, 'r.bin');
+  const created = await h.request('POST', '/v1/uploads', {
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ path: 'r.bin', size: file.length, hash: await sha256(file), mtimeMs: 1000, ifMatch: await sha256('an older version') }),
+  });
+  t.equal(created.status, 201, 'the stale ifMatch does not refuse the session: its content is already there');
+  const last = await h.request('PATCH', `/v1/uploads/${created.json<{ id: string }>().id}`, {
+    headers: { 'content-type': 'application/offset+octet-stream', 'upload-offset': '0' },
+    body: file,
+  });
+  t.equal(last.status, 200);
+  t.same(last.json(), entry, 'the current entry');
+  t.same(await journal(h, before), [], 'no new journal record');
+  t.equal(await versionCount(h, 'r.bin'), versions, 'no new version');
+  t.same(readdirSync(join(h.sdir, '.deltabox', 'uploads')), [], 'the session and its bytes are gone');
 });
 
 t.test('a write whose folder moved after x-deltabox-since is 412 PARENT_CHANGED with the record, and writes nothing', async (t) => {

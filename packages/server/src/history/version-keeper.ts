@@ -110,6 +110,7 @@ function pinnedHandle(handle: ReadHandle, unpin: () => void): ReadHandle {
     mtimeMs: handle.mtimeMs,
     executable: handle.executable,
     read: (offset, length) => handle.read(offset, length),
+    ...(handle.readSync ? { readSync: (offset: number, length: number) => handle.readSync!(offset, length) } : {}),
     stream(start, end) {
       const s = handle.stream(start, end);
       s.once('close', unpin);

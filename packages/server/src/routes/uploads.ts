@@ -147,8 +147,9 @@ export async function uploadRoutes(app: FastifyInstance, { mirror, root, now = D
 
   /** Commits a complete session through the normal write path; removes it unless the error is transient. */
   async function commit(reply: FastifyReply, session: UploadSession, device: string | undefined): Promise<FastifyReply> {
+    const bytes = createReadStream(store.filePath(session.id));
     try {
-      const entry = await mirror.putFile(session.path, createReadStream(store.filePath(session.id)), writeOptionsOfSession(session, device));
+      const entry = await mirror.putFile(session.path, bytes, writeOptionsOfSession(session, device));
       await store.remove(session.id);
       setEntryHeaders(reply, entry);
       return reply.code(200).send(entry);
@@ -156,6 +157,8 @@ export async function uploadRoutes(app: FastifyInstance, { mirror, root, now = D
       // A full disk or an I/O fault leaves the session: a PATCH with an empty body at the end retries.
       if (err instanceof ApiError && FINAL_CODES.has(err.code)) await store.remove(session.id);
       throw err;
+    } finally {
+      bytes.destroy(); // unread when the content was already there
     }
   }
 

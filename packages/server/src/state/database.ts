@@ -48,13 +48,6 @@ const migrations: string[] = [
    CREATE INDEX versions_path ON versions(path, time_ms);
    CREATE INDEX versions_hash ON versions(hash);
    ALTER TABLE entries ADD COLUMN device TEXT;`,
-  // 4: two-way sync (journal.ts). The journal's floor (records up to it were pruned by retention), and the
-  // two lookups of "was a folder on the way to this path moved or removed after revision N": partial
-  // indexes, so they cost a few pages per ancestor whatever the journal's length.
-  `CREATE TABLE journal_floor (revision INTEGER NOT NULL);
-   INSERT INTO journal_floor (revision) VALUES (0);
-   CREATE INDEX changes_moved_from ON changes(from_path, revision) WHERE op = 'move';
-   CREATE INDEX changes_removed ON changes(path, revision) WHERE op IN ('rmdir', 'delete');`,
 ];
 
 /**

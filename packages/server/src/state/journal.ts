@@ -21,7 +21,19 @@ interface ChangeRow {
 
 export type NewChange = Omit<ChangeRecord, 'revision' | 'timeMs'>;
 
-/** The PARENT_CHANGED lookups (one per ancestor each), served by the partial indexes of database.ts migration 4. */
+/**
+ * The journal's own schema beside the `changes` table of database.ts: the floor (records up to it were pruned
+ * by retention) and two partial indexes for "was a folder on the way to this path moved or removed after
+ * revision N", so that lookup costs a few pages per ancestor whatever the journal's length. Idempotent and
+ * outside the numbered migrations (as upload-store.ts's table), so it does not contend with other schema work.
+ */
+const JOURNAL_SCHEMA = `
+  CREATE TABLE IF NOT EXISTS journal_floor (revision INTEGER NOT NULL);
+  INSERT INTO journal_floor (revision) SELECT 0 WHERE NOT EXISTS (SELECT 1 FROM journal_floor);
+  CREATE INDEX IF NOT EXISTS changes_moved_from ON changes(from_path, revision) WHERE op = 'move';
+  CREATE INDEX IF NOT EXISTS changes_removed ON changes(path, revision) WHERE op IN ('rmdir', 'delete');`;
+
+/** The PARENT_CHANGED lookups (one per ancestor each), served by the partial indexes of JOURNAL_SCHEMA. */
 export const ANCESTOR_LOOKUPS = {
   movedFrom: "SELECT * FROM changes WHERE op = 'move' AND from_path = ? AND revision > ? ORDER BY revision LIMIT 1",
   removed: "SELECT * FROM changes WHERE op IN ('rmdir', 'delete') AND path = ? AND revision > ? ORDER BY revision LIMIT 1",
@@ -39,6 +51,7 @@ export class Journal {
 
   constructor(db: Db) {
     this.#db = db;
+    db.exec(JOURNAL_SCHEMA);
     this.#append = db.prepare('INSERT INTO changes (op, path, from_path, hash, size, time_ms) VALUES (?, ?, ?, ?, ?, ?)');
     this.#latest = db.prepare("SELECT seq FROM sqlite_sequence WHERE name = 'changes'");
     this.#floor = db.prepare('SELECT revision FROM journal_floor');

@@ -2,6 +2,7 @@
  * The local backend's ReadHandle: one open file descriptor, so a reader keeps its version even when the
  * path is replaced or removed meanwhile. Used for current files and for version objects.
  */
+import { readSync } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import type { ReadHandle, StorageEntry } from './storage.js';
@@ -29,6 +30,18 @@ export class LocalReadHandle implements ReadHandle {
       const { bytesRead } = await this.#handle().read(buf, filled, length - filled, byteOffset + filled);
       if (bytesRead === 0) break;
       filled += bytesRead;
+    }
+    return filled === length ? buf : buf.subarray(0, filled);
+  }
+
+  readSync(byteOffset: number, length: number): Uint8Array {
+    const fd = this.#handle().fd;
+    const buf = Buffer.allocUnsafe(length);
+    let filled = 0;
+    while (filled < length) {
+      const n = readSync(fd, buf, filled, length - filled, byteOffset + filled);
+      if (n === 0) break;
+      filled += n;
     }
     return filled === length ? buf : buf.subarray(0, filled);
   }

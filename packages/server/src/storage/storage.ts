@@ -59,6 +59,11 @@ export interface ReadHandle {
   /** Reads up to `length` bytes at `byteOffset`; shorter only at the end of the file. */
   read(byteOffset: number, length: number): Promise<Uint8Array>;
   /**
+   * Optional: read() done synchronously (the core's byte-exact delta encoder reads its basis so). A backend
+   * that cannot read synchronously leaves it out; download deltas from its bytes then go by signature.
+   */
+  readSync?(byteOffset: number, length: number): Uint8Array;
+  /**
    * Streams bytes `start..end` (inclusive; whole file when omitted). Takes ownership of the handle: it
    * is closed when the stream ends, fails or is destroyed; do not call close() as well.
    */

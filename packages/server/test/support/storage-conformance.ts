@@ -126,6 +126,10 @@ export function storageConformance(t: Test, name: string, make: () => Promise<Co
     t.equal(handle.size, 10);
     t.equal(Buffer.from(await handle.read(3, 4)).toString(), '3456');
     t.equal(Buffer.from(await handle.read(8, 10)).toString(), '89', 'short only at the end');
+    if (handle.readSync) {
+      t.equal(Buffer.from(handle.readSync(3, 4)).toString(), '3456', 'readSync, where offered, reads as read does');
+      t.equal(Buffer.from(handle.readSync(8, 10)).toString(), '89');
+    }
     const chunks: Buffer[] = [];
     for await (const c of handle.stream(2, 4)) chunks.push(c as Buffer);
     t.equal(Buffer.concat(chunks).toString(), '234', 'inclusive range');
