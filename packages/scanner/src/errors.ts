@@ -17,6 +17,7 @@ export type ScannerErrorCode =
   | 'SYNC_INCOMPLETE' // --once could not make the server mirror the folder
   | 'UNSAFE_FOLDER' // the client folder is, holds or lies in the server's folder, or is not the folder its state belongs to
   | 'MASS_DELETE' // a pass would delete more than the allowed share of the server's files
+  | 'REMOTE_CHANGED' // two-way: the server changed this path since the last merge; merge before sending
   | 'BAD_CONFIG'; // bad option or unusable folder
 
 export class ScannerError extends Error {

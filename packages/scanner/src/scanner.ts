@@ -35,6 +35,10 @@ import { remoteOf, SyncState } from './state/sync-state.js';
 import { Transfer, type TransferCounters } from './transfer/transfer.js';
 import { planStep } from './transfer/transfer-plan.js';
 import { watchFolder, type FolderWatcher } from './detect/watcher.js';
+import { hostname } from 'node:os';
+import { assertLocalDeleteShare } from './guards/mass-delete-guard.js';
+import { MergeApplier } from './pull/merge-apply.js';
+import { planMerge, sameContent, type MoveRecord } from './pull/merge-plan.js';
 
 export interface ScannerOptions {
   /** The client folder (created if missing). */
@@ -65,8 +69,18 @@ export interface ScannerOptions {
   maxDeletePercent?: number;
   /** No mass-delete limit: the user confirmed that the client folder really lost those files. */
   allowMassDelete?: boolean;
+  /**
+   * `two-way` (push and pull, docs/SYNC.md), `push` (the server mirrors this folder; the library's default,
+   * as before issue 12) or `pull` (download only; chosen whatever this says when the token is read-only).
+   */
+  mode?: SyncMode;
   logger?: Logger;
 }
+
+export type SyncMode = 'two-way' | 'push' | 'pull';
+
+/** How long one journal long-poll waits on the server (the server caps it). */
+const CHANGES_WAIT_MS = 25_000;
 
 export interface SyncSummary {
   /** Paths the server was changed for. */
@@ -110,6 +124,19 @@ export class Scanner {
   readonly #stateDir: string;
   readonly #tmpDir: string;
   readonly #opts: Required<Omit<ScannerOptions, 'ca' | 'logger'>>;
+  /** The mode in force: the option, or `pull` once the server says the token is read-only. */
+  #mode: SyncMode;
+  /** Device name for conflict copies (GET /v1/folder `device`, else the host name). */
+  #device = hostname();
+  /** Other devices' journal moves since the last merge (two-way), oldest first. */
+  #moves: MoveRecord[] = [];
+  /** The next merge trusts no base (joining, an expired cursor, a server that lost its journal). */
+  #unionMerge = false;
+  /** Some merge action could not be applied: merge again on the next tick. */
+  #mergeAgain = false;
+  #mergeTimer: NodeJS.Timeout | undefined;
+  readonly #merger: MergeApplier;
+  readonly #pollClient: ApiClient;
   readonly #log: Logger;
   readonly #store: StateStore;
   readonly #state: SyncState;
@@ -174,7 +201,9 @@ export class Scanner {
       fullUploads: options.fullUploads ?? false,
       maxDeletePercent: options.maxDeletePercent ?? DEFAULT_MAX_DELETE_PERCENT,
       allowMassDelete: options.allowMassDelete ?? false,
+      mode: options.mode ?? 'push',
     };
+    this.#mode = this.#opts.mode;
     this.#log = options.logger ?? silentLogger;
     this.#guards = new FolderGuards(this.root, this.#stateDir, {
       maxDeletePercent: this.#opts.maxDeletePercent,
@@ -195,7 +224,9 @@ export class Scanner {
     this.#viewRevision = this.#loadViewRevision();
     this.#queue = new OpQueue(this.#store.loadQueue(), this.#store);
     this.#cache = new BasisCache(join(this.#stateDir, CACHE_DIR), this.#store, this.#opts.cacheBudgetBytes);
-    this.#client = new ApiClient({ baseUrl: options.server, token: options.token, ...(options.ca === undefined ? {} : { ca: options.ca }) });
+    const clientOptions = { baseUrl: options.server, token: options.token, ...(options.ca === undefined ? {} : { ca: options.ca }) };
+    this.#client = new ApiClient(clientOptions);
+    this.#pollClient = new ApiClient(clientOptions);
     const queue = this.#queue;
     this.#dispatcher = new Dispatcher(
       queue,
@@ -203,14 +234,28 @@ export class Scanner {
       () => this.#transfer,
       this.#opts.concurrency,
       {
-        canDispatch: () => !this.#stopping && !this.#offline && !this.#reconciling && this.#guards.checked && this.#fatal === undefined,
+        canDispatch: () =>
+          !this.#stopping && !this.#offline && !this.#reconciling && this.#guards.checked && this.#fatal === undefined && this.#mode !== 'pull',
         onConnectivityLost: (err) => this.#goOffline(err),
         onFatal: (err) => this.#fail(err),
         onNeedsRescan: () => this.#scheduleRescan(),
         onRound: () => this.#checkIdle(),
+        onSynced: (path, from) => this.#settle(path, from),
+        onRemoteChanged: () => this.#scheduleMerge(),
       },
       this.#log,
     );
+    this.#merger = new MergeApplier({
+      root: this.root,
+      tmpDir: this.#tmpDir,
+      state: this.#state,
+      client: this.#client,
+      log: this.#log,
+      device: () => this.#device,
+      push: () => this.#mode !== 'pull',
+      enqueue: (path) => queue.enqueue(path, Date.now()),
+      beforeDelete: () => this.#guards.verifyRoot(),
+    });
     this.#transfer = new Transfer({
       root: this.root,
       tmpDir: this.#tmpDir,
@@ -220,6 +265,7 @@ export class Scanner {
       uploads: this.#store,
       plan: this.#dispatcher.planContext(),
       fullUploads: this.#opts.fullUploads,
+      twoWay: this.#opts.mode !== 'push',
       beforeDelete: () => this.#guards.verifyRoot(),
       onMoveFailed: (path, from) => {
         const now = Date.now();
@@ -248,6 +294,60 @@ export class Scanner {
     });
   }
 
+  /** Two-way: a path the server acknowledged (or already held) as the folder has it is synced. */
+  #settle(path: string, from?: string): void {
+    if (this.#mode === 'push') return;
+    const { local, remote } = this.#state;
+    this.#state.transaction(() => {
+      for (const p of from === undefined ? [path] : [path, from]) if (sameContent(local.get(p), remote.get(p))) this.#state.settleBase(p);
+    });
+  }
+
+  /** A merge soon (a push was refused for its base, or the journal has news): coalesced. */
+  #scheduleMerge(delayMs = 50): void {
+    if (this.#mergeTimer || this.#stopping) return;
+    this.#mergeTimer = setTimeout(() => {
+      this.#mergeTimer = undefined;
+      if (this.#stopping || this.#offline || this.#fatal) return;
+      this.#reconcile().catch((err) => {
+        if (isConnectivityError(err)) this.#goOffline(err as Error);
+        else if (isFatalError(err)) this.#fail(err as Error);
+        else this.#log.warn({ err: String(err) }, 'merge failed; will retry');
+      });
+    }, delayMs);
+  }
+
+  /**
+   * Two-way and pull: long-polls the journal from the merged revision; another device's record starts a
+   * merge at once (docs/SYNC.md §Staying current). Own records only move the poll on.
+   */
+  async #pollLoop(): Promise<void> {
+    let from = this.#viewRevision ?? 0;
+    while (!this.#stopping) {
+      if (this.#offline || this.#fatal || this.#reconciling) {
+        await new Promise((r) => setTimeout(r, 200));
+        continue;
+      }
+      from = Math.max(from, this.#viewRevision ?? 0);
+      try {
+        const page = await this.#pollClient.changes(from, 100, CHANGES_WAIT_MS);
+        if (this.#stopping) return;
+        const news = page.changes.some((c) => !this.#ownRevisions.has(c.revision));
+        if (news || page.expired || page.revision < from) {
+          await this.#reconcile().catch((err) => {
+            if (isConnectivityError(err)) this.#goOffline(err as Error);
+            else if (isFatalError(err)) this.#fail(err as Error);
+          });
+          from = this.#viewRevision ?? from;
+        } else if (page.changes.length > 0) from = page.changes[page.changes.length - 1]!.revision;
+      } catch (err) {
+        if (this.#stopping) return;
+        if (isFatalError(err)) return this.#fail(err as Error);
+        await new Promise((r) => setTimeout(r, 1_000));
+      }
+    }
+  }
+
   /** Runs until stop(): reconciles, scans every interval and on watcher events, retries while offline. */
   async start(): Promise<void> {
     this.#intervalTimer = setInterval(() => void this.#tick(), this.#opts.intervalMs);
@@ -262,6 +362,7 @@ export class Scanner {
     try {
       await this.#client.health();
       await this.#reconcile();
+      if (this.#mode !== 'push') void this.#pollLoop();
     } catch (err) {
       if (isFatalError(err)) throw err;
       if (!isConnectivityError(err)) throw err;
@@ -357,7 +458,7 @@ export class Scanner {
     }
     try {
       const health = await this.#client.health();
-      if (health.revision !== this.#knownRevision && !this.#stopping && this.#isIdle()) {
+      if ((health.revision !== this.#knownRevision || this.#mergeAgain) && !this.#stopping && this.#isIdle()) {
         this.#log.info({ server: health.revision, known: this.#knownRevision }, 'the server changed outside this scanner; reconciling');
         this.#saidUpToDate = false;
         await this.#reconcile();
@@ -384,6 +485,7 @@ export class Scanner {
 
   async #reconcileOnce(): Promise<void> {
     this.#reconciling = true;
+    if (this.#mode !== 'push' && this.#state.base.size === 0) this.#unionMerge = true;
     try {
       await this.#dispatcher.drain();
       await this.#checkNesting();
@@ -392,6 +494,10 @@ export class Scanner {
       this.#reconciling = false;
       await this.scanNow();
       if (this.#fatal) throw this.#fatal;
+      if (this.#mode !== 'push') {
+        await this.#merge();
+        return;
+      }
       const now = Date.now();
       const requests = diffForQueue(this.#state.local, this.#state.remote);
       this.#guardDeletes(requests);
@@ -406,6 +512,34 @@ export class Scanner {
   }
 
   /**
+   * Two-way and pull (docs/SYNC.md): plans the merge of local, remote and base, stops on a mass delete,
+   * applies the pulls and queues the pushes.
+   * @throws ScannerError MASS_DELETE (nothing was changed), UNREACHABLE
+   */
+  async #merge(): Promise<void> {
+    const actions = planMerge({ local: this.#state.local, remote: this.#state.remote, base: this.#state.base, moves: this.#moves, union: this.#unionMerge });
+    const deletes = actions.filter((a) => a.kind === 'delete').length;
+    let localFiles = 0;
+    for (const row of this.#state.local.values()) if (row.type === 'file') localFiles++;
+    try {
+      assertLocalDeleteShare(deletes, localFiles, { maxDeletePercent: this.#opts.maxDeletePercent, allowMassDelete: this.#opts.allowMassDelete });
+    } catch (err) {
+      this.#fail(err as Error);
+      throw err;
+    }
+    const downloads = actions.filter((a) => a.kind === 'download').length;
+    const result = await this.#merger.apply(actions);
+    this.#moves = [];
+    this.#unionMerge = false;
+    this.#mergeAgain = result.deferred > 0;
+    if (this.#mergeAgain) this.#scheduleMerge(2_000);
+    this.#client.sinceRevision = this.#viewRevision;
+    if (actions.length > 0) {
+      this.#log.info({ actions: actions.length, downloads, pulled: result.pulled, conflicts: result.conflicts, deferred: result.deferred, queued: this.#queue.size }, 'merged with the server');
+    }
+  }
+
+  /**
    * The nesting guard, on every (re)connect: asks the server which folder it serves and refuses a client
    * folder that is it or lies inside it (the walk refuses one that contains it). A server without the
    * route is warned about once; nothing is sent before this check has run.
@@ -413,6 +547,11 @@ export class Scanner {
    */
   async #checkNesting(): Promise<void> {
     const identity = await this.#client.folderIdentity();
+    if (identity?.device) this.#device = identity.device;
+    if (identity?.readOnly === true && this.#mode !== 'pull') {
+      this.#log.info({}, 'the token is read-only: download only (--mode pull)');
+      this.#mode = 'pull';
+    }
     let known: boolean;
     try {
       known = this.#guards.checkServer(identity);
@@ -446,8 +585,13 @@ export class Scanner {
     const since = this.#viewRevision;
     if (since !== undefined) {
       const page = await this.#client.changes(since, JOURNAL_CATCHUP_MAX_CHANGES);
+      // Pruned past our cursor, or another journal (the server lost its state): trust no base, delete nothing.
+      if (page.expired === true || page.revision < since) this.#unionMerge = true;
       // A revision below ours means another journal (the server lost its state); a full page, too many changes.
-      if (page.revision >= since && page.changes.length < JOURNAL_CATCHUP_MAX_CHANGES) {
+      if (page.expired !== true && page.revision >= since && page.changes.length < JOURNAL_CATCHUP_MAX_CHANGES) {
+        for (const c of page.changes) {
+          if (c.op === 'move' && c.from !== undefined && !this.#ownRevisions.has(c.revision)) this.#moves.push({ from: c.from.normalize('NFC'), to: c.path.normalize('NFC') });
+        }
         if (page.changes.length === 0 && this.#ownRevisions.size === 0) {
           this.#setView(page.revision);
           return 'unchanged';
@@ -541,7 +685,7 @@ export class Scanner {
 
   #isIdle(): boolean {
     if (this.#dispatcher.jobs > 0 || this.#offline || this.#reconciling || this.#scanRunning) return false;
-    if (this.#queue.size === 0) return true;
+    if (this.#queue.size === 0 || this.#mode === 'pull') return true;
     if (!this.#once) return false;
     // --once: entries that kept failing for their own reasons do not hold the run forever.
     for (const entry of this.#queue.entries()) if (entry.attempts < ONCE_MAX_ATTEMPTS) return false;
@@ -636,7 +780,8 @@ export class Scanner {
   async stop(graceMs = 10_000): Promise<void> {
     if (this.#stopping) return;
     this.#stopping = true;
-    for (const t of [this.#rescanTimer, this.#reconnectTimer]) if (t) clearTimeout(t);
+    for (const t of [this.#rescanTimer, this.#reconnectTimer, this.#mergeTimer]) if (t) clearTimeout(t);
+    await this.#pollClient.destroy().catch(() => {});
     if (this.#intervalTimer) clearInterval(this.#intervalTimer);
     this.#watcher?.close();
     this.#dispatcher.close();

@@ -79,3 +79,20 @@ export function assertDeleteShare(deletes: number, serverFiles: number, limit: M
       '--allow-mass-delete (or raise --max-delete PERCENT)',
   );
 }
+
+/**
+ * Two-way sync: throws when a merge would delete `deletes` of this folder's `localFiles` files, over the
+ * limit (the same rule as the server side, for deletes another device's changes would make here).
+ * @throws ScannerError MASS_DELETE
+ */
+export function assertLocalDeleteShare(deletes: number, localFiles: number, limit: MassDeleteLimit): void {
+  if (limit.allowMassDelete || deletes === 0 || localFiles <= MASS_DELETE_MIN_FILES) return;
+  const percent = (deletes * 100) / localFiles;
+  if (percent <= limit.maxDeletePercent) return;
+  throw new ScannerError(
+    'MASS_DELETE',
+    `stopping: the server's changes would delete ${deletes} of this folder's ${localFiles} files (${Math.round(percent)}%, over the ` +
+      `${limit.maxDeletePercent}% limit); nothing was deleted. If another device's folder was emptied by mistake, restore it there. ` +
+      'If the deletions are intended, run again with --allow-mass-delete (or raise --max-delete PERCENT)',
+  );
+}

@@ -47,6 +47,23 @@ export interface WriteMeta {
   size?: number;
 }
 
+/** GET /v1/folder with the fields of issue 12: the token's device name and whether it may write. */
+export type FolderInfo = FolderIdentityResponse & { device?: string; readOnly?: boolean };
+
+/** GET /v1/changes with the fields of issue 12 (absent on older servers). */
+export type ChangesPage = ChangesResponse & { floor?: number; expired?: boolean };
+
+/** A download: the body streams; the headers describe the version it is. */
+export interface Download {
+  body: AsyncIterable<Uint8Array>;
+  hash?: string;
+  mtimeMs?: number;
+  executable: boolean;
+}
+
+/** Request header of issue 12: the journal revision the device has merged (PARENT_CHANGED check). */
+const SINCE_HEADER = 'x-deltabox-since';
+
 type Body = Uint8Array | AsyncIterable<Uint8Array> | Iterable<Uint8Array> | undefined;
 
 /** Error codes of undici and node:net that mean the server could not be talked to. */
@@ -105,6 +122,8 @@ export class ApiClient {
   requestCount = 0;
   /** Journal revision of the last manifest read (its X-Deltabox-Revision header). */
   lastManifestRevision: number | undefined;
+  /** Sent as `x-deltabox-since` on writes when set (two-way sync: the revision merged so far). */
+  sinceRevision: number | undefined;
   readonly #base: string;
   readonly #token: string;
   readonly #agent: Agent;
@@ -145,6 +164,7 @@ export class ApiClient {
     options: { body?: Body; headers?: Record<string, string> } = {},
   ): Promise<Dispatcher.ResponseData> {
     const headers: Record<string, string> = { authorization: `Bearer ${this.#token}`, ...options.headers };
+    if (this.sinceRevision !== undefined && method !== 'GET' && method !== 'DELETE') headers[SINCE_HEADER] = String(this.sinceRevision);
     let body: Buffer | Uint8Array | Readable | undefined;
     if (options.body instanceof Uint8Array) body = options.body;
     else if (options.body !== undefined) body = Readable.from(options.body as AsyncIterable<Uint8Array>, { objectMode: false });
@@ -216,10 +236,27 @@ export class ApiClient {
     return this.#json<HealthResponse>(res, 'health check');
   }
 
-  /** The change journal after revision `since`, at most `limit` records, without waiting. */
-  async changes(since: number, limit: number): Promise<ChangesResponse> {
-    const res = await this.#send('GET', `${routes.changes}?since=${since}&limit=${limit}`, 'change journal');
-    return this.#json<ChangesResponse>(res, 'change journal');
+  /** The change journal after revision `since`, at most `limit` records, waiting up to `waitMs` for one. */
+  async changes(since: number, limit: number, waitMs = 0): Promise<ChangesPage> {
+    const wait = waitMs > 0 ? `&waitMs=${waitMs}` : '';
+    const res = await this.#send('GET', `${routes.changes}?since=${since}&limit=${limit}${wait}`, 'change journal');
+    return this.#json<ChangesPage>(res, 'change journal');
+  }
+
+  /**
+   * Downloads the server's current version of `path` (streamed; the caller checks the hash).
+   * @throws ScannerError HTTP (404 NOT_FOUND, TYPE_CONFLICT), UNREACHABLE
+   */
+  async download(path: string): Promise<Download> {
+    const res = await this.#send('GET', routes.file(path), `download of ${path}`);
+    const mtime = Number(res.headers[h.mtimeMs]);
+    const hash = parseEtag(res.headers[h.etag]);
+    return {
+      body: res.body,
+      ...(hash === undefined ? {} : { hash }),
+      ...(Number.isFinite(mtime) ? { mtimeMs: mtime } : {}),
+      executable: res.headers[h.executable] === '1',
+    };
   }
 
   /**
@@ -259,7 +296,7 @@ export class ApiClient {
    * The identity of the server's folder (GET /v1/folder), for the nesting guard; undefined when the server
    * predates the route (404).
    */
-  async folderIdentity(): Promise<FolderIdentityResponse | undefined> {
+  async folderIdentity(): Promise<FolderInfo | undefined> {
     let res: Dispatcher.ResponseData;
     try {
       res = await this.#send('GET', routes.folder, 'folder identity');
@@ -267,7 +304,7 @@ export class ApiClient {
       if (err instanceof ScannerError && err.status === 404) return undefined;
       throw err;
     }
-    return this.#json<FolderIdentityResponse>(res, 'folder identity');
+    return this.#json<FolderInfo>(res, 'folder identity');
   }
 
   #writeHeaders(meta: WriteMeta, contentType: string): Record<string, string> {

@@ -25,6 +25,10 @@ export interface DispatcherHooks {
   onFatal(err: Error): void;
   /** A file changed while it was read, or vanished: the caller rescans soon. */
   onNeedsRescan(): void;
+  /** A path (and a move's source) is in step with the server now: two-way sync settles its base. */
+  onSynced?(path: string, from?: string): void;
+  /** Two-way: the server changed a queued path since the last merge; the entry is dropped, a merge is due. */
+  onRemoteChanged?(path: string): void;
   /** Called after every dispatch round (the scanner checks for idleness). */
   onRound(): void;
 }
@@ -105,6 +109,7 @@ export class Dispatcher {
         const step = planStep(entry, ctx);
         if (step.type === 'noop') {
           this.#queue.complete(entry.path, entry.generation);
+          this.#hooks.onSynced?.(entry.path, entry.from);
           continue;
         }
         if (step.type === 'blocked') continue;
@@ -150,7 +155,10 @@ export class Dispatcher {
     void this.#transfer()
       .syncPath(work)
       .then(
-        () => this.#queue.complete(entry.path, generation),
+        () => {
+          this.#queue.complete(entry.path, generation);
+          this.#hooks.onSynced?.(entry.path, work.from);
+        },
         (err) => this.#onFailure(entry.path, generation, err),
       )
       .finally(() => this.#jobFinished());
@@ -168,7 +176,10 @@ export class Dispatcher {
             for (const o of outcomes) {
               const gen = generations.get(o.path);
               if (gen === undefined) continue;
-              if (o.ok) this.#queue.complete(o.path, gen);
+              if (o.ok) {
+                this.#queue.complete(o.path, gen);
+                this.#hooks.onSynced?.(o.path);
+              }
               else this.#onFailure(o.path, gen, o.error);
               generations.delete(o.path);
             }
@@ -199,6 +210,11 @@ export class Dispatcher {
       return;
     }
     const code = (err as { code?: string }).code;
+    if (code === 'REMOTE_CHANGED') {
+      this.#queue.complete(path, generation);
+      this.#hooks.onRemoteChanged?.(path);
+      return;
+    }
     if (code === 'ENOENT') {
       // Gone since the scan: the rescan records the deletion and queues it.
       this.#queue.complete(path, generation);

@@ -1,6 +1,7 @@
 /**
  * The client state in `CDIR/.deltabox/state.sqlite` (better-sqlite3, WAL): the local entries of the last
- * scan, the remote entries the server acknowledged, the durable queue, the cache index and small settings.
+ * scan, the remote entries the server acknowledged, the synced base of two-way sync, the durable queue,
+ * the cache index and small settings.
  * Every SQL statement of the scanner lives here; nothing else knows the schema.
  */
 import { chmodSync, mkdirSync } from 'node:fs';
@@ -47,6 +48,8 @@ CREATE TABLE IF NOT EXISTS local (path TEXT PRIMARY KEY, disk_path TEXT NOT NULL
   size INTEGER NOT NULL, mtime_ms REAL NOT NULL, ino INTEGER NOT NULL, mode INTEGER NOT NULL, hash TEXT,
   racy INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS remote (path TEXT PRIMARY KEY, type TEXT NOT NULL, size INTEGER NOT NULL,
+  mtime_ms INTEGER NOT NULL, hash TEXT, executable INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS base (path TEXT PRIMARY KEY, type TEXT NOT NULL, size INTEGER NOT NULL,
   mtime_ms INTEGER NOT NULL, hash TEXT, executable INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS queue (path TEXT PRIMARY KEY, kind TEXT NOT NULL, from_path TEXT,
   generation INTEGER NOT NULL, attempts INTEGER NOT NULL, next_at_ms INTEGER NOT NULL, seq INTEGER NOT NULL,
@@ -121,6 +124,11 @@ export class StateStore implements QueuePersistence {
       deleteRemote: db.prepare('DELETE FROM remote WHERE path = ?'),
       deleteRemoteUnder: db.prepare("DELETE FROM remote WHERE path = ? OR substr(path, 1, length(?) + 1) = ? || '/'"),
       clearRemote: db.prepare('DELETE FROM remote'),
+      upsertBase: db.prepare(
+        `INSERT OR REPLACE INTO base (path, type, size, mtime_ms, hash, executable)
+         VALUES (@path, @type, @size, @mtimeMs, @hash, @executable)`,
+      ),
+      deleteBase: db.prepare('DELETE FROM base WHERE path = ?'),
       saveQueue: db.prepare(
         `INSERT OR REPLACE INTO queue (path, kind, from_path, generation, attempts, next_at_ms, seq, last_error)
          VALUES (@path, @kind, @from, @generation, @attempts, @nextAtMs, @seq, @lastError)`,
@@ -175,7 +183,24 @@ export class StateStore implements QueuePersistence {
   }
 
   loadRemote(): Map<string, RemoteEntry> {
-    const rows = this.#db.prepare('SELECT * FROM remote').all() as RemoteRow[];
+    return this.#loadEntries('remote');
+  }
+
+  /** The synced tree of two-way sync (docs/SYNC.md): what both sides agreed on, per path. */
+  loadBase(): Map<string, RemoteEntry> {
+    return this.#loadEntries('base');
+  }
+
+  upsertBase(entry: RemoteEntry): void {
+    this.#stmts.upsertBase.run({ ...entry, hash: entry.hash ?? null, executable: entry.executable ? 1 : 0 });
+  }
+
+  deleteBase(path: string): void {
+    this.#stmts.deleteBase.run(path);
+  }
+
+  #loadEntries(table: 'remote' | 'base'): Map<string, RemoteEntry> {
+    const rows = this.#db.prepare(`SELECT * FROM ${table}`).all() as RemoteRow[];
     return new Map(
       rows.map((r) => [
         r.path,

@@ -27,12 +27,41 @@ function isUnder(path: string, dir: string): boolean {
 export class SyncState {
   readonly local: Map<string, LocalEntry>;
   readonly remote: Map<string, RemoteEntry>;
+  /** Two-way sync's synced tree (docs/SYNC.md): per path, what local and server last agreed on. */
+  readonly base: Map<string, RemoteEntry>;
   readonly #store: StateStore;
 
   constructor(store: StateStore) {
     this.#store = store;
     this.local = store.loadLocal();
     this.remote = store.loadRemote();
+    this.base = store.loadBase();
+  }
+
+  setBase(row: RemoteEntry): void {
+    this.base.set(row.path, row);
+    this.#store.upsertBase(row);
+  }
+
+  deleteBase(path: string): void {
+    if (!this.base.delete(path)) return;
+    this.#store.deleteBase(path);
+  }
+
+  /**
+   * After a push the server acknowledged: `path` (and, for a folder, everything under it) is in sync, so the
+   * base takes the remote view's rows there; rows the remote view no longer has are dropped.
+   */
+  settleBase(path: string): void {
+    const tree = this.remote.get(path)?.type === 'dir' || this.base.get(path)?.type === 'dir';
+    const under = (p: string) => p === path || (tree && p.startsWith(`${path}/`));
+    for (const p of [...this.base.keys()]) if (under(p) && !this.remote.has(p)) this.deleteBase(p);
+    if (!tree) {
+      const row = this.remote.get(path);
+      if (row) this.setBase(row);
+      return;
+    }
+    for (const row of this.remote.values()) if (under(row.path)) this.setBase(row);
   }
 
   /** Runs `fn` in one state transaction: many rows written for the price of one commit. */
@@ -46,6 +75,11 @@ export class SyncState {
       this.#store.deleteLocal(path);
     }
     for (const row of outcome.upserts) this.setLocal(row);
+  }
+
+  deleteLocal(path: string): void {
+    this.local.delete(path);
+    this.#store.deleteLocal(path);
   }
 
   setLocal(row: LocalEntry): void {

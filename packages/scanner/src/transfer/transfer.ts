@@ -21,6 +21,7 @@ import { assertUnchanged, discardSnapshot, readChunks, snapshotChunks, takeSnaps
 import type { BatchPart } from './multipart-body.js';
 import type { RemoteEntry } from '../state/state-store.js';
 import { remoteOf, type SyncState } from '../state/sync-state.js';
+import { sameContent } from '../pull/merge-plan.js';
 import { planStep, type PlanContext, type Step } from './transfer-plan.js';
 import type { QueueEntry } from '../queue/op-queue.js';
 import { sendResumable, type UploadSessionKeeper } from './resumable-upload.js';
@@ -69,9 +70,18 @@ export interface TransferDeps {
   onBytes?(bytes: number, path: string): void;
   /** Called with the journal revision of every change this transfer made on the server. */
   onRevision?(revision: number): void;
+  /**
+   * Two-way sync (docs/SYNC.md): push only a path whose remote entry is still its base, and never retry a
+   * write the server refused for its base; both throw REMOTE_CHANGED so the path is merged first.
+   */
+  twoWay?: boolean;
 }
 
 export type BatchOutcome = { path: string; ok: true } | { path: string; ok: false; error: ScannerError };
+
+function remoteChanged(path: string, cause?: unknown): ScannerError {
+  return new ScannerError('REMOTE_CHANGED', `${path} changed on the server since the last merge; merging first`, cause === undefined ? {} : { cause });
+}
 
 function isApi(err: unknown, ...codes: string[]): err is ScannerError {
   return err instanceof ScannerError && err.apiCode !== undefined && codes.includes(err.apiCode);
@@ -88,6 +98,7 @@ export class Transfer {
   /** Brings one queued path in step with the server. @throws ScannerError (UNREACHABLE, FILE_CHANGED, HTTP...) */
   async syncPath(entry: Pick<QueueEntry, 'path' | 'kind' | 'from'>): Promise<void> {
     let changed = false;
+    if (this.#d.twoWay) this.#assertBaseCurrent(entry);
     for (let i = 0; i < MAX_STEPS; i++) {
       const step = planStep(entry, this.#d.plan);
       if (step.type === 'noop') break;
@@ -96,6 +107,18 @@ export class Transfer {
       changed = true;
     }
     if (changed) this.counters.changedPaths++;
+  }
+
+  #assertBaseCurrent(entry: Pick<QueueEntry, 'path' | 'from'>): void {
+    const { remote, base } = this.#d.state;
+    for (const path of entry.from === undefined ? [entry.path] : [entry.path, entry.from]) {
+      if (!sameContent(remote.get(path), base.get(path))) throw remoteChanged(path);
+    }
+  }
+
+  /** Two-way: a refusal for the base (or a moved parent) means another device got there first. */
+  #refusedForBase(err: unknown, path: string): void {
+    if (this.#d.twoWay && isApi(err, 'BASE_MISMATCH', 'ALREADY_EXISTS', 'PARENT_CHANGED', 'TYPE_CONFLICT')) throw remoteChanged(path, err);
   }
 
   async #run(step: Exclude<Step, { type: 'noop' | 'blocked' }>, entry: Pick<QueueEntry, 'path' | 'from'>): Promise<void> {
@@ -125,6 +148,7 @@ export class Transfer {
           const revision = await client.deleteFile(step.path, step.ifMatch);
           if (revision !== undefined) this.#d.onRevision?.(revision);
         } catch (err) {
+          this.#refusedForBase(err, step.path);
           if (isApi(err, 'BASE_MISMATCH') && err.currentHash !== undefined) {
             // Someone else changed it; the client is the source of truth: delete what is there now.
             const row = state.remote.get(step.path);
@@ -138,11 +162,12 @@ export class Transfer {
         return;
       case 'move':
         try {
-          const moved = await client.move({ from: step.from, to: step.path, ...(step.hash === undefined ? {} : { ifMatch: step.hash }), overwrite: true });
+          const moved = await client.move({ from: step.from, to: step.path, ...(step.hash === undefined ? {} : { ifMatch: step.hash }), overwrite: !this.#d.twoWay });
           state.moveRemote(step.from, step.path, remoteOf(moved));
           this.#d.onRevision?.(moved.revision);
           this.counters.moves++;
         } catch (err) {
+          this.#refusedForBase(err, step.path);
           if (!isApi(err, 'NOT_FOUND', 'BASE_MISMATCH', 'TYPE_CONFLICT', 'ALREADY_EXISTS')) throw err;
           this.#d.onMoveFailed(step.path, step.from);
           entry.from = undefined; // fall back to uploading on the next step
@@ -195,6 +220,7 @@ export class Transfer {
           wasDelta = false;
           if (entry === undefined) ({ entry, signature } = await this.#sendWhole(path, snap, meta, unconditional ? undefined : base, unconditional));
         } catch (err) {
+          this.#refusedForBase(err, path);
           const basisRefused = wasDelta && (isApi(err, 'BASE_MISMATCH', 'HASH_MISMATCH') || (err instanceof ScannerError && err.code === 'UPLOAD_CUT'));
           if (basisRefused) mode = mode === 'delta' ? 'fresh-signature' : 'whole';
           if (isApi(err, 'ALREADY_EXISTS') && sawNotFound) {

@@ -1,0 +1,216 @@
+/**
+ * Two-way sync end to end (docs/SYNC.md): a real server on 127.0.0.1 and several device folders, each synced
+ * by a fresh Scanner in `two-way` mode, one pass at a time (a device that syncs only then is "offline" in
+ * between). Each scenario states its exact expectation on every device and on the server.
+ */
+import t from 'tap';
+import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { isConflictCopy } from '@deltabox/protocol';
+import { Scanner } from '@deltabox/scanner';
+import { mintToken, startServer, tempDir, treeDigest } from './helpers/harness.js';
+
+type Tap = typeof t;
+
+async function world(t: Tap, devices = 2) {
+  const base = tempDir(t);
+  const sdir = join(base, 'server');
+  const server = await startServer(sdir);
+  t.teardown(() => server.close());
+  const dirs = Array.from({ length: devices }, (_, i) => {
+    const dir = join(base, `device${i}`);
+    mkdirSync(dir);
+    return dir;
+  });
+  const token = mintToken(sdir);
+  /** One `scan --once` of device `i`. */
+  const sync = async (i: number, opts: { allowMassDelete?: boolean } = {}) => {
+    const scanner = new Scanner({ cdir: dirs[i]!, server: server.url, token, watch: false, intervalMs: 60_000, mode: 'two-way', ...opts });
+    try {
+      return await scanner.syncOnce();
+    } finally {
+      await scanner.stop();
+    }
+  };
+  return { sdir, dirs, sync, server, token };
+}
+
+/** path -> content of every file in a tree (state folder skipped). */
+function contents(root: string, dir = ''): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const name of readdirSync(join(root, dir))) {
+    if (dir === '' && name === '.deltabox') continue;
+    const rel = dir === '' ? name : `${dir}/${name}`;
+    const abs = join(root, rel);
+    if (readdirSafe(abs)) Object.assign(out, contents(root, rel));
+    else out[rel] = readFileSync(abs, 'utf8');
+  }
+  return out;
+}
+
+function readdirSafe(abs: string): boolean {
+  try {
+    readdirSync(abs);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function copies(tree: Record<string, string>): string[] {
+  return Object.keys(tree).filter((p) => isConflictCopy(p));
+}
+
+t.test('two devices edit the same file while offline: one conflict copy with the second writer\'s bytes, everywhere', async (t) => {
+  const { sdir, dirs, sync } = await world(t);
+  writeFileSync(join(dirs[0]!, 'notes.txt'), 'v0');
+  await sync(0);
+  await sync(1);
+  t.same(contents(dirs[1]!), { 'notes.txt': 'v0' }, 'the second device got the file');
+  writeFileSync(join(dirs[0]!, 'notes.txt'), 'first writer');
+  writeFileSync(join(dirs[1]!, 'notes.txt'), 'second writer');
+  await sync(0);
+  await sync(1);
+  await sync(0);
+  const server = contents(sdir);
+  t.equal(server['notes.txt'], 'first writer', 'the server version keeps the name');
+  t.equal(copies(server).length, 1, 'exactly one conflict copy');
+  t.equal(server[copies(server)[0]!], 'second writer', "the copy holds the second writer's bytes");
+  t.match(copies(server)[0]!, /^notes \(conflicted copy .+ \d{4}-\d{2}-\d{2} \d{6}\)\.txt$/);
+  t.same(contents(dirs[0]!), server, 'device 0 equals the server');
+  t.same(contents(dirs[1]!), server, 'device 1 equals the server');
+});
+
+t.test('edit beats delete when the delete reaches the server first', async (t) => {
+  const { sdir, dirs, sync } = await world(t);
+  writeFileSync(join(dirs[0]!, 'a.txt'), 'v0');
+  await sync(0);
+  await sync(1);
+  rmSync(join(dirs[0]!, 'a.txt'));
+  writeFileSync(join(dirs[1]!, 'a.txt'), 'edited');
+  await sync(0);
+  t.same(contents(sdir), {}, 'the delete reached the server');
+  await sync(1);
+  await sync(0);
+  for (const tree of [sdir, ...dirs]) t.same(contents(tree), { 'a.txt': 'edited' }, `${tree}: the edit survives`);
+});
+
+t.test('edit beats delete when the edit reaches the server first', async (t) => {
+  const { sdir, dirs, sync } = await world(t);
+  writeFileSync(join(dirs[0]!, 'a.txt'), 'v0');
+  await sync(0);
+  await sync(1);
+  writeFileSync(join(dirs[1]!, 'a.txt'), 'edited');
+  rmSync(join(dirs[0]!, 'a.txt'));
+  await sync(1);
+  await sync(0);
+  await sync(1);
+  for (const tree of [sdir, ...dirs]) t.same(contents(tree), { 'a.txt': 'edited' }, `${tree}: the edit survives`);
+});
+
+t.test('rename vs edit: the edit lands at the new path', async (t) => {
+  const { sdir, dirs, sync } = await world(t);
+  writeFileSync(join(dirs[0]!, 'old.txt'), 'original content');
+  await sync(0);
+  await sync(1);
+  renameSync(join(dirs[0]!, 'old.txt'), join(dirs[0]!, 'new.txt'));
+  writeFileSync(join(dirs[1]!, 'old.txt'), 'edited content');
+  await sync(0);
+  await sync(1);
+  await sync(0);
+  for (const tree of [sdir, ...dirs]) t.same(contents(tree), { 'new.txt': 'edited content' }, `${tree}`);
+});
+
+t.test('folder rename vs add: the file ends up in the renamed folder', async (t) => {
+  const { sdir, dirs, sync } = await world(t);
+  mkdirSync(join(dirs[0]!, 'f'));
+  writeFileSync(join(dirs[0]!, 'f/one.txt'), 'one');
+  await sync(0);
+  await sync(1);
+  renameSync(join(dirs[0]!, 'f'), join(dirs[0]!, 'g'));
+  writeFileSync(join(dirs[1]!, 'f/two.txt'), 'two');
+  await sync(0);
+  await sync(1);
+  await sync(0);
+  for (const tree of [sdir, ...dirs]) t.same(contents(tree), { 'g/one.txt': 'one', 'g/two.txt': 'two' }, `${tree}`);
+  t.notOk(existsSync(join(dirs[1]!, 'f')), 'the old folder is gone on the adding device');
+});
+
+t.test('join with an empty folder downloads everything', async (t) => {
+  const { sdir, dirs, sync } = await world(t);
+  mkdirSync(join(dirs[0]!, 'd/e'), { recursive: true });
+  for (let i = 0; i < 12; i++) writeFileSync(join(dirs[0]!, `d/e/f${i}.txt`), `file ${i}`);
+  writeFileSync(join(dirs[0]!, 'top.txt'), 'top');
+  await sync(0);
+  const summary = await sync(1);
+  t.same(contents(dirs[1]!), contents(sdir), 'the new device holds everything');
+  t.equal(Object.keys(contents(dirs[1]!)).length, 13);
+  t.equal(summary.uploads + summary.deltas + summary.moves + summary.deletes, 0, 'nothing was sent back');
+});
+
+t.test('join with overlapping files: equal content costs nothing, different content makes a conflict copy', async (t) => {
+  const { sdir, dirs, sync } = await world(t);
+  writeFileSync(join(dirs[0]!, 'same.txt'), 'same');
+  writeFileSync(join(dirs[0]!, 'differs.txt'), 'server side');
+  writeFileSync(join(dirs[0]!, 'only-server.txt'), 'server only');
+  await sync(0);
+  writeFileSync(join(dirs[1]!, 'same.txt'), 'same');
+  writeFileSync(join(dirs[1]!, 'differs.txt'), 'joining side');
+  writeFileSync(join(dirs[1]!, 'only-joiner.txt'), 'joiner only');
+  await sync(1);
+  await sync(0);
+  const server = contents(sdir);
+  t.equal(server['same.txt'], 'same');
+  t.equal(server['differs.txt'], 'server side', 'the server version keeps the name');
+  t.equal(server['only-server.txt'], 'server only');
+  t.equal(server['only-joiner.txt'], 'joiner only');
+  t.equal(copies(server).length, 1, 'one conflict copy, for the file that differs');
+  t.equal(server[copies(server)[0]!], 'joining side');
+  t.same(contents(dirs[0]!), server);
+  t.same(contents(dirs[1]!), server);
+});
+
+t.test("one device's clock set years ahead: files touched with future mtimes change nothing", async (t) => {
+  const { sdir, dirs, sync } = await world(t);
+  writeFileSync(join(dirs[0]!, 'a.txt'), 'content a');
+  writeFileSync(join(dirs[0]!, 'b.txt'), 'content b');
+  await sync(0);
+  await sync(1);
+  const future = new Date(Date.now() + 10 * 365 * 24 * 3600 * 1000);
+  for (const name of ['a.txt', 'b.txt']) utimesSync(join(dirs[1]!, name), future, future);
+  writeFileSync(join(dirs[0]!, 'a.txt'), 'newer edit from the other device');
+  await sync(1);
+  await sync(0);
+  await sync(1);
+  const expected = { 'a.txt': 'newer edit from the other device', 'b.txt': 'content b' };
+  for (const tree of [sdir, ...dirs]) t.same(contents(tree), expected, `${tree}: the real edit wins, no conflict copy`);
+});
+
+t.test('60% of the files deleted on one device: the other device stops, deletes nothing, says why', async (t) => {
+  const { sdir, dirs, sync } = await world(t);
+  for (let i = 0; i < 20; i++) writeFileSync(join(dirs[0]!, `f${i}.txt`), `file ${i}`);
+  await sync(0);
+  await sync(1);
+  for (let i = 0; i < 12; i++) rmSync(join(dirs[0]!, `f${i}.txt`));
+  await t.rejects(sync(0), { code: 'MASS_DELETE' }, 'the deleting device stops first');
+  t.equal(Object.keys(contents(sdir)).length, 20, 'nothing deleted on the server');
+  await sync(0, { allowMassDelete: true });
+  t.equal(Object.keys(contents(sdir)).length, 8, 'confirmed on that device');
+  await t.rejects(sync(1), { code: 'MASS_DELETE', message: /would delete 12 of this folder's 20 files/ });
+  t.equal(Object.keys(contents(dirs[1]!)).length, 20, 'nothing deleted on the other device');
+});
+
+t.test('device folder unmounted: nothing is deleted anywhere', async (t) => {
+  const { sdir, dirs, sync } = await world(t);
+  for (let i = 0; i < 5; i++) writeFileSync(join(dirs[0]!, `f${i}.txt`), `file ${i}`);
+  await sync(0);
+  await sync(1);
+  renameSync(dirs[1]!, `${dirs[1]!}-unmounted`);
+  mkdirSync(dirs[1]!);
+  // The state went away with the folder: the empty folder in its place joins (a union merge that deletes nothing).
+  await sync(1);
+  t.equal(Object.keys(contents(sdir)).length, 5, 'the server kept every file');
+  t.equal(Object.keys(contents(dirs[1]!)).length, 5, 'the empty folder was filled, not mirrored onto the server');
+  await sync(0);
+  t.equal(Object.keys(contents(dirs[0]!)).length, 5, 'the other device kept every file');
+});

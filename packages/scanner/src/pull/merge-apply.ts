@@ -1,0 +1,222 @@
+/**
+ * Carries out a two-way merge plan (merge-plan.ts): pulls into the client folder through local-apply.ts,
+ * makes conflict copies, and records each result in local, base (and remote) in one transaction, so what
+ * was pulled is never sent back. Pushes are only queued here; the dispatcher sends them.
+ */
+import { conflictCopyName } from '@deltabox/protocol';
+import { lstatSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { ScannerError } from '../errors.js';
+import type { ApiClient } from '../http/api-client.js';
+import type { Logger } from '../logger.js';
+import type { RemoteEntry } from '../state/state-store.js';
+import type { SyncState } from '../state/sync-state.js';
+import { LocalChangedError, deleteFile, discardStaged, placeFile, removeEmptyDir, renameEntry, rowOf, stageFile, stillRecorded } from './local-apply.js';
+import type { MergeAction } from './merge-plan.js';
+
+export interface MergeApplyDeps {
+  root: string;
+  tmpDir: string;
+  state: SyncState;
+  client: ApiClient;
+  log: Logger;
+  /** The device name conflict copies carry. */
+  device(): string;
+  /** False in pull mode: local changes stay local. */
+  push(): boolean;
+  enqueue(path: string): void;
+  /** The root-identity guard, before the first local delete. @throws ScannerError UNSAFE_FOLDER */
+  beforeDelete(): void;
+  /** Called per downloaded file, for progress lines. */
+  onPulled?(path: string, bytes: number): void;
+}
+
+export interface MergeResult {
+  /** Actions that could not be applied now (a local file changed, a locked file, a server change meanwhile). */
+  deferred: number;
+  pulled: number;
+  conflicts: number;
+}
+
+function isUnder(path: string, dir: string): boolean {
+  return path === dir || path.startsWith(`${dir}/`);
+}
+
+export class MergeApplier {
+  readonly #d: MergeApplyDeps;
+  #rootChecked = false;
+
+  constructor(deps: MergeApplyDeps) {
+    this.#d = deps;
+  }
+
+  /** Runs every action; one that fails is warned about and counted, the others go on. */
+  async apply(actions: readonly MergeAction[]): Promise<MergeResult> {
+    const result: MergeResult = { deferred: 0, pulled: 0, conflicts: 0 };
+    for (const action of actions) {
+      try {
+        await this.#one(action, result);
+      } catch (err) {
+        if (err instanceof ScannerError && (err.code === 'UNREACHABLE' || err.code === 'UNSAFE_FOLDER' || err.code === 'UNAUTHORIZED')) throw err;
+        result.deferred++;
+        const quiet = err instanceof LocalChangedError;
+        this.#d.log[quiet ? 'debug' : 'warn']({ path: action.path, err: (err as Error).message }, `could not apply the server's change to ${action.path}; will retry`);
+      }
+    }
+    return result;
+  }
+
+  async #one(action: MergeAction, result: MergeResult): Promise<void> {
+    const { state } = this.#d;
+    const { path } = action;
+    switch (action.kind) {
+      case 'settle':
+        state.setBase(state.remote.get(path)!);
+        return;
+      case 'forget':
+        state.deleteBase(path);
+        return;
+      case 'push':
+        if (this.#d.push()) this.#d.enqueue(path);
+        return;
+      case 'recreate':
+        state.deleteBase(path);
+        if (this.#d.push()) this.#d.enqueue(path);
+        return;
+      case 'relocate':
+        this.#moveLocal(path, action.to);
+        state.deleteBase(path);
+        if (state.remote.has(action.to)) state.setBase(state.remote.get(action.to)!);
+        if (this.#d.push()) this.#d.enqueue(action.to);
+        this.#d.log.info({ path, to: action.to }, `moved ${path} to ${action.to}, where another device moved it`);
+        return;
+      case 'conflict':
+        await this.#conflict(path, action.remote);
+        result.conflicts++;
+        return;
+      case 'mkdir':
+        this.#mkdir(path);
+        return;
+      case 'download':
+        await this.#download(path, action.remote);
+        result.pulled++;
+        return;
+      case 'delete': {
+        const row = state.local.get(path);
+        if (row === undefined) return;
+        this.#checkRoot();
+        deleteFile(this.#d.root, row);
+        state.transaction(() => {
+          state.deleteLocal(path);
+          state.deleteBase(path);
+        });
+        return;
+      }
+      case 'rmdir': {
+        const row = state.local.get(path);
+        if (row === undefined) return;
+        this.#checkRoot();
+        if (!removeEmptyDir(this.#d.root, row)) return; // local files inside are pushed; the folder stays
+        state.transaction(() => {
+          state.deleteLocal(path);
+          state.deleteBase(path);
+        });
+        return;
+      }
+    }
+  }
+
+  #checkRoot(): void {
+    if (this.#rootChecked) return;
+    this.#d.beforeDelete();
+    this.#rootChecked = true;
+  }
+
+  /** Renames a local entry (and, for a folder, the rows under it) and records the new rows. */
+  #moveLocal(from: string, to: string): void {
+    const { state } = this.#d;
+    const row = state.local.get(from)!;
+    renameEntry(this.#d.root, row, to);
+    state.transaction(() => {
+      const moved = [...state.local.values()].filter((r) => isUnder(r.path, from));
+      for (const r of moved) state.deleteLocal(r.path);
+      for (const r of moved) {
+        const path = `${to}${r.path.slice(from.length)}`;
+        state.setLocal({ ...r, path, diskPath: path });
+      }
+    });
+    this.#recordParents(to);
+  }
+
+  /** Folders a rename or download created above `path`: recorded as local and, when the server has them, as synced. */
+  #recordParents(path: string): void {
+    const { state } = this.#d;
+    for (let slash = path.indexOf('/'); slash >= 0; slash = path.indexOf('/', slash + 1)) {
+      const dir = path.slice(0, slash);
+      if (state.local.get(dir)?.type === 'dir') continue;
+      const st = lstatSync(join(this.#d.root, dir), { throwIfNoEntry: false });
+      if (!st?.isDirectory()) continue;
+      state.setLocal(rowOf(dir, st));
+      if (state.remote.get(dir)?.type === 'dir') state.setBase(state.remote.get(dir)!);
+    }
+  }
+
+  /**
+   * Keeps the local bytes as a conflict copy (renamed, never copied), queues it as a new path, then pulls the
+   * server's entry to the name. A conflict copy that conflicts again gets a number (conflictCopyName).
+   */
+  async #conflict(path: string, remote: RemoteEntry): Promise<void> {
+    const { state } = this.#d;
+    const now = new Date();
+    let copy = conflictCopyName(path, this.#d.device(), now);
+    for (let n = 2; state.local.has(copy) || state.remote.has(copy) || lstatSync(join(this.#d.root, copy), { throwIfNoEntry: false }); n++) {
+      copy = conflictCopyName(path, this.#d.device(), now, n);
+    }
+    this.#moveLocal(path, copy);
+    state.deleteBase(path);
+    if (this.#d.push()) for (const r of state.local.values()) if (isUnder(r.path, copy)) this.#d.enqueue(r.path);
+    this.#d.log.warn({ path, copy }, `conflict: ${path} changed here and on the server; this device's version is kept as ${copy}`);
+    if (remote.type === 'dir') this.#mkdir(path);
+    else await this.#download(path, remote);
+  }
+
+  #mkdir(path: string): void {
+    const { state } = this.#d;
+    const abs = join(this.#d.root, path);
+    const st = lstatSync(abs, { throwIfNoEntry: false });
+    if (st !== undefined && !st.isDirectory()) throw new LocalChangedError(path);
+    if (st === undefined) {
+      mkdirSync(abs, { recursive: true });
+      this.#recordParents(path);
+    }
+    state.transaction(() => {
+      state.setLocal(rowOf(path, lstatSync(abs)));
+      state.setBase(state.remote.get(path)!);
+    });
+  }
+
+  /** Downloads the server's version of `path` and puts it in place if the local entry is still as scanned. */
+  async #download(path: string, remote: RemoteEntry): Promise<void> {
+    const { state, client } = this.#d;
+    const expected = state.local.get(path);
+    const got = await client.download(path);
+    const staged = await stageFile(this.#d.tmpDir, got.body, got.mtimeMs, got.executable);
+    try {
+      if (staged.hash !== remote.hash) throw new LocalChangedError(`${path} (the server's version changed meanwhile)`);
+      const abs = join(this.#d.root, expected?.diskPath ?? path);
+      if (!stillRecorded(lstatSync(abs, { throwIfNoEntry: false }), expected)) throw new LocalChangedError(path);
+      const st = placeFile(this.#d.root, path, staged, expected);
+      const mtimeMs = got.mtimeMs ?? Math.trunc(st.mtimeMs);
+      state.transaction(() => {
+        state.setLocal(rowOf(path, st, staged.hash));
+        const row = { ...remote, size: staged.size, mtimeMs, executable: got.executable, hash: staged.hash };
+        state.setRemote(row);
+        state.setBase(row);
+      });
+      this.#recordParents(path);
+      this.#d.onPulled?.(path, staged.size);
+    } finally {
+      discardStaged(staged);
+    }
+  }
+}

@@ -1,0 +1,123 @@
+/**
+ * Two-way reconciliation of every path (docs/SYNC.md §Reconciling one path): from the three trees (local,
+ * remote, base) and the journal's moves since the last merge, the actions that bring folder and server
+ * together. Pure: no I/O; pull/merge-apply.ts carries the actions out, the queue sends the pushes.
+ */
+import type { LocalEntry } from '../detect/change-detector.js';
+import type { RemoteEntry } from '../state/state-store.js';
+
+export type MergeAction =
+  /** Both sides agree already (identical content): the base takes the remote entry. */
+  | { kind: 'settle'; path: string }
+  /** Both sides deleted it: the base forgets it. */
+  | { kind: 'forget'; path: string }
+  /** A local change to send (the queue plans the step). */
+  | { kind: 'push'; path: string }
+  /** Edit beats delete: the server deleted a path edited here; it is sent again as a new path. */
+  | { kind: 'recreate'; path: string }
+  /** The local entry goes to a path another device moved it (or its folder) to, and is sent there. */
+  | { kind: 'relocate'; path: string; to: string }
+  /** Both changed to different content: the local entry becomes a conflict copy, the remote one is pulled. */
+  | { kind: 'conflict'; path: string; remote: RemoteEntry }
+  | { kind: 'mkdir'; path: string }
+  | { kind: 'download'; path: string; remote: RemoteEntry }
+  | { kind: 'delete'; path: string }
+  | { kind: 'rmdir'; path: string };
+
+export interface MoveRecord {
+  from: string;
+  to: string;
+}
+
+export interface MergeInput {
+  local: ReadonlyMap<string, LocalEntry>;
+  remote: ReadonlyMap<string, RemoteEntry>;
+  base: ReadonlyMap<string, RemoteEntry>;
+  /** Other devices' moves since the last merge, oldest first. */
+  moves: readonly MoveRecord[];
+  /** Joining or an expired cursor: no base is trusted, and nothing is deleted on either side. */
+  union: boolean;
+}
+
+type Entry = { type: string; hash?: string } | undefined;
+
+/** Same type and, for files, same content: mtimes are never compared between devices. */
+export function sameContent(a: Entry, b: Entry): boolean {
+  if (a === undefined || b === undefined) return a === b;
+  return a.type === b.type && (a.type === 'dir' || a.hash === b.hash);
+}
+
+function depth(path: string): number {
+  return path.split('/').length;
+}
+
+/** Where `path` is now after the moves (its own or a folder's above it), or undefined when it did not move. */
+export function movedTo(path: string, moves: readonly MoveRecord[]): string | undefined {
+  let at = path;
+  for (const m of moves) {
+    if (at === m.from) at = m.to;
+    else if (at.startsWith(`${m.from}/`)) at = `${m.to}${at.slice(m.from.length)}`;
+  }
+  return at === path ? undefined : at;
+}
+
+/**
+ * The actions, in the order they must run: state-only and renames first, then folders shallow-first,
+ * downloads, file deletes, folder removals deepest-first. A local entry never read (no hash yet) is left
+ * for the next scan.
+ */
+export function planMerge(input: MergeInput): MergeAction[] {
+  const { local, remote, moves, union } = input;
+  const base: ReadonlyMap<string, RemoteEntry> = union ? new Map() : input.base;
+  const first: MergeAction[] = [];
+  const mkdirs: MergeAction[] = [];
+  const downloads: MergeAction[] = [];
+  const deletes: MergeAction[] = [];
+  const rmdirs: MergeAction[] = [];
+  const claimed = new Set<string>();
+  const paths = [...new Set([...local.keys(), ...remote.keys(), ...base.keys()])].sort((a, b) => depth(a) - depth(b) || (a < b ? -1 : 1));
+
+  // Local entries whose place moved on the server: they follow it (rename vs edit, folder rename vs add).
+  for (const path of paths) {
+    const L = local.get(path);
+    const B = base.get(path);
+    if (L?.type !== 'file' || L.hash === undefined || remote.has(path) || sameContent(L, B)) continue;
+    const to = movedTo(path, moves);
+    if (to === undefined || local.has(to) || claimed.has(to)) continue;
+    const there = remote.get(to);
+    if (B === undefined ? there !== undefined : !sameContent(there, B)) continue;
+    first.push({ kind: 'relocate', path, to });
+    claimed.add(path).add(to);
+  }
+
+  for (const path of paths) {
+    if (claimed.has(path)) continue;
+    const L = local.get(path);
+    const R = remote.get(path);
+    const B = base.get(path);
+    if (L?.type === 'file' && L.hash === undefined) continue;
+    const localChanged = !sameContent(L, B);
+    const remoteChanged = !sameContent(R, B);
+    if (!localChanged && !remoteChanged) continue;
+    if (localChanged && !remoteChanged) {
+      first.push({ kind: 'push', path });
+      continue;
+    }
+    if (!localChanged) {
+      // Only the server changed: follow it.
+      if (R === undefined) (L!.type === 'dir' ? rmdirs : deletes).push({ kind: L!.type === 'dir' ? 'rmdir' : 'delete', path });
+      else if (L !== undefined && L.type !== R.type) first.push({ kind: 'conflict', path, remote: R });
+      else (R.type === 'dir' ? mkdirs : downloads).push(R.type === 'dir' ? { kind: 'mkdir', path } : { kind: 'download', path, remote: R });
+      continue;
+    }
+    // Both changed.
+    if (sameContent(L, R)) first.push(L === undefined ? { kind: 'forget', path } : { kind: 'settle', path });
+    else if (L === undefined) (R!.type === 'dir' ? mkdirs : downloads).push(R!.type === 'dir' ? { kind: 'mkdir', path } : { kind: 'download', path, remote: R! });
+    else if (R === undefined) first.push({ kind: 'recreate', path });
+    else if (L.type === 'dir' && R.type === 'dir') first.push({ kind: 'settle', path });
+    else first.push({ kind: 'conflict', path, remote: R });
+  }
+  deletes.sort((a, b) => depth(b.path) - depth(a.path));
+  rmdirs.sort((a, b) => depth(b.path) - depth(a.path));
+  return [...first, ...mkdirs, ...downloads, ...deletes, ...rmdirs];
+}
