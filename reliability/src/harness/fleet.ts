@@ -1,14 +1,14 @@
 /**
  * Several devices on ONE server folder (two-way sync, issue 12): a `deltabox serve` child restarted on the same
  * folder after a kill, and per device a token named after it, its own folder, its own TcpProxy (so one device
- * can go offline alone) and a `deltabox scan` child in the default (two-way) mode, its JSON log in a file.
+ * can go offline alone) and a two-way scanner child (processes.ts `startTwoWayDevice`), its JSON log in a file.
  * It starts, stops, cuts and kills; it does not edit files (device-user.ts) or judge the result (quiescence.ts).
  */
 import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createToken } from '@deltabox/server';
-import { startScannerProcess, startServerProcess, type ChildHandle, type ServerProcess } from './processes.js';
+import { startServerProcess, startTwoWayDevice, type ChildHandle, type ServerProcess } from './processes.js';
 import { TcpProxy } from './tcp-proxy.js';
 
 export class Device {
@@ -26,8 +26,6 @@ export class Device {
     readonly name: string,
     base: string,
     readonly token: string,
-    /** Extra `deltabox scan` flags (e.g. `--mode pull`). */
-    readonly scanFlags: string[] = [],
   ) {
     this.cdir = join(base, name);
     this.logFile = join(base, `${name}.log`);
@@ -40,7 +38,7 @@ export class Device {
 
   startScanner(): void {
     if (this.scanner) return;
-    const child = startScannerProcess(this.cdir, this.proxy.url, this.token, ['--json', ...this.scanFlags], { stdoutFile: this.logFile });
+    const child = startTwoWayDevice(this.cdir, this.proxy.url, this.token, { stdoutFile: this.logFile });
     this.scanner = child;
     this.starts++;
     void child.exited.then(({ code, signal }) => {
@@ -89,8 +87,6 @@ export interface FleetOptions {
   label: string;
   /** Device names (each becomes a token name, hence the name in its conflict copies). */
   devices: string[];
-  /** Extra scan flags per device name. */
-  scanFlags?: Record<string, string[]>;
 }
 
 export class Fleet {
@@ -111,7 +107,7 @@ export class Fleet {
     this.auditToken = createToken(this.sdir, { name: 'audit', readOnly: true });
     this.devices = options.devices.map(
       (name) =>
-        new Device(name, this.base, createToken(this.sdir, { name }), options.scanFlags?.[name] ?? []),
+        new Device(name, this.base, createToken(this.sdir, { name })),
     );
   }
 
