@@ -7,7 +7,7 @@
  */
 import { existsSync, readdirSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import { routes, type HistoryResponse, type TrashResponse } from '@deltabox/protocol';
+import { routes, type ChangeRecord, type HistoryResponse, type TrashResponse } from '@deltabox/protocol';
 import { waitFor } from './poll.js';
 import { authHeader, changesSince, serverRevision } from './server-api.js';
 import { stagedFiles, treeDifferences, treeDigest } from './tree-digest.js';
@@ -75,11 +75,7 @@ async function serverHeldHashes(fleet: Fleet): Promise<{ hashes: Set<string>; ve
   const headers = authHeader(fleet.auditToken);
   const hashes = new Set<string>();
   let versions = 0;
-  const paths = new Set<string>();
-  for (const c of await changesSince(url, fleet.auditToken, 0)) {
-    paths.add(c.path);
-    if (c.from !== undefined) paths.add(c.from);
-  }
+  const paths = everyFilePath(await changesSince(url, fleet.auditToken, 0));
   for (const path of paths) {
     const res = await fetch(`${url}${routes.history(path)}`, { headers });
     if (res.status === 404) {
@@ -96,6 +92,44 @@ async function serverHeldHashes(fleet: Fleet): Promise<{ hashes: Set<string>; ve
   if (!trash.ok) throw new Error(`trash: ${trash.status} ${await trash.text()}`);
   for (const v of ((await trash.json()) as TrashResponse).entries) hashes.add(v.hash);
   return { hashes, versions };
+}
+
+/**
+ * Every path that ever held a file, replaying the journal: named by a record, or reached by a folder move
+ * (a file inside a moved folder is at a path no record names, and its later versions are kept there).
+ */
+function everyFilePath(changes: ChangeRecord[]): Set<string> {
+  const named = new Set<string>();
+  const live = new Set<string>();
+  const under = (p: string, dir: string): boolean => p === dir || p.startsWith(`${dir}/`);
+  for (const c of changes) {
+    named.add(c.path);
+    if (c.op === 'put') live.add(c.path);
+    else if (c.op === 'delete' || c.op === 'rmdir') {
+      for (const p of [...live]) if (under(p, c.path)) live.delete(p);
+    } else if (c.op === 'move' && c.from !== undefined) {
+      named.add(c.from);
+      for (const p of [...live].filter((q) => under(q, c.from!))) {
+        live.delete(p);
+        const moved = c.path + p.slice(c.from.length);
+        live.add(moved);
+        named.add(moved);
+      }
+    }
+  }
+  return named;
+}
+
+/**
+ * Whether the server's content-addressed version store holds `hash`: `GET /v1/deltas/<any current file>?from=`
+ * answers 200 when it does and 404 VERSION_NOT_FOUND when it does not (docs/API.md).
+ */
+async function versionStoreHolds(fleet: Fleet, anyFile: string, hash: string): Promise<boolean> {
+  const res = await fetch(`${fleet.serverUrl}${routes.delta(anyFile)}?from=${hash}`, { headers: authHeader(fleet.auditToken) });
+  await res.body?.cancel();
+  if (res.status === 200) return true;
+  if (res.status === 404) return false;
+  throw new Error(`delta probe for ${hash.slice(0, 12)} via ${anyFile}: ${res.status}`);
 }
 
 /** The audit after quiescence (the server must be up). */
@@ -117,8 +151,9 @@ export async function auditFleet(fleet: Fleet, ledger: SaveLedger): Promise<Audi
   const held = await serverHeldHashes(fleet);
   for (const [, e] of current) held.hashes.add(e.hash!);
   const owed = ledger.owed();
-  const lost = owed
-    .filter((e) => !held.hashes.has(e.hash))
-    .map((e) => `${e.device} saved ${e.path} (${e.hash.slice(0, 12)}): not a current file, not a conflict copy, not in history or trash`);
+  const missing = owed.filter((e) => !held.hashes.has(e.hash));
+  const stillMissing: typeof missing = [];
+  for (const e of missing) if (current.length === 0 || !(await versionStoreHolds(fleet, current[0]![0], e.hash))) stillMissing.push(e);
+  const lost = stillMissing.map((e) => `${e.device} saved ${e.path} (${e.hash.slice(0, 12)}): not a current file, not a conflict copy, not in history, trash or the version store`);
   return { filesChecked: current.length + owed.length, lost, failures, conflictCopies: copies.length, versionsSeen: held.versions };
 }
