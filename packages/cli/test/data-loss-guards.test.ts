@@ -101,7 +101,7 @@ t.test('the first sync of an empty client folder against a small server deletes 
   t.equal(serverFiles(sdir), 3);
   const empty = join(base, 'empty');
   mkdirSync(empty);
-  const refused = spawnCli(['scan', '--cdir', empty, '--server', server.url, '--token', token, '--once']);
+  const refused = spawnCli(['scan', '--cdir', empty, '--server', server.url, '--token', token, '--mode', 'push', '--once']);
   t.equal((await refused.exited).code, 1, refused.stderr());
   t.match(refused.stderr(), /would delete 3 of the server's 3 files \(100%, over the 50% limit, on this client folder's first sync\)/);
   t.equal(serverFiles(sdir), 3, 'nothing deleted');
@@ -121,7 +121,7 @@ t.test('an empty client with a fresh state against a full server, or a mass dele
   const server = await startServer(sdir);
   t.teardown(() => server.close());
   const token = mintToken(sdir);
-  const once = (dir: string, ...extra: string[]) => spawnCli(['scan', '--cdir', dir, '--server', server.url, '--token', token, '--once', ...extra]);
+  const once = (dir: string, ...extra: string[]) => spawnCli(['scan', '--cdir', dir, '--server', server.url, '--token', token, '--mode', 'push', '--once', ...extra]);
   const first = new Scanner({ cdir, server: server.url, token, watch: false }); // in process: no child start-up
   await first.syncOnce();
   await first.stop();
@@ -138,7 +138,7 @@ t.test('an empty client with a fresh state against a full server, or a mass dele
   t.equal((await badFlag.exited).code, 2, 'a percentage over 100 is a usage error');
 
   // While scanning: 15 of 20 deleted in one go.
-  const daemon = spawnCli(['scan', '--cdir', cdir, '--server', server.url, '--token', token, '--interval', '300ms', '--no-watch']);
+  const daemon = spawnCli(['scan', '--cdir', cdir, '--server', server.url, '--token', token, '--mode', 'push', '--interval', '300ms', '--no-watch']);
   t.teardown(() => daemon.proc.kill('SIGKILL'));
   await waitFor(() => existsSync(join(cdir, '.deltabox/scanner.lock')), 'scanner running');
   for (let i = 0; i < 15; i++) rmSync(join(cdir, `f${i}.txt`));

@@ -36,6 +36,7 @@ import { Transfer, type TransferCounters } from './transfer/transfer.js';
 import { planStep } from './transfer/transfer-plan.js';
 import { watchFolder, type FolderWatcher } from './detect/watcher.js';
 import { hostname } from 'node:os';
+import { formatBytes } from './progress.js';
 import { assertLocalDeleteShare } from './guards/mass-delete-guard.js';
 import { MergeApplier } from './pull/merge-apply.js';
 import { planMerge, sameContent, type MoveRecord } from './pull/merge-plan.js';
@@ -135,6 +136,8 @@ export class Scanner {
   /** Some merge action could not be applied: merge again on the next tick. */
   #mergeAgain = false;
   #mergeTimer: NodeJS.Timeout | undefined;
+  /** Downloads of the merge in progress, for the progress lines of a long pull (joining a full folder). */
+  #pulls = { total: 0, done: 0, bytes: 0, loggedAt: 0 };
   readonly #merger: MergeApplier;
   readonly #pollClient: ApiClient;
   readonly #log: Logger;
@@ -255,6 +258,7 @@ export class Scanner {
       push: () => this.#mode !== 'pull',
       enqueue: (path) => queue.enqueue(path, Date.now()),
       beforeDelete: () => this.#guards.verifyRoot(),
+      onPulled: (_path, bytes) => this.#notePulled(bytes),
     });
     this.#transfer = new Transfer({
       root: this.root,
@@ -389,7 +393,8 @@ export class Scanner {
       await this.#reconcile();
       await this.waitForIdle();
     }
-    const pending = this.#queue.size;
+    // Pull mode: local changes stay local on purpose; they are not a sync that failed.
+    const pending = this.#mode === 'pull' ? 0 : this.#queue.size;
     if (pending > 0) {
       const first = [...this.#queue.entries()][0]!;
       throw new ScannerError('SYNC_INCOMPLETE', `${pending} path(s) could not be synced; first: ${first.path}: ${first.lastError ?? 'waiting'}`);
@@ -491,7 +496,8 @@ export class Scanner {
       await this.#checkNesting();
       const how = await this.#refreshRemote();
       if (how !== 'unchanged') this.#cache.retainOnly(this.#state.remoteHashes());
-      this.#reconciling = false;
+      // Two-way: nothing is sent before the merge has seen this scan (a new file may belong in a moved folder).
+      if (this.#mode === 'push') this.#reconciling = false;
       await this.scanNow();
       if (this.#fatal) throw this.#fatal;
       if (this.#mode !== 'push') {
@@ -528,6 +534,7 @@ export class Scanner {
       throw err;
     }
     const downloads = actions.filter((a) => a.kind === 'download').length;
+    this.#pulls = { total: downloads, done: 0, bytes: 0, loggedAt: Date.now() };
     const result = await this.#merger.apply(actions);
     this.#moves = [];
     this.#unionMerge = false;
@@ -537,6 +544,17 @@ export class Scanner {
     if (actions.length > 0) {
       this.#log.info({ actions: actions.length, downloads, pulled: result.pulled, conflicts: result.conflicts, deferred: result.deferred, queued: this.#queue.size }, 'merged with the server');
     }
+  }
+
+  /** A progress line every 2 s while a merge downloads more than one file, and one at the end. */
+  #notePulled(bytes: number): void {
+    const p = this.#pulls;
+    p.done++;
+    p.bytes += bytes;
+    const now = Date.now();
+    if (p.total <= 1 || (p.done < p.total && now - p.loggedAt < 2_000)) return;
+    p.loggedAt = now;
+    this.#log.info({ done: p.done, total: p.total, bytes: p.bytes }, `downloading: ${p.done} of ${p.total} file(s), ${formatBytes(p.bytes)}`);
   }
 
   /**

@@ -10,7 +10,7 @@ import { buildServer, createToken, isTokenValid, revokeToken } from '@deltabox/s
 import { readStoredSetting, writeStoredSetting, type Scanner } from '@deltabox/scanner';
 import { CliError, EXIT, toCliError } from '../exit-codes.js';
 import { assertSeparateFolders } from '../folder-overlap.js';
-import { makeLogger, massDeleteOptions, openScanner, runUntilStopped } from './scan.js';
+import { MODE_HELP, makeLogger, massDeleteOptions, openScanner, runUntilStopped, syncModeOption } from './scan.js';
 import { durationHelp, INTERVAL_BOUNDS, parseDuration } from '../duration.js';
 
 interface RunFlags {
@@ -21,6 +21,7 @@ interface RunFlags {
   interval: string;
   json?: boolean;
   allowMassDelete?: boolean;
+  mode?: string;
   maxDelete?: string;
 }
 
@@ -42,7 +43,7 @@ async function run(flags: RunFlags): Promise<void> {
   const port = Number(flags.port);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new CliError(`invalid port '${flags.port}'`, EXIT.usage);
   const intervalMs = parseDuration(flags.interval, '--interval', INTERVAL_BOUNDS);
-  const deleteLimit = massDeleteOptions(flags);
+  const deleteLimit = { ...massDeleteOptions(flags), ...syncModeOption(flags) };
   // Nested folders either way round (real paths, through symlinks) would mirror into themselves and delete.
   assertSeparateFolders(flags.cdir, flags.sdir);
   mkdirSync(flags.cdir, { recursive: true });
@@ -89,6 +90,7 @@ export function registerRun(program: Command): void {
     .option('--port <port>', 'server port', '7070')
     .option('--interval <duration>', durationHelp('full scan period', INTERVAL_BOUNDS), '5s')
     .option('--json', 'JSON log lines (pino) for machines')
+    .option('--mode <mode>', MODE_HELP, 'two-way')
     .option('--max-delete <percent>', 'stop when one pass would delete more than PERCENT of the server\'s files (default 50)')
     .option('--allow-mass-delete', 'confirm deleting more than --max-delete of the server\'s files (the client really lost them)')
     .action(run);

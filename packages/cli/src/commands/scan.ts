@@ -36,6 +36,20 @@ interface ScanFlags {
   fullUploads?: boolean;
   allowMassDelete?: boolean;
   maxDelete?: string;
+  mode?: string;
+}
+
+const SYNC_MODES = ['two-way', 'push', 'pull'] as const;
+
+/** Help text of `--mode` (scan and run). */
+export const MODE_HELP =
+  "two-way (default: push and pull, conflicts kept as copies; docs/SYNC.md), push (the server mirrors this folder: its extra files are deleted, its edits overwritten) or pull (download only; automatic for a read-only token)";
+
+/** `--mode` -> the scanner's mode (default two-way). @throws CliError (usage) */
+export function syncModeOption(flags: { mode?: string }): Pick<ScannerOptions, 'mode'> {
+  const mode = flags.mode ?? 'two-way';
+  if (!(SYNC_MODES as readonly string[]).includes(mode)) throw new CliError(`--mode: expected two-way, push or pull, got '${mode}'`, EXIT.usage);
+  return { mode: mode as (typeof SYNC_MODES)[number] };
 }
 
 /** `--max-delete PERCENT` and `--allow-mass-delete` -> the scanner's mass-delete options. @throws CliError (usage) */
@@ -142,6 +156,7 @@ async function scan(flags: ScanFlags): Promise<void> {
     watch: flags.watch && !flags.once,
     fullUploads: flags.fullUploads === true,
     ...massDeleteOptions(flags),
+    ...syncModeOption(flags),
     logger: log,
     ...(ca ? { ca } : {}),
   };
@@ -195,6 +210,7 @@ export function registerScan(program: Command): void {
     .option('--json', 'JSON log lines (pino) for machines')
     .option('--no-watch', 'do not watch the folder; rely on the periodic scan')
     .option('--full-uploads', 'send every changed file whole, never as a delta (moves are still moves)')
+    .option('--mode <mode>', MODE_HELP, 'two-way')
     .option('--max-delete <percent>', 'stop when one pass would delete more than PERCENT of the server\'s files (default 50)')
     .option('--allow-mass-delete', 'confirm deleting more than --max-delete of the server\'s files (the client really lost them)')
     .action(scan);

@@ -8,6 +8,8 @@ import { Readable } from 'node:stream';
 import { StringDecoder } from 'node:string_decoder';
 import { Agent, buildConnector, request, type Dispatcher } from 'undici';
 import {
+  API_PREFIX,
+  encodePathForUrl,
   formatEtag,
   headers as h,
   mediaTypes,
@@ -244,11 +246,30 @@ export class ApiClient {
   }
 
   /**
+   * A delta from content `from` to the server's current version of `path` (GET /v1/deltas, issue 12), or
+   * undefined when the server does not hold `from` or has no such route (404): download whole then.
+   * @throws ScannerError HTTP, UNREACHABLE
+   */
+  async deltaDownload(path: string, from: string): Promise<Download | undefined> {
+    let res: Dispatcher.ResponseData;
+    try {
+      res = await this.#send('GET', `${API_PREFIX}/deltas/${encodePathForUrl(path)}?from=${from}`, `delta download of ${path}`);
+    } catch (err) {
+      if (err instanceof ScannerError && err.status === 404) return undefined;
+      throw err;
+    }
+    return this.#downloadOf(res);
+  }
+
+  /**
    * Downloads the server's current version of `path` (streamed; the caller checks the hash).
    * @throws ScannerError HTTP (404 NOT_FOUND, TYPE_CONFLICT), UNREACHABLE
    */
   async download(path: string): Promise<Download> {
-    const res = await this.#send('GET', routes.file(path), `download of ${path}`);
+    return this.#downloadOf(await this.#send('GET', routes.file(path), `download of ${path}`));
+  }
+
+  #downloadOf(res: Dispatcher.ResponseData): Download {
     const mtime = Number(res.headers[h.mtimeMs]);
     const hash = parseEtag(res.headers[h.etag]);
     return {

@@ -11,7 +11,9 @@ import type { ApiClient } from '../http/api-client.js';
 import type { Logger } from '../logger.js';
 import type { RemoteEntry } from '../state/state-store.js';
 import type { SyncState } from '../state/sync-state.js';
-import { LocalChangedError, deleteFile, discardStaged, placeFile, removeEmptyDir, renameEntry, rowOf, stageFile, stillRecorded } from './local-apply.js';
+import { PatchApplier } from '@deltabox/core';
+import { open, type FileHandle } from 'node:fs/promises';
+import { LocalChangedError, type StagedFile, deleteFile, discardStaged, placeFile, removeEmptyDir, renameEntry, rowOf, stageFile, stillRecorded } from './local-apply.js';
 import type { MergeAction } from './merge-plan.js';
 
 export interface MergeApplyDeps {
@@ -36,6 +38,19 @@ export interface MergeResult {
   deferred: number;
   pulled: number;
   conflicts: number;
+}
+
+/** The target bytes of a delta against the local file `basis` (`size` bytes as scanned). */
+async function* patched(basis: FileHandle, size: number, delta: AsyncIterable<Uint8Array>): AsyncGenerator<Uint8Array> {
+  const applier = new PatchApplier({
+    length: size,
+    read: async (offset, length) => {
+      const buffer = Buffer.allocUnsafe(length);
+      const { bytesRead } = await basis.read(buffer, 0, length, offset);
+      return buffer.subarray(0, bytesRead);
+    },
+  });
+  yield* applier.apply(delta);
 }
 
 function isUnder(path: string, dir: string): boolean {
@@ -199,8 +214,18 @@ export class MergeApplier {
   async #download(path: string, remote: RemoteEntry): Promise<void> {
     const { state, client } = this.#d;
     const expected = state.local.get(path);
-    const got = await client.download(path);
-    const staged = await stageFile(this.#d.tmpDir, got.body, got.mtimeMs, got.executable);
+    const fromHash = expected?.type === 'file' && expected.hash !== undefined ? expected.hash : undefined;
+    // The local copy as the basis of a delta: the server computes it from that content (a version it keeps).
+    const delta = fromHash === undefined ? undefined : await client.deltaDownload(path, fromHash);
+    const got = delta ?? (await client.download(path));
+    const basis = delta === undefined ? undefined : await open(join(this.#d.root, expected!.diskPath), 'r');
+    let staged: StagedFile;
+    try {
+      const body = basis === undefined ? got.body : patched(basis, expected!.size, got.body);
+      staged = await stageFile(this.#d.tmpDir, body, got.mtimeMs, got.executable);
+    } finally {
+      await basis?.close();
+    }
     try {
       if (staged.hash !== remote.hash) throw new LocalChangedError(`${path} (the server's version changed meanwhile)`);
       const abs = join(this.#d.root, expected?.diskPath ?? path);

@@ -106,6 +106,12 @@ export class Dispatcher {
         const entry = at(i);
         if (entry === undefined) break;
         if (taken.has(entry.path)) continue;
+        if (!this.#transfer().isBaseCurrent(entry)) {
+          // Two-way: the server changed it since the last merge; the merge decides (and re-queues) it.
+          this.#queue.complete(entry.path, entry.generation);
+          this.#hooks.onRemoteChanged?.(entry.path);
+          continue;
+        }
         const step = planStep(entry, ctx);
         if (step.type === 'noop') {
           this.#queue.complete(entry.path, entry.generation);

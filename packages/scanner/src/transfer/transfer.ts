@@ -109,11 +109,18 @@ export class Transfer {
     if (changed) this.counters.changedPaths++;
   }
 
-  #assertBaseCurrent(entry: Pick<QueueEntry, 'path' | 'from'>): void {
+  /** Two-way: true unless the server changed this path (or a move's source) since the last merge. */
+  isBaseCurrent(entry: Pick<QueueEntry, 'path' | 'from'>): boolean {
+    if (!this.#d.twoWay) return true;
     const { remote, base } = this.#d.state;
     for (const path of entry.from === undefined ? [entry.path] : [entry.path, entry.from]) {
-      if (!sameContent(remote.get(path), base.get(path))) throw remoteChanged(path);
+      if (!sameContent(remote.get(path), base.get(path))) return false;
     }
+    return true;
+  }
+
+  #assertBaseCurrent(entry: Pick<QueueEntry, 'path' | 'from'>): void {
+    if (!this.isBaseCurrent(entry)) throw remoteChanged(entry.path);
   }
 
   /** Two-way: a refusal for the base (or a moved parent) means another device got there first. */

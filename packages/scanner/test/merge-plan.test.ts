@@ -1,0 +1,63 @@
+import t from 'tap';
+import type { LocalEntry } from '../src/detect/change-detector.js';
+import { movedTo, planMerge, type MergeAction } from '../src/pull/merge-plan.js';
+import type { RemoteEntry } from '../src/state/state-store.js';
+
+const file = (path: string, hash: string): LocalEntry => ({ path, diskPath: path, type: 'file', size: 1, mtimeMs: 1, ino: 1, mode: 0o644, hash, racy: false });
+const dir = (path: string): LocalEntry => ({ path, diskPath: path, type: 'dir', size: 0, mtimeMs: 1, ino: 1, mode: 0o755, racy: false });
+const rfile = (path: string, hash: string, mtimeMs = 5): RemoteEntry => ({ path, type: 'file', size: 1, mtimeMs, hash, executable: false });
+const rdir = (path: string): RemoteEntry => ({ path, type: 'dir', size: 0, mtimeMs: 0, executable: false });
+
+function plan(local: LocalEntry[], remote: RemoteEntry[], base: RemoteEntry[], opts: { union?: boolean; moves?: Array<{ from: string; to: string }> } = {}): Array<[string, string]> {
+  const map = <T extends { path: string }>(rows: T[]) => new Map(rows.map((r) => [r.path, r]));
+  return planMerge({ local: map(local), remote: map(remote), base: map(base), moves: opts.moves ?? [], union: opts.union ?? false }).map((a: MergeAction) => [a.kind, a.path]);
+}
+
+t.test('one side changed: push or pull; both changed alike: settle; neither: nothing', async (t) => {
+  t.same(plan([file('a', 'h1')], [rfile('a', 'h0')], [rfile('a', 'h0')]), [['push', 'a']]);
+  t.same(plan([file('a', 'h0')], [rfile('a', 'h1')], [rfile('a', 'h0')]), [['download', 'a']]);
+  t.same(plan([file('a', 'h1')], [rfile('a', 'h1')], [rfile('a', 'h0')]), [['settle', 'a']]);
+  t.same(plan([file('a', 'h0')], [rfile('a', 'h0', 999)], [rfile('a', 'h0')]), [], 'an mtime alone is no change');
+});
+
+t.test('both changed to different content: a conflict', async (t) => {
+  t.same(plan([file('a', 'h1')], [rfile('a', 'h2')], [rfile('a', 'h0')]), [['conflict', 'a']]);
+});
+
+t.test('edit beats delete, both ways', async (t) => {
+  t.same(plan([], [rfile('a', 'h1')], [rfile('a', 'h0')]), [['download', 'a']], 'deleted here, edited there: pulled back');
+  t.same(plan([file('a', 'h1')], [], [rfile('a', 'h0')]), [['recreate', 'a']], 'edited here, deleted there: sent again');
+  t.same(plan([], [], [rfile('a', 'h0')]), [['forget', 'a']], 'deleted on both sides');
+});
+
+t.test('remote deletes apply to unchanged entries only, files before folders, deepest first', async (t) => {
+  t.same(plan([dir('d'), dir('d/e'), file('d/e/x', 'h')], [], [rdir('d'), rdir('d/e'), rfile('d/e/x', 'h')]), [
+    ['delete', 'd/e/x'],
+    ['rmdir', 'd/e'],
+    ['rmdir', 'd'],
+  ]);
+});
+
+t.test('a union merge (joining, expired cursor) deletes nothing on either side', async (t) => {
+  const actions = plan([file('only-here', 'h1'), file('same', 's'), file('differs', 'x')], [rfile('only-there', 'h2'), rfile('same', 's'), rfile('differs', 'y')], [rfile('only-here', 'h1'), rfile('only-there', 'h2')], { union: true });
+  t.same(actions.sort(), [['conflict', 'differs'], ['download', 'only-there'], ['push', 'only-here'], ['settle', 'same']].sort());
+});
+
+t.test('moves: an edit follows its file, an added file follows its folder', async (t) => {
+  t.equal(movedTo('f/a', [{ from: 'f', to: 'g' }, { from: 'g/a', to: 'h' }]), 'h');
+  t.equal(movedTo('x', [{ from: 'f', to: 'g' }]), undefined);
+  t.same(plan([file('old', 'h1')], [rfile('new', 'h0')], [rfile('old', 'h0')], { moves: [{ from: 'old', to: 'new' }] }), [['relocate', 'old']]);
+  t.same(plan([dir('f'), file('f/one', 'o'), file('f/two', 't')], [rdir('g'), rfile('g/one', 'o')], [rdir('f'), rfile('f/one', 'o')], { moves: [{ from: 'f', to: 'g' }] }), [
+    ['relocate', 'f/two'],
+    ['mkdir', 'g'],
+    ['download', 'g/one'],
+    ['delete', 'f/one'],
+    ['rmdir', 'f'],
+  ]);
+});
+
+t.test('a file never read yet is left for the next scan', async (t) => {
+  const unread = { ...file('a', 'h'), hash: undefined } as LocalEntry;
+  delete (unread as { hash?: string }).hash;
+  t.same(plan([unread], [rfile('a', 'h1')], [rfile('a', 'h0')]), []);
+});
