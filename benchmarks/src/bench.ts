@@ -1,7 +1,8 @@
 /**
  * `pnpm bench`: the sync benchmark. deltabox with deltas, deltabox forced to full uploads and rsync (pushing to
  * its daemon) sync the same seeded scenarios in the same run, alternating; a byte-counting proxy in front of each
- * server measures the wire. Also: propagation latency, the scale curve, a 10 Mbit/s link. Prints markdown,
+ * server measures the wire. Also: propagation latency, the scale curve, a 10 Mbit/s link, and two devices in
+ * two-way sync (latency device to device, bytes of a pull after a small edit in a 64 MiB file). Prints markdown,
  * writes results/latest.json and results/*.svg. `--quick` for a run under two minutes. See benchmarks/README.md.
  */
 import { spawnSync } from 'node:child_process';
@@ -18,7 +19,8 @@ import { openLanes, SYSTEMS, type Lane, type RunSample } from './sync/lanes.js';
 import { editScenario, initialScenario, noChangeScenario, treeEditScenario, type ScenarioContext } from './sync/scenarios.js';
 import { measureLatency, type LatencyResult } from './sync/latency.js';
 import { measureScalePoint, type ScalePoint } from './sync/scale-curve.js';
-import { cellOf, latencyTable, resultsTable, scaleTable, summarize, verdicts, verdictTable } from './sync/sync-report.js';
+import { measureDeviceLatency, measurePullBytes, type DeviceLatencyResult, type PullBytesResult } from './sync/two-way.js';
+import { cellOf, latencyTable, resultsTable, scaleTable, summarize, twoWayTable, verdicts, verdictTable } from './sync/sync-report.js';
 import { scaleChart, syncChart } from './sync/sync-chart.js';
 import { prepareData, type BenchData } from './sync/bench-data.js';
 import { writeTree } from './sync/sync-data.js';
@@ -31,7 +33,7 @@ interface Flags {
   only: Set<string> | undefined;
 }
 
-const GROUPS = ['big', 'throttled', 'tree', 'tiny', 'huge', 'latency', 'scale'] as const;
+const GROUPS = ['big', 'throttled', 'tree', 'tiny', 'huge', 'latency', 'scale', 'two-way'] as const;
 
 function parseFlags(): Flags {
   return parseFlagsOrExit('bench', () => {
@@ -87,6 +89,8 @@ async function main(): Promise<void> {
   const errors: { group: string; error: string }[] = [];
   let latency: LatencyResult[] = [];
   const scale: ScalePoint[] = [];
+  let twoWayLatency: DeviceLatencyResult | undefined;
+  let twoWayPull: PullBytesResult | undefined;
   const attempt = async (group: string, body: () => Promise<void>): Promise<void> => {
     try {
       await body();
@@ -175,6 +179,14 @@ async function main(): Promise<void> {
         ];
       });
     }
+    if (wants('two-way')) {
+      await attempt('two-way-latency', async () => {
+        twoWayLatency = await measureDeviceLatency(work, sizes.twoWayEdits, sizes.twoWayGapMs, sizes.twoWayTree, 'two-way', log);
+      });
+      await attempt('two-way-pull', async () => {
+        twoWayPull = await measurePullBytes(work, sizes.pullFileBytes, sizes.pullEditBytes, daemon, log);
+      });
+    }
     if (wants('scale')) {
       for (const files of sizes.scaleFiles) await attempt(`scale-${files}`, async () => void scale.push(await measureScalePoint(work, files, sizes.runs, daemon, 'scale', log)));
     }
@@ -206,6 +218,7 @@ async function main(): Promise<void> {
     cells,
     latency,
     scale,
+    twoWay: { latency: twoWayLatency, pull: twoWayPull },
     samples,
   });
   writeFileSync(join(REPO_DIR, 'benchmarks', 'results', 'sync-chart.svg'), syncChart(cells, subtitle));
@@ -223,6 +236,7 @@ async function main(): Promise<void> {
   ];
   if (latency.length > 0) out.push('### Propagation latency (write in the client folder -> bytes in the server folder)', '', latencyTable(latency), '');
   if (scale.length > 0) out.push('### Scale curve', '', scaleTable(scale), '');
+  if (twoWayLatency || twoWayPull) out.push('### Two-way sync, device to device', '', twoWayTable(twoWayLatency, twoWayPull), '');
   if (errors.length > 0) out.push('### ERRORS', '', ...errors.map((e) => `- ${e.group}: ${e.error}`), '');
   if (!rsync.available) out.push(`**rsync UNAVAILABLE**: ${rsync.reason}`, '');
   out.push(`Raw runs: ${resultPath}; charts: benchmarks/results/sync-chart.svg, benchmarks/results/scale-chart.svg`);

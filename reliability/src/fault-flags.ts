@@ -11,6 +11,10 @@ export interface FaultFlags {
   seed?: number;
   scenario?: string;
   folderEdits: boolean;
+  /** Trials of the multi-device simulation. */
+  trials?: number;
+  /** Devices of the multi-device simulation (and of shared-load). */
+  devices?: number;
 }
 
 /** A flag the runner cannot use; the message is one line for the user. */
@@ -25,7 +29,7 @@ export class FaultFlagError extends Error {
 /** The largest seed: SeededRandom keeps 32 bits of it. */
 const MAX_SEED = 2 ** 32 - 1;
 
-export const FAULT_USAGE = 'usage: pnpm test:faults [-- --quick] [--seed N] [--scenario NAME] [--no-folder-edits]';
+export const FAULT_USAGE = 'usage: pnpm test:faults [-- --quick] [--seed N] [--scenario NAME] [--no-folder-edits] [--trials N] [--devices N]';
 
 /**
  * Parses the runner's arguments (without node and the script). A leading `--` (what `pnpm x -- flags` may
@@ -34,7 +38,7 @@ export const FAULT_USAGE = 'usage: pnpm test:faults [-- --quick] [--seed N] [--s
  */
 export function parseFaultFlags(args: readonly string[]): FaultFlags {
   const rest = args[0] === '--' ? args.slice(1) : [...args];
-  let values: { quick?: boolean; seed?: string; scenario?: string; 'no-folder-edits'?: boolean };
+  let values: { quick?: boolean; seed?: string; scenario?: string; 'no-folder-edits'?: boolean; trials?: string; devices?: string };
   try {
     ({ values } = parseArgs({
       args: rest,
@@ -45,6 +49,8 @@ export function parseFaultFlags(args: readonly string[]): FaultFlags {
         seed: { type: 'string' },
         scenario: { type: 'string' },
         'no-folder-edits': { type: 'boolean' },
+        trials: { type: 'string' },
+        devices: { type: 'string' },
       },
     }));
   } catch (err) {
@@ -56,10 +62,22 @@ export function parseFaultFlags(args: readonly string[]): FaultFlags {
     if (!(seed <= MAX_SEED)) throw new FaultFlagError(`--seed must be a whole number from 0 to ${MAX_SEED}, got '${values.seed}'`);
   }
   if (values.scenario === '') throw new FaultFlagError('--scenario needs a scenario name');
+  const trials = countFlag('--trials', values.trials, 1, 10_000);
+  const devices = countFlag('--devices', values.devices, 1, 64);
   return {
     quick: values.quick === true,
     folderEdits: values['no-folder-edits'] !== true,
+    ...(trials === undefined ? {} : { trials }),
+    ...(devices === undefined ? {} : { devices }),
     ...(seed === undefined ? {} : { seed }),
     ...(values.scenario === undefined ? {} : { scenario: values.scenario }),
   };
+}
+
+/** A whole-number flag within [min, max], or undefined when absent. */
+function countFlag(name: string, raw: string | undefined, min: number, max: number): number | undefined {
+  if (raw === undefined) return undefined;
+  const n = /^\d{1,6}$/.test(raw) ? Number(raw) : Number.NaN;
+  if (!(n >= min && n <= max)) throw new FaultFlagError(`${name} must be a whole number from ${min} to ${max}, got '${raw}'`);
+  return n;
 }

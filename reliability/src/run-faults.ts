@@ -1,5 +1,5 @@
 /**
- * `pnpm test:faults [-- --quick] [--seed N] [--scenario NAME] [--no-folder-edits]`: the full fault-injection and hostile-input
+ * `pnpm test:faults [-- --quick] [--seed N] [--scenario NAME] [--no-folder-edits] [--trials N] [--devices N]`: the full fault-injection and hostile-input
  * run. Prints the seed first, a summary line per scenario, and exits 1 when any scenario lost or corrupted
  * anything (mismatches) or broke an invariant. Scenarios run one after another (the machine is shared).
  */
@@ -15,7 +15,7 @@ try {
   console.error(err instanceof FaultFlagError ? err.message : err);
   process.exit(2);
 }
-const { quick, folderEdits } = flags;
+const { quick, folderEdits, trials, devices } = flags;
 const seed = chooseSeed(flags.seed);
 const only = flags.scenario;
 const selected = scenarios.filter((s) => !only || s.name === only);
@@ -24,12 +24,15 @@ if (selected.length === 0) {
   process.exit(2);
 }
 console.log(`deltabox fault run: seed ${seed}, ${quick ? 'quick' : 'full'}, scenarios ${selected.map((s) => s.name).join(', ')}`);
-console.log(`replay: pnpm test:faults -- --seed ${seed}${quick ? ' --quick' : ''}${only ? ` --scenario ${only}` : ''}${folderEdits ? '' : ' --no-folder-edits'}`);
+console.log(
+  `replay: pnpm test:faults -- --seed ${seed}${quick ? ' --quick' : ''}${only ? ` --scenario ${only}` : ''}${folderEdits ? '' : ' --no-folder-edits'}` +
+    `${trials === undefined ? '' : ` --trials ${trials}`}${devices === undefined ? '' : ` --devices ${devices}`}`,
+);
 
 const results: ScenarioResult[] = [];
 for (const s of selected) {
   console.log(`--- ${s.name}: ${s.description}`);
-  const r = await s.run({ seed, quick, folderEdits, log: (line) => console.log(line) });
+  const r = await s.run({ seed, quick, folderEdits, ...(trials === undefined ? {} : { trials }), ...(devices === undefined ? {} : { devices }), log: (line) => console.log(line) });
   for (const n of r.notes) console.log(`  note: ${n}`);
   for (const b of r.bugs) console.log(`  bug: ${b}`);
   for (const f of r.failures) console.log(`  FAILURE: ${f}`);

@@ -10,6 +10,8 @@ t.test('flags parse into the run options', async (t) => {
     { quick: true, folderEdits: false, seed: 61125, scenario: 'outage' });
   t.same(parseFaultFlags(['--seed=0']), { quick: false, folderEdits: true, seed: 0 });
   t.same(parseFaultFlags(['--seed', '4294967295']).seed, 4294967295);
+  t.same(parseFaultFlags(['--scenario', 'multi-device', '--trials', '40', '--devices', '16']),
+    { quick: false, folderEdits: true, scenario: 'multi-device', trials: 40, devices: 16 });
 });
 
 t.test('bad flags and values are refused with one line', async (t) => {
@@ -23,6 +25,9 @@ t.test('bad flags and values are refused with one line', async (t) => {
     [['--sead', '1'], /Unknown option '--sead'.*usage: pnpm test:faults/],
     [['quick'], /positional argument.*usage/i],
     [['--scenario', ''], /--scenario needs a scenario name/],
+    [['--trials', '0'], /--trials must be a whole number from 1 to 10000, got '0'/],
+    [['--trials', 'ten'], /--trials must be a whole number/],
+    [['--devices', '65'], /--devices must be a whole number from 1 to 64, got '65'/],
   ];
   for (const [args, message] of refused) t.throws(() => parseFaultFlags(args), { name: 'FaultFlagError', message }, args.join(' '));
 });

@@ -38,16 +38,16 @@ export function percentile(values: readonly number[], p: number): number {
   return s[Math.min(s.length - 1, Math.max(0, Math.ceil((p / 100) * s.length) - 1))]!;
 }
 
-/** Waits until `sdir/path` holds `bytes`; resolves with the time it was seen. */
-async function arrival(sdir: string, path: string, bytes: Buffer, timeoutMs: number): Promise<number> {
+/** Waits until `dir/path` holds `bytes` (a server folder, or another device's); resolves with the time it was seen. */
+export async function arrival(dir: string, path: string, bytes: Buffer, timeoutMs: number): Promise<number> {
   const deadline = performance.now() + timeoutMs;
   for (;;) {
     try {
-      if (readFileSync(join(sdir, path)).equals(bytes)) return performance.now();
+      if (readFileSync(join(dir, path)).equals(bytes)) return performance.now();
     } catch {
       // not there yet
     }
-    if (performance.now() > deadline) throw new Error(`${path} did not reach the server within ${timeoutMs} ms`);
+    if (performance.now() > deadline) throw new Error(`${path} did not reach ${dir} within ${timeoutMs} ms`);
     await sleep(POLL_MS);
   }
 }

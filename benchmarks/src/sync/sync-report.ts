@@ -5,6 +5,7 @@
 import { median } from '../lib/run-info.js';
 import type { RunSample, SystemName } from './lanes.js';
 import type { LatencyResult } from './latency.js';
+import type { DeviceLatencyResult, PullBytesResult } from './two-way.js';
 import type { ScalePoint } from './scale-curve.js';
 
 export interface Spread {
@@ -206,4 +207,24 @@ export function scaleTable(points: readonly ScalePoint[]): string {
       );
     }),
   ].join('\n');
+}
+
+/** The two-way figures: propagation device to device, and the bytes of a pull after a small edit. */
+export function twoWayTable(latency: DeviceLatencyResult | undefined, pull: PullBytesResult | undefined): string {
+  const rows = ['| two-way figure | deltabox | peer | ratio |', '|---|--:|--:|--:|'];
+  if (latency) {
+    rows.push(
+      `| propagation A -> B, ${latency.edits} edits of 1-4 KB (${latency.treeFiles}-file tree, both scanners running) | ` +
+        `p50 ${(latency.p50Ms / 1000).toFixed(2)} s, p95 ${(latency.p95Ms / 1000).toFixed(2)} s, max ${(latency.maxMs / 1000).toFixed(2)} s | | |`,
+    );
+  }
+  if (pull) {
+    const pulled = pull.pull.sentBytes + pull.pull.receivedBytes;
+    rows.push(
+      `| B's pull after a ${formatBytes(pull.editBytes)} edit in ${formatBytes(pull.fileBytes)} (B's wire, both ways; ${(pull.pullMs / 1000).toFixed(2)} s from save on A) | ` +
+        `${formatBytes(pulled)} (${((pulled / pull.fileBytes) * 100).toFixed(3)}% of the file) | rsync pull: ${pull.rsyncBytes === undefined ? 'n/a' : formatBytes(pull.rsyncBytes)} | ${ratio(pulled, pull.rsyncBytes)} |`,
+      `| A's upload of that edit (A's wire, both ways) | ${formatBytes(pull.push.sentBytes + pull.push.receivedBytes)} | | |`,
+    );
+  }
+  return rows.join('\n');
 }

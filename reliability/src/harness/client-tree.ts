@@ -122,18 +122,22 @@ export class ClientTree {
     versions.add(hash);
   }
 
-  /** An edit shaped like a real one: overwrite a span, insert, append or truncate. */
   #edited(old: Buffer): Buffer {
-    const kind = this.rng.int(0, 3);
-    const at = this.rng.int(0, old.length);
-    const patch = this.rng.bytes(this.rng.int(1, 2_000));
-    if (kind === 0) return Buffer.concat([old.subarray(0, at), patch, old.subarray(Math.min(old.length, at + patch.length))]);
-    if (kind === 1) return Buffer.concat([old.subarray(0, at), patch, old.subarray(at)]);
-    if (kind === 2) return Buffer.concat([old, patch]);
-    return old.length > 1 ? Buffer.concat([old.subarray(0, at), patch]) : patch;
+    return editedContent(this.rng, old);
   }
 
   exists(path: string): boolean {
     return existsSync(join(this.root, path));
   }
+}
+
+/** An edit shaped like a real one, drawn from `rng`: overwrite a span, insert, append or truncate. */
+export function editedContent(rng: SeededRandom, old: Buffer): Buffer {
+  const kind = rng.int(0, 3);
+  const at = rng.int(0, old.length);
+  const patch = rng.bytes(rng.int(1, 2_000));
+  if (kind === 0) return Buffer.concat([old.subarray(0, at), patch, old.subarray(Math.min(old.length, at + patch.length))]);
+  if (kind === 1) return Buffer.concat([old.subarray(0, at), patch, old.subarray(at)]);
+  if (kind === 2) return Buffer.concat([old, patch]);
+  return old.length > 1 ? Buffer.concat([old.subarray(0, at), patch]) : patch;
 }

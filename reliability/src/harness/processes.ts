@@ -9,6 +9,8 @@ import { waitFor } from './poll.js';
 
 const CLI_ENTRY = fileURLToPath(new URL('../child/deltabox-cli.ts', import.meta.url));
 const LOAD_HOST_ENTRY = fileURLToPath(new URL('../child/load-host.ts', import.meta.url));
+const TWO_WAY_ENTRY = fileURLToPath(new URL('../child/two-way-scanner.ts', import.meta.url));
+const STATIC_HELP = fileURLToPath(new URL('../../../packages/cli/static-help.json', import.meta.url));
 const NODE_ARGS = ['--import=tsx', '--conditions=deltabox-src'];
 
 export interface ChildHandle {
@@ -103,8 +105,26 @@ export async function startServerProcess(sdir: string, logFile: string, timeoutM
  * folders of small trees, which is often over half of the server's files: real deletions the mass-delete
  * guard would stop (as designed; the guard has its own end-to-end tests in packages/cli), so they are confirmed.
  */
-export function startScannerProcess(cdir: string, serverUrl: string, token: string, extra: string[] = []): ChildHandle {
-  return spawnDeltabox(['scan', '--cdir', cdir, '--server', serverUrl, '--token', token, '--interval', '1s', '--allow-mass-delete', ...extra]);
+export function startScannerProcess(cdir: string, serverUrl: string, token: string, extra: string[] = [], options: { stdoutFile?: string } = {}): ChildHandle {
+  return spawnDeltabox(['scan', '--cdir', cdir, '--server', serverUrl, '--token', token, '--interval', '1s', '--allow-mass-delete', ...extra], options);
+}
+
+/** Whether `deltabox scan` takes `--mode` (from the CLI's generated help). */
+function cliHasModeFlag(): boolean {
+  try {
+    return /--mode\b/.test(readFileSync(STATIC_HELP, 'utf8'));
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * A two-way device (issue 12): `deltabox scan --mode two-way` once the CLI has the flag, else a Scanner in
+ * two-way mode in a child of its own (child/two-way-scanner.ts), with the same options and JSON log.
+ */
+export function startTwoWayDevice(cdir: string, serverUrl: string, token: string, options: { stdoutFile?: string } = {}): ChildHandle {
+  if (cliHasModeFlag()) return startScannerProcess(cdir, serverUrl, token, ['--mode', 'two-way', '--json'], options);
+  return spawnNode([TWO_WAY_ENTRY, cdir, serverUrl, token], options);
 }
 
 /** The load host: one process serving several folders (see child/load-host.ts). */

@@ -3,7 +3,7 @@
  * URL survives server restarts), a device token, a client folder, and a scanner child. Cleans up
  * everything it started, by pid.
  */
-import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -12,6 +12,7 @@ import { startScannerProcess, startServerProcess, type ChildHandle, type ServerP
 import { TcpProxy } from './tcp-proxy.js';
 import { waitFor } from './poll.js';
 import { stagedFiles, treeDifferences } from './tree-digest.js';
+import { errorLines, readLogLines, type LogLine } from './server-log.js';
 
 export interface RigOptions {
   /** Parent of the temp folder (default os.tmpdir()). */
@@ -111,30 +112,13 @@ export class Rig {
   }
 
   /** Parsed pino lines of the server log. */
-  logLines(): Array<Record<string, unknown>> {
-    let text = '';
-    try {
-      text = readFileSync(this.logFile, 'utf8');
-    } catch {
-      return [];
-    }
-    const out: Array<Record<string, unknown>> = [];
-    for (const line of text.split('\n')) {
-      if (!line.trim()) continue;
-      try {
-        out.push(JSON.parse(line) as Record<string, unknown>);
-      } catch {
-        out.push({ unparsed: line });
-      }
-    }
-    return out;
+  logLines(): LogLine[] {
+    return readLogLines(this.logFile);
   }
 
-  /** Request log lines with a status >= 500 (each is a bug). */
+  /** Request log lines with a status >= 500 or at error level (each is a bug). */
   serverErrors(): string[] {
-    return this.logLines()
-      .filter((l) => ((l.res as { statusCode?: number } | undefined)?.statusCode ?? 0) >= 500 || (typeof l.level === 'number' && l.level >= 50))
-      .map((l) => JSON.stringify(l).slice(0, 400));
+    return errorLines(this.logLines());
   }
 
   async close(keep = false): Promise<void> {

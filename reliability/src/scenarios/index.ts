@@ -10,12 +10,17 @@ import { pathAttacks } from './path-attacks.js';
 import { tokens } from './tokens.js';
 import { decoderFuzz } from './decoder-fuzz.js';
 import { load } from './load.js';
+import { multiDevice } from './multi-device.js';
 
 export interface RunContext {
   seed: number;
   quick: boolean;
   /** False with --no-folder-edits: the kill scenarios edit files only. */
   folderEdits: boolean;
+  /** --trials: trials of the multi-device simulation (undefined: its default). */
+  trials?: number;
+  /** --devices: devices of the multi-device simulation (undefined: its default). */
+  devices?: number;
   log: (line: string) => void;
 }
 
@@ -76,6 +81,39 @@ export const scenarios: Scenario[] = [
     name: 'decoder-fuzz',
     description: 'the core decoder fuzz script: 1,000,000 signature and delta decoding cases',
     run: ({ seed, quick, log }) => decoderFuzz({ seed, cases: quick ? 100_000 : 1_000_000, timeoutMs: 30 * 60_000, log }),
+  },
+  {
+    name: 'multi-device',
+    description: 'devices syncing one folder both ways while devices and the server are killed or cut off; nothing lost',
+    run: ({ seed, quick, trials, devices, log }) =>
+      multiDevice({
+        seed,
+        trials: trials ?? (quick ? 2 : 10),
+        devices: devices ?? 4,
+        activityMs: quick ? 20_000 : 60_000,
+        filesEach: 60,
+        actionGapMs: 150,
+        faults: true,
+        quiescenceTimeoutMs: 180_000,
+        log,
+      }),
+  },
+  {
+    name: 'shared-load',
+    description: '16 devices on one shared server folder with steady edits: all converge, server latency and RSS',
+    run: ({ seed, quick, devices, log }) =>
+      multiDevice({
+        name: 'shared-load',
+        seed,
+        trials: 1,
+        devices: devices ?? 16,
+        activityMs: quick ? 20_000 : 120_000,
+        filesEach: 40,
+        actionGapMs: 70,
+        faults: false,
+        quiescenceTimeoutMs: 300_000,
+        log,
+      }),
   },
   {
     name: 'load',

@@ -14,6 +14,7 @@ import { fileCount, treeDigest, treeDifferences } from '../harness/tree-digest.j
 import { ClientTree } from '../harness/client-tree.js';
 import { sampleRss, spawnLoadHost, startScannerProcess, type ChildHandle } from '../harness/processes.js';
 import { describeError, newResult, type ScenarioResult } from '../harness/report.js';
+import { percentile } from '../harness/server-log.js';
 
 export interface LoadOptions {
   seed: number;
@@ -21,11 +22,6 @@ export interface LoadOptions {
   durationMs: number;
   filesEach: number;
   log?: (line: string) => void;
-}
-
-function percentile(sorted: number[], p: number): number {
-  if (sorted.length === 0) return 0;
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
 }
 
 export async function load(o: LoadOptions): Promise<ScenarioResult> {
