@@ -67,7 +67,6 @@ t.test(
 
 t.test(
   'a folder moved away, then a new folder of the same name made and moved too, while the server is down, converges',
-  { todo: 'folder-name-reused-deadlock (docs/RELIABILITY.md): two queued moves from one path wait for each other' },
   async (t) => {
     const rig = new Rig({ label: 'folder-reuse' });
     t.teardown(() => rig.close());

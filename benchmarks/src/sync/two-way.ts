@@ -5,8 +5,7 @@
  * the new bytes; (2) the wire bytes of B's pull after a small edit in a big file, against the file's size and
  * against rsync pulling the same update from its daemon. It measures nothing else.
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { copyFileSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -19,13 +18,6 @@ import { arrival, percentile, type LatencyResult } from './latency.js';
 import { runCommand } from './measured-command.js';
 import type { RsyncDaemon } from './rsync-daemon.js';
 import { TextStream, treePath, writeTree, type TreeSpec } from './sync-data.js';
-
-const TWO_WAY_DEVICE = fileURLToPath(new URL('./two-way-device.js', import.meta.url));
-
-/** Whether the built `deltabox scan` takes `--mode` (else two-way-device.js runs the Scanner in two-way mode). */
-function cliHasMode(): boolean {
-  return spawnSync(process.execPath, [DELTABOX_BIN, 'scan', '--help'], { encoding: 'utf8' }).stdout.includes('--mode');
-}
 
 /** One device: its folder, its proxy to the server and its two-way scanner process. */
 class Device {
@@ -41,8 +33,7 @@ class Device {
     mkdirSync(cdir, { recursive: true });
     const device = new Device(cdir, await ByteCountingProxy.start(server.port));
     const url = `http://127.0.0.1:${device.proxy.port}`;
-    const args = cliHasMode() ? [DELTABOX_BIN, 'scan', '--cdir', cdir, '--server', url, '--token', token, '--mode', 'two-way'] : [TWO_WAY_DEVICE, cdir, url, token];
-    const child = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = spawn(process.execPath, [DELTABOX_BIN, 'scan', '--cdir', cdir, '--server', url, '--token', token, '--mode', 'two-way'], { stdio: ['ignore', 'ignore', 'pipe'] });
     child.stderr!.on('data', (d: Buffer) => (device.#stderr = (device.#stderr + d.toString()).slice(-4000)));
     device.#child = child;
     return device;

@@ -9,8 +9,6 @@ import { waitFor } from './poll.js';
 
 const CLI_ENTRY = fileURLToPath(new URL('../child/deltabox-cli.ts', import.meta.url));
 const LOAD_HOST_ENTRY = fileURLToPath(new URL('../child/load-host.ts', import.meta.url));
-const TWO_WAY_ENTRY = fileURLToPath(new URL('../child/two-way-scanner.ts', import.meta.url));
-const STATIC_HELP = fileURLToPath(new URL('../../../packages/cli/static-help.json', import.meta.url));
 const NODE_ARGS = ['--import=tsx', '--conditions=deltabox-src'];
 
 export interface ChildHandle {
@@ -109,22 +107,9 @@ export function startScannerProcess(cdir: string, serverUrl: string, token: stri
   return spawnDeltabox(['scan', '--cdir', cdir, '--server', serverUrl, '--token', token, '--interval', '1s', '--allow-mass-delete', ...extra], options);
 }
 
-/** Whether `deltabox scan` takes `--mode` (from the CLI's generated help). */
-function cliHasModeFlag(): boolean {
-  try {
-    return /--mode\b/.test(readFileSync(STATIC_HELP, 'utf8'));
-  } catch {
-    return false;
-  }
-}
-
-/**
- * A two-way device (issue 12): `deltabox scan --mode two-way` once the CLI has the flag, else a Scanner in
- * two-way mode in a child of its own (child/two-way-scanner.ts), with the same options and JSON log.
- */
+/** A two-way device (issue 12): `deltabox scan --mode two-way` with the scanner options above and JSON logs. */
 export function startTwoWayDevice(cdir: string, serverUrl: string, token: string, options: { stdoutFile?: string } = {}): ChildHandle {
-  if (cliHasModeFlag()) return startScannerProcess(cdir, serverUrl, token, ['--mode', 'two-way', '--json'], options);
-  return spawnNode([TWO_WAY_ENTRY, cdir, serverUrl, token], options);
+  return startScannerProcess(cdir, serverUrl, token, ['--mode', 'two-way', '--json'], options);
 }
 
 /** The load host: one process serving several folders (see child/load-host.ts). */
