@@ -523,7 +523,9 @@ export class Scanner {
    * @throws ScannerError MASS_DELETE (nothing was changed), UNREACHABLE
    */
   async #merge(): Promise<void> {
-    const actions = planMerge({ local: this.#state.local, remote: this.#state.remote, base: this.#state.base, moves: this.#moves, union: this.#unionMerge });
+    // A copy: scans may record local edits while the actions run, and each action checks its row is still this one.
+    const local = new Map(this.#state.local);
+    const actions = planMerge({ local, remote: this.#state.remote, base: this.#state.base, moves: this.#moves, union: this.#unionMerge });
     const deletes = actions.filter((a) => a.kind === 'delete').length;
     let localFiles = 0;
     for (const row of this.#state.local.values()) if (row.type === 'file') localFiles++;
@@ -535,7 +537,7 @@ export class Scanner {
     }
     const downloads = actions.filter((a) => a.kind === 'download').length;
     this.#pulls = { total: downloads, done: 0, bytes: 0, loggedAt: Date.now() };
-    const result = await this.#merger.apply(actions);
+    const result = await this.#merger.apply(actions, local);
     this.#moves = [];
     this.#unionMerge = false;
     this.#mergeAgain = result.deferred > 0;

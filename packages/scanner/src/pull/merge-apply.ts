@@ -8,6 +8,7 @@ import { lstatSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { ScannerError } from '../errors.js';
 import type { ApiClient } from '../http/api-client.js';
+import type { LocalEntry } from '../detect/change-detector.js';
 import type { Logger } from '../logger.js';
 import type { RemoteEntry } from '../state/state-store.js';
 import type { SyncState } from '../state/sync-state.js';
@@ -57,17 +58,31 @@ function isUnder(path: string, dir: string): boolean {
   return path === dir || path.startsWith(`${dir}/`);
 }
 
+/** The same local row: same place, type, stat and content hash. */
+function sameRow(a: LocalEntry | undefined, b: LocalEntry | undefined): boolean {
+  if (a === undefined || b === undefined) return a === b;
+  return a.diskPath === b.diskPath && a.type === b.type && a.size === b.size && a.mtimeMs === b.mtimeMs && a.ino === b.ino && a.hash === b.hash;
+}
+
 export class MergeApplier {
   readonly #d: MergeApplyDeps;
   #rootChecked = false;
+  /** The local rows the plan being applied was made from. */
+  #planned: ReadonlyMap<string, LocalEntry> = new Map();
 
   constructor(deps: MergeApplyDeps) {
     this.#d = deps;
   }
 
-  /** Runs every action; one that fails is warned about and counted, the others go on. */
-  async apply(actions: readonly MergeAction[]): Promise<MergeResult> {
+  /**
+   * Runs every action; one that fails is warned about and counted, the others go on. `planned` is the local
+   * view the plan was made from (a copy, not the live map): a scan may record a local edit while the actions
+   * run, and a path whose row is no longer the planned one is left to the next merge, never deleted,
+   * replaced or moved on the strength of a plan that did not know the edit.
+   */
+  async apply(actions: readonly MergeAction[], planned: ReadonlyMap<string, LocalEntry>): Promise<MergeResult> {
     const result: MergeResult = { deferred: 0, pulled: 0, conflicts: 0 };
+    this.#planned = planned;
     for (const action of actions) {
       try {
         await this.#one(action, result);
@@ -99,6 +114,7 @@ export class MergeApplier {
         if (this.#d.push()) this.#d.enqueue(path);
         return;
       case 'relocate':
+        this.#plannedRow(path);
         this.#moveLocal(path, action.to);
         state.deleteBase(path);
         if (state.remote.has(action.to)) state.setBase(state.remote.get(action.to)!);
@@ -106,6 +122,7 @@ export class MergeApplier {
         this.#d.log.info({ path, to: action.to }, `moved ${path} to ${action.to}, where another device moved it`);
         return;
       case 'conflict':
+        this.#plannedRow(path);
         await this.#conflict(path, action.remote);
         result.conflicts++;
         return;
@@ -113,11 +130,11 @@ export class MergeApplier {
         this.#mkdir(path);
         return;
       case 'download':
-        await this.#download(path, action.remote);
+        await this.#download(path, action.remote, this.#plannedRow(path));
         result.pulled++;
         return;
       case 'delete': {
-        const row = state.local.get(path);
+        const row = this.#plannedRow(path);
         if (row === undefined) return;
         this.#checkRoot();
         deleteFile(this.#d.root, row);
@@ -139,6 +156,16 @@ export class MergeApplier {
         return;
       }
     }
+  }
+
+  /**
+   * The row the plan saw at `path`, when the local view still holds it.
+   * @throws LocalChangedError when a scan recorded another version (or none) since the plan was made
+   */
+  #plannedRow(path: string): LocalEntry | undefined {
+    const row = this.#planned.get(path);
+    if (!sameRow(row, this.#d.state.local.get(path))) throw new LocalChangedError(path);
+    return row;
   }
 
   #checkRoot(): void {
@@ -192,7 +219,7 @@ export class MergeApplier {
     if (this.#d.push()) for (const r of state.local.values()) if (isUnder(r.path, copy)) this.#d.enqueue(r.path);
     this.#d.log.warn({ path, copy }, `conflict: ${path} changed here and on the server; this device's version is kept as ${copy}`);
     if (remote.type === 'dir') this.#mkdir(path);
-    else await this.#download(path, remote);
+    else await this.#download(path, remote, undefined);
   }
 
   #mkdir(path: string): void {
@@ -210,10 +237,9 @@ export class MergeApplier {
     });
   }
 
-  /** Downloads the server's version of `path` and puts it in place if the local entry is still as scanned. */
-  async #download(path: string, remote: RemoteEntry): Promise<void> {
+  /** Downloads the server's version of `path` and puts it in place if the local entry is still `expected` (as planned). */
+  async #download(path: string, remote: RemoteEntry, expected: LocalEntry | undefined): Promise<void> {
     const { state, client } = this.#d;
-    const expected = state.local.get(path);
     const fromHash = expected?.type === 'file' && expected.hash !== undefined ? expected.hash : undefined;
     // The local copy as the basis of a delta: the server computes it from that content (a version it keeps).
     const delta = fromHash === undefined ? undefined : await client.deltaDownload(path, fromHash);

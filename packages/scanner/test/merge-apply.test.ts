@@ -1,0 +1,115 @@
+/**
+ * MergeApplier against real files, a real SQLite state and a local HTTP stub of the server's download
+ * routes. Issue 12 (two-way-lost-local-edit): a scan that records a local edit while a merge is being
+ * applied must not let the merge replace or delete that edit.
+ */
+import t from 'tap';
+import { createHash } from 'node:crypto';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ApiClient } from '../src/http/api-client.js';
+import { silentLogger } from '../src/logger.js';
+import { MergeApplier } from '../src/pull/merge-apply.js';
+import { planMerge } from '../src/pull/merge-plan.js';
+import { StateStore } from '../src/state/state-store.js';
+import { SyncState } from '../src/state/sync-state.js';
+import { hashFileStable } from '../src/transfer/file-reader.js';
+import { walkedEntryOf } from '../src/detect/tree-walk.js';
+
+const THEIRS = Buffer.from('the version another device saved\n');
+const sha = (b: Buffer | string): string => createHash('sha256').update(b).digest('hex');
+
+/** A client folder with a.txt synced, its state, and a stub server that serves THEIRS for any file (and no deltas). */
+async function rig(t: Tap.Test) {
+  const dir = mkdtempSync(join(tmpdir(), 'dbx-merge-apply-'));
+  const root = join(dir, 'client');
+  const tmpDir = join(dir, 'tmp');
+  mkdirSync(root);
+  mkdirSync(tmpDir);
+  const server = createServer((req, res) => {
+    req.resume();
+    if (req.url?.startsWith('/v1/files/')) {
+      res.writeHead(200, { etag: `"${sha(THEIRS)}"`, 'x-deltabox-mtime-ms': '1700000000000', 'content-length': THEIRS.length });
+      res.end(THEIRS);
+      return;
+    }
+    res.writeHead(404, { 'content-type': 'application/json' });
+    res.end(JSON.stringify({ error: { code: 'NOT_FOUND', message: 'no such version' } }));
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const client = new ApiClient({ baseUrl: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, token: 'tok' });
+  const store = new StateStore(join(dir, 'state'));
+  const state = new SyncState(store);
+  t.teardown(async () => {
+    await client.close();
+    await new Promise((r) => server.close(r));
+    store.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  const applier = new MergeApplier({
+    root,
+    tmpDir,
+    state,
+    client,
+    log: silentLogger,
+    device: () => 'test',
+    push: () => true,
+    enqueue: () => {},
+    beforeDelete: () => {},
+  });
+  /** What a scan records for `path` as it is on disk now. */
+  const scan = async (path: string) => {
+    const { hash, stat } = await hashFileStable(join(root, path));
+    state.setLocal({ ...walkedEntryOf(path, path, stat), hash, racy: false });
+  };
+  // a.txt synced as 'synced\n' (local, base), the server's version now `remote` (undefined: deleted there).
+  writeFileSync(join(root, 'a.txt'), 'synced\n');
+  await scan('a.txt');
+  const synced = { path: 'a.txt', type: 'file' as const, size: 7, mtimeMs: 1, executable: false, hash: sha('synced\n') };
+  state.setBase(synced);
+  /** The merge plan (and the local view it was made from) once the server holds `remote` at a.txt. */
+  const plan = (remote: Buffer | undefined) => {
+    if (remote !== undefined) state.setRemote({ ...synced, size: remote.length, hash: sha(remote) });
+    const planned = new Map(state.local);
+    return { planned, actions: planMerge({ local: planned, remote: state.remote, base: state.base, moves: [], union: false }) };
+  };
+  return { root, state, applier, scan, plan };
+}
+
+t.test('a delete planned before a scan recorded a local edit leaves the edit in place', async (t) => {
+  const { root, state, applier, scan, plan } = await rig(t);
+  // The server deleted a.txt since the last merge: remote has no a.txt.
+  const { planned, actions } = plan(undefined);
+  t.same(actions.map((a) => a.kind), ['delete']);
+  // While the merge runs, the user saves an edit and a scan (watcher) records it.
+  writeFileSync(join(root, 'a.txt'), 'edited here, not yet sent\n');
+  await scan('a.txt');
+  const result = await applier.apply(actions, planned);
+  t.ok(existsSync(join(root, 'a.txt')), 'the edited file is not deleted');
+  t.equal(readFileSync(join(root, 'a.txt'), 'utf8'), 'edited here, not yet sent\n');
+  t.equal(result.deferred, 1, 'the delete waits for the next merge (which sends the edit: edit beats delete)');
+  t.equal(state.local.get('a.txt')?.hash, sha('edited here, not yet sent\n'));
+});
+
+t.test('a download planned before a scan recorded a local edit does not overwrite the edit', async (t) => {
+  const { root, state, applier, scan, plan } = await rig(t);
+  const { planned, actions } = plan(THEIRS); // another device changed it
+  t.same(actions.map((a) => a.kind), ['download']);
+  writeFileSync(join(root, 'a.txt'), 'edited here, not yet sent\n');
+  await scan('a.txt');
+  const result = await applier.apply(actions, planned);
+  t.equal(readFileSync(join(root, 'a.txt'), 'utf8'), 'edited here, not yet sent\n', 'the edit is still the file');
+  t.equal(result.pulled, 0);
+  t.equal(result.deferred, 1, 'the next merge sees both changed: a conflict copy, nothing lost');
+});
+
+t.test('a download whose planned row is still current goes ahead', async (t) => {
+  const { root, applier, plan } = await rig(t);
+  const { planned, actions } = plan(THEIRS);
+  const result = await applier.apply(actions, planned);
+  t.equal(result.pulled, 1);
+  t.same(readFileSync(join(root, 'a.txt')), THEIRS);
+});
