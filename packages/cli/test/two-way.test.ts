@@ -314,3 +314,39 @@ t.test('a read-only token makes a download-only device: it pulls, keeps its own 
   t.same(contents(dirs[1]!), { 'a.txt': 'second version', 'local-only.txt': 'never sent' });
   t.same(contents(sdir), { 'a.txt': 'second version' }, 'nothing was sent');
 });
+
+t.test('a file edited again while its upload is on the wire makes no conflict copy of this device\'s own write', async (t) => {
+  const { CuttingProxy } = await import('./helpers/cutting-proxy.js');
+  const { hashFile } = await import('./helpers/harness.js');
+  const { createHash } = await import('node:crypto');
+  const { sdir, dirs, server, token } = await world(t, 1);
+  const proxy = await CuttingProxy.start(Number(new URL(server.url).port));
+  t.teardown(() => proxy.close());
+  // Small files go in batches, whose snapshots are recorded before the request is sent.
+  const file = join(dirs[0]!, 'notes.bin');
+  const size = 40_000;
+  writeFileSync(file, seededBytes(1, size));
+  const scanner = new Scanner({ cdir: dirs[0]!, server: proxy.url, token, watch: false, intervalMs: 60_000, mode: 'two-way' });
+  t.teardown(() => scanner.stop());
+  await scanner.start();
+  await scanner.waitForIdle();
+  let held = false;
+  let scanned = false;
+  // The second save's upload stalls half-way; meanwhile the file is saved a third time and scanned, so the
+  // server acknowledges a version the folder no longer holds.
+  proxy.holdWhenSent(proxy.sentBytes + size / 2, async () => {
+    held = true;
+    writeFileSync(file, seededBytes(3, size + 1));
+    await Promise.race([scanner.scanNow().then(() => { scanned = true; }), new Promise((r) => setTimeout(r, 5_000))]);
+  });
+  writeFileSync(file, seededBytes(2, size));
+  const v3 = createHash('sha256').update(seededBytes(3, size + 1)).digest('hex');
+  await scanner.scanNow();
+  await waitFor(() => held && hashFile(join(sdir, 'notes.bin')) === v3, 'the third save reaches the server', 60_000);
+  await scanner.waitForIdle();
+  t.ok(held, 'the upload was held mid-way and the file saved again meanwhile');
+  t.ok(scanned, 'a scan recorded the third save while the second was still on the wire');
+  t.same(readdirSync(sdir).filter((n) => n !== '.deltabox'), ['notes.bin'], 'no conflict copy on the server');
+  t.same(readdirSync(dirs[0]!).filter((n) => n !== '.deltabox'), ['notes.bin'], 'no conflict copy in the folder');
+  t.equal(hashFile(file), v3, 'the folder keeps the third save');
+});

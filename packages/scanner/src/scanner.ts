@@ -243,7 +243,7 @@ export class Scanner {
         onFatal: (err) => this.#fail(err),
         onNeedsRescan: () => this.#scheduleRescan(),
         onRound: () => this.#checkIdle(),
-        onSynced: (path, from) => this.#settle(path, from),
+        onSynced: (path, from, pushed) => this.#settle(path, from, pushed),
         onRemoteChanged: () => this.#scheduleMerge(),
       },
       this.#log,
@@ -298,12 +298,18 @@ export class Scanner {
     });
   }
 
-  /** Two-way: a path the server acknowledged (or already held) as the folder has it is synced. */
-  #settle(path: string, from?: string): void {
+  /**
+   * Two-way: a path the server acknowledged a write of ours for, or already held as the folder has it, is
+   * synced. After an acknowledged write the base is what we sent even when the folder changed again while it
+   * was on its way (that newer edit is then a plain local change, pushed next): keeping the old base would
+   * make this device's own write look like another device's and its next edit a conflict copy of itself.
+   * Nothing else changes the remote view while a push runs (the journal is applied only once the queue drained).
+   */
+  #settle(path: string, from: string | undefined, pushed: boolean): void {
     if (this.#mode === 'push') return;
     const { local, remote } = this.#state;
     this.#state.transaction(() => {
-      for (const p of from === undefined ? [path] : [path, from]) if (sameContent(local.get(p), remote.get(p))) this.#state.settleBase(p);
+      for (const p of from === undefined ? [path] : [path, from]) if (pushed || sameContent(local.get(p), remote.get(p))) this.#state.settleBase(p);
     });
   }
 

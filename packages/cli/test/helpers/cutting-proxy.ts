@@ -11,7 +11,8 @@ export class CuttingProxy {
   readonly #live = new Set<Socket>();
   #upstreamPort: number;
   #refusing = false;
-  #mark: { bytes: number; run: () => void } | undefined;
+  #mark: { bytes: number; run: () => void | Promise<void> } | undefined;
+  #holding = false;
   /** Client -> server bytes since start. */
   sentBytes = 0;
   port = 0;
@@ -38,6 +39,14 @@ export class CuttingProxy {
 
   /** Runs `run` once, synchronously, as soon as the client has sent `bytes` in total (before forwarding more). */
   whenSent(bytes: number, run: () => void): void {
+    this.#mark = { bytes, run };
+  }
+
+  /**
+   * Holds the client's bytes once it has sent `bytes` in total: nothing more is forwarded until `run`'s
+   * promise settles (a slow link stalling mid-upload, for as long as the test needs).
+   */
+  holdWhenSent(bytes: number, run: () => Promise<void>): void {
     this.#mark = { bytes, run };
   }
 
@@ -81,12 +90,23 @@ export class CuttingProxy {
       const mark = this.#mark;
       if (mark && this.sentBytes >= mark.bytes) {
         this.#mark = undefined;
-        mark.run();
+        const held = mark.run();
         if (client.destroyed) return;
+        if (held instanceof Promise) {
+          this.#holding = true;
+          client.pause();
+          void held.finally(() => {
+            this.#holding = false;
+            if (upstream.write(chunk)) client.resume();
+          });
+          return;
+        }
       }
       if (!upstream.write(chunk)) client.pause();
     });
-    upstream.on('drain', () => client.resume());
+    upstream.on('drain', () => {
+      if (!this.#holding) client.resume();
+    });
     upstream.on('data', (chunk: Buffer) => {
       if (!client.write(chunk)) upstream.pause();
     });

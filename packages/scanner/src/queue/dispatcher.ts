@@ -25,8 +25,12 @@ export interface DispatcherHooks {
   onFatal(err: Error): void;
   /** A file changed while it was read, or vanished: the caller rescans soon. */
   onNeedsRescan(): void;
-  /** A path (and a move's source) is in step with the server now: two-way sync settles its base. */
-  onSynced?(path: string, from?: string): void;
+  /**
+   * A path (and a move's source) is in step with the server now: two-way sync settles its base. `pushed`:
+   * the server acknowledged a write of ours (the remote view holds what we sent, even when the folder has
+   * moved on since); false for a step that found nothing to send.
+   */
+  onSynced?(path: string, from: string | undefined, pushed: boolean): void;
   /** Two-way: the server changed a queued path since the last merge; the entry is dropped, a merge is due. */
   onRemoteChanged?(path: string): void;
   /** Called after every dispatch round (the scanner checks for idleness). */
@@ -115,7 +119,7 @@ export class Dispatcher {
         const step = planStep(entry, ctx);
         if (step.type === 'noop') {
           this.#queue.complete(entry.path, entry.generation);
-          this.#hooks.onSynced?.(entry.path, entry.from);
+          this.#hooks.onSynced?.(entry.path, entry.from, false);
           continue;
         }
         if (step.type === 'blocked') continue;
@@ -163,7 +167,7 @@ export class Dispatcher {
       .then(
         () => {
           this.#queue.complete(entry.path, generation);
-          this.#hooks.onSynced?.(entry.path, work.from);
+          this.#hooks.onSynced?.(entry.path, work.from, true);
         },
         (err) => this.#onFailure(entry.path, generation, err),
       )
@@ -184,7 +188,7 @@ export class Dispatcher {
               if (gen === undefined) continue;
               if (o.ok) {
                 this.#queue.complete(o.path, gen);
-                this.#hooks.onSynced?.(o.path);
+                this.#hooks.onSynced?.(o.path, undefined, true);
               }
               else this.#onFailure(o.path, gen, o.error);
               generations.delete(o.path);
