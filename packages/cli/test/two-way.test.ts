@@ -350,3 +350,25 @@ t.test('a file edited again while its upload is on the wire makes no conflict co
   t.same(readdirSync(dirs[0]!).filter((n) => n !== '.deltabox'), ['notes.bin'], 'no conflict copy in the folder');
   t.equal(hashFile(file), v3, 'the folder keeps the third save');
 });
+
+t.test('restore version 2 after five edits: the v2 bytes reach every device (issue 13 through two-way sync)', async (t) => {
+  const { createHash } = await import('node:crypto');
+  const { sdir, dirs, sync, server, token } = await world(t, 2);
+  for (let v = 1; v <= 5; v++) {
+    writeFileSync(join(dirs[0]!, 'report.txt'), `report version ${v}\n`);
+    await sync(0);
+  }
+  await sync(1);
+  t.equal(readFileSync(join(dirs[1]!, 'report.txt'), 'utf8'), 'report version 5\n', 'device 1 holds v5 before the restore');
+  const auth = { authorization: `Bearer ${token}` };
+  const history = (await (await fetch(`${server.url}/v1/history/report.txt`, { headers: auth })).json()) as { versions: Array<{ id: number; hash: string }> };
+  const v2hash = createHash('sha256').update('report version 2\n').digest('hex');
+  const v2 = history.versions.find((v) => v.hash === v2hash);
+  t.ok(v2, 'v2 is in the history');
+  const res = await fetch(`${server.url}/v1/restore`, { method: 'POST', headers: { ...auth, 'content-type': 'application/json' }, body: JSON.stringify({ path: 'report.txt', versionId: v2!.id }) });
+  t.equal(res.status, 200, 'the restore is accepted');
+  await sync(0);
+  await sync(1);
+  for (const root of [sdir, dirs[0]!, dirs[1]!]) t.equal(readFileSync(join(root, 'report.txt'), 'utf8'), 'report version 2\n', `v2 at ${root === sdir ? 'the server' : root}`);
+  for (const root of [sdir, dirs[0]!, dirs[1]!]) t.same(copies(contents(root)), [], 'no conflict copy');
+});
