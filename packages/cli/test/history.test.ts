@@ -4,7 +4,7 @@
  */
 import t from 'tap';
 import { createToken } from '@deltabox/server';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawnCli } from './helpers/child.js';
 import { startServer, tempDir, waitFor } from './helpers/harness.js';
@@ -88,12 +88,16 @@ t.test('run --keep applies the retention policy to its server, and a bad spec is
   t.equal((await bad.exited).code, 2, bad.stderr());
   t.match(bad.stderr(), /--keep/);
 
-  const child = spawnCli(['run', '--cdir', cdir, '--sdir', sdir, '--port', '0', '--interval', '1s', '--keep', 'none']);
+  // --mode push: this test is about retention; two-way's self-conflict under load (docs/RELIABILITY.md,
+  // Observations) turns the quick v1/v2/v3 edits into conflict copies on a loaded machine.
+  const child = spawnCli(['run', '--cdir', cdir, '--sdir', sdir, '--port', '0', '--interval', '1s', '--mode', 'push', '--keep', 'none']);
   t.teardown(() => child.proc.kill('SIGKILL'));
   await waitFor(() => child.stderr().includes('Ctrl-C to stop'), `run started (stderr: ${child.stderr()})`, 30_000);
   for (const text of ['v1', 'v2', 'v3']) {
     writeFileSync(join(cdir, 'note.txt'), text);
-    await waitFor(() => readIfThere(join(sdir, 'note.txt')) === text, `note.txt reached the server as ${text}`);
+    await waitFor(() => readIfThere(join(sdir, 'note.txt')) === text, `note.txt reached the server as ${text}`).catch((err: Error) => {
+      throw new Error(`${err.message}; server folder: ${readdirSync(sdir).join(', ')}; client folder: ${readdirSync(cdir).join(', ')}; run's stderr:\n${child.stderr()}`);
+    });
   }
   // The default policy keeps every version for a day; `none` lets the pruner (2 s after the write) drop them.
   const token = createToken(sdir, { name: 'viewer', readOnly: true });
