@@ -88,9 +88,9 @@ t.test('run --keep applies the retention policy to its server, and a bad spec is
   t.equal((await bad.exited).code, 2, bad.stderr());
   t.match(bad.stderr(), /--keep/);
 
-  // --mode push: this test is about retention; two-way's self-conflict under load (docs/RELIABILITY.md,
-  // Observations) turns the quick v1/v2/v3 edits into conflict copies on a loaded machine.
-  const child = spawnCli(['run', '--cdir', cdir, '--sdir', sdir, '--port', '0', '--interval', '1s', '--mode', 'push', '--keep', 'none']);
+  // Two-way (run's default): quick saves, each awaited on the server, made conflict copies of this device's
+  // own writes on a loaded machine until the joined marker (docs/RELIABILITY.md, Observations).
+  const child = spawnCli(['run', '--cdir', cdir, '--sdir', sdir, '--port', '0', '--interval', '1s', '--keep', 'none']);
   t.teardown(() => child.proc.kill('SIGKILL'));
   await waitFor(() => child.stderr().includes('Ctrl-C to stop'), `run started (stderr: ${child.stderr()})`, 30_000);
   for (const text of ['v1', 'v2', 'v3']) {

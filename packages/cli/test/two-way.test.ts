@@ -351,6 +351,47 @@ t.test('a file edited again while its upload is on the wire makes no conflict co
   t.equal(hashFile(file), v3, 'the folder keeps the third save');
 });
 
+t.test('a merge that starts while the first upload of a joined, empty folder is on the wire makes no conflict copy of it', async (t) => {
+  // The self-conflict seen under load (docs/RELIABILITY.md): another device's record starts a merge while this
+  // device's first file is still being sent; its base is empty then, and an empty base used to mean "joining",
+  // so the merge trusted no base and made the next save of that file a conflict copy of this device's own write.
+  const { CuttingProxy } = await import('./helpers/cutting-proxy.js');
+  const { hashFile } = await import('./helpers/harness.js');
+  const { createHash } = await import('node:crypto');
+  const { sdir, dirs, server, token, sync } = await world(t, 2);
+  const proxy = await CuttingProxy.start(Number(new URL(server.url).port));
+  t.teardown(() => proxy.close());
+  const scanner = new Scanner({ cdir: dirs[0]!, server: proxy.url, token, watch: false, intervalMs: 60_000, mode: 'two-way' });
+  t.teardown(() => scanner.stop());
+  await scanner.start();
+  await scanner.waitForIdle();
+  const file = join(dirs[0]!, 'notes.bin');
+  const size = 40_000;
+  let held = false;
+  proxy.holdWhenSent(proxy.sentBytes + size / 2, async () => {
+    held = true;
+    // Device 1 writes meanwhile: device 0's journal long-poll hears of it and starts a merge, which waits
+    // for the held upload; the file is saved again before that upload is acknowledged.
+    writeFileSync(join(dirs[1]!, 'other.txt'), 'from device 1');
+    await sync(1);
+    writeFileSync(file, seededBytes(2, size + 1));
+    await new Promise((r) => setTimeout(r, 1_500));
+  });
+  writeFileSync(file, seededBytes(1, size));
+  await scanner.scanNow();
+  const v2 = createHash('sha256').update(seededBytes(2, size + 1)).digest('hex');
+  // Settled either way: device 1's file is here, and the server holds what the folder holds.
+  await waitFor(async () => {
+    await scanner.scanNow();
+    return held && existsSync(join(dirs[0]!, 'other.txt')) && existsSync(join(sdir, 'notes.bin')) && hashFile(join(sdir, 'notes.bin')) === hashFile(file);
+  }, 'device 1\'s file reaches device 0 and the server holds the folder\'s notes.bin', 60_000);
+  await scanner.waitForIdle();
+  t.ok(held, 'the first upload was held mid-way while device 1 wrote and the file was saved again');
+  t.same(readdirSync(sdir).filter((n) => n !== '.deltabox').sort(), ['notes.bin', 'other.txt'], 'no conflict copy on the server');
+  t.same(readdirSync(dirs[0]!).filter((n) => n !== '.deltabox').sort(), ['notes.bin', 'other.txt'], 'no conflict copy in the folder');
+  t.equal(hashFile(file), v2, 'the folder keeps the second save');
+});
+
 t.test('restore version 2 after five edits: the v2 bytes reach every device (issue 13 through two-way sync)', async (t) => {
   const { createHash } = await import('node:crypto');
   const { sdir, dirs, sync, server, token } = await world(t, 2);

@@ -117,6 +117,11 @@ export interface ProgressSnapshot {
 
 /** Meta key of the journal revision the stored remote table is exact at, with the server URL it is for. */
 const VIEW_REVISION_KEY = 'remote.revision';
+/**
+ * Meta key set (to the server URL) once a two-way merge with that server completed: the device has joined,
+ * and an empty base from then on means the folder and the server agreed on nothing, not "never merged".
+ */
+const JOINED_KEY = 'twoway.joined';
 
 type Waiter = { resolve: () => void; reject: (err: Error) => void };
 
@@ -496,9 +501,12 @@ export class Scanner {
 
   async #reconcileOnce(): Promise<void> {
     this.#reconciling = true;
-    if (this.#mode !== 'push' && this.#state.base.size === 0) this.#unionMerge = true;
     try {
       await this.#dispatcher.drain();
+      // Joining: no merge with this server has completed yet. Not "the base is empty": an empty base is also
+      // a joined device that has synced nothing yet, and a union merge then would make a conflict copy of
+      // this device's own write saved again (docs/RELIABILITY.md, two-way self-conflict under load).
+      if (this.#mode !== 'push' && this.#state.base.size === 0 && this.#store.getMeta(JOINED_KEY) !== this.#opts.server) this.#unionMerge = true;
       await this.#checkNesting();
       const how = await this.#refreshRemote();
       if (how !== 'unchanged') this.#cache.retainOnly(this.#state.remoteHashes());
@@ -546,6 +554,7 @@ export class Scanner {
     const result = await this.#merger.apply(actions, local);
     this.#moves = [];
     this.#unionMerge = false;
+    if (this.#store.getMeta(JOINED_KEY) !== this.#opts.server) this.#store.setMeta(JOINED_KEY, this.#opts.server);
     this.#mergeAgain = result.deferred > 0;
     if (this.#mergeAgain) this.#scheduleMerge(2_000);
     this.#client.sinceRevision = this.#viewRevision;

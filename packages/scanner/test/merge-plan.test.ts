@@ -43,6 +43,16 @@ t.test('a union merge (joining, expired cursor) deletes nothing on either side',
   t.same(actions.sort(), [['conflict', 'differs'], ['download', 'only-there'], ['push', 'only-here'], ['settle', 'same']].sort());
 });
 
+t.test('a union merge still trusts the base where the server holds what this device last agreed', async (t) => {
+  // An expired cursor (or a merge racing this device's own acknowledged write): the server's copy is the
+  // agreed one, so the local edit is an ordinary push, not a conflict copy of this device's own work.
+  t.same(plan([file('a', 'h2')], [rfile('a', 'h1')], [rfile('a', 'h1')], { union: true }), [['push', 'a']]);
+  t.same(plan([file('a', 'h2')], [rfile('a', 'h1')], [rfile('a', 'h0')], { union: true }), [['conflict', 'a']], 'the server moved on: still a conflict');
+  t.same(plan([file('a', 'h2')], [rfile('a', 'h1')], [], { union: true }), [['conflict', 'a']], 'joining, no base: a conflict');
+  t.same(plan([file('a', 'h1')], [rfile('a', 'h2')], [rfile('a', 'h1')], { union: true }), [['conflict', 'a']], 'the base is trusted for pushes only, never to overwrite this folder');
+  t.same(plan([], [rfile('a', 'h1')], [rfile('a', 'h1')], { union: true }), [['download', 'a']], 'nor to delete');
+});
+
 t.test('moves: an edit follows its file, an added file follows its folder', async (t) => {
   t.equal(movedTo('f/a', [{ from: 'f', to: 'g' }, { from: 'g/a', to: 'h' }]), 'h');
   t.equal(movedTo('x', [{ from: 'f', to: 'g' }]), undefined);

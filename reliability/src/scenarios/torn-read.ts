@@ -44,9 +44,7 @@ export async function tornRead(o: TornReadOptions): Promise<ScenarioResult> {
   try {
     for (const [path, size] of Object.entries(o.files)) tree.write(path, rng.bytes(size));
     await rig.startServer();
-    // Mirror mode: this scenario checks torn reads on the upload path, which both modes share; two-way's
-    // self-conflict under load (RELIABILITY.md Observations) would rename the file under the writer.
-    rig.startScanner(['--mode', 'push']);
+    rig.startScanner();
     await rig.converged(180_000, 'initial sync');
     reader.start();
     let versions = 0;

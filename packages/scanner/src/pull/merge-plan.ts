@@ -96,6 +96,13 @@ export function planMerge(input: MergeInput): MergeAction[] {
     const R = remote.get(path);
     const B = base.get(path);
     if (L?.type === 'file' && L.hash === undefined) continue;
+    // A union merge still trusts the base where the server holds exactly what this device last agreed with
+    // it: the local edit is then an ordinary push (no conflict copy of this device's own work). Deleting is
+    // never inferred from it.
+    if (union && L?.type === 'file' && R?.type === 'file' && !sameContent(L, R) && sameContent(R, input.base.get(path))) {
+      first.push({ kind: 'push', path });
+      continue;
+    }
     const localChanged = !sameContent(L, B);
     const remoteChanged = !sameContent(R, B);
     if (!localChanged && !remoteChanged) continue;
