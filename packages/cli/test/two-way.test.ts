@@ -4,7 +4,7 @@
  * between). Each scenario states its exact expectation on every device and on the server.
  */
 import t from 'tap';
-import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { isConflictCopy } from '@deltabox/protocol';
 import { Scanner } from '@deltabox/scanner';
@@ -289,6 +289,39 @@ t.test('the pull of a small edit in a big file is delta-sized on the wire', asyn
   t.ok(readFileSync(join(sdir, 'big.bin')).equals(big));
   t.ok(pulled.receivedBytes < size / 20, `received ${pulled.receivedBytes} bytes for a ${size}-byte file (a delta, not the file)`);
   t.comment(`pull of a 26-byte edit in a ${size}-byte file: ${pulled.receivedBytes} bytes received, ${pulled.sentBytes} sent`);
+});
+
+t.test('a folder renamed on one device is renamed on the other: no byte of its files is downloaded again', async (t) => {
+  const { sdir, dirs, sync } = await world(t);
+  const size = 4 * 1024 * 1024;
+  mkdirSync(join(dirs[0]!, 'photos/2026'), { recursive: true });
+  writeFileSync(join(dirs[0]!, 'photos/2026/big.bin'), seededBytes(11, size));
+  writeFileSync(join(dirs[0]!, 'photos/2026/small.txt'), 'caption');
+  writeFileSync(join(dirs[0]!, 'photos/run.sh'), '#!/bin/sh\necho hi\n', { mode: 0o755 });
+  // More files than the mass-delete guard's minimum: a rename is not a delete, so it must not trip it.
+  const notes: Record<string, string> = {};
+  mkdirSync(join(dirs[0]!, 'photos/notes'));
+  for (let i = 0; i < 12; i++) {
+    writeFileSync(join(dirs[0]!, `photos/notes/n${i}.txt`), `note ${i}`);
+    notes[`pictures/notes/n${i}.txt`] = `note ${i}`;
+  }
+  await sync(0);
+  await sync(1);
+  renameSync(join(dirs[0]!, 'photos'), join(dirs[0]!, 'pictures'));
+  await sync(0);
+  const pulled = await sync(1);
+  const { hashFile } = await import('./helpers/harness.js');
+  const { createHash } = await import('node:crypto');
+  const bigHash = createHash('sha256').update(seededBytes(11, size)).digest('hex');
+  for (const tree of [sdir, ...dirs]) {
+    const { 'pictures/2026/big.bin': big, ...rest } = contents(tree);
+    t.same(rest, { 'pictures/2026/small.txt': 'caption', 'pictures/run.sh': '#!/bin/sh\necho hi\n', ...notes }, `${tree}: the folder is renamed, nothing else`);
+    t.ok(big !== undefined && hashFile(join(tree, 'pictures/2026/big.bin')) === bigHash, `${tree}: big.bin byte for byte`);
+  }
+  t.ok(pulled.receivedBytes < 64 * 1024, `device 1 received ${pulled.receivedBytes} bytes for a renamed folder holding ${size + 26 + 12 * 6} bytes`);
+  t.equal(statSync(join(dirs[1]!, 'pictures/run.sh')).mode & 0o111, 0o111, 'the executable bit is kept');
+  t.notOk(existsSync(join(dirs[1]!, 'photos')), 'the old folder is gone on device 1');
+  t.comment(`folder rename pulled by device 1: ${pulled.receivedBytes} bytes received`);
 });
 
 t.test('a read-only token makes a download-only device: it pulls, keeps its own edits local, and finishes', async (t) => {

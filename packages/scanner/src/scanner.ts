@@ -559,7 +559,7 @@ export class Scanner {
     if (this.#mergeAgain) this.#scheduleMerge(2_000);
     this.#client.sinceRevision = this.#viewRevision;
     if (actions.length > 0) {
-      this.#log.info({ actions: actions.length, downloads, pulled: result.pulled, conflicts: result.conflicts, deferred: result.deferred, queued: this.#queue.size }, 'merged with the server');
+      this.#log.info({ actions: actions.length, downloads, pulled: result.pulled, renamed: result.renamed, conflicts: result.conflicts, deferred: result.deferred, queued: this.#queue.size }, 'merged with the server');
     }
   }
 

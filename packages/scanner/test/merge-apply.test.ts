@@ -7,7 +7,7 @@ import t from 'tap';
 import { createHash } from 'node:crypto';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ApiClient } from '../src/http/api-client.js';
@@ -112,4 +112,38 @@ t.test('a download whose planned row is still current goes ahead', async (t) => 
   const result = await applier.apply(actions, planned);
   t.equal(result.pulled, 1);
   t.same(readFileSync(join(root, 'a.txt')), THEIRS);
+});
+
+t.test('a remote rename is a local rename, and stands down when the file was edited after the plan', async (t) => {
+  const { root, state, applier, scan } = await rig(t);
+  const synced = state.base.get('a.txt')!;
+  // Another device renamed a.txt to d/b.txt: the server holds the same bytes at the new path only.
+  state.deleteRemote('a.txt');
+  state.setRemote({ ...synced, path: 'd/b.txt', mtimeMs: 1_700_000_000_000 });
+  const planFrom = () => {
+    const planned = new Map(state.local);
+    return { planned, actions: planMerge({ local: planned, remote: state.remote, base: state.base, moves: [{ from: 'a.txt', to: 'd/b.txt' }], union: false }) };
+  };
+  let { planned, actions } = planFrom();
+  t.same(actions.map((a) => [a.kind, a.path]), [['rename', 'd/b.txt']]);
+  // Saved again while the merge runs: the rename must not carry the edit away under the old plan.
+  writeFileSync(join(root, 'a.txt'), 'edited here, not yet sent\n');
+  await scan('a.txt');
+  let result = await applier.apply(actions, planned);
+  t.equal(result.deferred, 1, 'the rename waits for the next merge');
+  t.equal(readFileSync(join(root, 'a.txt'), 'utf8'), 'edited here, not yet sent\n');
+  t.notOk(existsSync(join(root, 'd/b.txt')));
+  // Put back as synced: the next plan renames it, with the server's mtime.
+  writeFileSync(join(root, 'a.txt'), 'synced\n');
+  await scan('a.txt');
+  ({ planned, actions } = planFrom());
+  result = await applier.apply(actions, planned);
+  t.equal(result.renamed, 1);
+  t.equal(result.pulled, 0, 'nothing downloaded');
+  t.notOk(existsSync(join(root, 'a.txt')));
+  t.equal(readFileSync(join(root, 'd/b.txt'), 'utf8'), 'synced\n');
+  t.equal(statSync(join(root, 'd/b.txt')).mtimeMs, 1_700_000_000_000, 'the server\'s mtime');
+  t.equal(state.local.has('a.txt') || state.base.has('a.txt'), false, 'the old path is forgotten');
+  t.equal(state.base.get('d/b.txt')?.hash, synced.hash, 'the new path is synced');
+  t.equal(state.local.get('d')?.type, 'dir', 'the new parent folder is recorded');
 });

@@ -60,10 +60,22 @@ t.test('moves: an edit follows its file, an added file follows its folder', asyn
   t.same(plan([dir('f'), file('f/one', 'o'), file('f/two', 't')], [rdir('g'), rfile('g/one', 'o')], [rdir('f'), rfile('f/one', 'o')], { moves: [{ from: 'f', to: 'g' }] }), [
     ['relocate', 'f/two'],
     ['mkdir', 'g'],
-    ['download', 'g/one'],
-    ['delete', 'f/one'],
+    ['rename', 'g/one'],
     ['rmdir', 'f'],
   ]);
+});
+
+t.test('a remote rename of a file held unchanged here is a local rename, not a download and a delete', async (t) => {
+  const raw = (local: LocalEntry[], remote: RemoteEntry[], base: RemoteEntry[], moves: Array<{ from: string; to: string }> = []) => {
+    const map = <T extends { path: string }>(rows: T[]) => new Map(rows.map((r) => [r.path, r]));
+    return planMerge({ local: map(local), remote: map(remote), base: map(base), moves, union: false });
+  };
+  t.same(raw([file('a', 'h')], [rfile('b', 'h')], [rfile('a', 'h')]).map((a) => [a.kind, a.path, (a as { from?: string }).from]), [['rename', 'b', 'a']], 'paired by content, with or without the journal move');
+  // Two deleted files with the same bytes: the journal's move says which one went where.
+  const two = raw([file('x', 'h'), file('y', 'h')], [rfile('p', 'h'), rfile('q', 'h')], [rfile('x', 'h'), rfile('y', 'h')], [{ from: 'y', to: 'p' }, { from: 'x', to: 'q' }]);
+  t.same(two.map((a) => [a.kind, a.path, (a as { from?: string }).from]), [['rename', 'p', 'y'], ['rename', 'q', 'x']]);
+  t.same(plan([file('a', 'h2')], [rfile('b', 'h')], [rfile('a', 'h')]), [['recreate', 'a'], ['download', 'b']], 'edited here: no rename (edit beats delete: the edit is sent again, the moved copy pulled)');
+  t.same(plan([file('a', 'h'), file('c', 'h')], [rfile('b', 'h'), rfile('c', 'h')], [rfile('a', 'h'), rfile('c', 'h')]), [['rename', 'b']], 'only a file that would be deleted is renamed, never one that stays');
 });
 
 t.test('a file never read yet is left for the next scan', async (t) => {

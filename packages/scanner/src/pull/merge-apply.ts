@@ -4,7 +4,7 @@
  * was pulled is never sent back. Pushes are only queued here; the dispatcher sends them.
  */
 import { conflictCopyName } from '@deltabox/protocol';
-import { lstatSync, mkdirSync } from 'node:fs';
+import { chmodSync, lstatSync, mkdirSync, utimesSync } from 'node:fs';
 import { join } from 'node:path';
 import { ScannerError } from '../errors.js';
 import type { ApiClient } from '../http/api-client.js';
@@ -16,6 +16,7 @@ import { PatchApplier } from '@deltabox/core';
 import { open, type FileHandle } from 'node:fs/promises';
 import { LocalChangedError, type StagedFile, deleteFile, discardStaged, placeFile, removeEmptyDir, renameEntry, rowOf, stageFile, stillRecorded } from './local-apply.js';
 import type { MergeAction } from './merge-plan.js';
+import { UNKNOWN_MTIME_MS } from './journal-catchup.js';
 
 export interface MergeApplyDeps {
   root: string;
@@ -38,6 +39,8 @@ export interface MergeResult {
   /** Actions that could not be applied now (a local file changed, a locked file, a server change meanwhile). */
   deferred: number;
   pulled: number;
+  /** Remote renames and moves carried out as local renames (no download). */
+  renamed: number;
   conflicts: number;
 }
 
@@ -81,7 +84,7 @@ export class MergeApplier {
    * replaced or moved on the strength of a plan that did not know the edit.
    */
   async apply(actions: readonly MergeAction[], planned: ReadonlyMap<string, LocalEntry>): Promise<MergeResult> {
-    const result: MergeResult = { deferred: 0, pulled: 0, conflicts: 0 };
+    const result: MergeResult = { deferred: 0, pulled: 0, renamed: 0, conflicts: 0 };
     this.#planned = planned;
     for (const action of actions) {
       try {
@@ -132,6 +135,10 @@ export class MergeApplier {
       case 'download':
         await this.#download(path, action.remote, this.#plannedRow(path));
         result.pulled++;
+        return;
+      case 'rename':
+        this.#rename(action.from, path, action.remote);
+        result.renamed++;
         return;
       case 'delete': {
         const row = this.#plannedRow(path);
@@ -235,6 +242,37 @@ export class MergeApplier {
       state.setLocal(rowOf(path, lstatSync(abs)));
       state.setBase(state.remote.get(path)!);
     });
+  }
+
+  /**
+   * Another device renamed `from` to `to`: the local file, still as planned (unchanged since the base), is
+   * renamed to the free path `to` and given the server's mtime and executable bit when the remote row carries
+   * them (a journal put does not: then the file keeps its own). Recorded as synced at `to`, gone at `from`.
+   * @throws LocalChangedError when either path is not as planned (the next merge decides again)
+   */
+  #rename(from: string, to: string, remote: RemoteEntry): void {
+    const { state } = this.#d;
+    const row = this.#plannedRow(from);
+    if (row?.type !== 'file' || row.hash !== remote.hash) throw new LocalChangedError(from);
+    if (this.#plannedRow(to) !== undefined) throw new LocalChangedError(to);
+    this.#checkRoot();
+    renameEntry(this.#d.root, row, to);
+    const abs = join(this.#d.root, to);
+    if (remote.mtimeMs !== UNKNOWN_MTIME_MS) {
+      chmodSync(abs, remote.executable ? row.mode | 0o111 : row.mode & ~0o111);
+      utimesSync(abs, new Date(remote.mtimeMs), new Date(remote.mtimeMs));
+    }
+    const st = lstatSync(abs);
+    state.transaction(() => {
+      state.deleteLocal(from);
+      state.deleteBase(from);
+      state.setLocal(rowOf(to, st, row.hash));
+      const synced = remote.mtimeMs === UNKNOWN_MTIME_MS ? { ...remote, mtimeMs: Math.trunc(st.mtimeMs), executable: (st.mode & 0o111) !== 0 } : remote;
+      state.setRemote(synced);
+      state.setBase(synced);
+    });
+    this.#recordParents(to);
+    this.#d.log.debug({ from, to }, `renamed ${from} to ${to}, as another device did`);
   }
 
   /** Downloads the server's version of `path` and puts it in place if the local entry is still `expected` (as planned). */

@@ -21,6 +21,11 @@ export type MergeAction =
   | { kind: 'conflict'; path: string; remote: RemoteEntry }
   | { kind: 'mkdir'; path: string }
   | { kind: 'download'; path: string; remote: RemoteEntry }
+  /**
+   * Another device renamed or moved a file this folder holds unchanged: the local file at `from` (which
+   * would otherwise be deleted) is renamed to `path` instead of downloading the same bytes again.
+   */
+  | { kind: 'rename'; path: string; from: string; remote: RemoteEntry }
   | { kind: 'delete'; path: string }
   | { kind: 'rmdir'; path: string };
 
@@ -124,7 +129,40 @@ export function planMerge(input: MergeInput): MergeAction[] {
     else if (L.type === 'dir' && R.type === 'dir') first.push({ kind: 'settle', path });
     else first.push({ kind: 'conflict', path, remote: R });
   }
+  pairRenames(local, moves, downloads, deletes);
   deletes.sort((a, b) => depth(b.path) - depth(a.path));
   rmdirs.sort((a, b) => depth(b.path) - depth(a.path));
   return [...first, ...mkdirs, ...downloads, ...deletes, ...rmdirs];
+}
+
+/**
+ * A download whose content a planned local delete holds (a remote rename or move, whether or not the
+ * journal's move record was seen) becomes a local rename: no byte is downloaded. The journal's move is
+ * preferred when several deleted files hold the same bytes. Both lists are changed in place.
+ */
+function pairRenames(local: ReadonlyMap<string, LocalEntry>, moves: readonly MoveRecord[], downloads: MergeAction[], deletes: MergeAction[]): void {
+  const byHash = new Map<string, string[]>();
+  for (const d of deletes) {
+    const L = local.get(d.path);
+    if (L?.type !== 'file' || L.hash === undefined) continue;
+    const list = byHash.get(L.hash);
+    if (list === undefined) byHash.set(L.hash, [d.path]);
+    else list.push(d.path);
+  }
+  if (byHash.size === 0) return;
+  const renamed = new Set<string>();
+  for (let i = 0; i < downloads.length; i++) {
+    const d = downloads[i]!;
+    if (d.kind !== 'download' || d.remote.hash === undefined) continue;
+    const candidates = byHash.get(d.remote.hash);
+    if (candidates === undefined || candidates.length === 0) continue;
+    const at = Math.max(0, candidates.findIndex((from) => movedTo(from, moves) === d.path));
+    const from = candidates.splice(at, 1)[0]!;
+    downloads[i] = { kind: 'rename', path: d.path, from, remote: d.remote };
+    renamed.add(from);
+  }
+  if (renamed.size === 0) return;
+  const kept = deletes.filter((d) => !renamed.has(d.path));
+  deletes.length = 0;
+  deletes.push(...kept);
 }
