@@ -324,6 +324,27 @@ t.test('a folder renamed on one device is renamed on the other: no byte of its f
   t.comment(`folder rename pulled by device 1: ${pulled.receivedBytes} bytes received`);
 });
 
+t.test('a folder moved on two devices at once ends in one place: the move that reached the server first', async (t) => {
+  const { sdir, dirs, sync } = await world(t);
+  mkdirSync(join(dirs[0]!, 'd3/sub'), { recursive: true });
+  const files: Record<string, string> = {};
+  for (const name of ['a.txt', 'b.txt', 'sub/c.txt']) {
+    writeFileSync(join(dirs[0]!, 'd3', name), `content of ${name}`);
+    files[`x/${name}`] = `content of ${name}`;
+  }
+  writeFileSync(join(dirs[0]!, 'keep.txt'), 'untouched');
+  files['keep.txt'] = 'untouched';
+  await sync(0);
+  await sync(1);
+  renameSync(join(dirs[0]!, 'd3'), join(dirs[0]!, 'x'));
+  renameSync(join(dirs[1]!, 'd3'), join(dirs[1]!, 'y'));
+  await sync(0);
+  await sync(1);
+  await sync(0);
+  for (const tree of [sdir, ...dirs]) t.same(contents(tree), files, `${tree}: one copy of the folder, at x`);
+  t.notOk(existsSync(join(dirs[1]!, 'y')), 'device 1\'s own destination is gone (it held nothing else)');
+});
+
 t.test('a read-only token makes a download-only device: it pulls, keeps its own edits local, and finishes', async (t) => {
   const { sdir, dirs, sync, server } = await world(t);
   const { createToken } = await import('@deltabox/server');

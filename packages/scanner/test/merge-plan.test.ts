@@ -78,6 +78,26 @@ t.test('a remote rename of a file held unchanged here is a local rename, not a d
   t.same(plan([file('a', 'h'), file('c', 'h')], [rfile('b', 'h'), rfile('c', 'h')], [rfile('a', 'h'), rfile('c', 'h')]), [['rename', 'b']], 'only a file that would be deleted is renamed, never one that stays');
 });
 
+t.test('move against move: the server\'s move wins, the local copy is renamed there, nothing is duplicated', async (t) => {
+  const base = [rdir('d3'), rfile('d3/a', 'h1'), rfile('d3/b', 'h2')];
+  const remote = [rdir('x'), rfile('x/a', 'h1'), rfile('x/b', 'h2')];
+  const moves = [{ from: 'd3', to: 'x' }];
+  const sorted = (rows: Array<[string, string]>) => rows.sort((p, q) => (p.join() < q.join() ? -1 : 1));
+  t.same(sorted(plan([dir('y'), file('y/a', 'h1'), file('y/b', 'h2')], remote, base, { moves })), sorted([
+    ['rename', 'x/a'], ['rename', 'x/b'], ['rmdir', 'y'], ['forget', 'd3'], ['forget', 'd3/a'], ['forget', 'd3/b'], ['mkdir', 'x'],
+  ]));
+  t.same(sorted(plan([dir('y'), file('y/a', 'h1'), file('y/b', 'h2'), file('y/new', 'h3')], remote, base, { moves })), sorted([
+    ['rename', 'x/a'], ['rename', 'x/b'], ['push', 'y'], ['push', 'y/new'], ['forget', 'd3'], ['forget', 'd3/a'], ['forget', 'd3/b'], ['mkdir', 'x'],
+  ]), 'a file added here to the moved folder keeps that folder');
+  t.same(sorted(plan([dir('y'), file('y/a', 'h9'), file('y/b', 'h2')], remote, base, { moves })), sorted([
+    ['rename', 'x/b'], ['push', 'y'], ['push', 'y/a'], ['download', 'x/a'], ['forget', 'd3'], ['forget', 'd3/a'], ['forget', 'd3/b'], ['mkdir', 'x'],
+  ]), 'a file edited after the move is not taken for the moved one');
+  t.same(sorted(plan([dir('y'), file('y/a', 'h1'), file('y/b', 'h2')], remote, base)), sorted([
+    ['push', 'y'], ['push', 'y/a'], ['push', 'y/b'], ['download', 'x/a'], ['download', 'x/b'], ['forget', 'd3'], ['forget', 'd3/a'], ['forget', 'd3/b'], ['mkdir', 'x'],
+  ]), 'without the journal\'s move nothing is taken for a move (both kept)');
+  t.same(plan([dir('empty')], [], []), [['push', 'empty']], 'an empty folder made here is never removed');
+});
+
 t.test('a file never read yet is left for the next scan', async (t) => {
   const unread = { ...file('a', 'h'), hash: undefined } as LocalEntry;
   delete (unread as { hash?: string }).hash;

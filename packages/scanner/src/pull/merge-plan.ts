@@ -95,6 +95,8 @@ export function planMerge(input: MergeInput): MergeAction[] {
     claimed.add(path).add(to);
   }
 
+  first.push(...moveAgainstMove(input, claimed));
+
   for (const path of paths) {
     if (claimed.has(path)) continue;
     const L = local.get(path);
@@ -165,4 +167,68 @@ function pairRenames(local: ReadonlyMap<string, LocalEntry>, moves: readonly Mov
   const kept = deletes.filter((d) => !renamed.has(d.path));
   deletes.length = 0;
   deletes.push(...kept);
+}
+
+function commonSuffix(a: string, b: string): number {
+  let n = 0;
+  while (n < a.length && n < b.length && a[a.length - 1 - n] === b[b.length - 1 - n]) n++;
+  return n;
+}
+
+/**
+ * Move against move: this device moved a file (or its folder) while another device moved the same file
+ * elsewhere, and that move reached the server first. The server's move wins: the local file is renamed to
+ * the server's path (no download, nothing sent), so the folder is not duplicated on every device. Found by
+ * content: the base held the bytes at the source, neither side still has the source, the journal moved the
+ * source to a path holding those bytes that this device lacks, and a file new here (not in base or remote)
+ * holds them too (the one whose path ends most like the source's, for a folder's files). Local folders left
+ * empty by these renames are removed (only if empty). Claims the paths it plans for.
+ */
+function moveAgainstMove(input: MergeInput, claimed: Set<string>): MergeAction[] {
+  const { local, remote, base, moves, union } = input;
+  if (union || moves.length === 0) return [];
+  const fresh = new Map<string, string[]>();
+  for (const [path, L] of local) {
+    if (L.type !== 'file' || L.hash === undefined || base.has(path) || remote.has(path)) continue;
+    const list = fresh.get(L.hash);
+    if (list === undefined) fresh.set(L.hash, [path]);
+    else list.push(path);
+  }
+  if (fresh.size === 0) return [];
+  const renames: MergeAction[] = [];
+  const renamedFrom = new Set<string>();
+  for (const [source, B] of base) {
+    if (B.type !== 'file' || B.hash === undefined || local.has(source) || remote.has(source)) continue;
+    const to = movedTo(source, moves);
+    const there = to === undefined ? undefined : remote.get(to);
+    if (to === undefined || there?.type !== 'file' || there.hash !== B.hash || local.has(to) || claimed.has(to)) continue;
+    const candidates = fresh.get(B.hash);
+    if (candidates === undefined || candidates.length === 0) continue;
+    // Many files with the same bytes (empty files): look at a bounded few, so this stays linear.
+    let at = 0;
+    for (let i = 1; i < Math.min(candidates.length, 64); i++) if (commonSuffix(candidates[i]!, source) > commonSuffix(candidates[at]!, source)) at = i;
+    const from = candidates.splice(at, 1)[0]!;
+    if (claimed.has(from)) continue;
+    renames.push({ kind: 'rename', path: to, from, remote: there });
+    claimed.add(from).add(to);
+    renamedFrom.add(from);
+  }
+  if (renamedFrom.size === 0) return renames;
+  // Local-only folders that held renamed files and no other file: removed once empty, deepest first, never
+  // sent. A folder that also holds anything else (or that this device made empty) is left alone.
+  const ancestors = (path: string): string[] => {
+    const out: string[] = [];
+    for (let slash = path.lastIndexOf('/'); slash > 0; slash = path.lastIndexOf('/', slash - 1)) out.push(path.slice(0, slash));
+    return out;
+  };
+  const held = new Set<string>();
+  const kept = new Set<string>();
+  for (const [path, row] of local) {
+    if (row.type === 'dir') continue;
+    for (const dir of ancestors(path)) (renamedFrom.has(path) ? held : kept).add(dir);
+  }
+  const emptied = [...held].filter((dir) => !kept.has(dir) && local.get(dir)?.type === 'dir' && !base.has(dir) && !remote.has(dir) && !claimed.has(dir));
+  emptied.sort((a, b) => depth(b) - depth(a));
+  for (const path of emptied) claimed.add(path);
+  return [...renames, ...emptied.map((path): MergeAction => ({ kind: 'rmdir', path }))];
 }
