@@ -215,6 +215,27 @@ t.test('device folder unmounted: nothing is deleted anywhere', async (t) => {
   t.equal(Object.keys(contents(dirs[0]!)).length, 5, 'the other device kept every file');
 });
 
+t.test('the device pointed at another (empty) server folder: it joins that server, nothing is deleted here', async (t) => {
+  const { dirs, sync } = await world(t, 1);
+  for (let i = 0; i < 3; i++) writeFileSync(join(dirs[0]!, `f${i}.txt`), `file ${i}`);
+  await sync(0);
+  // A new server (a reinstall, another machine, a restored backup elsewhere): its folder is empty, its journal
+  // knows nothing of this device's base.
+  const other = join(tempDir(t), 'other-server');
+  const server2 = await startServer(other);
+  t.teardown(() => server2.close());
+  const token2 = mintToken(other);
+  const scanner = new Scanner({ cdir: dirs[0]!, server: server2.url, token: token2, watch: false, intervalMs: 60_000, mode: 'two-way' });
+  try {
+    await scanner.syncOnce();
+  } finally {
+    await scanner.stop();
+  }
+  const want = { 'f0.txt': 'file 0', 'f1.txt': 'file 1', 'f2.txt': 'file 2' };
+  t.same(contents(dirs[0]!), want, 'every local file kept');
+  t.same(contents(other), want, 'and sent to the new server');
+});
+
 /** An HTTP proxy that forwards everything but drops the answer to the first write of `path` (after the server committed it). */
 async function answerDroppingProxy(t: Tap, upstream: string, path: string): Promise<{ url: string; dropped: () => number }> {
   const { createServer, request } = await import('node:http');

@@ -118,8 +118,10 @@ export interface ProgressSnapshot {
 /** Meta key of the journal revision the stored remote table is exact at, with the server URL it is for. */
 const VIEW_REVISION_KEY = 'remote.revision';
 /**
- * Meta key set (to the server URL) once a two-way merge with that server completed: the device has joined,
- * and an empty base from then on means the folder and the server agreed on nothing, not "never merged".
+ * Meta key set once a two-way merge with a server folder completed, to that folder's id (GET /v1/folder
+ * `folderId`; the server URL for a server that does not say): the device has joined that folder. An empty
+ * base from then on means the folder and the server agreed on nothing, not "never merged"; another id means
+ * another server folder, whose journal and files the base says nothing about.
  */
 const JOINED_KEY = 'twoway.joined';
 
@@ -138,6 +140,8 @@ export class Scanner {
   #moves: MoveRecord[] = [];
   /** The next merge trusts no base (joining, an expired cursor, a server that lost its journal). */
   #unionMerge = false;
+  /** The server folder's id (GET /v1/folder), once asked. */
+  #serverFolderId: string | undefined;
   /** Some merge action could not be applied: merge again on the next tick. */
   #mergeAgain = false;
   #mergeTimer: NodeJS.Timeout | undefined;
@@ -503,11 +507,25 @@ export class Scanner {
     this.#reconciling = true;
     try {
       await this.#dispatcher.drain();
-      // Joining: no merge with this server has completed yet. Not "the base is empty": an empty base is also
-      // a joined device that has synced nothing yet, and a union merge then would make a conflict copy of
-      // this device's own write saved again (docs/RELIABILITY.md, two-way self-conflict under load).
-      if (this.#mode !== 'push' && this.#state.base.size === 0 && this.#store.getMeta(JOINED_KEY) !== this.#opts.server) this.#unionMerge = true;
       await this.#checkNesting();
+      // Joining: no merge with this server folder has completed yet. Not "the base is empty": an empty base
+      // is also a joined device that has synced nothing yet, and a union merge then would make a conflict copy
+      // of this device's own write saved again (docs/RELIABILITY.md, two-way self-conflict under load). A
+      // device pointed at another server folder joins it: its base would delete here what that server lacks.
+      if (this.#mode !== 'push') {
+        const joined = this.#store.getMeta(JOINED_KEY);
+        if (joined !== this.#joinKey()) {
+          if (!this.#unionMerge && joined !== undefined) this.#log.warn({ server: this.#opts.server }, 'another server folder than the one this device synced with: joining it (a merge that deletes nothing)');
+          this.#unionMerge = true;
+          if (joined !== undefined) {
+            // Nothing was agreed with this folder, and its journal is not the one the stored view follows:
+            // forget the base and read its whole manifest.
+            this.#state.clearBase();
+            this.#viewRevision = undefined;
+            this.#forgetSavedView();
+          }
+        }
+      }
       const how = await this.#refreshRemote();
       if (how !== 'unchanged') this.#cache.retainOnly(this.#state.remoteHashes());
       // Two-way: nothing is sent before the merge has seen this scan (a new file may belong in a moved folder).
@@ -554,13 +572,18 @@ export class Scanner {
     const result = await this.#merger.apply(actions, local);
     this.#moves = [];
     this.#unionMerge = false;
-    if (this.#store.getMeta(JOINED_KEY) !== this.#opts.server) this.#store.setMeta(JOINED_KEY, this.#opts.server);
+    if (this.#store.getMeta(JOINED_KEY) !== this.#joinKey()) this.#store.setMeta(JOINED_KEY, this.#joinKey());
     this.#mergeAgain = result.deferred > 0;
     if (this.#mergeAgain) this.#scheduleMerge(2_000);
     this.#client.sinceRevision = this.#viewRevision;
     if (actions.length > 0) {
       this.#log.info({ actions: actions.length, downloads, pulled: result.pulled, renamed: result.renamed, conflicts: result.conflicts, deferred: result.deferred, queued: this.#queue.size }, 'merged with the server');
     }
+  }
+
+  /** What JOINED_KEY holds for the server folder this scanner talks to. */
+  #joinKey(): string {
+    return this.#serverFolderId === undefined ? `url ${this.#opts.server}` : `folder ${this.#serverFolderId}`;
   }
 
   /** A progress line every 2 s while a merge downloads more than one file, and one at the end. */
@@ -583,6 +606,7 @@ export class Scanner {
   async #checkNesting(): Promise<void> {
     const identity = await this.#client.folderIdentity();
     if (identity?.device) this.#device = identity.device;
+    if (identity?.folderId) this.#serverFolderId = identity.folderId;
     if (identity?.readOnly === true && this.#mode !== 'pull') {
       this.#log.info({}, 'the token is read-only: download only (--mode pull)');
       this.#mode = 'pull';

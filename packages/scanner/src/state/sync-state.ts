@@ -48,6 +48,13 @@ export class SyncState {
     this.#store.deleteBase(path);
   }
 
+  /** Forgets the whole base (the device joins another server folder: nothing was agreed with it). */
+  clearBase(): void {
+    this.transaction(() => {
+      for (const path of [...this.base.keys()]) this.deleteBase(path);
+    });
+  }
+
   /**
    * After a push the server acknowledged: `path` (and, for a folder, everything under it) is in sync, so the
    * base takes the remote view's rows there; rows the remote view no longer has are dropped.
