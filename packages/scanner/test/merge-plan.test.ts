@@ -76,6 +76,7 @@ t.test('a remote rename of a file held unchanged here is a local rename, not a d
   t.same(two.map((a) => [a.kind, a.path, (a as { from?: string }).from]), [['rename', 'p', 'y'], ['rename', 'q', 'x']]);
   t.same(plan([file('a', 'h2')], [rfile('b', 'h')], [rfile('a', 'h')]), [['recreate', 'a'], ['download', 'b']], 'edited here: no rename (edit beats delete: the edit is sent again, the moved copy pulled)');
   t.same(plan([file('a', 'h'), file('c', 'h')], [rfile('b', 'h'), rfile('c', 'h')], [rfile('a', 'h'), rfile('c', 'h')]), [['rename', 'b']], 'only a file that would be deleted is renamed, never one that stays');
+  t.same(plan([file('a', 'h1'), file('b', 'h0')], [rfile('b', 'h1')], [rfile('a', 'h1'), rfile('b', 'h0')]), [['download', 'b'], ['delete', 'a']], 'a move over an existing file stays a download (the rename would find its target taken)');
 });
 
 t.test('move against move: the server\'s move wins, the local copy is renamed there, nothing is duplicated', async (t) => {

@@ -155,7 +155,8 @@ function pairRenames(local: ReadonlyMap<string, LocalEntry>, moves: readonly Mov
   const renamed = new Set<string>();
   for (let i = 0; i < downloads.length; i++) {
     const d = downloads[i]!;
-    if (d.kind !== 'download' || d.remote.hash === undefined) continue;
+    // Only into a free path: a download over a local file (an overwriting move) stays a download.
+    if (d.kind !== 'download' || d.remote.hash === undefined || local.has(d.path)) continue;
     const candidates = byHash.get(d.remote.hash);
     if (candidates === undefined || candidates.length === 0) continue;
     const at = Math.max(0, candidates.findIndex((from) => movedTo(from, moves) === d.path));
