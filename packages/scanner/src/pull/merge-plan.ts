@@ -52,8 +52,11 @@ export function sameContent(a: Entry, b: Entry): boolean {
   return a.type === b.type && (a.type === 'dir' || a.hash === b.hash);
 }
 
+/** Path segments, counted without allocating (the plan sorts every path of the folder by it). */
 function depth(path: string): number {
-  return path.split('/').length;
+  let n = 1;
+  for (let i = path.indexOf('/'); i >= 0; i = path.indexOf('/', i + 1)) n++;
+  return n;
 }
 
 /** Where `path` is now after the moves (its own or a folder's above it), or undefined when it did not move. */
@@ -144,12 +147,16 @@ export function planMerge(input: MergeInput): MergeAction[] {
  */
 function pairRenames(local: ReadonlyMap<string, LocalEntry>, moves: readonly MoveRecord[], downloads: MergeAction[], deletes: MergeAction[]): void {
   const byHash = new Map<string, string[]>();
+  /** Where the journal moved each deleted file: its pairing comes first. */
+  const byTarget = new Map<string, string>();
   for (const d of deletes) {
     const L = local.get(d.path);
     if (L?.type !== 'file' || L.hash === undefined) continue;
     const list = byHash.get(L.hash);
     if (list === undefined) byHash.set(L.hash, [d.path]);
     else list.push(d.path);
+    const to = moves.length === 0 ? undefined : movedTo(d.path, moves);
+    if (to !== undefined) byTarget.set(to, d.path);
   }
   if (byHash.size === 0) return;
   const renamed = new Set<string>();
@@ -157,10 +164,14 @@ function pairRenames(local: ReadonlyMap<string, LocalEntry>, moves: readonly Mov
     const d = downloads[i]!;
     // Only into a free path: a download over a local file (an overwriting move) stays a download.
     if (d.kind !== 'download' || d.remote.hash === undefined || local.has(d.path)) continue;
-    const candidates = byHash.get(d.remote.hash);
-    if (candidates === undefined || candidates.length === 0) continue;
-    const at = Math.max(0, candidates.findIndex((from) => movedTo(from, moves) === d.path));
-    const from = candidates.splice(at, 1)[0]!;
+    let from = byTarget.get(d.path);
+    if (from === undefined || renamed.has(from) || local.get(from)?.hash !== d.remote.hash) {
+      // Any deleted file with the same bytes (used ones are dropped as they surface: linear overall).
+      const list = byHash.get(d.remote.hash);
+      while (list !== undefined && list.length > 0 && renamed.has(list[list.length - 1]!)) list.pop();
+      from = list?.pop();
+    }
+    if (from === undefined) continue;
     downloads[i] = { kind: 'rename', path: d.path, from, remote: d.remote };
     renamed.add(from);
   }
@@ -208,7 +219,9 @@ function moveAgainstMove(input: MergeInput, claimed: Set<string>): MergeAction[]
     // Many files with the same bytes (empty files): look at a bounded few, so this stays linear.
     let at = 0;
     for (let i = 1; i < Math.min(candidates.length, 64); i++) if (commonSuffix(candidates[i]!, source) > commonSuffix(candidates[at]!, source)) at = i;
-    const from = candidates.splice(at, 1)[0]!;
+    const from = candidates[at]!;
+    candidates[at] = candidates[candidates.length - 1]!;
+    candidates.pop();
     if (claimed.has(from)) continue;
     renames.push({ kind: 'rename', path: to, from, remote: there });
     claimed.add(from).add(to);
