@@ -137,7 +137,7 @@ export class MergeApplier {
         result.pulled++;
         return;
       case 'rename':
-        this.#rename(action.from, path, action.remote);
+        await this.#rename(action.from, path, action.remote);
         result.renamed++;
         return;
       case 'delete': {
@@ -246,28 +246,35 @@ export class MergeApplier {
 
   /**
    * Another device renamed `from` to `to`: the local file, still as planned (unchanged since the base), is
-   * renamed to the free path `to` and given the server's mtime and executable bit when the remote row carries
-   * them (a journal put does not: then the file keeps its own). Recorded as synced at `to`, gone at `from`.
-   * @throws LocalChangedError when either path is not as planned (the next merge decides again)
+   * renamed to the free path `to` and given the server's mtime and executable bit. A row from a journal put
+   * carries neither: they are asked of the server first (a delta of the content onto itself, a few bytes,
+   * with the entry's headers), so the renamed file matches the server's as a download would.
+   * Recorded as synced at `to`, gone at `from`.
+   * @throws LocalChangedError when either path is not as planned, or the server's version is another now
    */
-  #rename(from: string, to: string, remote: RemoteEntry): void {
+  async #rename(from: string, to: string, remote: RemoteEntry): Promise<void> {
     const { state } = this.#d;
     const row = this.#plannedRow(from);
-    if (row?.type !== 'file' || row.hash !== remote.hash) throw new LocalChangedError(from);
+    if (row?.type !== 'file' || row.hash === undefined || row.hash !== remote.hash) throw new LocalChangedError(from);
     if (this.#plannedRow(to) !== undefined) throw new LocalChangedError(to);
+    let meta = remote.mtimeMs === UNKNOWN_MTIME_MS ? undefined : { mtimeMs: remote.mtimeMs, executable: remote.executable };
+    if (meta === undefined) {
+      const got = await this.#d.client.deltaDownload(to, row.hash);
+      if (got !== undefined) for await (const _chunk of got.body) { /* a few bytes: drained so the connection is reused */ }
+      if (got?.mtimeMs === undefined || got.hash !== row.hash) throw new LocalChangedError(`${to} (the server's version changed meanwhile)`);
+      meta = { mtimeMs: got.mtimeMs, executable: got.executable };
+    }
     this.#checkRoot();
     renameEntry(this.#d.root, row, to);
     const abs = join(this.#d.root, to);
-    if (remote.mtimeMs !== UNKNOWN_MTIME_MS) {
-      chmodSync(abs, remote.executable ? row.mode | 0o111 : row.mode & ~0o111);
-      utimesSync(abs, new Date(remote.mtimeMs), new Date(remote.mtimeMs));
-    }
+    chmodSync(abs, meta.executable ? row.mode | 0o111 : row.mode & ~0o111);
+    utimesSync(abs, new Date(meta.mtimeMs), new Date(meta.mtimeMs));
     const st = lstatSync(abs);
     state.transaction(() => {
       state.deleteLocal(from);
       state.deleteBase(from);
       state.setLocal(rowOf(to, st, row.hash));
-      const synced = remote.mtimeMs === UNKNOWN_MTIME_MS ? { ...remote, mtimeMs: Math.trunc(st.mtimeMs), executable: (st.mode & 0o111) !== 0 } : remote;
+      const synced = { ...remote, mtimeMs: meta.mtimeMs, executable: meta.executable };
       state.setRemote(synced);
       state.setBase(synced);
     });
