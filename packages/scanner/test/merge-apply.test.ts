@@ -22,8 +22,8 @@ import { walkedEntryOf } from '../src/detect/tree-walk.js';
 const THEIRS = Buffer.from('the version another device saved\n');
 const sha = (b: Buffer | string): string => createHash('sha256').update(b).digest('hex');
 
-/** What the stub answers to GET /v1/deltas/ (undefined: 404). */
-let deltaAnswer: { hash: string; mtimeMs: number } | undefined;
+/** What the stub answers to HEAD /v1/files/ (undefined: 404). */
+let headAnswer: { hash: string; mtimeMs: number } | undefined;
 
 /** A client folder with a.txt synced, its state, and a stub server that serves THEIRS for any file (and no deltas). */
 async function rig(t: Tap.Test) {
@@ -34,10 +34,10 @@ async function rig(t: Tap.Test) {
   mkdirSync(tmpDir);
   const server = createServer((req, res) => {
     req.resume();
-    if (req.url?.startsWith('/v1/deltas/') && deltaAnswer !== undefined) {
-      // The entry headers of the current version (a rename with unknown metadata asks for them); the body's bytes do not matter here.
-      res.writeHead(200, { etag: `"${deltaAnswer.hash}"`, 'x-deltabox-mtime-ms': String(deltaAnswer.mtimeMs), 'x-deltabox-executable': '0', 'content-length': 3 });
-      res.end('xyz');
+    if (req.method === 'HEAD') {
+      // The entry headers of the current version (a rename with unknown metadata asks for them).
+      if (headAnswer === undefined) res.writeHead(404).end();
+      else res.writeHead(200, { etag: `"${headAnswer.hash}"`, 'x-deltabox-mtime-ms': String(headAnswer.mtimeMs), 'x-deltabox-executable': '0' }).end();
       return;
     }
     if (req.url?.startsWith('/v1/files/')) {
@@ -168,14 +168,14 @@ t.test('a remote rename whose row came from a journal put (no mtime) takes the s
     return { planned, actions: planMerge({ local: planned, remote: state.remote, base: state.base, moves: [], union: false }) };
   };
   // The server cannot say (404): nothing is renamed, the next merge tries again.
-  deltaAnswer = undefined;
+  headAnswer = undefined;
   let { planned, actions } = planFrom();
   t.same(actions.map((a) => a.kind), ['rename']);
   let result = await applier.apply(actions, planned);
   t.equal(result.deferred, 1);
   t.ok(existsSync(join(root, 'a.txt')) && !existsSync(join(root, 'b.txt')), 'left as it was');
-  deltaAnswer = { hash: synced.hash!, mtimeMs: 1_650_000_000_123 };
-  t.teardown(() => { deltaAnswer = undefined; });
+  headAnswer = { hash: synced.hash!, mtimeMs: 1_650_000_000_123 };
+  t.teardown(() => { headAnswer = undefined; });
   ({ planned, actions } = planFrom());
   result = await applier.apply(actions, planned);
   t.equal(result.renamed, 1);

@@ -28,6 +28,18 @@ t.test('a PUT stores the file with its mtime and executable bit, and GET returns
   t.same(h.stagedFiles(), [], 'no staged files left');
 });
 
+t.test('HEAD answers the entry headers without the bytes (a two-way device renaming a file asks for its mtime), 404 when absent', async (t) => {
+  const h = await startServer(t);
+  await h.request('PUT', '/v1/files/run.sh', { headers: { ...octets, 'x-deltabox-mtime-ms': '1700000000123', 'x-deltabox-executable': '1' }, body: 'echo hi' });
+  const head = await h.request('HEAD', '/v1/files/run.sh');
+  t.equal(head.status, 200);
+  t.equal(head.body.length, 0, 'no bytes');
+  t.equal(head.headers.etag, `"${await sha256('echo hi')}"`);
+  t.equal(head.headers['x-deltabox-mtime-ms'], '1700000000123');
+  t.equal(head.headers['x-deltabox-executable'], '1');
+  t.equal((await h.request('HEAD', '/v1/files/nope.txt')).status, 404);
+});
+
 t.test('a replacing PUT without the executable header keeps the current bit', async (t) => {
   const h = await startServer(t);
   await h.request('PUT', '/v1/files/run.sh', { headers: { ...octets, 'x-deltabox-executable': '1' }, body: 'a' });

@@ -269,6 +269,24 @@ export class ApiClient {
     return this.#downloadOf(await this.#send('GET', routes.file(path), `download of ${path}`));
   }
 
+  /**
+   * The current entry's hash, mtime and executable bit (HEAD of GET /v1/files: headers only, no bytes), or
+   * undefined when the server has no file there (404).
+   * @throws ScannerError HTTP, UNREACHABLE
+   */
+  async entryHeaders(path: string): Promise<Omit<Download, 'body'> | undefined> {
+    let res: Dispatcher.ResponseData;
+    try {
+      res = await this.#send('HEAD', routes.file(path), `metadata of ${path}`);
+    } catch (err) {
+      if (err instanceof ScannerError && err.status === 404) return undefined;
+      throw err;
+    }
+    await res.body.dump();
+    const { body: _body, ...headers } = this.#downloadOf(res);
+    return headers;
+  }
+
   #downloadOf(res: Dispatcher.ResponseData): Download {
     const mtime = Number(res.headers[h.mtimeMs]);
     const hash = parseEtag(res.headers[h.etag]);

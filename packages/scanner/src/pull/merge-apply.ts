@@ -247,8 +247,8 @@ export class MergeApplier {
   /**
    * Another device renamed `from` to `to`: the local file, still as planned (unchanged since the base), is
    * renamed to the free path `to` and given the server's mtime and executable bit. A row from a journal put
-   * carries neither: they are asked of the server first (a delta of the content onto itself, a few bytes,
-   * with the entry's headers), so the renamed file matches the server's as a download would.
+   * carries neither: they are asked of the server first (HEAD, headers only), so the renamed file matches the
+   * server's as a download would.
    * Recorded as synced at `to`, gone at `from`.
    * @throws LocalChangedError when either path is not as planned, or the server's version is another now
    */
@@ -259,8 +259,7 @@ export class MergeApplier {
     if (this.#plannedRow(to) !== undefined) throw new LocalChangedError(to);
     let meta = remote.mtimeMs === UNKNOWN_MTIME_MS ? undefined : { mtimeMs: remote.mtimeMs, executable: remote.executable };
     if (meta === undefined) {
-      const got = await this.#d.client.deltaDownload(to, row.hash);
-      if (got !== undefined) for await (const _chunk of got.body) { /* a few bytes: drained so the connection is reused */ }
+      const got = await this.#d.client.entryHeaders(to);
       if (got?.mtimeMs === undefined || got.hash !== row.hash) throw new LocalChangedError(`${to} (the server's version changed meanwhile)`);
       meta = { mtimeMs: got.mtimeMs, executable: got.executable };
     }
