@@ -64,3 +64,59 @@ t.test('a write whose parent folders the remote view lacks records them and repo
   await transfer.syncPath({ path: 'd/sub/z.txt', kind: 'sync' });
   t.equal(recorded.length, 1);
 });
+
+t.test('two-way: a move whose source the server no longer has is a remote change (merged first), not an upload as new files', async (t) => {
+  for (const twoWay of [true, false]) {
+    const dir = mkdtempSync(join(tmpdir(), 'dbx-transfer-'));
+    t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+    const root = join(dir, 'client');
+    mkdirSync(join(root, 'mine'), { recursive: true });
+    // Another device moved or deleted `theirs` first: the server answers the move NOT_FOUND.
+    const server = createServer((req, res) => {
+      req.resume();
+      req.on('end', () => {
+        if (req.method === 'PUT' && req.url?.startsWith('/v1/dirs/')) {
+          res.writeHead(200, { 'content-type': 'application/json' });
+          res.end(JSON.stringify({ path: 'mine', type: 'dir', size: 0, mtimeMs: 0, executable: false, revision: 9 }));
+          return;
+        }
+        res.writeHead(404, { 'content-type': 'application/json' });
+        res.end(JSON.stringify({ code: 'NOT_FOUND', message: 'no such path: theirs' }));
+      });
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const client = new ApiClient({ baseUrl: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, token: 'tok' });
+    const store = new StateStore(join(dir, 'state'));
+    t.teardown(async () => {
+      await client.close();
+      await new Promise((r) => server.close(r));
+      store.close();
+    });
+    const state = new SyncState(store);
+    const { statSync } = await import('node:fs');
+    state.setLocal({ ...walkedEntryOf('mine', 'mine', statSync(join(root, 'mine'))), racy: false });
+    const theirs = { path: 'theirs', type: 'dir' as const, size: 0, mtimeMs: 0, executable: false };
+    state.setRemote(theirs);
+    state.setBase(theirs);
+    const failedMoves: string[] = [];
+    mkdirSync(join(dir, 'tmp'));
+    const transfer = new Transfer({
+      root,
+      tmpDir: join(dir, 'tmp'),
+      client,
+      state,
+      cache: new BasisCache(join(dir, 'cache'), store, 1_000_000),
+      plan: { local: state.local, remote: state.remote, hasMoveFrom: () => false, hasMoveAbove: () => false },
+      twoWay,
+      onMoveFailed: (path, from) => failedMoves.push(`${from} -> ${path}`),
+    });
+    const attempt = transfer.syncPath({ path: 'mine', kind: 'move', from: 'theirs' });
+    if (twoWay) {
+      await t.rejects(attempt, { code: 'REMOTE_CHANGED' }, 'two-way: merge first');
+      t.same(failedMoves, [], 'nothing queued for upload');
+    } else {
+      await attempt;
+      t.same(failedMoves, ['theirs -> mine'], 'push mode: the moved entries are sent as new ones');
+    }
+  }
+});

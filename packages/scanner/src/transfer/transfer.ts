@@ -175,6 +175,10 @@ export class Transfer {
           this.counters.moves++;
         } catch (err) {
           this.#refusedForBase(err, step.path);
+          // Two-way: the source is gone from the server since the last merge (another device moved or deleted
+          // it): the merge decides (move against move renames the moved files to where the server has them;
+          // uploading them here as new files would duplicate the folder on every device).
+          if (this.#d.twoWay && isApi(err, 'NOT_FOUND')) throw remoteChanged(step.from, err);
           if (!isApi(err, 'NOT_FOUND', 'BASE_MISMATCH', 'TYPE_CONFLICT', 'ALREADY_EXISTS')) throw err;
           this.#d.onMoveFailed(step.path, step.from);
           entry.from = undefined; // fall back to uploading on the next step
