@@ -121,6 +121,26 @@ t.test('rename vs edit: the edit lands at the new path', async (t) => {
   for (const tree of [sdir, ...dirs]) t.same(contents(tree), { 'new.txt': 'edited content' }, `${tree}`);
 });
 
+t.test('rename vs edit, the edit first: the edit lands at the new path (a file and a folder)', async (t) => {
+  const { sdir, dirs, sync } = await world(t);
+  mkdirSync(join(dirs[0]!, 'f'));
+  writeFileSync(join(dirs[0]!, 'old.txt'), 'original content');
+  writeFileSync(join(dirs[0]!, 'f/in.txt'), 'original inside');
+  writeFileSync(join(dirs[0]!, 'f/same.txt'), 'untouched inside');
+  await sync(0);
+  await sync(1);
+  renameSync(join(dirs[0]!, 'old.txt'), join(dirs[0]!, 'new.txt'));
+  renameSync(join(dirs[0]!, 'f'), join(dirs[0]!, 'g'));
+  writeFileSync(join(dirs[1]!, 'old.txt'), 'edited content');
+  writeFileSync(join(dirs[1]!, 'f/in.txt'), 'edited inside');
+  // The edits reach the server before the renames.
+  await sync(1);
+  await sync(0);
+  await sync(1);
+  const want = { 'new.txt': 'edited content', 'g/in.txt': 'edited inside', 'g/same.txt': 'untouched inside' };
+  for (const tree of [sdir, ...dirs]) t.same(contents(tree), want, `${tree}: the edits at the new names, the old names gone`);
+});
+
 t.test('folder rename vs add: the file ends up in the renamed folder', async (t) => {
   const { sdir, dirs, sync } = await world(t);
   mkdirSync(join(dirs[0]!, 'f'));

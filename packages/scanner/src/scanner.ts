@@ -266,6 +266,7 @@ export class Scanner {
       device: () => this.#device,
       push: () => this.#mode !== 'pull',
       enqueue: (path) => queue.enqueue(path, Date.now()),
+      enqueueMove: (path, from) => queue.enqueue(path, Date.now(), 'move', from),
       beforeDelete: () => this.#guards.verifyRoot(),
       onPulled: (_path, bytes) => this.#notePulled(bytes),
     });

@@ -99,6 +99,13 @@ t.test('move against move: the server\'s move wins, the local copy is renamed th
   t.same(plan([dir('empty')], [], []), [['push', 'empty']], 'an empty folder made here is never removed');
 });
 
+t.test('move here, edit there (the edit reached the server first): the edit follows the move', async (t) => {
+  t.same(plan([file('new', 'h0')], [rfile('old', 'h1')], [rfile('old', 'h0')]), [['follow', 'new']], 'pulled into the new name, then the move is sent');
+  t.same(plan([file('new', 'h0')], [rfile('old', 'h0')], [rfile('old', 'h0')]).sort(), [['push', 'new'], ['push', 'old']], 'no edit there: an ordinary local move');
+  t.same(plan([file('new', 'h2')], [rfile('old', 'h1')], [rfile('old', 'h0')]).sort(), [['download', 'old'], ['push', 'new']], 'moved and edited here too: no follow (edit beats delete keeps both)');
+  t.same(plan([file('new', 'h0')], [rfile('old', 'h1')], [rfile('old', 'h0')], { union: true }).sort(), [['download', 'old'], ['push', 'new']], 'a union merge infers no move');
+});
+
 t.test('a file never read yet is left for the next scan', async (t) => {
   const unread = { ...file('a', 'h'), hash: undefined } as LocalEntry;
   delete (unread as { hash?: string }).hash;

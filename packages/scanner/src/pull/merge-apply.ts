@@ -29,6 +29,8 @@ export interface MergeApplyDeps {
   /** False in pull mode: local changes stay local. */
   push(): boolean;
   enqueue(path: string): void;
+  /** Queues `path` as a move from `from` (a local move whose source another device edited). */
+  enqueueMove?(path: string, from: string): void;
   /** The root-identity guard, before the first local delete. @throws ScannerError UNSAFE_FOLDER */
   beforeDelete(): void;
   /** Called per downloaded file, for progress lines. */
@@ -135,6 +137,13 @@ export class MergeApplier {
       case 'download':
         await this.#download(path, action.remote, this.#plannedRow(path));
         result.pulled++;
+        return;
+      case 'follow':
+        // The server's edit of `from` into the moved local copy at `path`, then the move is queued.
+        await this.#download(action.from, action.remote, this.#plannedRow(path), path);
+        result.pulled++;
+        if (this.#d.push()) this.#d.enqueueMove?.(path, action.from);
+        this.#d.log.info({ from: action.from, path }, `${action.from} was edited on the server and moved here: the edit follows it to ${path}`);
         return;
       case 'rename':
         await this.#rename(action.from, path, action.remote);
@@ -281,8 +290,11 @@ export class MergeApplier {
     this.#d.log.debug({ from, to }, `renamed ${from} to ${to}, as another device did`);
   }
 
-  /** Downloads the server's version of `path` and puts it in place if the local entry is still `expected` (as planned). */
-  async #download(path: string, remote: RemoteEntry, expected: LocalEntry | undefined): Promise<void> {
+  /**
+   * Downloads the server's version of `path` and puts it in place (at `localPath`, by default `path`) if the
+   * local entry there is still `expected` (as planned). The server's `path` is then synced in the base.
+   */
+  async #download(path: string, remote: RemoteEntry, expected: LocalEntry | undefined, localPath = path): Promise<void> {
     const { state, client } = this.#d;
     const fromHash = expected?.type === 'file' && expected.hash !== undefined ? expected.hash : undefined;
     // The local copy as the basis of a delta: the server computes it from that content (a version it keeps).
@@ -298,18 +310,18 @@ export class MergeApplier {
     }
     try {
       if (staged.hash !== remote.hash) throw new LocalChangedError(`${path} (the server's version changed meanwhile)`);
-      const abs = join(this.#d.root, expected?.diskPath ?? path);
-      if (!stillRecorded(lstatSync(abs, { throwIfNoEntry: false }), expected)) throw new LocalChangedError(path);
-      const st = placeFile(this.#d.root, path, staged, expected);
+      const abs = join(this.#d.root, expected?.diskPath ?? localPath);
+      if (!stillRecorded(lstatSync(abs, { throwIfNoEntry: false }), expected)) throw new LocalChangedError(localPath);
+      const st = placeFile(this.#d.root, localPath, staged, expected);
       const mtimeMs = got.mtimeMs ?? Math.trunc(st.mtimeMs);
       state.transaction(() => {
-        state.setLocal(rowOf(path, st, staged.hash));
+        state.setLocal(rowOf(localPath, st, staged.hash));
         const row = { ...remote, size: staged.size, mtimeMs, executable: got.executable, hash: staged.hash };
         state.setRemote(row);
         state.setBase(row);
       });
-      this.#recordParents(path);
-      this.#d.onPulled?.(path, staged.size);
+      this.#recordParents(localPath);
+      this.#d.onPulled?.(localPath, staged.size);
     } finally {
       discardStaged(staged);
     }

@@ -26,6 +26,12 @@ export type MergeAction =
    * would otherwise be deleted) is renamed to `path` instead of downloading the same bytes again.
    */
   | { kind: 'rename'; path: string; from: string; remote: RemoteEntry }
+  /**
+   * This device moved `from` to `path` while another device edited `from`: the edit follows the move. The
+   * server's version of `from` is pulled into `path` (a delta against the moved local copy), then the move
+   * is sent (the queue moves `from` to `path` on the server, the edit with it).
+   */
+  | { kind: 'follow'; path: string; from: string; remote: RemoteEntry }
   | { kind: 'delete'; path: string }
   | { kind: 'rmdir'; path: string };
 
@@ -99,6 +105,7 @@ export function planMerge(input: MergeInput): MergeAction[] {
   }
 
   first.push(...moveAgainstMove(input, claimed));
+  const follows = editFollowsMove(input, claimed);
 
   for (const path of paths) {
     if (claimed.has(path)) continue;
@@ -137,7 +144,43 @@ export function planMerge(input: MergeInput): MergeAction[] {
   pairRenames(local, moves, downloads, deletes);
   deletes.sort((a, b) => depth(b.path) - depth(a.path));
   rmdirs.sort((a, b) => depth(b.path) - depth(a.path));
-  return [...first, ...mkdirs, ...downloads, ...deletes, ...rmdirs];
+  return [...first, ...mkdirs, ...follows, ...downloads, ...deletes, ...rmdirs];
+}
+
+/**
+ * Move here, edit there (the edit reached the server first): a file this device moved away from `source`
+ * (the base held it, the folder no longer does) to a path new here holding the base's bytes, while the
+ * server's `source` changed. The edit lands at the new path: a `follow` action pulls it there, then the
+ * move is sent. (Without this the edit was pulled back to the old path and the moved copy sent as a new file:
+ * both names on every device.) Claims both paths.
+ */
+function editFollowsMove(input: MergeInput, claimed: Set<string>): MergeAction[] {
+  const { local, remote, base, union } = input;
+  if (union) return [];
+  const fresh = new Map<string, string[]>();
+  for (const [path, L] of local) {
+    if (L.type !== 'file' || L.hash === undefined || base.has(path) || remote.has(path) || claimed.has(path)) continue;
+    const list = fresh.get(L.hash);
+    if (list === undefined) fresh.set(L.hash, [path]);
+    else list.push(path);
+  }
+  if (fresh.size === 0) return [];
+  const follows: MergeAction[] = [];
+  for (const [source, B] of base) {
+    if (B.type !== 'file' || B.hash === undefined || local.has(source) || claimed.has(source)) continue;
+    const R = remote.get(source);
+    if (R?.type !== 'file' || R.hash === undefined || R.hash === B.hash) continue;
+    const candidates = fresh.get(B.hash);
+    if (candidates === undefined || candidates.length === 0) continue;
+    let at = 0;
+    for (let i = 1; i < Math.min(candidates.length, 64); i++) if (commonSuffix(candidates[i]!, source) > commonSuffix(candidates[at]!, source)) at = i;
+    const to = candidates[at]!;
+    candidates[at] = candidates[candidates.length - 1]!;
+    candidates.pop();
+    follows.push({ kind: 'follow', path: to, from: source, remote: R });
+    claimed.add(source).add(to);
+  }
+  return follows;
 }
 
 /**
