@@ -157,13 +157,7 @@ export function planMerge(input: MergeInput): MergeAction[] {
 function editFollowsMove(input: MergeInput, claimed: Set<string>): MergeAction[] {
   const { local, remote, base, union } = input;
   if (union) return [];
-  const fresh = new Map<string, string[]>();
-  for (const [path, L] of local) {
-    if (L.type !== 'file' || L.hash === undefined || base.has(path) || remote.has(path) || claimed.has(path)) continue;
-    const list = fresh.get(L.hash);
-    if (list === undefined) fresh.set(L.hash, [path]);
-    else list.push(path);
-  }
+  const fresh = newFilesByHash(input, claimed);
   if (fresh.size === 0) return [];
   const follows: MergeAction[] = [];
   for (const [source, B] of base) {
@@ -224,6 +218,19 @@ function pairRenames(local: ReadonlyMap<string, LocalEntry>, moves: readonly Mov
   deletes.push(...kept);
 }
 
+/** Files new here (in neither the base nor the remote view, not claimed), by content hash. */
+function newFilesByHash(input: MergeInput, claimed: ReadonlySet<string>): Map<string, string[]> {
+  const { local, remote, base } = input;
+  const byHash = new Map<string, string[]>();
+  for (const [path, L] of local) {
+    if (L.type !== 'file' || L.hash === undefined || base.has(path) || remote.has(path) || claimed.has(path)) continue;
+    const list = byHash.get(L.hash);
+    if (list === undefined) byHash.set(L.hash, [path]);
+    else list.push(path);
+  }
+  return byHash;
+}
+
 function commonSuffix(a: string, b: string): number {
   let n = 0;
   while (n < a.length && n < b.length && a[a.length - 1 - n] === b[b.length - 1 - n]) n++;
@@ -242,13 +249,7 @@ function commonSuffix(a: string, b: string): number {
 function moveAgainstMove(input: MergeInput, claimed: Set<string>): MergeAction[] {
   const { local, remote, base, moves, union } = input;
   if (union || moves.length === 0) return [];
-  const fresh = new Map<string, string[]>();
-  for (const [path, L] of local) {
-    if (L.type !== 'file' || L.hash === undefined || base.has(path) || remote.has(path)) continue;
-    const list = fresh.get(L.hash);
-    if (list === undefined) fresh.set(L.hash, [path]);
-    else list.push(path);
-  }
+  const fresh = newFilesByHash(input, claimed);
   if (fresh.size === 0) return [];
   const renames: MergeAction[] = [];
   const renamedFrom = new Set<string>();
