@@ -67,6 +67,19 @@ t.test('a plain sync does not cancel a queued move; demote does', async (t) => {
   t.notOk(q.hasMoveFrom('a', false));
 });
 
+t.test('two queued moves of the same source: the older goes first, the newer waits (no deadlock)', async (t) => {
+  // As found by the multi-device simulation (two-way, 2026-12-02): dev-b-m24 moved to d3/dev-b-m32, then a new
+  // dev-b-m24 made and moved to shared/dev-b-m43, both queued while the server was down; each waited for the other.
+  const q = new OpQueue([], new MemoryPersistence());
+  q.enqueue('d3/m32', 0, 'move', 'm24');
+  q.enqueue('m24', 1);
+  q.enqueue('shared/m43', 2, 'move', 'm24');
+  t.notOk(q.hasMoveFrom('m24', true, 'd3/m32'), 'the older move is not held by the newer one');
+  t.ok(q.hasMoveFrom('m24', true, 'shared/m43'), 'the newer one waits for the older');
+  q.enqueue('m24/inner', 3, 'move', 'm24/x');
+  t.ok(q.hasMoveFrom('m24', true, 'd3/m32'), 'a move out of the folder still goes first');
+});
+
 t.test('the queue survives a restart through the state store', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'dbx-queue-'));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));

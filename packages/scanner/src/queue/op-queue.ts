@@ -273,12 +273,18 @@ export class OpQueue {
    * `includeBelow`), not counting the entry at `exceptPath` nor any entry below it.
    */
   hasMoveFrom(path: string, includeBelow: boolean, exceptPath?: string): boolean {
+    const mine = exceptPath === undefined ? undefined : this.#entries.get(exceptPath)?.seq;
     for (const movePath of this.#moves) {
       // A folder move (exceptPath) does not wait for moves into its own destination: those wait for it
       // (hasMoveAbove), and waiting on each other would stall both forever.
       if (exceptPath !== undefined && (movePath === exceptPath || movePath.startsWith(`${exceptPath}/`))) continue;
-      const from = this.#entries.get(movePath)?.from;
+      const entry = this.#entries.get(movePath);
+      const from = entry?.from;
       if (from === undefined) continue;
+      // Two moves of the very same source (a folder moved away, a new one of the same name made and moved
+      // too): the older goes first, the newer waits for it (then its source is gone and it becomes a create).
+      // Each waiting for the other stalled both forever (folder-name-reused-deadlock).
+      if (mine !== undefined && from === path && entry!.seq > mine) continue;
       if (from === path || (includeBelow && (path === '' || from.startsWith(`${path}/`)))) return true;
     }
     return false;
