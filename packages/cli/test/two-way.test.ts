@@ -315,6 +315,28 @@ t.test('two running devices: a change saved on one appears on the other through 
   t.same(contents(sdir), { 'live.txt': 'edited on device 1' });
 });
 
+t.test('a device started while the server is down hears of other devices\' changes through the long-poll once it is back', async (t) => {
+  // Multi-device seed 405: such a device never started its long-poll, and only the periodic check (here a
+  // minute away) could have told it of other devices' changes.
+  const { CuttingProxy } = await import('./helpers/cutting-proxy.js');
+  const { dirs, server, token, sync } = await world(t);
+  writeFileSync(join(dirs[1]!, 'before.txt'), 'from device 1');
+  await sync(1);
+  await sync(0);
+  const proxy = await CuttingProxy.start(Number(new URL(server.url).port));
+  t.teardown(() => proxy.close());
+  proxy.setRefusing(true);
+  const scanner = new Scanner({ cdir: dirs[0]!, server: proxy.url, token, watch: true, intervalMs: 60_000, mode: 'two-way' });
+  t.teardown(() => scanner.stop());
+  await scanner.start(); // the server is unreachable: it starts offline
+  proxy.setRefusing(false);
+  await waitFor(() => scanner.progress().offline === false, 'the device is back online', 45_000);
+  writeFileSync(join(dirs[1]!, 'after.txt'), 'saved on device 1 later');
+  await sync(1);
+  await waitFor(() => existsSync(join(dirs[0]!, 'after.txt')), 'device 1\'s new file reaches device 0 without waiting for the periodic check', 15_000);
+  t.equal(readFileSync(join(dirs[0]!, 'after.txt'), 'utf8'), 'saved on device 1 later');
+});
+
 t.test('the pull of a small edit in a big file is delta-sized on the wire', async (t) => {
   const { sdir, dirs, sync } = await world(t);
   const size = 4 * 1024 * 1024;

@@ -389,6 +389,10 @@ export class Scanner {
       this.#log.warn({ err: (err as Error).message }, 'server unreachable; changes stay queued');
       await this.scanNow();
       this.#goOffline();
+      // The long-poll waits while offline and starts listening once the server is back. Not starting it here
+      // left a device that started during an outage hearing of other devices' changes only when the periodic
+      // check noticed (multi-device seed 405: it never did, see #viewIsCurrent).
+      if (this.#mode !== 'push') void this.#pollLoop();
     }
   }
 
@@ -479,7 +483,7 @@ export class Scanner {
     }
     try {
       const health = await this.#client.health();
-      if ((health.revision !== this.#knownRevision || this.#mergeAgain) && !this.#stopping && this.#isIdle()) {
+      if ((health.revision !== this.#knownRevision || !this.#viewIsCurrent(health.revision) || this.#mergeAgain) && !this.#stopping && this.#isIdle()) {
         this.#log.info({ server: health.revision, known: this.#knownRevision }, 'the server changed outside this scanner; reconciling');
         this.#saidUpToDate = false;
         await this.#reconcile();
@@ -580,6 +584,20 @@ export class Scanner {
     if (actions.length > 0) {
       this.#log.info({ actions: actions.length, downloads, pulled: result.pulled, renamed: result.renamed, conflicts: result.conflicts, deferred: result.deferred, queued: this.#queue.size }, 'merged with the server');
     }
+  }
+
+  /**
+   * Two-way: the remote view holds every change up to `revision`: each revision past the view's is one of this
+   * scanner's own writes. Comparing `revision` with the last own write's alone is not enough: another device's
+   * change between two own writes leaves the view short while the numbers agree (multi-device seed 405: a
+   * device at rest, "up to date", missing another device's rename for good).
+   */
+  #viewIsCurrent(revision: number): boolean {
+    if (this.#mode === 'push') return true;
+    const view = this.#viewRevision;
+    if (view === undefined) return true; // not known (a server without revisions): the revision check alone
+    for (let r = view + 1; r <= revision; r++) if (!this.#ownRevisions.has(r)) return false;
+    return true;
   }
 
   /** What JOINED_KEY holds for the server folder this scanner talks to. */
