@@ -1,7 +1,7 @@
 import t from 'tap';
-import { createServer } from 'node:http';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ApiClient } from '../src/http/api-client.js';
@@ -9,24 +9,22 @@ import { BasisCache } from '../src/transfer/basis-cache.js';
 import { hashFileStable } from '../src/transfer/file-reader.js';
 import { StateStore } from '../src/state/state-store.js';
 import { SyncState } from '../src/state/sync-state.js';
-import { Transfer } from '../src/transfer/transfer.js';
+import { Transfer, type TransferDeps } from '../src/transfer/transfer.js';
 import { walkedEntryOf } from '../src/detect/tree-walk.js';
 
-t.test('a write whose parent folders the remote view lacks records them and reports them', async (t) => {
+/**
+ * A client folder, a stub server answering with `answer` once each request's body is read, its ApiClient and
+ * a real state store; `transfer` builds a Transfer on them (extra deps over the defaults).
+ */
+async function rig(t: Tap.Test, answer: (req: IncomingMessage, res: ServerResponse) => void) {
   const dir = mkdtempSync(join(tmpdir(), 'dbx-transfer-'));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   const root = join(dir, 'client');
-  mkdirSync(join(root, 'd/sub'), { recursive: true });
-  writeFileSync(join(root, 'd/sub/z.txt'), 'zed');
-  // The server accepts the upload and, as the real one does, creates the parents: here a stub answers it.
+  mkdirSync(root);
+  mkdirSync(join(dir, 'tmp'));
   const server = createServer((req, res) => {
     req.resume();
-    req.on('end', () => {
-      const hash = String(req.headers['x-deltabox-content-hash']);
-      const mtimeMs = Number(req.headers['x-deltabox-mtime-ms']);
-      res.writeHead(200, { 'content-type': 'application/json' });
-      res.end(JSON.stringify({ path: 'd/sub/z.txt', type: 'file', size: 3, mtimeMs, hash, executable: false, revision: 7 }));
-    });
+    req.on('end', () => answer(req, res));
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const client = new ApiClient({ baseUrl: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, token: 'tok' });
@@ -37,21 +35,39 @@ t.test('a write whose parent folders the remote view lacks records them and repo
     store.close();
   });
   const state = new SyncState(store);
+  const transfer = (deps: Partial<TransferDeps>) =>
+    new Transfer({
+      root,
+      tmpDir: join(dir, 'tmp'),
+      client,
+      state,
+      cache: new BasisCache(join(dir, 'cache'), store, 1_000_000),
+      plan: { local: state.local, remote: state.remote, hasMoveFrom: () => false, hasMoveAbove: () => false },
+      onMoveFailed: () => {},
+      ...deps,
+    });
+  return { root, state, transfer };
+}
+
+function json(res: ServerResponse, status: number, body: unknown): void {
+  res.writeHead(status, { 'content-type': 'application/json' });
+  res.end(JSON.stringify(body));
+}
+
+t.test('a write whose parent folders the remote view lacks records them and reports them', async (t) => {
+  // The server accepts the upload and, as the real one does, creates the parents: here a stub answers it.
+  const { root, state, transfer: make } = await rig(t, (req, res) => {
+    const hash = String(req.headers['x-deltabox-content-hash']);
+    const mtimeMs = Number(req.headers['x-deltabox-mtime-ms']);
+    json(res, 200, { path: 'd/sub/z.txt', type: 'file', size: 3, mtimeMs, hash, executable: false, revision: 7 });
+  });
+  mkdirSync(join(root, 'd/sub'), { recursive: true });
+  writeFileSync(join(root, 'd/sub/z.txt'), 'zed');
   const { hash, stat } = await hashFileStable(join(root, 'd/sub/z.txt'));
   // The client has the file but, since its scan, no longer the folders (removed while the upload was queued).
   state.setLocal({ ...walkedEntryOf('d/sub/z.txt', 'd/sub/z.txt', stat), hash, racy: false });
   const recorded: string[][] = [];
-  const transfer = new Transfer({
-    root,
-    tmpDir: join(dir, 'tmp'),
-    client,
-    state,
-    cache: new BasisCache(join(dir, 'cache'), store, 1_000_000),
-    plan: { local: state.local, remote: state.remote, hasMoveFrom: () => false, hasMoveAbove: () => false },
-    onMoveFailed: () => {},
-    onFoldersRecorded: (paths) => recorded.push(paths),
-  });
-  mkdirSync(join(dir, 'tmp'));
+  const transfer = make({ onFoldersRecorded: (paths) => recorded.push(paths) });
   await transfer.syncPath({ path: 'd/sub/z.txt', kind: 'sync' });
   t.same(recorded, [['d/sub', 'd']], 'both parents reported, nearest first');
   t.equal(state.remote.get('d/sub')?.type, 'dir');
@@ -67,49 +83,18 @@ t.test('a write whose parent folders the remote view lacks records them and repo
 
 t.test('two-way: a move whose source the server no longer has is a remote change (merged first), not an upload as new files', async (t) => {
   for (const twoWay of [true, false]) {
-    const dir = mkdtempSync(join(tmpdir(), 'dbx-transfer-'));
-    t.teardown(() => rmSync(dir, { recursive: true, force: true }));
-    const root = join(dir, 'client');
-    mkdirSync(join(root, 'mine'), { recursive: true });
     // Another device moved or deleted `theirs` first: the server answers the move NOT_FOUND.
-    const server = createServer((req, res) => {
-      req.resume();
-      req.on('end', () => {
-        if (req.method === 'PUT' && req.url?.startsWith('/v1/dirs/')) {
-          res.writeHead(200, { 'content-type': 'application/json' });
-          res.end(JSON.stringify({ path: 'mine', type: 'dir', size: 0, mtimeMs: 0, executable: false, revision: 9 }));
-          return;
-        }
-        res.writeHead(404, { 'content-type': 'application/json' });
-        res.end(JSON.stringify({ code: 'NOT_FOUND', message: 'no such path: theirs' }));
-      });
+    const { root, state, transfer: make } = await rig(t, (req, res) => {
+      if (req.method === 'PUT' && req.url?.startsWith('/v1/dirs/')) json(res, 200, { path: 'mine', type: 'dir', size: 0, mtimeMs: 0, executable: false, revision: 9 });
+      else json(res, 404, { code: 'NOT_FOUND', message: 'no such path: theirs' });
     });
-    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-    const client = new ApiClient({ baseUrl: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, token: 'tok' });
-    const store = new StateStore(join(dir, 'state'));
-    t.teardown(async () => {
-      await client.close();
-      await new Promise((r) => server.close(r));
-      store.close();
-    });
-    const state = new SyncState(store);
-    const { statSync } = await import('node:fs');
+    mkdirSync(join(root, 'mine'));
     state.setLocal({ ...walkedEntryOf('mine', 'mine', statSync(join(root, 'mine'))), racy: false });
     const theirs = { path: 'theirs', type: 'dir' as const, size: 0, mtimeMs: 0, executable: false };
     state.setRemote(theirs);
     state.setBase(theirs);
     const failedMoves: string[] = [];
-    mkdirSync(join(dir, 'tmp'));
-    const transfer = new Transfer({
-      root,
-      tmpDir: join(dir, 'tmp'),
-      client,
-      state,
-      cache: new BasisCache(join(dir, 'cache'), store, 1_000_000),
-      plan: { local: state.local, remote: state.remote, hasMoveFrom: () => false, hasMoveAbove: () => false },
-      twoWay,
-      onMoveFailed: (path, from) => failedMoves.push(`${from} -> ${path}`),
-    });
+    const transfer = make({ twoWay, onMoveFailed: (path, from) => failedMoves.push(`${from} -> ${path}`) });
     const attempt = transfer.syncPath({ path: 'mine', kind: 'move', from: 'theirs' });
     if (twoWay) {
       await t.rejects(attempt, { code: 'REMOTE_CHANGED' }, 'two-way: merge first');

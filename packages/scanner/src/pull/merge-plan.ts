@@ -104,8 +104,10 @@ export function planMerge(input: MergeInput): MergeAction[] {
     claimed.add(path).add(to);
   }
 
-  first.push(...moveAgainstMove(input, claimed));
-  const follows = editFollowsMove(input, claimed);
+  // Files new here, by content: the two move rules below take the ones they explain out of it.
+  const fresh = newFilesByHash(input, claimed);
+  first.push(...moveAgainstMove(input, fresh, claimed));
+  const follows = editFollowsMove(input, fresh, claimed);
 
   for (const path of paths) {
     if (claimed.has(path)) continue;
@@ -154,23 +156,16 @@ export function planMerge(input: MergeInput): MergeAction[] {
  * move is sent. (Without this the edit was pulled back to the old path and the moved copy sent as a new file:
  * both names on every device.) Claims both paths.
  */
-function editFollowsMove(input: MergeInput, claimed: Set<string>): MergeAction[] {
+function editFollowsMove(input: MergeInput, fresh: Map<string, string[]>, claimed: Set<string>): MergeAction[] {
   const { local, remote, base, union } = input;
-  if (union) return [];
-  const fresh = newFilesByHash(input, claimed);
-  if (fresh.size === 0) return [];
+  if (union || fresh.size === 0) return [];
   const follows: MergeAction[] = [];
   for (const [source, B] of base) {
     if (B.type !== 'file' || B.hash === undefined || local.has(source) || claimed.has(source)) continue;
     const R = remote.get(source);
     if (R?.type !== 'file' || R.hash === undefined || R.hash === B.hash) continue;
-    const candidates = fresh.get(B.hash);
-    if (candidates === undefined || candidates.length === 0) continue;
-    let at = 0;
-    for (let i = 1; i < Math.min(candidates.length, 64); i++) if (commonSuffix(candidates[i]!, source) > commonSuffix(candidates[at]!, source)) at = i;
-    const to = candidates[at]!;
-    candidates[at] = candidates[candidates.length - 1]!;
-    candidates.pop();
+    const to = takeClosest(fresh.get(B.hash), source);
+    if (to === undefined) continue;
     follows.push({ kind: 'follow', path: to, from: source, remote: R });
     claimed.add(source).add(to);
   }
@@ -231,6 +226,20 @@ function newFilesByHash(input: MergeInput, claimed: ReadonlySet<string>): Map<st
   return byHash;
 }
 
+/**
+ * Removes and returns the candidate whose path ends most like `source` (a folder's files keep their names),
+ * looking at a bounded few: many files with the same bytes (empty ones) keep this linear.
+ */
+function takeClosest(candidates: string[] | undefined, source: string): string | undefined {
+  if (candidates === undefined || candidates.length === 0) return undefined;
+  let at = 0;
+  for (let i = 1; i < Math.min(candidates.length, 64); i++) if (commonSuffix(candidates[i]!, source) > commonSuffix(candidates[at]!, source)) at = i;
+  const taken = candidates[at]!;
+  candidates[at] = candidates[candidates.length - 1]!;
+  candidates.pop();
+  return taken;
+}
+
 function commonSuffix(a: string, b: string): number {
   let n = 0;
   while (n < a.length && n < b.length && a[a.length - 1 - n] === b[b.length - 1 - n]) n++;
@@ -246,11 +255,9 @@ function commonSuffix(a: string, b: string): number {
  * holds them too (the one whose path ends most like the source's, for a folder's files). Local folders left
  * empty by these renames are removed (only if empty). Claims the paths it plans for.
  */
-function moveAgainstMove(input: MergeInput, claimed: Set<string>): MergeAction[] {
+function moveAgainstMove(input: MergeInput, fresh: Map<string, string[]>, claimed: Set<string>): MergeAction[] {
   const { local, remote, base, moves, union } = input;
-  if (union || moves.length === 0) return [];
-  const fresh = newFilesByHash(input, claimed);
-  if (fresh.size === 0) return [];
+  if (union || moves.length === 0 || fresh.size === 0) return [];
   const renames: MergeAction[] = [];
   const renamedFrom = new Set<string>();
   for (const [source, B] of base) {
@@ -258,15 +265,8 @@ function moveAgainstMove(input: MergeInput, claimed: Set<string>): MergeAction[]
     const to = movedTo(source, moves);
     const there = to === undefined ? undefined : remote.get(to);
     if (to === undefined || there?.type !== 'file' || there.hash !== B.hash || local.has(to) || claimed.has(to)) continue;
-    const candidates = fresh.get(B.hash);
-    if (candidates === undefined || candidates.length === 0) continue;
-    // Many files with the same bytes (empty files): look at a bounded few, so this stays linear.
-    let at = 0;
-    for (let i = 1; i < Math.min(candidates.length, 64); i++) if (commonSuffix(candidates[i]!, source) > commonSuffix(candidates[at]!, source)) at = i;
-    const from = candidates[at]!;
-    candidates[at] = candidates[candidates.length - 1]!;
-    candidates.pop();
-    if (claimed.has(from)) continue;
+    const from = takeClosest(fresh.get(B.hash), source);
+    if (from === undefined) continue;
     renames.push({ kind: 'rename', path: to, from, remote: there });
     claimed.add(from).add(to);
     renamedFrom.add(from);
