@@ -182,3 +182,27 @@ t.test('a remote rename whose row came from a journal put (no mtime) takes the s
   t.equal(Math.round(statSync(join(root, 'b.txt')).mtimeMs), 1_650_000_000_123, 'the server\'s mtime, not the renamed file\'s own');
   t.equal(state.base.get('b.txt')?.mtimeMs, 1_650_000_000_123);
 });
+
+t.test('move against move, edited at the winning path: the edit is pulled there and the losing copy removed', async (t) => {
+  const { root, state, applier, scan } = await rig(t);
+  const synced = state.base.get('a.txt')!;
+  // This device moved a.txt to mine/a.txt; another device's move to theirs/a.txt won and was then edited.
+  mkdirSync(join(root, 'mine'));
+  writeFileSync(join(root, 'mine/a.txt'), 'synced\n');
+  rmSync(join(root, 'a.txt'));
+  state.deleteLocal('a.txt');
+  await scan('mine/a.txt');
+  state.setLocal({ ...walkedEntryOf('mine', 'mine', statSync(join(root, 'mine'))), racy: false });
+  state.deleteRemote('a.txt');
+  state.setRemote({ path: 'theirs', type: 'dir', size: 0, mtimeMs: 0, executable: false });
+  state.setRemote({ ...synced, path: 'theirs/a.txt', size: THEIRS.length, hash: sha(THEIRS) });
+  const planned = new Map(state.local);
+  const actions = planMerge({ local: planned, remote: state.remote, base: state.base, moves: [{ from: 'a.txt', to: 'theirs/a.txt' }], union: false });
+  t.ok(actions.some((a) => a.kind === 'adopt' && a.path === 'theirs/a.txt'), 'adopt planned');
+  const result = await applier.apply(actions, planned);
+  t.equal(result.deferred, 0);
+  t.same(readFileSync(join(root, 'theirs/a.txt')), THEIRS, 'the server\'s edit at the winning path');
+  t.notOk(existsSync(join(root, 'mine')), 'the losing move\'s copy (and its emptied folder) is gone: nothing to send');
+  t.equal(state.local.has('mine/a.txt') || state.base.has('mine/a.txt'), false);
+  t.equal(state.base.get('theirs/a.txt')?.hash, sha(THEIRS), 'synced at the winning path');
+});

@@ -99,6 +99,22 @@ t.test('move against move: the server\'s move wins, the local copy is renamed th
   t.same(plan([dir('empty')], [], []), [['push', 'empty']], 'an empty folder made here is never removed');
 });
 
+t.test('move against move, then edited at the winning path: the edit is pulled there, nothing is duplicated', async (t) => {
+  // Shared-load seed 1204: a folder moved on two devices at once keeps receiving edits at the server's path;
+  // the losing device's moved copy went up as new files (the folder twice, a conflict copy in both).
+  const base = [rdir('d1'), rfile('d1/a', 'h1'), rfile('d1/b', 'h2')];
+  const remote = [rdir('x'), rfile('x/a', 'h1-edited'), rfile('x/b', 'h2')];
+  const moves = [{ from: 'd1', to: 'x' }];
+  const map = <T extends { path: string }>(rows: T[]) => new Map(rows.map((r) => [r.path, r]));
+  const actions = planMerge({ local: map([dir('y'), file('y/a', 'h1'), file('y/b', 'h2')]), remote: map(remote), base: map(base), moves, union: false });
+  const rows = actions.map((a) => [a.kind, a.path, (a as { from?: string }).from ?? '']).sort((p, q) => (p.join() < q.join() ? -1 : 1));
+  t.same(rows, [
+    ['adopt', 'x/a', 'y/a'], ['forget', 'd1', ''], ['forget', 'd1/a', ''], ['forget', 'd1/b', ''], ['mkdir', 'x', ''], ['rename', 'x/b', 'y/b'], ['rmdir', 'y', ''],
+  ]);
+  t.notOk(actions.some((a) => a.kind === 'push'), 'nothing of the losing move is sent');
+  t.same(plan([dir('y'), file('y/a', 'h9'), file('y/b', 'h2')], remote, base, { moves }).filter(([k]) => k === 'push' || k === 'download').sort(), [['download', 'x/a'], ['push', 'y'], ['push', 'y/a']], 'edited on both sides: both kept (edit beats move)');
+});
+
 t.test('move here, edit there (the edit reached the server first): the edit follows the move', async (t) => {
   t.same(plan([file('new', 'h0')], [rfile('old', 'h1')], [rfile('old', 'h0')]), [['follow', 'new']], 'pulled into the new name, then the move is sent');
   t.same(plan([file('new', 'h0')], [rfile('old', 'h0')], [rfile('old', 'h0')]).sort(), [['push', 'new'], ['push', 'old']], 'no edit there: an ordinary local move');

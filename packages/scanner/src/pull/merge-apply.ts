@@ -149,6 +149,22 @@ export class MergeApplier {
         await this.#rename(action.from, path, action.remote);
         result.renamed++;
         return;
+      case 'adopt': {
+        // Another device's move won and the file was edited there since: pull it to `path` (a delta against
+        // the local copy at `from`), then delete the local copy, which the base still holds unchanged.
+        const row = this.#plannedRow(action.from);
+        if (this.#plannedRow(path) !== undefined) throw new LocalChangedError(path);
+        await this.#download(path, action.remote, undefined, path, row);
+        result.pulled++;
+        this.#checkRoot();
+        deleteFile(this.#d.root, row!);
+        state.transaction(() => {
+          state.deleteLocal(action.from);
+          state.deleteBase(action.from);
+        });
+        this.#d.log.info({ from: action.from, path }, `${action.from}: another device's move to ${path} won and was edited there; pulled there`);
+        return;
+      }
       case 'delete': {
         const row = this.#plannedRow(path);
         if (row === undefined) return;
@@ -292,18 +308,19 @@ export class MergeApplier {
 
   /**
    * Downloads the server's version of `path` and puts it in place (at `localPath`, by default `path`) if the
-   * local entry there is still `expected` (as planned). The server's `path` is then synced in the base.
+   * local entry there is still `expected` (as planned). The server's `path` is then synced in the base. The
+   * delta's basis is `basisRow` (by default `expected`): a local file with older bytes of it.
    */
-  async #download(path: string, remote: RemoteEntry, expected: LocalEntry | undefined, localPath = path): Promise<void> {
+  async #download(path: string, remote: RemoteEntry, expected: LocalEntry | undefined, localPath = path, basisRow = expected): Promise<void> {
     const { state, client } = this.#d;
-    const fromHash = expected?.type === 'file' && expected.hash !== undefined ? expected.hash : undefined;
+    const fromHash = basisRow?.type === 'file' && basisRow.hash !== undefined ? basisRow.hash : undefined;
     // The local copy as the basis of a delta: the server computes it from that content (a version it keeps).
     const delta = fromHash === undefined ? undefined : await client.deltaDownload(path, fromHash);
     const got = delta ?? (await client.download(path));
-    const basis = delta === undefined ? undefined : await open(join(this.#d.root, expected!.diskPath), 'r');
+    const basis = delta === undefined ? undefined : await open(join(this.#d.root, basisRow!.diskPath), 'r');
     let staged: StagedFile;
     try {
-      const body = basis === undefined ? got.body : patched(basis, expected!.size, got.body);
+      const body = basis === undefined ? got.body : patched(basis, basisRow!.size, got.body);
       staged = await stageFile(this.#d.tmpDir, body, got.mtimeMs, got.executable);
     } finally {
       await basis?.close();

@@ -32,6 +32,12 @@ export type MergeAction =
    * is sent (the queue moves `from` to `path` on the server, the edit with it).
    */
   | { kind: 'follow'; path: string; from: string; remote: RemoteEntry }
+  /**
+   * Move against move, then an edit there: another device's move of the file won and the file was edited at
+   * its new path since. The server's version of `path` is pulled there (a delta against the local copy at
+   * `from`, which holds the base's bytes), then the local `from` is deleted. Nothing is sent.
+   */
+  | { kind: 'adopt'; path: string; from: string; remote: RemoteEntry }
   | { kind: 'delete'; path: string }
   | { kind: 'rmdir'; path: string };
 
@@ -249,10 +255,10 @@ function commonSuffix(a: string, b: string): number {
 /**
  * Move against move: this device moved a file (or its folder) while another device moved the same file
  * elsewhere, and that move reached the server first. The server's move wins: the local file is renamed to
- * the server's path (no download, nothing sent), so the folder is not duplicated on every device. Found by
- * content: the base held the bytes at the source, neither side still has the source, the journal moved the
- * source to a path holding those bytes that this device lacks, and a file new here (not in base or remote)
- * holds them too (the one whose path ends most like the source's, for a folder's files). Local folders left
+ * the server's path (no download, nothing sent), so the folder is not duplicated on every device; when the
+ * file was edited at the server's path since, the edit is pulled there instead (`adopt`). Found by content: the
+ * base held the bytes at the source, neither side still has the source, the journal moved the source to a
+ * file this device lacks, and a file new here (not in base or remote) holds the base's bytes (the one whose path ends most like the source's, for a folder's files). Local folders left
  * empty by these renames are removed (only if empty). Claims the paths it plans for.
  */
 function moveAgainstMove(input: MergeInput, fresh: Map<string, string[]>, claimed: Set<string>): MergeAction[] {
@@ -264,10 +270,12 @@ function moveAgainstMove(input: MergeInput, fresh: Map<string, string[]>, claime
     if (B.type !== 'file' || B.hash === undefined || local.has(source) || remote.has(source)) continue;
     const to = movedTo(source, moves);
     const there = to === undefined ? undefined : remote.get(to);
-    if (to === undefined || there?.type !== 'file' || there.hash !== B.hash || local.has(to) || claimed.has(to)) continue;
+    if (to === undefined || there?.type !== 'file' || there.hash === undefined || local.has(to) || claimed.has(to)) continue;
     const from = takeClosest(fresh.get(B.hash), source);
     if (from === undefined) continue;
-    renames.push({ kind: 'rename', path: to, from, remote: there });
+    // Edited at the server's path since the move (a shared folder keeps changing): the edit is pulled there
+    // instead of a rename (before this the local copy went up as a new file: the folder twice on every device).
+    renames.push({ kind: there.hash === B.hash ? 'rename' : 'adopt', path: to, from, remote: there });
     claimed.add(from).add(to);
     renamedFrom.add(from);
   }
