@@ -6,5 +6,6 @@ export * from './routes.js';
 export * from './headers.js';
 export * from './errors.js';
 export * from './types.js';
+export * from './batch-compact.js';
 export * from './paths.js';
 export * from './conflict-name.js';

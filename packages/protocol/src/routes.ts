@@ -48,4 +48,6 @@ export const mediaTypes = {
   octets: 'application/octet-stream',
   /** Body of a PATCH to a resumable upload (tus 1.0). */
   offsetOctets: 'application/offset+octet-stream',
+  /** The compact answer of POST /v1/batch (batch-compact.ts): a client asks for it in `Accept`. */
+  batchCompact: 'application/vnd.deltabox.batch-compact+json',
 } as const;

@@ -144,3 +144,28 @@ t.test('a server without GET /v1/folder gives no folder identity; one with it gi
   });
   t.same(await current.folderIdentity(), { folderId: 'f', dev: '12', ino: '34' });
 });
+
+t.test('a batch asks for the compact answer and rebuilds each entry from what it sent', async (t) => {
+  const accepts: string[] = [];
+  let answer: [string, unknown] = ['', {}];
+  const client = await stub(t, (req, res) => {
+    accepts.push(String(req.headers.accept));
+    req.resume();
+    req.on('end', () => res.writeHead(200, { 'content-type': answer[0] }).end(JSON.stringify(answer[1])));
+  });
+  const parts = ['a', 'b', 'c'].map((path, i) => ({ meta: { path, size: 1, mtimeMs: 1000.7 + i, hash: path.repeat(64), executable: i === 2 }, bytes: Buffer.from(path) }));
+  const error = { code: 'HASH_MISMATCH', message: 'no' };
+  answer = ['application/vnd.deltabox.batch-compact+json', { revisions: [41, 2], failed: [{ index: 1, path: 'b', error }] }];
+  const { results } = await client.batch(parts);
+  t.match(accepts[0], 'application/vnd.deltabox.batch-compact+json');
+  t.same(results, [
+    { path: 'a', ok: true, entry: { path: 'a', type: 'file', size: 1, mtimeMs: 1000, hash: 'a'.repeat(64), executable: false, revision: 41 } },
+    { path: 'b', ok: false, error },
+    { path: 'c', ok: true, entry: { path: 'c', type: 'file', size: 1, mtimeMs: 1002, hash: 'c'.repeat(64), executable: true, revision: 43 } },
+  ]);
+  answer = ['application/vnd.deltabox.batch-compact+json', { revisions: [41], failed: [] }];
+  await t.rejects(client.batch(parts), { code: 'PROTOCOL' }, 'an answer that leaves a file out is refused');
+  const plain = { results: [{ path: 'a', ok: false, error }] };
+  answer = ['application/json; charset=utf-8', plain];
+  t.same(await client.batch(parts.slice(0, 1)), plain, 'a server without the compact answer is read as before');
+});

@@ -1,7 +1,7 @@
 import t from 'tap';
 import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import type { BatchResponse } from '@deltabox/protocol';
+import { mediaTypes, expandRevisions, type BatchResponse, type CompactBatchResponse } from '@deltabox/protocol';
 import { sha256, startServer } from './support/harness.js';
 import { batchBody } from './support/multipart.js';
 
@@ -121,4 +121,21 @@ t.test('when the group transaction fails every file of the batch is put back and
   const paths = (await h.request('GET', '/v1/files')).body.toString().trim().split('\n').map((l) => JSON.parse(l).path);
   t.notOk(paths.includes('fresh/new.txt'));
   t.same(h.stagedFiles(), []);
+});
+
+t.test('a client that accepts the compact answer gets each file\'s revision and details only for failures', async (t) => {
+  const h = await startServer(t);
+  const { body, contentType } = batchBody([
+    { path: 'a.txt', content: 'one' },
+    { path: 'bad.txt', content: 'two', meta: { hash: 'f'.repeat(64) } },
+    { path: 'b.txt', content: 'three' },
+    { path: 'c.txt', content: 'four' },
+  ]);
+  const res = await h.request('POST', '/v1/batch', { headers: { 'content-type': contentType, accept: mediaTypes.batchCompact }, body });
+  t.equal(res.status, 200);
+  t.match(res.headers['content-type'], mediaTypes.batchCompact);
+  const compact = res.json<CompactBatchResponse>();
+  t.match(compact, { failed: [{ index: 1, path: 'bad.txt', error: { code: 'HASH_MISMATCH' } }] });
+  const manifest = new Map((await h.request('GET', '/v1/files')).body.toString().trim().split('\n').map((l) => JSON.parse(l)).map((e) => [e.path, e.revision]));
+  t.same(expandRevisions(compact.revisions), ['a.txt', 'b.txt', 'c.txt'].map((p) => manifest.get(p)), 'revisions of the good parts, in order');
 });

@@ -16,7 +16,10 @@ import {
   parseEtag,
   routes,
   type ApiErrorBody,
+  expandRevisions,
   type BatchResponse,
+  type BatchResult,
+  type CompactBatchResponse,
   type ChangesResponse,
   type FolderIdentityResponse,
   type HealthResponse,
@@ -470,13 +473,39 @@ export class ApiClient {
     return this.#json<ManifestEntry>(res, `move of ${req.from}`);
   }
 
-  /** Uploads many small files in one multipart request; each part succeeds or fails on its own. */
+  /**
+   * Uploads many small files in one multipart request; each part succeeds or fails on its own. It asks for
+   * the compact answer (a revision per good file) and rebuilds each entry from what it sent; a server that
+   * answers plain JSON is read as before.
+   */
   async batch(parts: readonly BatchPart[]): Promise<BatchResponse> {
     const body = buildBatchBody(parts);
     const res = await this.#send('POST', routes.batch, `batch of ${parts.length} files`, {
       body: Buffer.concat(body.chunks),
-      headers: { 'content-type': body.contentType },
+      headers: { 'content-type': body.contentType, accept: `${mediaTypes.batchCompact}, application/json;q=0.5` },
     });
-    return this.#json<BatchResponse>(res, 'batch');
+    if (!String(res.headers['content-type'] ?? '').startsWith(mediaTypes.batchCompact)) return this.#json<BatchResponse>(res, 'batch');
+    return expandCompactBatch(parts, await this.#json<CompactBatchResponse>(res, 'batch'));
   }
+}
+
+/**
+ * Rebuilds the per-file results of a compact batch answer: a good part's entry is what was sent (mtime to
+ * whole milliseconds, as the server keeps it) with the revision the server gave it.
+ * @throws ScannerError PROTOCOL when the answer does not account for every part
+ */
+export function expandCompactBatch(parts: readonly BatchPart[], compact: CompactBatchResponse): BatchResponse {
+  const failed = new Map((compact.failed ?? []).map((f) => [f.index, f]));
+  const revisions = expandRevisions(compact.revisions ?? []);
+  if (revisions.length + failed.size !== parts.length) {
+    throw new ScannerError('PROTOCOL', `batch answer has ${revisions.length} revisions and ${failed.size} failures for ${parts.length} files`);
+  }
+  let k = 0;
+  const results = parts.map(({ meta }, index): BatchResult => {
+    const f = failed.get(index);
+    if (f !== undefined) return { path: f.path, ok: false, error: f.error };
+    const entry = { path: meta.path, type: 'file' as const, size: meta.size, mtimeMs: Math.trunc(meta.mtimeMs), hash: meta.hash, executable: meta.executable ?? false, revision: revisions[k++]! };
+    return { path: meta.path, ok: true, entry };
+  });
+  return { results };
 }

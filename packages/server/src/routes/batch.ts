@@ -6,7 +6,15 @@
  */
 import type { FastifyInstance } from 'fastify';
 import multipart, { type Multipart, type MultipartFile } from '@fastify/multipart';
-import { routes, type BatchPartMeta, type BatchResponse, type BatchResult } from '@deltabox/protocol';
+import {
+  mediaTypes,
+  compactRevisions,
+  routes,
+  type BatchPartMeta,
+  type BatchResponse,
+  type BatchResult,
+  type CompactBatchResponse,
+} from '@deltabox/protocol';
 import { ApiError, toApiError } from '../api-error.js';
 import type { Mirror } from '../mirror.js';
 import type { StagedFile } from '../storage/storage.js';
@@ -79,7 +87,7 @@ export async function batchRoutes(app: FastifyInstance, { mirror }: { mirror: Mi
     limits: { fileSize: l.batchMaxPartBytes, files: l.batchMaxFiles, fields: l.batchMaxFiles, fieldSize: l.batchMaxMetaBytes, parts: 2 * l.batchMaxFiles },
   });
 
-  app.post(routes.batch, { config: { write: true } }, async (request): Promise<BatchResponse> => {
+  app.post(routes.batch, { config: { write: true } }, async (request, reply): Promise<BatchResponse | CompactBatchResponse> => {
     if (!request.isMultipart()) throw new ApiError('BAD_REQUEST', 'batch body must be multipart/form-data');
     const slots: Slot[] = [];
     try {
@@ -96,8 +104,25 @@ export async function batchRoutes(app: FastifyInstance, { mirror }: { mirror: Mi
       const r = committed[k++]!;
       return r.ok ? { path: s.item.path, ok: true, entry: r.entry } : { path: s.item.path, ok: false, error: toApiError(r.error).toBody() };
     });
-    return { results };
+    if (!acceptsCompact(request.headers.accept)) return { results };
+    void reply.type(mediaTypes.batchCompact);
+    return compactAnswer(results);
   });
+}
+
+function acceptsCompact(accept: string | undefined): boolean {
+  return accept !== undefined && accept.includes(mediaTypes.batchCompact);
+}
+
+/** The compact answer (docs/API.md §POST /v1/batch): revisions of the good parts, details of the failed ones. */
+function compactAnswer(results: readonly BatchResult[]): CompactBatchResponse {
+  const revisions: number[] = [];
+  const failed: CompactBatchResponse['failed'] = [];
+  results.forEach((r, index) => {
+    if (r.ok) revisions.push(r.entry.revision);
+    else failed.push({ index, path: r.path, error: r.error });
+  });
+  return { revisions: compactRevisions(revisions), failed };
 }
 
 /**
