@@ -35,6 +35,11 @@ export interface BatchPartMeta {
   executable?: boolean;
   /** SHA-256 hex of the part's bytes; verified. */
   hash: string;
+  /**
+   * Create only (a file's If-None-Match: *): a path the server already holds with other content is refused
+   * with BASE_MISMATCH (its current entry in the result) and left as it is. Two-way devices set it.
+   */
+  ifNoneMatch?: boolean;
 }
 
 export type BatchResult =

@@ -16,15 +16,16 @@ import { walkedEntryOf } from '../src/detect/tree-walk.js';
  * A client folder, a stub server answering with `answer` once each request's body is read, its ApiClient and
  * a real state store; `transfer` builds a Transfer on them (extra deps over the defaults).
  */
-async function rig(t: Tap.Test, answer: (req: IncomingMessage, res: ServerResponse) => void) {
+async function rig(t: Tap.Test, answer: (req: IncomingMessage, res: ServerResponse, body: Buffer) => void) {
   const dir = mkdtempSync(join(tmpdir(), 'dbx-transfer-'));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   const root = join(dir, 'client');
   mkdirSync(root);
   mkdirSync(join(dir, 'tmp'));
   const server = createServer((req, res) => {
-    req.resume();
-    req.on('end', () => answer(req, res));
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => answer(req, res, Buffer.concat(chunks)));
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const client = new ApiClient({ baseUrl: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, token: 'tok' });
@@ -104,4 +105,30 @@ t.test('two-way: a move whose source the server no longer has is a remote change
       t.same(failedMoves, ['theirs -> mine'], 'push mode: the moved entries are sent as new ones');
     }
   }
+});
+
+t.test('two-way: small new files go create-only, and one another device made meanwhile is merged, not retried', async (t) => {
+  const bodies: string[] = [];
+  const { root, state, transfer: make } = await rig(t, (_req, res, body) => {
+    bodies.push(body.toString('latin1'));
+    // The server already holds same.txt (another device's): the real server refuses a create-only part so.
+    json(res, 200, { results: [
+      { path: 'same.txt', ok: false, error: { code: 'BASE_MISMATCH', message: "'same.txt' is at abc, not nothing (create only)" } },
+      { path: 'other.txt', ok: false, error: { code: 'HASH_MISMATCH', message: 'bytes changed' } },
+    ] });
+  });
+  const locals = [];
+  for (const [path, content] of [['same.txt', 'made here'], ['other.txt', 'x']]) {
+    writeFileSync(join(root, path), content);
+    const { hash, stat } = await hashFileStable(join(root, path));
+    const row = { ...walkedEntryOf(path, path, stat), hash, racy: false };
+    state.setLocal(row);
+    locals.push(row);
+  }
+  const twoWay = await make({ twoWay: true }).syncBatch(locals);
+  t.match(bodies[0], /"ifNoneMatch":true/, 'the parts are create-only');
+  t.same(twoWay.map((o) => (o.ok ? 'ok' : o.error.code)), ['REMOTE_CHANGED', 'HTTP'], 'refused for its base: merged first; any other failure is retried');
+  const push = await make({}).syncBatch(locals);
+  t.notMatch(bodies[1], /ifNoneMatch/, 'push mode (this device is the source of truth) sends no precondition');
+  t.same(push.map((o) => (o.ok ? 'ok' : o.error.code)), ['HTTP', 'HTTP']);
 });

@@ -139,3 +139,31 @@ t.test('a client that accepts the compact answer gets each file\'s revision and 
   const manifest = new Map((await h.request('GET', '/v1/files')).body.toString().trim().split('\n').map((l) => JSON.parse(l)).map((e) => [e.path, e.revision]));
   t.same(expandRevisions(compact.revisions), ['a.txt', 'b.txt', 'c.txt'].map((p) => manifest.get(p)), 'revisions of the good parts, in order');
 });
+
+t.test('create-only parts (two-way devices) never replace another device\'s file, and honour x-deltabox-since', async (t) => {
+  const h = await startServer(t);
+  const send = async (files: Parameters<typeof batchBody>[0], headers: Record<string, string> = {}) => {
+    const { body, contentType } = batchBody(files);
+    const res = await h.request('POST', '/v1/batch', { headers: { 'content-type': contentType, ...headers }, body });
+    t.equal(res.status, 200);
+    return res.json<BatchResponse>().results;
+  };
+  t.ok((await send([{ path: 'same.txt', content: 'made on device A' }, { path: 'd/x.txt', content: 'x' }])).every((r) => r.ok));
+  const results = await send([
+    { path: 'same.txt', content: 'made on device B', meta: { ifNoneMatch: true } },
+    { path: 'again.txt', content: 'new', meta: { ifNoneMatch: true } },
+    { path: 'd/x.txt', content: 'x', meta: { ifNoneMatch: true } },
+    { path: 'bad.txt', content: 'y', meta: { ifNoneMatch: 'yes' } },
+  ]);
+  t.same(results.map((r) => (r.ok ? 'ok' : r.error.code)), ['BASE_MISMATCH', 'ok', 'ok', 'BAD_REQUEST'], 'same content again is not a conflict');
+  t.match(results[0], { ok: false, error: { currentHash: await sha256('made on device A') } });
+  t.equal(readFileSync(join(h.sdir, 'same.txt'), 'utf8'), 'made on device A', 'the first device\'s file is untouched');
+  // A folder moved after the device's view: a new file under its old name is refused, not made there again.
+  const moved = await h.request('POST', '/v1/moves', { headers: { 'content-type': 'application/json' }, body: JSON.stringify({ from: 'd', to: 'e' }) });
+  t.equal(moved.status, 200);
+  const since = String(moved.json<{ revision: number }>().revision - 1);
+  const late = await send([{ path: 'd/y.txt', content: 'late', meta: { ifNoneMatch: true } }], { 'x-deltabox-since': since });
+  t.same(late.map((r) => (r.ok ? 'ok' : r.error.code)), ['PARENT_CHANGED']);
+  t.notOk(statSync(join(h.sdir, 'd'), { throwIfNoEntry: false }), 'the old folder is not made again');
+  t.same(h.stagedFiles(), []);
+});

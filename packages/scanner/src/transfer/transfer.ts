@@ -83,6 +83,9 @@ function remoteChanged(path: string, cause?: unknown): ScannerError {
   return new ScannerError('REMOTE_CHANGED', `${path} changed on the server since the last merge; merging first`, cause === undefined ? {} : { cause });
 }
 
+/** The server's answers that mean another device got there first (two-way: merge, never retry as is). */
+const REFUSED_FOR_BASE = ['BASE_MISMATCH', 'ALREADY_EXISTS', 'PARENT_CHANGED', 'TYPE_CONFLICT'];
+
 function isApi(err: unknown, ...codes: string[]): err is ScannerError {
   return err instanceof ScannerError && err.apiCode !== undefined && codes.includes(err.apiCode);
 }
@@ -125,7 +128,7 @@ export class Transfer {
 
   /** Two-way: a refusal for the base (or a moved parent) means another device got there first. */
   #refusedForBase(err: unknown, path: string): void {
-    if (this.#d.twoWay && isApi(err, 'BASE_MISMATCH', 'ALREADY_EXISTS', 'PARENT_CHANGED', 'TYPE_CONFLICT')) throw remoteChanged(path, err);
+    if (this.#d.twoWay && isApi(err, ...REFUSED_FOR_BASE)) throw remoteChanged(path, err);
   }
 
   async #run(step: Exclude<Step, { type: 'noop' | 'blocked' }>, entry: Pick<QueueEntry, 'path' | 'from'>): Promise<void> {
@@ -417,7 +420,8 @@ export class Transfer {
         }
         this.#noteSnapshot(local, snap);
         parts.push({
-          meta: { path: local.path, size: snap.size, mtimeMs: Math.trunc(snap.stat.mtimeMs), executable: (snap.stat.mode & 0o111) !== 0, hash: snap.hash },
+          // Two-way: create only, like a single new file's PUT (another device may have made the same path).
+          meta: { path: local.path, size: snap.size, mtimeMs: Math.trunc(snap.stat.mtimeMs), executable: (snap.stat.mode & 0o111) !== 0, hash: snap.hash, ...(this.#d.twoWay ? { ifNoneMatch: true } : {}) },
           bytes: snap.bytes!,
         });
       } catch (err) {
@@ -442,11 +446,9 @@ export class Transfer {
           this.#d.onBytes?.(sizes.get(result.path) ?? 0, result.path);
           outcomes.push({ path: result.path, ok: true });
         } else {
-          outcomes.push({
-            path: result.path,
-            ok: false,
-            error: new ScannerError('HTTP', `${result.path}: ${result.error.code} ${result.error.message}`, { apiCode: result.error.code }),
-          });
+          const error = new ScannerError('HTTP', `${result.path}: ${result.error.code} ${result.error.message}`, { apiCode: result.error.code });
+          // Two-way: refused for its base (another device made the path, or moved a folder on the way): merge first.
+          outcomes.push({ path: result.path, ok: false, error: this.#d.twoWay && isApi(error, ...REFUSED_FOR_BASE) ? remoteChanged(result.path, error) : error });
         }
       }
     });

@@ -19,7 +19,7 @@ import { ApiError, toApiError } from '../api-error.js';
 import type { Mirror } from '../mirror.js';
 import type { StagedFile } from '../storage/storage.js';
 import { commitGroup, type GroupItem } from '../group-commit.js';
-import { checkedHash, checkedMtime, checkedPath, checkedSize, deviceOf } from './request-parts.js';
+import { checkedHash, checkedMtime, checkedPath, checkedSize, deviceOf, sinceOf } from './request-parts.js';
 
 /** A `meta` part that was refused; `path` is its path when that much was valid, so its result names it. */
 interface RefusedMeta {
@@ -48,6 +48,8 @@ function parseMeta(value: unknown): BatchPartMeta | RefusedMeta {
       hash: checkedHash(m.hash, 'meta.hash'),
     };
     if (m.executable !== undefined) meta.executable = m.executable === true;
+    if (m.ifNoneMatch !== undefined && typeof m.ifNoneMatch !== 'boolean') throw new ApiError('BAD_REQUEST', 'meta.ifNoneMatch must be a boolean');
+    if (m.ifNoneMatch === true) meta.ifNoneMatch = true;
     return meta;
   } catch (err) {
     return path === undefined ? { error: toApiError(err) } : { error: toApiError(err), path };
@@ -91,7 +93,7 @@ export async function batchRoutes(app: FastifyInstance, { mirror }: { mirror: Mi
     if (!request.isMultipart()) throw new ApiError('BAD_REQUEST', 'batch body must be multipart/form-data');
     const slots: Slot[] = [];
     try {
-      await readParts(mirror, request.parts(), slots, deviceOf(request));
+      await readParts(mirror, request.parts(), slots, { device: deviceOf(request), since: sinceOf(request) });
     } catch (err) {
       await Promise.all(slots.map((s) => ('item' in s ? s.item.staged.discard() : undefined)));
       throw malformedBody(err);
@@ -138,7 +140,13 @@ function malformedBody(err: unknown): ApiError {
 }
 
 /** Walks the parts: each `meta` field arms the next file part, whose slot joins `slots`. */
-async function readParts(mirror: Mirror, parts: AsyncIterable<Multipart>, slots: Slot[], device: string | undefined): Promise<void> {
+/** Who writes: the device (journal) and the revision of its view (x-deltabox-since), for every part. */
+interface Writer {
+  device: string | undefined;
+  since: number | undefined;
+}
+
+async function readParts(mirror: Mirror, parts: AsyncIterable<Multipart>, slots: Slot[], writer: Writer): Promise<void> {
   let meta: BatchPartMeta | RefusedMeta | undefined;
   for await (const part of parts) {
     if (part.type === 'field') {
@@ -152,7 +160,7 @@ async function readParts(mirror: Mirror, parts: AsyncIterable<Multipart>, slots:
       // The meta's path when it had a valid one (clients match results by path), else the part's file name.
       slots.push({ result: { path: meta?.path ?? part.filename ?? '', ok: false, error: error.toBody() } });
     } else {
-      slots.push(await filePart(mirror, meta, part, slots, device));
+      slots.push(await filePart(mirror, meta, part, slots, writer));
     }
     meta = undefined;
   }
@@ -162,10 +170,14 @@ async function readParts(mirror: Mirror, parts: AsyncIterable<Multipart>, slots:
  * Stages one file part now and starts sealing it (its fsync runs while the next parts stream), at most
  * MAX_INFLIGHT_SEALS at a time. A part that fails here gets its result at once.
  */
-async function filePart(mirror: Mirror, meta: BatchPartMeta, part: MultipartFile, slots: Slot[], device: string | undefined): Promise<Slot> {
+async function filePart(mirror: Mirror, meta: BatchPartMeta, part: MultipartFile, slots: Slot[], writer: Writer): Promise<Slot> {
   try {
     const staged = await stagePart(mirror, meta, part);
-    const opts = { mtimeMs: meta.mtimeMs, executable: meta.executable ?? false, expectedHash: meta.hash, device };
+    const opts: GroupItem['opts'] = { mtimeMs: meta.mtimeMs, executable: meta.executable ?? false, expectedHash: meta.hash, device: writer.device };
+    // Checked under the lock at commit (mirror.checkWritable): create only, and no folder on the way moved
+    // since the device's view (x-deltabox-since), as for a single PUT.
+    if (meta.ifNoneMatch === true) opts.ifNoneMatch = true;
+    if (writer.since !== undefined) opts.since = writer.since;
     const item: GroupItem = { path: meta.path, staged, opts };
     // The hash is checked before the fsync: a part that will be refused costs no fsync. commitGroup reports errors.
     const sealing = staged.digest() === meta.hash ? staged.seal(opts).catch(() => undefined) : Promise.resolve();
