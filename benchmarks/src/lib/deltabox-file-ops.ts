@@ -43,6 +43,17 @@ export class FileBasisReader implements SyncBasisReader, BasisReader {
     return out;
   }
 
+  /** Reads into `into` (the patcher's zero-copy path); returns the bytes read. */
+  readInto(byteOffset: number, into: Uint8Array): number {
+    let done = 0;
+    while (done < into.length) {
+      const n = readSync(this.#fd, into, done, into.length - done, byteOffset + done);
+      if (n === 0) break;
+      done += n;
+    }
+    return done;
+  }
+
   close(): void {
     closeSync(this.#fd);
   }
@@ -139,7 +150,8 @@ export async function patchFile(basisPath: string, deltaPath: string, outPath: s
   const sink = new FileSink(outPath);
   try {
     // As `deltabox patch` does: a large result is hashed on a worker thread beside the reads and writes.
-    const applier = new PatchApplier(basis, {}, { hashOnWorker: basis.length >= HASH_ON_WORKER_FROM });
+    // The sink writes each piece synchronously, so copies may be read straight into the worker's memory.
+    const applier = new PatchApplier(basis, {}, { hashOnWorker: basis.length >= HASH_ON_WORKER_FROM, transientPieces: true });
     // Fresh delta pieces: the decoder may keep views into them across pushes.
     for await (const piece of applier.apply(readChunks(deltaPath, false))) sink.write(piece);
     if (!applier.result) throw new Error('patch ended without a verified result');

@@ -111,7 +111,9 @@ export async function writePatched(basisPath: string, deltaPath: string, outPath
   const basis = openFileBasis(basisPath, 'BASIS', { reuseBuffer: outPath !== '-' });
   try {
     // A large basis means a large result: SHA-256 then runs on a worker thread beside the reads and writes.
-    const applier = new PatchApplier(basis, {}, { hashOnWorker: basis.length >= HASH_ON_WORKER_FROM });
+    // A file output is written before the next piece is asked for, so copies may be read straight into the
+    // hash worker's memory and written from there (transientPieces).
+    const applier = new PatchApplier(basis, {}, { hashOnWorker: basis.length >= HASH_ON_WORKER_FROM, transientPieces: outPath !== '-' });
     const head = new HeadRecorder();
     await withOutput(outPath, async (out) => {
       for await (const piece of applier.apply(head.tap(inputStream(deltaPath)))) await out.write(piece);

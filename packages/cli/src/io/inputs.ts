@@ -42,6 +42,8 @@ export async function readSmallInput(path: string, maxBytes: number): Promise<Ui
 
 /** A basis file opened for positional reads (sync for the delta encoder; the patcher accepts it too). */
 export interface FileBasis extends SyncBasisReader {
+  /** Reads into `into` at `byteOffset`; returns the bytes read (fewer only at the end of the file). */
+  readInto(byteOffset: number, into: Uint8Array): number;
   close(): void;
 }
 
@@ -66,6 +68,15 @@ export function openFileBasis(path: string, role = 'the basis', options: { reuse
   const fd = openSync(path, 'r');
   const length = regularFileSize(fd, path, role);
   let shared = Buffer.alloc(0);
+  const readInto = (byteOffset: number, into: Uint8Array): number => {
+    let got = 0;
+    while (got < into.length) {
+      const r = readSync(fd, into, got, into.length - got, byteOffset + got);
+      if (r === 0) break;
+      got += r;
+    }
+    return got;
+  };
   return {
     length,
     read(byteOffset, n) {
@@ -76,14 +87,10 @@ export function openFileBasis(path: string, role = 'the basis', options: { reuse
       } else {
         out = Buffer.allocUnsafe(n);
       }
-      let got = 0;
-      while (got < n) {
-        const r = readSync(fd, out, got, n - got, byteOffset + got);
-        if (r === 0) break;
-        got += r;
-      }
+      const got = readInto(byteOffset, out);
       return got === n ? out : out.subarray(0, got);
     },
+    readInto,
     close: () => closeSync(fd),
   };
 }

@@ -70,18 +70,33 @@ export function createWorkerSha256(): ClosableSha256 {
   const worker = new (nodeWorkerThreads().Worker)(WORKER_SOURCE, { eval: true, execArgv: [], workerData: { sab, SLOTS, SLOT_SIZE, CONTROL_WORDS } });
   worker.unref();
   let head = 0;
-  /** Fills the next slot (waiting for a free one) and hands it to the worker. */
-  const push = (bytes: Uint8Array | undefined): void => {
+  /** Waits until the next slot is free (the worker has hashed it); returns its index. */
+  const freeSlot = (): number => {
     const tail = Atomics.load(ctrl, TAIL);
     if (head - tail === SLOTS) waitChange(ctrl, TAIL, tail);
-    const slot = head % SLOTS;
-    if (bytes) data.set(bytes, slot * SLOT_SIZE);
-    lens[slot] = bytes ? bytes.length : FINISH;
+    return head % SLOTS;
+  };
+  /** Hands the next slot, holding `n` bytes (or FINISH), to the worker. */
+  const publish = (n: number): void => {
+    lens[head % SLOTS] = n;
     head++;
     Atomics.store(ctrl, HEAD, head);
     Atomics.notify(ctrl, HEAD);
   };
+  /** Fills the next slot (waiting for a free one) and hands it to the worker. */
+  const push = (bytes: Uint8Array | undefined): void => {
+    const slot = freeSlot();
+    if (bytes) data.set(bytes, slot * SLOT_SIZE);
+    publish(bytes ? bytes.length : FINISH);
+  };
   return {
+    lend(maxLength) {
+      const slot = freeSlot();
+      return data.subarray(slot * SLOT_SIZE, slot * SLOT_SIZE + Math.min(maxLength, SLOT_SIZE));
+    },
+    hashLent(n) {
+      publish(n);
+    },
     update(chunk) {
       for (let at = 0; at < chunk.length; at += SLOT_SIZE) push(chunk.subarray(at, Math.min(chunk.length, at + SLOT_SIZE)));
     },

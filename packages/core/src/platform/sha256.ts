@@ -6,6 +6,14 @@ export interface Sha256 {
   digest(): Uint8Array;
   /** Releases what the hasher holds (a worker thread) when it is abandoned before digest(). */
   close?(): void;
+  /**
+   * Zero-copy update (worker hasher only): a view of the hasher's next free buffer, at most `maxLength` bytes.
+   * Fill it, then call hashLent(n) with the bytes filled. The view stays unchanged until several more updates
+   * have been made, so a consumer that is done with it before the next update may read it meanwhile.
+   */
+  lend?(maxLength: number): Uint8Array;
+  /** Hashes the first `n` bytes of the view the last lend() returned. */
+  hashLent?(n: number): void;
 }
 
 export function createSha256(): Sha256 {
