@@ -117,7 +117,8 @@ t.test('move against move, then edited at the winning path: the edit is pulled t
 
 t.test('move here, edit there (the edit reached the server first): the edit follows the move', async (t) => {
   t.same(plan([file('new', 'h0')], [rfile('old', 'h1')], [rfile('old', 'h0')]), [['follow', 'new']], 'pulled into the new name, then the move is sent');
-  t.same(plan([file('new', 'h0')], [rfile('old', 'h0')], [rfile('old', 'h0')]).sort(), [['push', 'new'], ['push', 'old']], 'no edit there: an ordinary local move');
+  t.same(plan([file('new', 'h0')], [rfile('old', 'h0')], [rfile('old', 'h0')]), [['move', 'new']], 'no edit there: an ordinary local move, sent as a move (not a delete and a new file)');
+  t.same(plan([dir('y'), file('y/a', 'h0')], [rdir('d'), rfile('d/a', 'h0')], [rdir('d'), rfile('d/a', 'h0')]).sort(), [['move', 'y/a'], ['push', 'd'], ['push', 'y']], 'a folder moved here: its files go as moves');
   t.same(plan([file('new', 'h2')], [rfile('old', 'h1')], [rfile('old', 'h0')]).sort(), [['download', 'old'], ['push', 'new']], 'moved and edited here too: no follow (edit beats delete keeps both)');
   t.same(plan([file('new', 'h0')], [rfile('old', 'h1')], [rfile('old', 'h0')], { union: true }).sort(), [['download', 'old'], ['push', 'new']], 'a union merge infers no move');
 });

@@ -145,6 +145,9 @@ export class MergeApplier {
         if (this.#d.push()) this.#d.enqueueMove?.(path, action.from);
         this.#d.log.info({ from: action.from, path }, `${action.from} was edited on the server and moved here: the edit follows it to ${path}`);
         return;
+      case 'move':
+        if (this.#d.push()) this.#d.enqueueMove?.(path, action.from);
+        return;
       case 'rename':
         await this.#rename(action.from, path, action.remote);
         result.renamed++;

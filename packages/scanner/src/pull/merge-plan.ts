@@ -38,6 +38,12 @@ export type MergeAction =
    * `from`, which holds the base's bytes), then the local `from` is deleted. Nothing is sent.
    */
   | { kind: 'adopt'; path: string; from: string; remote: RemoteEntry }
+  /**
+   * A move made here (the base held the bytes at `from`, the folder now has them only at the new `path`) while
+   * the server's `from` is unchanged: sent as a move, so other devices rename too. (Pushed as two paths, a
+   * move whose queued entry was dropped for a merge reached the server as a delete and a new file.)
+   */
+  | { kind: 'move'; path: string; from: string }
   | { kind: 'delete'; path: string }
   | { kind: 'rmdir'; path: string };
 
@@ -169,10 +175,10 @@ function editFollowsMove(input: MergeInput, fresh: Map<string, string[]>, claime
   for (const [source, B] of base) {
     if (B.type !== 'file' || B.hash === undefined || local.has(source) || claimed.has(source)) continue;
     const R = remote.get(source);
-    if (R?.type !== 'file' || R.hash === undefined || R.hash === B.hash) continue;
+    if (R?.type !== 'file' || R.hash === undefined) continue;
     const to = takeClosest(fresh.get(B.hash), source);
     if (to === undefined) continue;
-    follows.push({ kind: 'follow', path: to, from: source, remote: R });
+    follows.push(R.hash === B.hash ? { kind: 'move', path: to, from: source } : { kind: 'follow', path: to, from: source, remote: R });
     claimed.add(source).add(to);
   }
   return follows;
