@@ -9,3 +9,4 @@ export * from './types.js';
 export * from './batch-compact.js';
 export * from './paths.js';
 export * from './conflict-name.js';
+export * from './mtime.js';

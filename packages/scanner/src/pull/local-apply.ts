@@ -8,6 +8,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { chmodSync, lstatSync, mkdirSync, renameSync, rmSync, rmdirSync, unlinkSync, utimesSync, type Stats } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
+import { utimesArg } from '@deltabox/protocol';
 import type { LocalEntry } from '../detect/change-detector.js';
 
 /** The local file (or folder) is not what the last scan recorded: leave it to the next scan. */
@@ -70,7 +71,7 @@ export async function stageFile(tmpDir: string, body: AsyncIterable<Uint8Array>,
   }
   await handle.close();
   chmodSync(tmpPath, executable ? 0o755 : 0o644);
-  if (mtimeMs !== undefined && mtimeMs >= 0) utimesSync(tmpPath, new Date(mtimeMs), new Date(mtimeMs));
+  if (mtimeMs !== undefined) utimesSync(tmpPath, new Date(), utimesArg(mtimeMs));
   return { tmpPath, hash: hasher.digest('hex'), size };
 }
 

@@ -3,7 +3,7 @@
  * makes conflict copies, and records each result in local, base (and remote) in one transaction, so what
  * was pulled is never sent back. Pushes are only queued here; the dispatcher sends them.
  */
-import { conflictCopyName } from '@deltabox/protocol';
+import { conflictCopyName, utimesArg } from '@deltabox/protocol';
 import { chmodSync, lstatSync, mkdirSync, utimesSync } from 'node:fs';
 import { join } from 'node:path';
 import { ScannerError } from '../errors.js';
@@ -295,7 +295,7 @@ export class MergeApplier {
     renameEntry(this.#d.root, row, to);
     const abs = join(this.#d.root, to);
     chmodSync(abs, meta.executable ? row.mode | 0o111 : row.mode & ~0o111);
-    utimesSync(abs, new Date(meta.mtimeMs), new Date(meta.mtimeMs));
+    utimesSync(abs, new Date(), utimesArg(meta.mtimeMs));
     const st = lstatSync(abs);
     state.transaction(() => {
       state.deleteLocal(from);

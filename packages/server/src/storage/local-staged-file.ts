@@ -8,6 +8,7 @@ import { createHash } from 'node:crypto';
 import type { Stats } from 'node:fs';
 import { link, lstat, rename, unlink, type FileHandle } from 'node:fs/promises';
 import { dirname } from 'node:path';
+import { utimesArg } from '@deltabox/protocol';
 import type { CommitMeta, Placement, StagedFile, StorageEntry } from './storage.js';
 import { StorageError, fromFsError } from './storage-error.js';
 import { absolutePath, checkParents, kindAt } from './safe-path.js';
@@ -15,17 +16,6 @@ import type { DirSyncer } from './dir-sync.js';
 
 const FILE_MODE = 0o644;
 const EXEC_MODE = 0o755;
-
-/**
- * The mtime argument of utimes for `mtimeMs`. A decimal string, because Node replaces a negative *number*
- * by the current time (a file dated before 1970 landed as "now" or 1970); a string is passed through.
- * Seconds as a double lose the last millisecond to rounding (…409 ms landed as …408): half a microsecond
- * on top of a whole millisecond keeps the stored nanoseconds at or just above it.
- */
-export function utimesSeconds(mtimeMs: number): string {
-  const ms = Number.isInteger(mtimeMs) ? mtimeMs + 0.0005 : mtimeMs;
-  return (ms / 1000).toFixed(7);
-}
 
 /** The whole milliseconds the index keeps for a requested mtime: toward zero, as clients compare them. */
 export function wholeMs(mtimeMs: number): number {
@@ -172,7 +162,7 @@ export class LocalStagedFile implements StagedFile {
   async #seal(fh: FileHandle, meta: CommitMeta): Promise<Stats> {
     try {
       await fh.chmod(meta.executable ? EXEC_MODE : FILE_MODE);
-      if (meta.mtimeMs !== undefined) await fh.utimes(new Date(), utimesSeconds(meta.mtimeMs));
+      if (meta.mtimeMs !== undefined) await fh.utimes(new Date(), utimesArg(meta.mtimeMs));
       await fh.sync();
       return await fh.stat();
     } finally {
