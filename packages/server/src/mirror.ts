@@ -323,6 +323,10 @@ export class Mirror {
     const now = this.now();
     this.db.transaction(() => {
       for (const step of steps) {
+        // A folder already recorded (made by a concurrent write, which recorded first) is not made twice.
+        if (step.change.op === 'mkdir' && this.index.get(step.change.path)?.type === 'dir') continue;
+        const target = step.moveTree?.to ?? (step.upsert ? step.upsert.path : undefined);
+        if (target !== undefined) this.#recordParents(target, now);
         if (step.past) versioned = this.#recordPast(step.past, now) || versioned;
         revision = this.journal.append(step.change, now);
         if (step.removeTree !== undefined) this.index.removeTree(step.removeTree);
@@ -336,6 +340,22 @@ export class Mirror {
     this.journal.notify();
     if (versioned) this.onVersioned();
     return revision;
+  }
+
+  /**
+   * Records a `mkdir` for each folder above `path` that the index lacks, before the write into it. Writes under
+   * one new folder run at once (their folders are only share-locked): the storage makes the folders for
+   * whichever write gets there first, but another may record first, and its put then reached the journal
+   * before the mkdir of its own folder. A device that applied that mkdir as "a folder replaces whatever was
+   * at this path" dropped the file from its view for good (shared-load seed 1204: two devices lacked a file
+   * the server held, both "up to date").
+   */
+  #recordParents(path: string, now: number): void {
+    for (const dir of ancestorsOf(path)) {
+      if (this.index.get(dir)?.type === 'dir') continue;
+      const revision = this.journal.append({ op: 'mkdir', path: dir }, now);
+      this.index.upsert({ path: dir, type: 'dir', size: 0, mtimeMs: now, revision });
+    }
   }
 
   /** Rows for the kept previous versions (a file without a kept object has no row: nothing to restore). */

@@ -66,3 +66,28 @@ t.test('closing the server ends pending long-polls at once', async (t) => {
   t.equal(res.status, 200);
   t.ok(Date.now() - started < 5000, 'close did not wait for the 60 s poll');
 });
+
+t.test('writes racing into one new folder: the journal makes every folder before anything inside it', async (t) => {
+  const h = await startServer(t);
+  // Both writes make r/x (mkdir -p, by whichever gets there first); the other could record first, and its put
+  // then came before the mkdir of its own folder (shared-load seed 1204: devices dropped that file).
+  const rounds = 40;
+  for (let i = 0; i < rounds; i++) {
+    await Promise.all([
+      h.request('PUT', `/v1/files/r${i}/x/a.txt`, { body: `a${i}` }),
+      h.request('PUT', `/v1/files/r${i}/x/y/b.txt`, { body: `b${i}` }),
+      h.request('PUT', `/v1/files/r${i}/x/y/z/c.txt`, { body: `c${i}` }),
+    ]);
+  }
+  const { changes } = (await h.request('GET', '/v1/changes?since=0')).json<ChangesResponse>();
+  const dirs = new Set<string>();
+  const early: string[] = [];
+  for (const c of changes) {
+    const parts = c.path.split('/');
+    for (let k = 1; k < parts.length; k++) if (!dirs.has(parts.slice(0, k).join('/'))) early.push(`${c.op} ${c.path} (revision ${c.revision}) before ${parts.slice(0, k).join('/')}`);
+    if (c.op === 'mkdir') dirs.add(c.path);
+  }
+  t.same(early.slice(0, 5), [], 'no record names a path under a folder not made yet');
+  t.equal(changes.filter((c) => c.op === 'put').length, 3 * rounds);
+  t.equal(changes.filter((c) => c.op === 'mkdir').length, 4 * rounds, 'each folder made once');
+});

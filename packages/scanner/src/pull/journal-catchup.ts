@@ -46,7 +46,9 @@ function applyOne(state: SyncState, c: ChangeRecord, path: string): boolean {
       state.deleteRemoteTree(path);
       return true;
     case 'mkdir':
-      state.deleteRemoteTree(path);
+      // A folder replaces a file at its path, never what the view already holds below it: a server before
+      // 2026-12-02 could journal a file before the mkdir of its folder (writes racing into one new folder).
+      if (state.remote.get(path)?.type === 'file') state.deleteRemoteTree(path);
       state.setRemote({ path, type: 'dir', size: 0, mtimeMs: 0, executable: false });
       return true;
     case 'move': {
