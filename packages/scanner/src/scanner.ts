@@ -29,7 +29,7 @@ import { OpQueue } from './queue/op-queue.js';
 import { Dispatcher } from './queue/dispatcher.js';
 import { runScanPass } from './detect/scan-pass.js';
 import { diffForQueue } from './queue/reconcile-plan.js';
-import { applyJournal } from './pull/journal-catchup.js';
+import { applyJournal, isOwnRecord, ownWrite } from './pull/journal-catchup.js';
 import { StateStore, type RemoteEntry } from './state/state-store.js';
 import { remoteOf, SyncState } from './state/sync-state.js';
 import { Transfer, type TransferCounters } from './transfer/transfer.js';
@@ -177,7 +177,7 @@ export class Scanner {
    * known, the next reconcile reads the manifest). Writes since then are in `#ownRevisions`.
    */
   #viewRevision: number | undefined;
-  #ownRevisions = new Set<number>();
+  #ownRevisions = new Map<number, string>();
   /** True while the stored view revision (meta `remote.revision`) matches the remote table exactly. */
   #viewSaved = false;
   #reconnectTimer: NodeJS.Timeout | undefined;
@@ -300,9 +300,9 @@ export class Scanner {
         const left = this.#sendingLeft.get(path);
         if (left !== undefined) this.#sendingLeft.set(path, Math.max(0, left - n));
       },
-      onRevision: (revision) => {
+      onRevision: (revision, op, path) => {
         this.#knownRevision = Math.max(this.#knownRevision, revision);
-        this.#ownRevisions.add(revision);
+        this.#ownRevisions.set(revision, ownWrite(op, path));
         this.#forgetSavedView();
       },
     });
@@ -352,7 +352,7 @@ export class Scanner {
       try {
         const page = await this.#pollClient.changes(from, 100, CHANGES_WAIT_MS);
         if (this.#stopping) return;
-        const news = page.changes.some((c) => !this.#ownRevisions.has(c.revision));
+        const news = page.changes.some((c) => !isOwnRecord(this.#ownRevisions, c));
         if (news || page.expired || page.revision < from) {
           await this.#reconcile().catch((err) => {
             if (isConnectivityError(err)) this.#goOffline(err as Error);
@@ -668,7 +668,7 @@ export class Scanner {
       // A revision below ours means another journal (the server lost its state); a full page, too many changes.
       if (page.expired !== true && page.revision >= since && page.changes.length < JOURNAL_CATCHUP_MAX_CHANGES) {
         for (const c of page.changes) {
-          if (c.op === 'move' && c.from !== undefined && !this.#ownRevisions.has(c.revision)) this.#moves.push({ from: c.from.normalize('NFC'), to: c.path.normalize('NFC') });
+          if (c.op === 'move' && c.from !== undefined && !isOwnRecord(this.#ownRevisions, c)) this.#moves.push({ from: c.from.normalize('NFC'), to: c.path.normalize('NFC') });
         }
         if (page.changes.length === 0 && this.#ownRevisions.size === 0) {
           this.#setView(page.revision);

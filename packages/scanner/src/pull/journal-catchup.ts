@@ -14,17 +14,37 @@ import type { SyncState } from '../state/sync-state.js';
 export const UNKNOWN_MTIME_MS = -1;
 
 /**
- * Applies the journal records newer than the view, oldest first. Records whose revision is in
- * `ownRevisions` are this scanner's own writes, already recorded from their responses, and are skipped.
+ * This scanner's own writes by revision: what each recorded (`ownWrite(op, path)`), from the write's answer.
+ * A write the server already held (a folder that was there, the same content again) is answered with the
+ * revision of the record that made it so, which may be another device's: a move of that folder, say. Keyed by
+ * revision alone, that move was taken for ours and never applied to the view (shared-load seed 1201: a
+ * device at rest, "up to date", without two entries of a folder another device had moved).
+ */
+export type OwnWrites = ReadonlyMap<number, string>;
+
+/** The key of an own write in OwnWrites. */
+export function ownWrite(op: ChangeRecord['op'], path: string): string {
+  return `${op} ${path.normalize('NFC')}`;
+}
+
+/** Whether journal record `c` is one of this scanner's own writes (its revision, op and path). */
+export function isOwnRecord(own: OwnWrites, c: ChangeRecord): boolean {
+  const key = own.get(c.revision);
+  return key !== undefined && key === ownWrite(c.op, c.path);
+}
+
+/**
+ * Applies the journal records newer than the view, oldest first. This scanner's own writes (`isOwnRecord`),
+ * already recorded from their answers, are skipped.
  * Returns false (the view is then partly updated: replace it from the manifest) when a record cannot be
  * applied exactly: a move from a path the view does not hold, a put without a hash, or another writer's
  * change that landed before one of ours (applying it now would undo ours in the view).
  */
-export function applyJournal(state: SyncState, changes: readonly ChangeRecord[], ownRevisions: ReadonlySet<number>): boolean {
+export function applyJournal(state: SyncState, changes: readonly ChangeRecord[], own: OwnWrites): boolean {
   let lastOwn = -1;
-  for (const c of changes) if (ownRevisions.has(c.revision)) lastOwn = Math.max(lastOwn, c.revision);
+  for (const c of changes) if (isOwnRecord(own, c)) lastOwn = Math.max(lastOwn, c.revision);
   for (const c of changes) {
-    if (ownRevisions.has(c.revision)) continue;
+    if (isOwnRecord(own, c)) continue;
     const path = c.path.normalize('NFC');
     // Parent folders a write of ours created get their own revisions, which no response reports.
     if (c.op === 'mkdir' && state.remote.get(path)?.type === 'dir') continue;

@@ -10,7 +10,7 @@
 import { SignatureBuilder, decodeSignature, encodeSignature } from '@deltabox/core';
 import { join } from 'node:path';
 import { rmSync } from 'node:fs';
-import type { ManifestEntry } from '@deltabox/protocol';
+import type { ChangeRecord, ManifestEntry } from '@deltabox/protocol';
 import type { ApiClient, WriteMeta } from '../http/api-client.js';
 import type { BasisCache } from './basis-cache.js';
 import type { LocalEntry } from '../detect/change-detector.js';
@@ -68,8 +68,11 @@ export interface TransferDeps {
   onSending?(path: string, bytes: number): void;
   /** Called with payload bytes as they are sent for `path` (progress display). */
   onBytes?(bytes: number, path: string): void;
-  /** Called with the journal revision of every change this transfer made on the server. */
-  onRevision?(revision: number): void;
+  /**
+   * Called with the journal revision of every change this transfer made on the server, and what it recorded
+   * (`op` on `path`); a write the server already held answers with the revision of the record that made it so.
+   */
+  onRevision?(revision: number, op: ChangeRecord['op'], path: string): void;
   /**
    * Two-way sync (docs/SYNC.md): push only a path whose remote entry is still its base, and never retry a
    * write the server refused for its base; both throw REMOTE_CHANGED so the path is merged first.
@@ -136,7 +139,7 @@ export class Transfer {
     switch (step.type) {
       case 'mkdir': {
         const made = await client.makeDir(step.path);
-        if (made) this.#d.onRevision?.(made.revision);
+        if (made) this.#d.onRevision?.(made.revision, 'mkdir', step.path);
         state.setRemote(made ? remoteOf(made) : { path: step.path, type: 'dir', size: 0, mtimeMs: 0, executable: false });
         this.counters.dirs++;
         return;
@@ -145,7 +148,7 @@ export class Transfer {
         this.#d.beforeDelete?.();
         try {
           const revision = await client.removeDir(step.path, true);
-          if (revision !== undefined) this.#d.onRevision?.(revision);
+          if (revision !== undefined) this.#d.onRevision?.(revision, 'rmdir', step.path);
         } catch (err) {
           if (!isApi(err, 'NOT_FOUND')) throw err;
         }
@@ -156,7 +159,7 @@ export class Transfer {
         this.#d.beforeDelete?.();
         try {
           const revision = await client.deleteFile(step.path, step.ifMatch);
-          if (revision !== undefined) this.#d.onRevision?.(revision);
+          if (revision !== undefined) this.#d.onRevision?.(revision, 'delete', step.path);
         } catch (err) {
           this.#refusedForBase(err, step.path);
           if (isApi(err, 'BASE_MISMATCH') && err.currentHash !== undefined) {
@@ -174,7 +177,7 @@ export class Transfer {
         try {
           const moved = await client.move({ from: step.from, to: step.path, ...(step.hash === undefined ? {} : { ifMatch: step.hash }), overwrite: !this.#d.twoWay });
           state.moveRemote(step.from, step.path, remoteOf(moved));
-          this.#d.onRevision?.(moved.revision);
+          this.#d.onRevision?.(moved.revision, 'move', step.path);
           this.counters.moves++;
         } catch (err) {
           this.#refusedForBase(err, step.path);
@@ -382,7 +385,7 @@ export class Transfer {
     const { state } = this.#d;
     const row = remoteOf(entry);
     state.setRemote(row);
-    this.#d.onRevision?.(entry.revision);
+    this.#d.onRevision?.(entry.revision, 'put', entry.path);
     const made: string[] = [];
     for (let slash = row.path.lastIndexOf('/'); slash > 0; slash = row.path.lastIndexOf('/', slash - 1)) {
       const dir = row.path.slice(0, slash);
