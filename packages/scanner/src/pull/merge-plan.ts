@@ -228,14 +228,34 @@ function pairRenames(local: ReadonlyMap<string, LocalEntry>, moves: readonly Mov
 /** Files new here (in neither the base nor the remote view, not claimed), by content hash. */
 function newFilesByHash(input: MergeInput, claimed: ReadonlySet<string>): Map<string, string[]> {
   const { local, remote, base } = input;
+  return filesByHash(local, (path) => !base.has(path) && !remote.has(path) && !claimed.has(path));
+}
+
+/** Paths of the files in `rows` that `keep` accepts, by content hash. */
+function filesByHash(rows: ReadonlyMap<string, { type: string; hash?: string }>, keep: (path: string) => boolean): Map<string, string[]> {
   const byHash = new Map<string, string[]>();
-  for (const [path, L] of local) {
-    if (L.type !== 'file' || L.hash === undefined || base.has(path) || remote.has(path) || claimed.has(path)) continue;
-    const list = byHash.get(L.hash);
-    if (list === undefined) byHash.set(L.hash, [path]);
+  for (const [path, row] of rows) {
+    if (row.type !== 'file' || row.hash === undefined || !keep(path)) continue;
+    const list = byHash.get(row.hash);
+    if (list === undefined) byHash.set(row.hash, [path]);
     else list.push(path);
   }
   return byHash;
+}
+
+/** Files new on the server (not in base) that this device lacks, by hash. */
+function arrivedByHash(input: MergeInput, claimed: ReadonlySet<string>): Map<string, string[]> {
+  const { local, remote, base } = input;
+  return filesByHash(remote, (path) => !base.has(path) && !local.has(path) && !claimed.has(path));
+}
+
+function baseName(path: string): string {
+  return path.slice(path.lastIndexOf('/') + 1);
+}
+
+function removeFrom(list: string[] | undefined, item: string): void {
+  const at = list?.indexOf(item) ?? -1;
+  if (at >= 0) list!.splice(at, 1);
 }
 
 /**
@@ -264,20 +284,36 @@ function commonSuffix(a: string, b: string): number {
  * the server's path (no download, nothing sent), so the folder is not duplicated on every device; when the
  * file was edited at the server's path since, the edit is pulled there instead (`adopt`). Found by content: the
  * base held the bytes at the source, neither side still has the source, the journal moved the source to a
- * file this device lacks, and a file new here (not in base or remote) holds the base's bytes (the one whose path ends most like the source's, for a folder's files). Local folders left
+ * file this device lacks (or, with no move in the journal, a file of the same name and bytes arrived on the
+ * server that this device lacks: the other move went up as a delete and a new file), and a file new here (not in base or remote) holds the base's bytes (the one whose path ends most like the source's, for a folder's files). Local folders left
  * empty by these renames are removed (only if empty). Claims the paths it plans for.
  */
 function moveAgainstMove(input: MergeInput, fresh: Map<string, string[]>, claimed: Set<string>): MergeAction[] {
   const { local, remote, base, moves, union } = input;
-  if (union || moves.length === 0 || fresh.size === 0) return [];
+  if (union || fresh.size === 0) return [];
+  const arrived = arrivedByHash(input, claimed);
   const renames: MergeAction[] = [];
   const renamedFrom = new Set<string>();
   for (const [source, B] of base) {
     if (B.type !== 'file' || B.hash === undefined || local.has(source) || remote.has(source)) continue;
-    const to = movedTo(source, moves);
-    const there = to === undefined ? undefined : remote.get(to);
-    if (to === undefined || there?.type !== 'file' || there.hash === undefined || local.has(to) || claimed.has(to)) continue;
-    const from = takeClosest(fresh.get(B.hash), source);
+    let to = movedTo(source, moves);
+    let from: string | undefined;
+    if (to === undefined) {
+      // No move in the journal: the other device's move may have reached the server as a delete and a new file
+      // (its own move refused, or dropped for a merge). Inferred only where both sides kept the file's name.
+      const name = baseName(source);
+      const sameName = (paths: string[] | undefined): string[] | undefined => paths?.filter((p) => baseName(p) === name);
+      const candidates = sameName(fresh.get(B.hash));
+      if (candidates === undefined || candidates.length === 0) continue;
+      to = takeClosest(sameName(arrived.get(B.hash)), source);
+      if (to === undefined) continue;
+      from = takeClosest(candidates, source);
+      if (from !== undefined) removeFrom(fresh.get(B.hash), from);
+      removeFrom(arrived.get(B.hash), to);
+    }
+    const there = remote.get(to);
+    if (there?.type !== 'file' || there.hash === undefined || local.has(to) || claimed.has(to)) continue;
+    from ??= takeClosest(fresh.get(B.hash), source);
     if (from === undefined) continue;
     // Edited at the server's path since the move (a shared folder keeps changing): the edit is pulled there
     // instead of a rename (before this the local copy went up as a new file: the folder twice on every device).
