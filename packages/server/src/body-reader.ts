@@ -13,6 +13,7 @@ export interface BodySpan {
   skip(): Promise<void>;
 }
 
+/** One body, read front to back: each call takes up where the last one ended. */
 export class BodyReader {
   readonly #source: AsyncIterator<Buffer>;
   #pending: Buffer = Buffer.alloc(0);

@@ -14,6 +14,7 @@ export function registerFrames(app: FastifyInstance): void {
   app.addContentTypeParser(mediaTypes.batchFrames, (_request, _payload, done) => done(null));
 }
 
+/** True when the request's Content-Type is the frames body (parameters and case aside). */
 export function isFrames(request: FastifyRequest): boolean {
   return request.headers['content-type']?.split(';')[0]?.trim().toLowerCase() === mediaTypes.batchFrames;
 }
