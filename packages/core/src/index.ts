@@ -13,3 +13,4 @@ export { DeltaDecoder, readDeltaHeader, type DeltaOp, type DeltaHeader } from '.
 export { PatchApplier, applyDeltaToBuffer, type BasisReader, type PatchResult, type PatchOptions } from './patch-applier.js';
 export { createContentHasher, contentHashOf, type ContentHasher } from './content-hash.js';
 export { toHex } from './hex.js';
+export { deflateRaw, inflateRawExact } from './platform/deflate.js';

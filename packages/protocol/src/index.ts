@@ -7,6 +7,7 @@ export * from './headers.js';
 export * from './errors.js';
 export * from './types.js';
 export * from './batch-compact.js';
+export * from './batch-frames.js';
 export * from './paths.js';
 export * from './conflict-name.js';
 export * from './mtime.js';

@@ -20,7 +20,7 @@ export const routes = {
   delta: (path: string) => `${API_PREFIX}/deltas/${encodePathForUrl(path)}`,
   /** PUT: create folder (and parents); DELETE: remove folder (`?recursive=1` for non-empty). */
   dir: (path: string) => `${API_PREFIX}/dirs/${encodePathForUrl(path)}`,
-  /** POST multipart: many small files in one request. */
+  /** POST multipart/form-data or mediaTypes.batchFrames: many small files in one request. */
   batch: `${API_PREFIX}/batch`,
   /** POST JSON MoveRequest. */
   moves: `${API_PREFIX}/moves`,
@@ -50,4 +50,6 @@ export const mediaTypes = {
   offsetOctets: 'application/offset+octet-stream',
   /** The compact answer of POST /v1/batch (batch-compact.ts): a client asks for it in `Accept`. */
   batchCompact: 'application/vnd.deltabox.batch-compact+json',
+  /** The frames body of POST /v1/batch (batch-frames.ts): a client sends it as `Content-Type`. */
+  batchFrames: 'application/vnd.deltabox.batch-frames',
 } as const;

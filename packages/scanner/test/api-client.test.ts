@@ -3,6 +3,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { ApiClient } from '../src/http/api-client.js';
 import { ScannerError } from '../src/errors.js';
+import { BATCH_FRAMES_PREFIX_BYTES, decodeBatchFramesHeader, decodeBatchFramesPrefix, mediaTypes } from '@deltabox/protocol';
 
 /** A stand-in HTTP server whose answers each test chooses (the real server's contract is tested e2e). */
 async function stub(t: Tap.Test, handler: (req: IncomingMessage, res: ServerResponse) => void): Promise<ApiClient> {
@@ -168,4 +169,62 @@ t.test('a batch asks for the compact answer and rebuilds each entry from what it
   const plain = { results: [{ path: 'a', ok: false, error }] };
   answer = ['application/json; charset=utf-8', plain];
   t.same(await client.batch(parts.slice(0, 1)), plain, 'a server without the compact answer is read as before');
+});
+
+/** A stub batch server: records each request's content type and body; `answer` picks the reply by content type. */
+async function batchStub(t: Tap.Test, answer: (contentType: string) => [number, unknown]) {
+  const seen: Array<{ contentType: string; body: Buffer }> = [];
+  const client = await stub(t, (req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const contentType = String(req.headers['content-type']);
+      seen.push({ contentType, body: Buffer.concat(chunks) });
+      const [status, body] = answer(contentType);
+      res.writeHead(status, { 'content-type': status === 200 ? mediaTypes.batchCompact : 'application/json' }).end(JSON.stringify(body));
+    });
+  });
+  return { client, seen };
+}
+
+const batchParts = ['a.txt', 'dir/b.sh', 'c'].map((path, i) => ({
+  meta: { path, size: i + 1, mtimeMs: 1_700_000_000_000 + i, hash: String(i).repeat(64), executable: i === 1, ...(i === 2 ? { ifNoneMatch: true } : {}) },
+  bytes: Buffer.from('xyz'.slice(0, i + 1)),
+}));
+
+t.test('a batch goes as a frames body: the header lists every part, then their bytes in order', async (t) => {
+  const { client, seen } = await batchStub(t, () => [200, { revisions: [7, 1, 1], failed: [] }]);
+  const { results } = await client.batch(batchParts);
+  t.ok(results.every((r) => r.ok));
+  t.equal(seen.length, 1, 'one request');
+  t.equal(seen[0]!.contentType, mediaTypes.batchFrames);
+  const body = seen[0]!.body;
+  const { headerBytes, jsonBytes } = decodeBatchFramesPrefix(body, 1 << 20);
+  const metas = decodeBatchFramesHeader(body.subarray(BATCH_FRAMES_PREFIX_BYTES, BATCH_FRAMES_PREFIX_BYTES + headerBytes), jsonBytes, 1000);
+  t.same(metas, batchParts.map((p) => ({ executable: false, ...p.meta })));
+  t.equal(body.subarray(BATCH_FRAMES_PREFIX_BYTES + headerBytes).toString(), 'xxyxyz', 'the bytes of each part, back to back');
+});
+
+t.test('a server that refuses the frames media type gets the batch as multipart, and every later one', async (t) => {
+  const unsupported = { code: 'BAD_REQUEST', message: `Unsupported Media Type: ${mediaTypes.batchFrames}` };
+  for (const [status, body] of [[400, unsupported], [415, 'Unsupported Media Type']] as const) {
+    const { client, seen } = await batchStub(t, (type) => (type === mediaTypes.batchFrames ? [status, body] : [200, { revisions: [7, 1, 1], failed: [] }]));
+    t.ok((await client.batch(batchParts)).results.every((r) => r.ok), `${status}: the batch went through`);
+    t.ok((await client.batch(batchParts)).results.every((r) => r.ok));
+    t.same(seen.map((s) => s.contentType.split(';')[0]), [mediaTypes.batchFrames, 'multipart/form-data', 'multipart/form-data'], `${status}: frames once, then multipart`);
+    t.match(seen[1]!.body.toString(), /name="meta"[\s\S]*"path":"a\.txt"/, 'the multipart body carries the same parts');
+  }
+});
+
+t.test('a batch refused for another reason is not sent again as multipart', async (t) => {
+  const answers: Array<[number, unknown]> = [
+    [400, { code: 'TRUNCATED_UPLOAD', message: 'the body ended at byte 10' }],
+    [413, { code: 'PAYLOAD_TOO_LARGE', message: 'too many parts' }],
+    [500, { code: 'INTERNAL', message: 'internal error' }],
+  ];
+  for (const [status, body] of answers) {
+    const { client, seen } = await batchStub(t, () => [status, body]);
+    await t.rejects(client.batch(batchParts), { code: 'HTTP', status }, `${status} reaches the caller`);
+    t.same(seen.map((s) => s.contentType), [mediaTypes.batchFrames], `${status}: no multipart retry`);
+  }
 });

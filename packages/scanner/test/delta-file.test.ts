@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { applyDeltaToBuffer, computeSignature, decodeSignature } from '@deltabox/core';
 import { writeDeltaFile, localBlockLength } from '../src/transfer/delta-file.js';
 import { takeSnapshot, discardSnapshot } from '../src/transfer/file-reader.js';
-import { buildBatchBody } from '../src/transfer/multipart-body.js';
+import { buildMultipartBody } from '../src/transfer/batch-body.js';
 
 function bytes(seed: number, length: number): Buffer {
   const out = Buffer.alloc(length);
@@ -62,7 +62,7 @@ t.test('local signatures use small blocks: 1 KiB, or more when the file has over
 });
 
 t.test('a batch body puts a meta part before each file part', async (t) => {
-  const body = buildBatchBody([
+  const body = buildMultipartBody([
     { meta: { path: 'a.txt', size: 1, mtimeMs: 5, hash: 'h1' }, bytes: Buffer.from('A') },
     { meta: { path: 'dir/b c.txt', size: 2, mtimeMs: 6, executable: true, hash: 'h2' }, bytes: Buffer.from('BB') },
   ]);

@@ -1,9 +1,9 @@
 /**
  * The one place where any error becomes an HTTP status and a catalogue code (protocol errors.ts):
- * ApiError, StorageError, core DeltaError codes, path errors, Fastify's own errors and errno codes.
+ * ApiError, StorageError, protocol BatchFramesError, core DeltaError codes, path errors, Fastify's own errors and errno codes.
  * Unknown errors become 500 INTERNAL; their message is logged, not sent.
  */
-import { errorCatalogue, statusOf, type ApiErrorBody, type ApiErrorCode, type ChangeRecord, type ManifestEntry } from '@deltabox/protocol';
+import { BatchFramesError, errorCatalogue, statusOf, type ApiErrorBody, type ApiErrorCode, type ChangeRecord, type ManifestEntry } from '@deltabox/protocol';
 import { StorageError } from './storage/storage-error.js';
 
 /** What an error body carries beside code and message (protocol ApiErrorBody). */
@@ -87,6 +87,7 @@ export function toApiError(err: unknown): ApiError {
   if (err instanceof ApiError) return err;
   const message = err instanceof Error ? err.message : String(err);
   if (err instanceof StorageError) return new ApiError(storageCodes[err.code], message, {}, { cause: err });
+  if (err instanceof BatchFramesError) return new ApiError(err.code, message, {}, { cause: err });
   const code = (err as { code?: unknown })?.code;
   if (typeof code === 'string') {
     if (code === 'BAD_PATH') return new ApiError('BAD_PATH', message, {}, { cause: err });

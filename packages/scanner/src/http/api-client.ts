@@ -29,8 +29,7 @@ import {
   type UploadCreateResponse,
 } from '@deltabox/protocol';
 import { ScannerError } from '../errors.js';
-import type { BatchPart } from '../transfer/multipart-body.js';
-import { buildBatchBody } from '../transfer/multipart-body.js';
+import { buildFramesBody, buildMultipartBody, type BatchBody, type BatchPart } from '../transfer/batch-body.js';
 import { WireCounter } from './wire-counter.js';
 
 export interface ApiClientOptions {
@@ -129,6 +128,8 @@ export class ApiClient {
   lastManifestRevision: number | undefined;
   /** Sent as `x-deltabox-since` on writes when set (two-way sync: the revision merged so far). */
   sinceRevision: number | undefined;
+  /** Body encoding of batches: frames until the server refuses them once, then multipart (see batch()). */
+  #batchEncoding: 'frames' | 'multipart' = 'frames';
   readonly #base: string;
   readonly #token: string;
   readonly #agent: Agent;
@@ -474,12 +475,25 @@ export class ApiClient {
   }
 
   /**
-   * Uploads many small files in one multipart request; each part succeeds or fails on its own. It asks for
-   * the compact answer (a revision per good file) and rebuilds each entry from what it sent; a server that
-   * answers plain JSON is read as before.
+   * Uploads many small files in one request; each part succeeds or fails on its own. The body is the frames
+   * encoding; a server that refuses it as an unsupported media type (an older one: 400 BAD_REQUEST, or 415 from
+   * a proxy; nothing was committed) gets the batch again as multipart, and so does every later batch of this
+   * client. It asks for the compact answer (a revision per good file) and rebuilds each entry from what it sent;
+   * a server that answers plain JSON is read as before.
    */
   async batch(parts: readonly BatchPart[]): Promise<BatchResponse> {
-    const body = buildBatchBody(parts);
+    if (this.#batchEncoding === 'frames') {
+      try {
+        return await this.#sendBatch(parts, buildFramesBody(parts));
+      } catch (err) {
+        if (!refusesMediaType(err)) throw err;
+        this.#batchEncoding = 'multipart';
+      }
+    }
+    return this.#sendBatch(parts, buildMultipartBody(parts));
+  }
+
+  async #sendBatch(parts: readonly BatchPart[], body: BatchBody): Promise<BatchResponse> {
     const res = await this.#send('POST', routes.batch, `batch of ${parts.length} files`, {
       body: Buffer.concat(body.chunks),
       headers: { 'content-type': body.contentType, accept: `${mediaTypes.batchCompact}, application/json;q=0.5` },
@@ -487,6 +501,12 @@ export class ApiClient {
     if (!String(res.headers['content-type'] ?? '').startsWith(mediaTypes.batchCompact)) return this.#json<BatchResponse>(res, 'batch');
     return expandCompactBatch(parts, await this.#json<CompactBatchResponse>(res, 'batch'));
   }
+}
+
+/** True when a batch was refused for its body's media type: a 415, or the 400 BAD_REQUEST an older server gives. */
+function refusesMediaType(err: unknown): boolean {
+  if (!(err instanceof ScannerError) || err.code !== 'HTTP') return false;
+  return err.status === 415 || (err.status === 400 && err.apiCode === 'BAD_REQUEST');
 }
 
 /**

@@ -18,7 +18,7 @@ import { DELTA_WORTH_RATIO, INLINE_MAX_BYTES, RESUMABLE_DELTA_MIN_BYTES, RESUMAB
 import { writeDeltaFile, localBlockLength, type DeltaBasis } from './delta-file.js';
 import { ScannerError } from '../errors.js';
 import { assertUnchanged, discardSnapshot, readChunks, snapshotChunks, takeSnapshot, type Snapshot } from './file-reader.js';
-import type { BatchPart } from './multipart-body.js';
+import type { BatchPart } from './batch-body.js';
 import type { RemoteEntry } from '../state/state-store.js';
 import { remoteOf, type SyncState } from '../state/sync-state.js';
 import { sameContent } from '../pull/merge-plan.js';

@@ -1,22 +1,28 @@
 /**
- * Builds the body of a batch upload (POST /v1/batch, docs/API.md §Batch): multipart/form-data where a
+ * Builds the body of a batch upload (POST /v1/batch, docs/API.md §POST /v1/batch) in either encoding: frames
+ * (a deflated part list, then the parts' bytes; protocol batch-frames.ts) or multipart/form-data, where a
  * `meta` JSON part (BatchPartMeta) precedes each file part. Bytes only; sending is the API client's job.
  */
 import { randomBytes } from 'node:crypto';
-import type { BatchPartMeta } from '@deltabox/protocol';
+import { encodeBatchFramesHeader, mediaTypes, type BatchPartMeta } from '@deltabox/protocol';
 
 export interface BatchPart {
   meta: BatchPartMeta;
   bytes: Uint8Array;
 }
 
-export interface MultipartBody {
+export interface BatchBody {
   contentType: string;
   chunks: Uint8Array[];
 }
 
-/** Encodes `parts` in order; the boundary is random so no file content can contain it by accident. */
-export function buildBatchBody(parts: readonly BatchPart[]): MultipartBody {
+/** The frames body of `parts`: the header listing them, then their bytes in the same order. */
+export function buildFramesBody(parts: readonly BatchPart[]): BatchBody {
+  return { contentType: mediaTypes.batchFrames, chunks: [encodeBatchFramesHeader(parts.map((p) => p.meta)), ...parts.map((p) => p.bytes)] };
+}
+
+/** The multipart body of `parts`; the boundary is random so no file content can contain it by accident. */
+export function buildMultipartBody(parts: readonly BatchPart[]): BatchBody {
   const boundary = `deltabox-${randomBytes(16).toString('hex')}`;
   const chunks: Uint8Array[] = [];
   parts.forEach((part, index) => {

@@ -1,0 +1,160 @@
+/**
+ * The path every part of POST /v1/batch takes, whatever the body's encoding (batch-multipart.ts,
+ * batch-frames.ts): its meta is checked, its bytes are streamed into a staged file that is sealed (fsync) while
+ * later parts arrive, and once the body has ended the staged parts are committed as one group (group-commit.ts).
+ * A part that fails gets its own result; a body that fails as a whole is the caller's to refuse. Parses no body.
+ */
+import type { BatchPartMeta, BatchResult } from '@deltabox/protocol';
+import { ApiError, toApiError } from '../api-error.js';
+import type { Mirror } from '../mirror.js';
+import type { StagedFile } from '../storage/storage.js';
+import { commitGroup, type GroupItem } from '../group-commit.js';
+import { checkedHash, checkedMtime, checkedPath, checkedSize } from './request-parts.js';
+
+/** A part's meta that was refused; `path` is its path when that much was valid, so its result names it. */
+export interface RefusedMeta {
+  error: ApiError;
+  path?: string;
+}
+
+/** The bytes of one part, as the body's reader hands them over. */
+export interface PartBytes {
+  chunks: AsyncIterable<Uint8Array>;
+  /** Read after `chunks`: true when the reader cut the part at the part size limit. */
+  readonly truncated: boolean;
+  /**
+   * Discards what is left unread of the part.
+   * @throws ApiError when the body cannot go on past this part (it ended early): the whole request fails
+   */
+  skip(): Promise<void>;
+}
+
+/** Who writes: the device (journal) and the revision of its view (x-deltabox-since), for every part. */
+export interface Writer {
+  device: string | undefined;
+  since: number | undefined;
+}
+
+/** Checks a meta given as JSON text or as an object: a BatchPartMeta, or why it was refused. */
+export function parseMeta(value: unknown): BatchPartMeta | RefusedMeta {
+  let v = value;
+  if (typeof v === 'string') {
+    try {
+      v = JSON.parse(v);
+    } catch {
+      return { error: new ApiError('BAD_REQUEST', 'meta is not JSON') };
+    }
+  }
+  if (typeof v !== 'object' || v === null) return { error: new ApiError('BAD_REQUEST', 'meta must be a BatchPartMeta object') };
+  const m = v as Record<string, unknown>;
+  let path: string | undefined;
+  try {
+    path = checkedPath(m.path, 'meta.path');
+    const meta: BatchPartMeta = {
+      path,
+      size: checkedSize(m.size, 'meta.size'),
+      mtimeMs: checkedMtime(m.mtimeMs, 'meta.mtimeMs'),
+      hash: checkedHash(m.hash, 'meta.hash'),
+    };
+    if (m.executable !== undefined) meta.executable = m.executable === true;
+    if (m.ifNoneMatch !== undefined && typeof m.ifNoneMatch !== 'boolean') throw new ApiError('BAD_REQUEST', 'meta.ifNoneMatch must be a boolean');
+    if (m.ifNoneMatch === true) meta.ifNoneMatch = true;
+    return meta;
+  } catch (err) {
+    return path === undefined ? { error: toApiError(err) } : { error: toApiError(err), path };
+  }
+}
+
+/**
+ * Seals (fsyncs) in flight at once while later parts stream: each holds a file descriptor until it is done,
+ * and the libuv pool runs four at a time anyway.
+ */
+const MAX_INFLIGHT_SEALS = 16;
+
+/** A part's slot in the answer: refused at once, or staged for the group commit. */
+type Slot = { result: BatchResult } | { item: GroupItem; sealing: Promise<unknown> };
+
+/** The parts of one batch request as they arrive, then their group commit. */
+export class StagedBatch {
+  readonly #slots: Slot[] = [];
+
+  constructor(
+    private readonly mirror: Mirror,
+    private readonly writer: Writer,
+  ) {}
+
+  /**
+   * Takes the next part: refused at once (its bytes skipped) when its meta was, or staged and sealing.
+   * `fallbackPath` names its result when the meta gave no valid path.
+   * @throws what `bytes.skip` throws: the body cannot go on
+   */
+  async add(meta: BatchPartMeta | RefusedMeta, bytes: PartBytes, fallbackPath: string): Promise<void> {
+    const limit = this.mirror.limits.batchMaxPartBytes;
+    if (!('error' in meta) && meta.size > limit) meta = { error: new ApiError('PAYLOAD_TOO_LARGE', `part of ${meta.size} bytes is over ${limit} bytes`), path: meta.path };
+    if ('error' in meta) {
+      await bytes.skip();
+      this.#slots.push({ result: { path: meta.path ?? fallbackPath, ok: false, error: meta.error.toBody() } });
+      return;
+    }
+    this.#slots.push(await this.#stageAndSeal(meta, bytes));
+  }
+
+  /** Discards every staged part: the body failed as a whole, so none of them is committed. */
+  async discard(): Promise<void> {
+    await Promise.all(this.#slots.map((s) => ('item' in s ? s.item.staged.discard() : undefined)));
+  }
+
+  /** Commits the staged parts as one group; one result per part, in the order they came. */
+  async commit(): Promise<BatchResult[]> {
+    const items = this.#slots.flatMap((s) => ('item' in s ? [s.item] : []));
+    const committed = await commitGroup(this.mirror, items);
+    let k = 0;
+    return this.#slots.map((s): BatchResult => {
+      if ('result' in s) return s.result;
+      const r = committed[k++]!;
+      return r.ok ? { path: s.item.path, ok: true, entry: r.entry } : { path: s.item.path, ok: false, error: toApiError(r.error).toBody() };
+    });
+  }
+
+  /**
+   * Stages one part now and starts sealing it (its fsync runs while the next parts stream), at most
+   * MAX_INFLIGHT_SEALS at a time. A part that fails here gets its result at once.
+   */
+  async #stageAndSeal(meta: BatchPartMeta, bytes: PartBytes): Promise<Slot> {
+    let staged: StagedFile;
+    try {
+      staged = await stagePart(this.mirror, meta, bytes);
+    } catch (err) {
+      await bytes.skip();
+      return { result: { path: meta.path, ok: false, error: toApiError(err).toBody() } };
+    }
+    const { device, since } = this.writer;
+    const opts: GroupItem['opts'] = { mtimeMs: meta.mtimeMs, executable: meta.executable ?? false, expectedHash: meta.hash, device };
+    // Checked under the lock at commit (mirror.checkWritable): create only, and no folder on the way moved
+    // since the device's view (x-deltabox-since), as for a single PUT.
+    if (meta.ifNoneMatch === true) opts.ifNoneMatch = true;
+    if (since !== undefined) opts.since = since;
+    // The hash is checked before the fsync: a part that will be refused costs no fsync. commitGroup reports errors.
+    const sealing = staged.digest() === meta.hash ? staged.seal(opts).catch(() => undefined) : Promise.resolve();
+    const sealings = this.#slots.flatMap((s) => ('sealing' in s ? [s.sealing] : []));
+    if (sealings.length >= MAX_INFLIGHT_SEALS) await sealings[sealings.length - MAX_INFLIGHT_SEALS];
+    return { item: { path: meta.path, staged, opts }, sealing };
+  }
+}
+
+/** Streams one part into a staged file and checks its size. @throws ApiError; the staged file is discarded */
+async function stagePart(mirror: Mirror, meta: BatchPartMeta, bytes: PartBytes): Promise<StagedFile> {
+  const staged = await mirror.storage.stage();
+  try {
+    for await (const chunk of bytes.chunks) await staged.write(chunk);
+    if (bytes.truncated) throw new ApiError('PAYLOAD_TOO_LARGE', `part is over ${mirror.limits.batchMaxPartBytes} bytes`);
+    if (staged.size !== meta.size) {
+      const code = staged.size < meta.size ? 'TRUNCATED_UPLOAD' : 'BAD_REQUEST';
+      throw new ApiError(code, `part has ${staged.size} bytes, meta.size says ${meta.size}`);
+    }
+    return staged;
+  } catch (err) {
+    await staged.discard();
+    throw err;
+  }
+}
