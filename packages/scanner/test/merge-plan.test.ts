@@ -131,3 +131,12 @@ t.test('a file never read yet is left for the next scan', async (t) => {
   delete (unread as { hash?: string }).hash;
   t.same(plan([unread], [rfile('a', 'h1')], [rfile('a', 'h0')]), []);
 });
+
+t.test('a file gone from here waits while a new file of its name and size is not read yet', async (t) => {
+  const unread = (path: string): LocalEntry => ({ ...file(path, 'x'), hash: undefined });
+  const base = [rdir('d'), rfile('d/a', 'h0'), rfile('d/b', 'h1')];
+  t.same(plan([dir('y'), unread('y/a'), file('y/b', 'h1')], base, base).sort(), [['move', 'y/b'], ['push', 'y'], ['wait', 'd'], ['wait', 'd/a']],
+    'the folder just moved and y/a not hashed yet: d/a is not sent as a delete (before: a delete, then y/a as a new file), nor is d removed');
+  t.same(plan([dir('y'), unread('y/c'), file('y/b', 'h1')], base, base).sort(), [['move', 'y/b'], ['push', 'd'], ['push', 'd/a'], ['push', 'y']],
+    'an unread file of another name holds nothing up');
+});

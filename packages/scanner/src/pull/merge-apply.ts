@@ -148,6 +148,9 @@ export class MergeApplier {
       case 'move':
         if (this.#d.push()) this.#d.enqueueMove?.(path, action.from);
         return;
+      case 'wait':
+        result.deferred++;
+        return;
       case 'rename':
         await this.#rename(action.from, path, action.remote);
         result.renamed++;

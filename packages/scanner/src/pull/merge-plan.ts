@@ -45,7 +45,12 @@ export type MergeAction =
    */
   | { kind: 'move'; path: string; from: string }
   | { kind: 'delete'; path: string }
-  | { kind: 'rmdir'; path: string };
+  | { kind: 'rmdir'; path: string }
+  /**
+   * Nothing now, merge again soon: a file gone from here whose bytes may be in a file new here that the scans
+   * have not read yet (a folder just moved), so its deletion is not sent before a move could be found.
+   */
+  | { kind: 'wait'; path: string };
 
 export interface MoveRecord {
   from: string;
@@ -121,6 +126,12 @@ export function planMerge(input: MergeInput): MergeAction[] {
   first.push(...moveAgainstMove(input, fresh, claimed));
   const follows = editFollowsMove(input, fresh, claimed);
 
+  // Name and size of the files new here that no scan has read yet: a file gone from here with the same name and
+  // size may have moved there (a folder just moved), and sending its deletion now turned the move into a delete
+  // and a new file (shared-load seed 1205). A file that cannot be read keeps only its own name and size waiting.
+  const unread = new Set<string>();
+  for (const [path, L] of local) if (L.type === 'file' && L.hash === undefined && !base.has(path) && !remote.has(path)) unread.add(`${L.size} ${baseName(path)}`);
+  const waiting: string[] = [];
   for (const path of paths) {
     if (claimed.has(path)) continue;
     const L = local.get(path);
@@ -138,7 +149,9 @@ export function planMerge(input: MergeInput): MergeAction[] {
     const remoteChanged = !sameContent(R, B);
     if (!localChanged && !remoteChanged) continue;
     if (localChanged && !remoteChanged) {
-      first.push({ kind: 'push', path });
+      const mayHaveMoved = L === undefined && B?.type === 'file' && unread.has(`${B.size} ${baseName(path)}`);
+      if (mayHaveMoved) waiting.push(path);
+      first.push({ kind: mayHaveMoved ? 'wait' : 'push', path });
       continue;
     }
     if (!localChanged) {
@@ -154,6 +167,12 @@ export function planMerge(input: MergeInput): MergeAction[] {
     else if (R === undefined) first.push({ kind: 'recreate', path });
     else if (L.type === 'dir' && R.type === 'dir') first.push({ kind: 'settle', path });
     else first.push({ kind: 'conflict', path, remote: R });
+  }
+  if (waiting.length > 0) {
+    // A folder gone from here that holds a waiting file waits too (its removal would take the file with it).
+    for (const [i, a] of first.entries()) {
+      if (a.kind === 'push' && !local.has(a.path) && base.get(a.path)?.type === 'dir' && waiting.some((w) => w.startsWith(`${a.path}/`))) first[i] = { kind: 'wait', path: a.path };
+    }
   }
   pairRenames(local, moves, downloads, deletes);
   deletes.sort((a, b) => depth(b.path) - depth(a.path));
