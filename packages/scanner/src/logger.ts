@@ -16,7 +16,14 @@ export const silentLogger: Logger = {
   error() {},
 };
 
-/** pino JSON lines (for `--json`), on stdout unless another destination is given. */
-export function jsonLogger(component = 'scanner', destination: NodeJS.WritableStream = process.stdout): Logger {
-  return pino({ base: { component } }, destination) as unknown as Logger;
+const LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace'];
+
+/**
+ * pino JSON lines (for `--json`), on stdout unless another destination is given, from `level` up: by default
+ * `info`, or the environment's DELTABOX_LOG_LEVEL (`debug` shows each merge action and queue step).
+ * @throws Error when the level is not one of pino's
+ */
+export function jsonLogger(component = 'scanner', destination: NodeJS.WritableStream = process.stdout, level = process.env.DELTABOX_LOG_LEVEL || 'info'): Logger {
+  if (!LEVELS.includes(level)) throw new Error(`DELTABOX_LOG_LEVEL: expected one of ${LEVELS.join(', ')}, got '${level}'`);
+  return pino({ base: { component }, level }, destination) as unknown as Logger;
 }

@@ -303,6 +303,7 @@ export class Scanner {
       onRevision: (revision, op, path) => {
         this.#knownRevision = Math.max(this.#knownRevision, revision);
         this.#ownRevisions.set(revision, ownWrite(op, path));
+        this.#log.debug({ revision, op, path }, 'own write');
         this.#forgetSavedView();
       },
     });
@@ -563,6 +564,7 @@ export class Scanner {
     // A copy: scans may record local edits while the actions run, and each action checks its row is still this one.
     const local = new Map(this.#state.local);
     const actions = planMerge({ local, remote: this.#state.remote, base: this.#state.base, moves: this.#moves, union: this.#unionMerge });
+    if (actions.length > 0) this.#log.debug({ view: this.#viewRevision, actions: actions.slice(0, 200).map((a) => `${a.kind} ${a.path}${'from' in a ? ` <- ${a.from}` : ''}`) }, 'merge plan');
     const deletes = actions.filter((a) => a.kind === 'delete').length;
     let localFiles = 0;
     for (const row of this.#state.local.values()) if (row.type === 'file') localFiles++;
@@ -676,6 +678,7 @@ export class Scanner {
         }
         this.#forgetSavedView();
         const applied = this.#store.transaction(() => applyJournal(this.#state, page.changes, this.#ownRevisions));
+        this.#log.debug({ since, revision: page.revision, records: page.changes.length, own: page.changes.filter((c) => isOwnRecord(this.#ownRevisions, c)).length, applied }, 'remote view from the journal');
         if (applied) {
           this.#setView(page.revision);
           return 'journal';
@@ -690,6 +693,7 @@ export class Scanner {
     }
     this.#state.replaceRemote(fresh);
     const revision = this.#client.lastManifestRevision;
+    this.#log.debug({ revision, entries: this.#state.remote.size }, 'remote view from the manifest');
     if (revision === undefined) {
       this.#viewRevision = undefined;
       this.#ownRevisions.clear();
