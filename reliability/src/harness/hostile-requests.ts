@@ -2,9 +2,10 @@
  * Seeded malformed requests for the HTTP fuzzer: raw bytes for node:net (garbage, broken framing, random
  * methods, paths and headers, huge and lying lengths, truncated bodies) and deep requests with a valid
  * token that must still fail (deltas whose copies run past the basis, deltas and uploads whose hash lies,
- * mutated deltas, broken multipart and JSON). None of them may change the server folder.
+ * mutated deltas, broken multipart, frames batch bodies and JSON). None of them may change the server folder.
  */
 import { computeSignature, encodeDelta, type SyncBasisReader } from '@deltabox/core';
+import { encodeBatchFramesHeader, mediaTypes, type BatchPartMeta } from '@deltabox/protocol';
 import type { SeededRandom } from './seeded-random.js';
 import { requestBytes, type RawRequest } from './raw-http.js';
 
@@ -146,8 +147,40 @@ function deltaRequest(rng: SeededRandom, f: FuzzFixtures, body: Buffer, ifMatch:
 }
 
 /** Deep requests with a valid token that must fail on their content. */
+/**
+ * A frames batch body (docs/API.md §POST /v1/batch): a real prefix and deflated header whose every part's hash
+ * lies (so no part may land), then often broken: cut short, a length in the prefix changed, bytes flipped,
+ * bytes appended, or more bytes declared than sent. The folder check proves nothing landed.
+ */
+function framesRequest(rng: SeededRandom, f: FuzzFixtures): FuzzCase {
+  const metas: BatchPartMeta[] = Array.from({ length: rng.int(1, 4) }, () => ({
+    path: rng.pick(['fuzz.txt', '../escape.txt', '.deltabox/state.sqlite', 'a/../../b', '', 'd/\u0000.txt', '/abs.txt']),
+    size: rng.pick([0, 3, 3, 70_000]),
+    mtimeMs: rng.pick([1, -1.5, 1e20, 0]),
+    hash: rng.pick(['1'.repeat(64), 'x', '', 'F'.repeat(64)]),
+    ...(rng.chance(0.3) ? { executable: true } : {}),
+    ...(rng.chance(0.3) ? { ifNoneMatch: true } : {}),
+  }));
+  const head = Buffer.from(encodeBatchFramesHeader(metas));
+  let body = Buffer.concat([head, ...metas.map((m) => rng.bytes(m.size))]);
+  const how = rng.int(0, 5);
+  if (how === 1) body = body.subarray(0, rng.int(0, body.length - 1));
+  else if (how === 2) body.writeUInt32BE(rng.pick([0, 1, 0xffffffff, head.length + 1, rng.int(0, 1 << 20)]), rng.pick([0, 4]));
+  else if (how === 3) for (let i = rng.int(1, 6); i > 0; i--) body[rng.int(0, body.length - 1)] ^= 1 << rng.int(0, 7);
+  else if (how === 4) body = Buffer.concat([body, rng.bytes(rng.int(1, 64))]);
+  const declared = how === 5 ? body.length + rng.int(1, 4096) : body.length;
+  const headers: Array<[string, string]> = [
+    ['authorization', `Bearer ${f.token}`],
+    ['content-type', mediaTypes.batchFrames],
+    ['content-length', String(declared)],
+  ];
+  // Declaring more than is sent leaves the server waiting for the rest: it may not answer before the socket ends.
+  return { kind: 'batch-frames-malformed', bytes: requestBytes({ method: 'POST', target: '/v1/batch', headers, body }, '127.0.0.1'), expect: 'any', mayNotAnswer: how === 5 };
+}
+
 function deepRequest(rng: SeededRandom, f: FuzzFixtures): FuzzCase {
-  const choice = rng.int(0, 7);
+  const choice = rng.int(0, 8);
+  if (choice === 7) return framesRequest(rng, f);
   if (choice === 0) return deltaRequest(rng, f, f.pastBaseDelta, f.basisHash, 'delta-copy-past-basis');
   if (choice === 1) {
     const lying = Buffer.from(f.validDelta);
