@@ -6,6 +6,8 @@ export interface Logger {
   info(details: object, message?: string): void;
   warn(details: object, message?: string): void;
   error(details: object, message?: string): void;
+  /** pino's: whether `level` is logged, so work done only for a debug line can be skipped. Absent: not logged. */
+  isLevelEnabled?(level: string): boolean;
 }
 
 /** Logs nothing (the default for library use and tests). */

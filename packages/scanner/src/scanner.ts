@@ -150,6 +150,8 @@ export class Scanner {
   readonly #merger: MergeApplier;
   readonly #pollClient: ApiClient;
   readonly #log: Logger;
+  /** Whether debug lines are logged: the work done only for them (merge plan strings, record counts) is skipped otherwise. */
+  readonly #debug: boolean;
   readonly #store: StateStore;
   readonly #state: SyncState;
   readonly #queue: OpQueue;
@@ -217,6 +219,7 @@ export class Scanner {
     };
     this.#mode = this.#opts.mode;
     this.#log = options.logger ?? silentLogger;
+    this.#debug = this.#log.isLevelEnabled?.('debug') === true;
     this.#guards = new FolderGuards(this.root, this.#stateDir, {
       maxDeletePercent: this.#opts.maxDeletePercent,
       allowMassDelete: this.#opts.allowMassDelete,
@@ -564,7 +567,7 @@ export class Scanner {
     // A copy: scans may record local edits while the actions run, and each action checks its row is still this one.
     const local = new Map(this.#state.local);
     const actions = planMerge({ local, remote: this.#state.remote, base: this.#state.base, moves: this.#moves, union: this.#unionMerge });
-    if (actions.length > 0) this.#log.debug({ view: this.#viewRevision, actions: actions.slice(0, 200).map((a) => `${a.kind} ${a.path}${'from' in a ? ` <- ${a.from}` : ''}`) }, 'merge plan');
+    if (actions.length > 0 && this.#debug) this.#log.debug({ view: this.#viewRevision, actions: actions.slice(0, 200).map((a) => `${a.kind} ${a.path}${'from' in a ? ` <- ${a.from}` : ''}`) }, 'merge plan');
     const deletes = actions.filter((a) => a.kind === 'delete').length;
     let localFiles = 0;
     for (const row of this.#state.local.values()) if (row.type === 'file') localFiles++;
@@ -678,7 +681,7 @@ export class Scanner {
         }
         this.#forgetSavedView();
         const applied = this.#store.transaction(() => applyJournal(this.#state, page.changes, this.#ownRevisions));
-        this.#log.debug({ since, revision: page.revision, records: page.changes.length, own: page.changes.filter((c) => isOwnRecord(this.#ownRevisions, c)).length, applied }, 'remote view from the journal');
+        if (this.#debug) this.#log.debug({ since, revision: page.revision, records: page.changes.length, own: page.changes.filter((c) => isOwnRecord(this.#ownRevisions, c)).length, applied }, 'remote view from the journal');
         if (applied) {
           this.#setView(page.revision);
           return 'journal';

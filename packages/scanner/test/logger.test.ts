@@ -20,5 +20,7 @@ t.test('the JSON log starts at info, or at the level asked for (DELTABOX_LOG_LEV
   debug.log.debug({ a: 1 }, 'merge plan');
   await new Promise((r) => setImmediate(r));
   t.same(debug.lines().map((l) => l.msg), ['merge plan']);
+  t.equal(plain.log.isLevelEnabled?.('debug'), false, 'the scanner skips debug-only work at info');
+  t.equal(debug.log.isLevelEnabled?.('debug'), true);
   t.throws(() => jsonLogger('scanner', new PassThrough(), 'chatty'), /DELTABOX_LOG_LEVEL: expected one of/);
 });

@@ -72,11 +72,13 @@ export function parseMeta(value: unknown): BatchPartMeta | RefusedMeta {
 const MAX_INFLIGHT_SEALS = 16;
 
 /** A part's slot in the answer: refused at once, or staged for the group commit. */
-type Slot = { result: BatchResult } | { item: GroupItem; sealing: Promise<unknown> };
+type Slot = { result: BatchResult } | { item: GroupItem };
 
 /** The parts of one batch request as they arrive, then their group commit. */
 export class StagedBatch {
   readonly #slots: Slot[] = [];
+  /** The seals started so far, in order: a part waits for the seal MAX_INFLIGHT_SEALS before its own. */
+  readonly #sealings: Array<Promise<unknown>> = [];
 
   constructor(
     private readonly mirror: Mirror,
@@ -135,10 +137,10 @@ export class StagedBatch {
     if (meta.ifNoneMatch === true) opts.ifNoneMatch = true;
     if (since !== undefined) opts.since = since;
     // The hash is checked before the fsync: a part that will be refused costs no fsync. commitGroup reports errors.
-    const sealing = staged.digest() === meta.hash ? staged.seal(opts).catch(() => undefined) : Promise.resolve();
-    const sealings = this.#slots.flatMap((s) => ('sealing' in s ? [s.sealing] : []));
-    if (sealings.length >= MAX_INFLIGHT_SEALS) await sealings[sealings.length - MAX_INFLIGHT_SEALS];
-    return { item: { path: meta.path, staged, opts }, sealing };
+    const earlier = this.#sealings.length;
+    this.#sealings.push(staged.digest() === meta.hash ? staged.seal(opts).catch(() => undefined) : Promise.resolve());
+    if (earlier >= MAX_INFLIGHT_SEALS) await this.#sealings[earlier - MAX_INFLIGHT_SEALS];
+    return { item: { path: meta.path, staged, opts } };
   }
 }
 
