@@ -53,3 +53,35 @@ t.test("a write the server already held, answered with another device's move, do
   t.ok(applyJournal(state, [rec(8, 'put', 'n/e/b.txt', 'h2')], new Map([[8, ownWrite('put', 'n/e/b.txt')]])));
   t.equal(state.remote.get('n/e/b.txt'), undefined, 'an own put is not applied again (its answer already was)');
 });
+
+t.test("another device's change before one of ours is applied when it touches none of our paths; else the manifest is asked for", async (t) => {
+  const state = openState(t);
+  t.ok(applyJournal(state, [rec(1, 'mkdir', 'a'), rec(2, 'mkdir', 'b'), rec(3, 'put', 'a/x', 'h1')], new Map()));
+  // Ours: put b/mine at 6 (already in the view from its answer). Theirs, before it: other paths.
+  state.setRemote({ path: 'b/mine', type: 'file', size: 1, mtimeMs: 0, hash: 'h9', executable: false });
+  const own = new Map([[6, ownWrite('put', 'b/mine')]]);
+  const theirs: ChangeRecord[] = [rec(4, 'put', 'a/y', 'h2'), { revision: 5, op: 'move', path: 'c', from: 'a/x', timeMs: 0 }, rec(6, 'put', 'b/mine', 'h9'), rec(7, 'put', 'a/z', 'h3')];
+  t.ok(applyJournal(state, theirs, own), 'applied from the journal (before: a whole manifest)');
+  t.same(['a/y', 'c', 'a/z', 'b/mine'].map((p) => state.remote.get(p)?.hash), ['h2', 'h1', 'h3', 'h9']);
+  t.equal(state.remote.get('a/x'), undefined, 'the move took its source away');
+  // A mkdir of a folder above ours commutes too: it only adds the folder.
+  const own2 = new Map([[9, ownWrite('put', 'n/m/f')]]);
+  state.setRemote({ path: 'n/m/f', type: 'file', size: 1, mtimeMs: 0, hash: 'h8', executable: false });
+  t.ok(applyJournal(state, [rec(8, 'mkdir', 'n'), rec(9, 'put', 'n/m/f', 'h8')], own2));
+  t.equal(state.remote.get('n/m/f')?.hash, 'h8');
+
+  for (const [label, before] of [
+    ['their put of the same path', rec(10, 'put', 'b/mine', 'h0')],
+    ['their removal of a folder above ours', rec(10, 'rmdir', 'b')],
+    ['their move onto a folder above ours', { revision: 10, op: 'move', path: 'b', from: 'a', timeMs: 0 } as ChangeRecord],
+    ['their move away from below ours', { revision: 10, op: 'move', path: 'q', from: 'b/mine', timeMs: 0 } as ChangeRecord],
+  ] as const) {
+    const s2 = openState(t);
+    s2.setRemote({ path: 'b', type: 'dir', size: 0, mtimeMs: 0, executable: false });
+    s2.setRemote({ path: 'b/mine', type: 'file', size: 1, mtimeMs: 0, hash: 'h9', executable: false });
+    t.notOk(applyJournal(s2, [before, rec(11, 'put', 'b/mine', 'h9')], new Map([[11, ownWrite('put', 'b/mine')]])), `${label}: the manifest decides`);
+  }
+  const s3 = openState(t);
+  s3.setRemote({ path: 'd', type: 'dir', size: 0, mtimeMs: 0, executable: false });
+  t.notOk(applyJournal(s3, [rec(12, 'mkdir', 'd/e'), rec(13, 'rmdir', 'd')], new Map([[13, ownWrite('rmdir', 'd')]])), 'their mkdir below a folder we then removed: the manifest decides');
+});
