@@ -8,6 +8,7 @@ import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, s
 import { join } from 'node:path';
 import { isConflictCopy } from '@deltabox/protocol';
 import { Scanner } from '@deltabox/scanner';
+import { buildServer } from '@deltabox/server';
 import { mintToken, seededBytes, startServer, tempDir, waitFor } from './helpers/harness.js';
 
 type Tap = typeof t;
@@ -406,6 +407,57 @@ t.test('a folder moved on two devices at once ends in one place: the move that r
   await sync(0);
   for (const tree of [sdir, ...dirs]) t.same(contents(tree), files, `${tree}: one copy of the folder, at x`);
   t.notOk(existsSync(join(dirs[1]!, 'y')), 'device 1\'s own destination is gone (it held nothing else)');
+});
+
+t.test('a folder two devices moved while a third deleted it comes back once: the server arbitrates (two-way-folder-moved-twice)', async (t) => {
+  const base = tempDir(t);
+  const sdir = join(base, 'server');
+  const server = await buildServer({ sdir, logger: false });
+  // Holds every write until released, so both movers merge at the same view (the source deleted, neither
+  // copy on the server yet) before either sends anything: the order that duplicated the folder.
+  let held: Array<{ token: string; go: () => void }> | undefined;
+  server.addHook('onRequest', async (request) => {
+    if (held === undefined || request.method === 'GET' || request.method === 'HEAD') return;
+    await new Promise<void>((go) => held!.push({ token: String(request.headers.authorization), go }));
+  });
+  await server.listen({ host: '127.0.0.1', port: 0 });
+  t.teardown(() => server.close());
+  const address = server.server.address();
+  const url = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
+  const dirs = [0, 1, 2].map((i) => join(base, `device${i}`));
+  const tokens = dirs.map((_, i) => mintToken(sdir, `device${i}`));
+  for (const dir of dirs) mkdirSync(dir);
+  const sync = async (i: number) => {
+    const scanner = new Scanner({ cdir: dirs[i]!, server: url, token: tokens[i]!, watch: false, intervalMs: 60_000, mode: 'two-way' });
+    try {
+      return await scanner.syncOnce();
+    } finally {
+      await scanner.stop();
+    }
+  };
+  mkdirSync(join(dirs[0]!, 'd3/sub'), { recursive: true });
+  const names = ['a.txt', 'b.txt', 'sub/c.txt'];
+  for (const name of names) writeFileSync(join(dirs[0]!, 'd3', name), `content of ${name}`);
+  writeFileSync(join(dirs[0]!, 'keep.txt'), 'untouched');
+  for (const i of [0, 1, 2]) await sync(i);
+  rmSync(join(dirs[2]!, 'd3'), { recursive: true });
+  await sync(2);
+  renameSync(join(dirs[0]!, 'd3'), join(dirs[0]!, 'x'));
+  renameSync(join(dirs[1]!, 'd3'), join(dirs[1]!, 'y'));
+  held = [];
+  const both = Promise.all([sync(0), sync(1)]);
+  await waitFor(() => held!.some((h) => h.token.includes(tokens[0]!)) && held!.some((h) => h.token.includes(tokens[1]!)), 'both movers merged and started sending');
+  const waiting = held;
+  held = undefined;
+  for (const h of waiting) h.go();
+  await both;
+  for (let round = 0; round < 2; round++) for (const i of [0, 1, 2]) await sync(i);
+  const server0 = contents(sdir);
+  const winner = Object.keys(server0).some((p) => p.startsWith('x/')) ? 'x' : 'y';
+  const expected: Record<string, string> = { 'keep.txt': 'untouched' };
+  for (const name of names) expected[`${winner}/${name}`] = `content of ${name}`;
+  for (const tree of [sdir, ...dirs]) t.same(contents(tree), expected, `${tree}: the folder once, at ${winner} (move beats delete, once)`);
+  t.notOk(existsSync(join(dirs[winner === 'x' ? 1 : 0]!, winner === 'x' ? 'y' : 'x', 'a.txt')), 'the losing mover\'s copy was renamed, not kept');
 });
 
 t.test('a read-only token makes a download-only device: it pulls, keeps its own edits local, and finishes', async (t) => {

@@ -17,6 +17,10 @@ export const errorCatalogue = {
     description: 'A folder on the way to the path was moved or removed after x-deltabox-since; nothing changed. Body has the journal record: pull the changes, then retry at the new place.',
   },
   ALREADY_EXISTS: { status: 409, description: 'A move onto an existing path without overwrite (or onto a folder).' },
+  MOVED_ELSEWHERE: {
+    status: 409,
+    description: 'A revive (a move from a path deleted on the server) of a file another device already brought back at another path; nothing changed. Body has current: that file where it is now.',
+  },
   TYPE_CONFLICT: { status: 409, description: 'A file is where a folder is needed, or the other way round.' },
   UPLOAD_OFFSET_MISMATCH: { status: 409, description: 'A PATCH to an upload session did not start at its acknowledged offset (or another PATCH is running); nothing changed.' },
   TOO_MANY_UPLOADS: { status: 409, description: 'The token already holds the most open upload sessions allowed; finish or DELETE one, or upload with PUT.' },

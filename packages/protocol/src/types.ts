@@ -24,6 +24,13 @@ export interface MoveRequest {
   ifMatch?: string;
   /** Replace an existing file at `to` (default false: 409 when `to` exists). */
   overwrite?: boolean;
+  /**
+   * This device moved `from` to `to`, and `from` has since been deleted on the server (a move beats a delete):
+   * the server brings the deleted file back at `to` from its history (its last version must have hash
+   * `ifMatch`, which is then required), unless another device already brought that file back elsewhere
+   * (409 MOVED_ELSEWHERE with `current`, where it is now). Arbitrates one folder moved on several devices.
+   */
+  revive?: boolean;
 }
 
 /** The JSON part named `meta` that precedes each file part of a batch upload. */

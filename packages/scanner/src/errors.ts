@@ -26,11 +26,13 @@ export class ScannerError extends Error {
   readonly apiCode?: string;
   /** For BASE_MISMATCH: the hash the server holds now. */
   readonly currentHash?: string;
+  /** For MOVED_ELSEWHERE: where the server holds the file now. */
+  readonly currentPath?: string;
 
   constructor(
     code: ScannerErrorCode,
     message: string,
-    details: { status?: number; apiCode?: string; currentHash?: string; cause?: unknown } = {},
+    details: { status?: number; apiCode?: string; currentHash?: string; currentPath?: string; cause?: unknown } = {},
   ) {
     super(escapeName(message), details.cause === undefined ? undefined : { cause: details.cause });
     this.name = 'ScannerError';
@@ -38,6 +40,7 @@ export class ScannerError extends Error {
     if (details.status !== undefined) this.status = details.status;
     if (details.apiCode !== undefined) this.apiCode = details.apiCode;
     if (details.currentHash !== undefined) this.currentHash = details.currentHash;
+    if (details.currentPath !== undefined) this.currentPath = details.currentPath;
   }
 }
 

@@ -138,6 +138,8 @@ export class Scanner {
   #device = hostname();
   /** Other devices' journal moves since the last merge (two-way), oldest first. */
   #moves: MoveRecord[] = [];
+  /** Revives the server refused as MOVED_ELSEWHERE (another device's copy won): moves for the next merge. */
+  #movedElsewhere: MoveRecord[] = [];
   /** The next merge trusts no base (joining, an expired cursor, a server that lost its journal). */
   #unionMerge = false;
   /** The server folder's id (GET /v1/folder), once asked. */
@@ -290,6 +292,9 @@ export class Scanner {
         queue.enqueue(from, now);
         // A folder move that failed: its contents were never queued on their own; queue them now.
         for (const p of this.#state.local.keys()) if (p.startsWith(`${path}/`)) queue.enqueue(p, now);
+      },
+      onMovedElsewhere: (from, to) => {
+        this.#movedElsewhere.push({ from, to });
       },
       onFoldersRecorded: (paths) => {
         const now = Date.now();
@@ -566,7 +571,8 @@ export class Scanner {
   async #merge(): Promise<void> {
     // A copy: scans may record local edits while the actions run, and each action checks its row is still this one.
     const local = new Map(this.#state.local);
-    const actions = planMerge({ local, remote: this.#state.remote, base: this.#state.base, moves: this.#moves, union: this.#unionMerge });
+    const moves = this.#movedElsewhere.length === 0 ? this.#moves : [...this.#moves, ...this.#movedElsewhere.splice(0)];
+    const actions = planMerge({ local, remote: this.#state.remote, base: this.#state.base, moves, union: this.#unionMerge });
     if (actions.length > 0 && this.#debug) this.#log.debug({ view: this.#viewRevision, actions: actions.slice(0, 200).map((a) => `${a.kind} ${a.path}${'from' in a ? ` <- ${a.from}` : ''}`) }, 'merge plan');
     const deletes = actions.filter((a) => a.kind === 'delete').length;
     let localFiles = 0;

@@ -126,6 +126,16 @@ t.test('move here, edit there (the edit reached the server first): the edit foll
   t.same(plan([file('new', 'h0')], [rfile('old', 'h1')], [rfile('old', 'h0')], { union: true }).sort(), [['download', 'old'], ['push', 'new']], 'a union merge infers no move');
 });
 
+t.test('move here, delete there: sent as a move (a revive), the source\'s base kept until it is done', async (t) => {
+  const base = [rdir('d'), rfile('d/a', 'h0'), rfile('d/b', 'h1')];
+  t.same(plan([dir('y'), file('y/a', 'h0'), file('y/b', 'h1')], [], base).sort(), [['forget', 'd'], ['move', 'y/a'], ['move', 'y/b'], ['push', 'y']], 'a folder moved here and deleted there: each file a move, none pushed as new');
+  t.same(plan([file('y/renamed', 'h0')], [], [rfile('d/a', 'h0')]).sort(), [['forget', 'd/a'], ['push', 'y/renamed']], 'another name: not taken for a move (pushed as new, as before)');
+  t.same(plan([file('y/a', 'h9')], [], [rfile('d/a', 'h0')]).sort(), [['forget', 'd/a'], ['push', 'y/a']], 'other bytes: not a move');
+  t.same(plan([file('y/a', 'h0')], [], [rfile('d/a', 'h0')], { union: true }), [['push', 'y/a']], 'a union merge infers no move');
+  t.same(plan([file('y/a', 'h0')], [], [rfile('d/a', 'h0')], { moves: [{ from: 'd/a', to: 'x/a' }] }), [['move', 'y/a']], 'moved away there and gone since: the server decides (a revive it cannot make goes up as new content)');
+  t.same(plan([file('y/a', 'h0')], [rfile('x/a', 'h0')], [rfile('d/a', 'h0')], { moves: [{ from: 'd/a', to: 'x/a' }] }).sort(), [['forget', 'd/a'], ['rename', 'x/a']], 'the server said another device brought it back at x/a: renamed there');
+});
+
 t.test('a file never read yet is left for the next scan', async (t) => {
   const unread = { ...file('a', 'h'), hash: undefined } as LocalEntry;
   delete (unread as { hash?: string }).hash;

@@ -8,9 +8,10 @@ const lf = (path: string, hash: string, mtimeMs = 1000, mode = 0o644): LocalEntr
 const ld = (path: string): LocalEntry => ({ path, diskPath: path, type: 'dir', size: 0, mtimeMs: 1, ino: 2, mode: 0o755, racy: false });
 const rf = (path: string, hash: string, mtimeMs = 1000, executable = false): RemoteEntry => ({ path, type: 'file', size: 5, mtimeMs, hash, executable });
 const rd = (path: string): RemoteEntry => ({ path, type: 'dir', size: 0, mtimeMs: 0, executable: false });
-const ctx = (local: LocalEntry[], remote: RemoteEntry[], moveSources: string[] = []) => ({
+const ctx = (local: LocalEntry[], remote: RemoteEntry[], moveSources: string[] = [], base: RemoteEntry[] = []) => ({
   local: new Map(local.map((e) => [e.path, e])),
   remote: new Map(remote.map((e) => [e.path, e])),
+  base: new Map(base.map((e) => [e.path, e])),
   hasMoveFrom: (p: string, below: boolean) => moveSources.some((s) => s === p || (below && s.startsWith(`${p}/`))),
   hasMoveAbove: (p: string) => moveTargets.some((m) => p.startsWith(`${m}/`)),
 });
@@ -40,6 +41,12 @@ t.test('planStep picks the one next step for each situation', async (t) => {
   t.same(planStep({ path: 'b', kind: 'move', from: 'a' }, ctx([lf('b', 'h'), lf('a', 'h')], [rf('a', 'h')])).type, 'upload', 'no move when the source still exists locally');
   t.same(planStep({ path: 'b', kind: 'move', from: 'a' }, ctx([lf('b', 'h')], [rf('a', 'other')])).type, 'upload', 'no move when the source changed');
   t.same(planStep(sync('a'), ctx([lf('a', 'h')], [rf('a', 'h')])), { type: 'noop' });
+  const moved = { path: 'b', kind: 'move' as const, from: 'a' };
+  t.same(planStep(moved, ctx([lf('b', 'h')], [], [], [rf('a', 'h')])), { type: 'move', path: 'b', from: 'a', hash: 'h', revive: true }, 'the source deleted on the server since the base: a revive');
+  t.same(planStep(moved, ctx([lf('b', 'h')], [], [], [rf('a', 'other')])).type, 'upload', 'edited here before the move: no revive');
+  t.same(planStep(moved, ctx([lf('b', 'h')], [], [], [])).type, 'upload', 'no base for the source: no revive');
+  t.same(planStep(moved, ctx([lf('b', 'h'), lf('a', 'h')], [], [], [rf('a', 'h')])).type, 'upload', 'the source still here: no revive');
+  t.same(planStep(moved, ctx([lf('b', 'h')], [rf('b', 'g')], [], [rf('a', 'h')])).type, 'upload', 'the server holds something at the target: no revive');
 });
 
 t.test('a folder move goes first, after moves out of it; what it carries waits for it', async (t) => {

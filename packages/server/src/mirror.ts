@@ -30,6 +30,8 @@ export interface WriteOptions extends Preconditions {
   expectedHash?: string;
   /** Name of the token that writes (recorded as the version's device). */
   device?: string;
+  /** A new file only: the id it takes (a revive brings a deleted file back under its own id). */
+  fileId?: number;
 }
 
 /** One index change and its journal record, applied in one transaction. */
@@ -60,9 +62,12 @@ export function toIndexEntry(e: StorageEntry, hash?: string): Omit<IndexRow, 're
 export const mkdirSteps = (dirs: StorageEntry[]): Step[] => dirs.map((d) => ({ change: { op: 'mkdir', path: d.path }, upsert: toIndexEntry(d) }));
 
 /** The steps that record a committed file (and the folders its commit created); `replaced` is the version it ends. */
-export function putSteps(hash: string, entry: StorageEntry, createdDirs: StorageEntry[], replaced: ManifestEntry | undefined, kept: KeptSet, device: string | undefined): Step[] {
+export function putSteps(
+  hash: string, entry: StorageEntry, createdDirs: StorageEntry[], replaced: ManifestEntry | undefined, kept: KeptSet, device: string | undefined, fileId?: number,
+): Step[] {
   const past = replaced ? { kept, old: [replaced], deleted: false } : undefined;
-  const put: Step = { change: { op: 'put', path: entry.path, hash, size: entry.size }, upsert: toIndexEntry(entry, hash), past, device };
+  const upsert = fileId === undefined ? toIndexEntry(entry, hash) : { ...toIndexEntry(entry, hash), fileId };
+  const put: Step = { change: { op: 'put', path: entry.path, hash, size: entry.size }, upsert, past, device };
   return [...mkdirSteps(createdDirs), put];
 }
 
@@ -173,7 +178,7 @@ export class Mirror {
         // Same content again (an mtime or mode change): the bytes are not a past version.
         const replaced = current?.hash !== hash ? current : undefined;
         await this.#withKept([replaced], (kept) =>
-          staged.commit(path, meta, (entry, createdDirs) => this.record(putSteps(hash, entry, createdDirs, replaced, kept, opts.device))),
+          staged.commit(path, meta, (entry, createdDirs) => this.record(putSteps(hash, entry, createdDirs, replaced, kept, opts.device, current ? undefined : opts.fileId))),
         );
         if (current?.hash && current.hash !== hash) this.index.pruneSignatures();
         return this.index.get(path)!;

@@ -66,7 +66,7 @@ t.test('a database at migration 2 (stat token) upgrades through 3 and keeps its 
   const sdir = oldServedFolder(t);
   const db = openStateDb(sdir);
   try {
-    t.equal(db.pragma('user_version', { simple: true }), 4, 'through 3 (history) to the latest');
+    t.equal(db.pragma('user_version', { simple: true }), 5, 'through 3 (history) to the latest');
     const columns = (db.prepare('PRAGMA table_info(entries)').all() as Array<{ name: string }>).map((c) => c.name);
     t.ok(columns.includes('stat_token'), 'stat_token kept');
     t.ok(columns.includes('device'), 'device added');
@@ -121,17 +121,18 @@ async function historyServedFolder(t: Tap.Test): Promise<string> {
   }
   await app.close();
   const raw = new Database(join(sdir, '.deltabox', 'state.db'));
-  raw.exec('ALTER TABLE entries DROP COLUMN file_id; DROP INDEX versions_file; ALTER TABLE versions DROP COLUMN file_id');
+  raw.exec('DROP INDEX entries_file; ALTER TABLE entries DROP COLUMN file_id; DROP INDEX versions_file; ALTER TABLE versions DROP COLUMN file_id');
   raw.pragma('user_version = 3');
   raw.close();
   return sdir;
 }
 
-t.test('a database at migration 3 (history) upgrades to 4: distinct file ids, past versions linked, moves carry them', async (t) => {
+t.test('a database at migration 3 (history) upgrades to 5: distinct file ids, past versions linked, moves carry them', async (t) => {
   const sdir = await historyServedFolder(t);
   const db = openStateDb(sdir);
   try {
-    t.equal(db.pragma('user_version', { simple: true }), 4);
+    t.equal(db.pragma('user_version', { simple: true }), 5, 'through 4 (file ids) and 5 (their index)');
+    t.ok(db.prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND name = 'entries_file'").get(), 'entries indexed by file id (revives look a file up by it)');
     const ids = db.prepare("SELECT path, file_id FROM entries WHERE type = 'file' ORDER BY path").all() as Array<{ path: string; file_id: number }>;
     t.same(ids.map((r) => r.path), ['a.txt', 'b.txt']);
     t.ok(ids.every((r) => r.file_id < 0), 'old rows get negative ids, never a revision');

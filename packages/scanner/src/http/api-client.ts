@@ -217,6 +217,7 @@ export class ApiClient {
       status,
       ...(parsed.code === undefined ? {} : { apiCode: parsed.code }),
       ...(parsed.currentHash === undefined ? {} : { currentHash: parsed.currentHash }),
+      ...(typeof parsed.current?.path === 'string' ? { currentPath: parsed.current.path } : {}),
     };
     const message = `${what}: ${status} ${parsed.code ?? ''} ${parsed.message ?? text.slice(0, 200)}`.trim();
     if (status === 401) return new ScannerError('UNAUTHORIZED', `the server refused the token (${parsed.message ?? 'unauthorized'})`, details);

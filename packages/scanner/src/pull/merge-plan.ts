@@ -40,7 +40,7 @@ export type MergeAction =
   | { kind: 'adopt'; path: string; from: string; remote: RemoteEntry }
   /**
    * A move made here (the base held the bytes at `from`, the folder now has them only at the new `path`) while
-   * the server's `from` is unchanged: sent as a move, so other devices rename too. (Pushed as two paths, a
+   * the server's `from` is unchanged, or deleted (then sent as a revive: moveOverDelete): sent as a move, so other devices rename too. (Pushed as two paths, a
    * move whose queued entry was dropped for a merge reached the server as a delete and a new file.)
    */
   | { kind: 'move'; path: string; from: string }
@@ -125,6 +125,7 @@ export function planMerge(input: MergeInput): MergeAction[] {
   const fresh = newFilesByHash(input, claimed);
   first.push(...moveAgainstMove(input, fresh, claimed));
   const follows = editFollowsMove(input, fresh, claimed);
+  first.push(...moveOverDelete(input, fresh, claimed));
 
   // Name and size of the files new here that no scan has read yet: a file gone from here with the same name and
   // size may have moved there (a folder just moved), and sending its deletion now turned the move into a delete
@@ -201,6 +202,31 @@ function editFollowsMove(input: MergeInput, fresh: Map<string, string[]>, claime
     claimed.add(source).add(to);
   }
   return follows;
+}
+
+/**
+ * Move here, delete there: a file this device moved away from `source` (the base held it, the folder no longer
+ * does) to a path new here with the same name and the base's bytes, while the server deleted `source`. Move
+ * beats delete, and the move is sent as one (the transfer sends it as a revive, MoveRequest.revive): when
+ * several devices moved the same folder before hearing of each other, the server brings each file back once,
+ * at the first mover's path, and tells the others where, so they rename instead of each sending a copy
+ * (before, each pushed its copy as new files: the folder in two or three places on every device). The source's
+ * base is kept until the move is done. Claims both paths.
+ */
+function moveOverDelete(input: MergeInput, fresh: Map<string, string[]>, claimed: Set<string>): MergeAction[] {
+  const { local, remote, base, union } = input;
+  if (union || fresh.size === 0) return [];
+  const moves: MergeAction[] = [];
+  for (const [source, B] of base) {
+    if (B.type !== 'file' || B.hash === undefined || local.has(source) || remote.has(source) || claimed.has(source)) continue;
+    const name = baseName(source);
+    const to = takeClosest(fresh.get(B.hash)?.filter((p) => baseName(p) === name), source);
+    if (to === undefined) continue;
+    removeFrom(fresh.get(B.hash), to);
+    moves.push({ kind: 'move', path: to, from: source });
+    claimed.add(source).add(to);
+  }
+  return moves;
 }
 
 /**

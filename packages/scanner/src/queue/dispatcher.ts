@@ -69,6 +69,7 @@ export class Dispatcher {
     return {
       local: this.#state.local,
       remote: this.#state.remote,
+      base: this.#state.base,
       hasMoveFrom: (p, below, except) => queue.hasMoveFrom(p, below, except),
       hasMoveAbove: (p) => queue.hasMoveAbove(p),
     };

@@ -14,13 +14,18 @@ export type Step =
   | { type: 'mkdir'; path: string }
   | { type: 'rmdir'; path: string }
   | { type: 'delete'; path: string; ifMatch?: string }
-  /** A file (`hash` set, checked by the server) or a whole folder moved on the server. */
-  | { type: 'move'; path: string; from: string; hash?: string }
+  /**
+   * A file (`hash` set, checked by the server) or a whole folder moved on the server. `revive`: `from` was
+   * deleted on the server since the base: the server brings that file back at `path` (MoveRequest.revive).
+   */
+  | { type: 'move'; path: string; from: string; hash?: string; revive?: true }
   | { type: 'upload'; path: string; local: LocalEntry; base?: RemoteEntry };
 
 export interface PlanContext {
   local: ReadonlyMap<string, LocalEntry>;
   remote: ReadonlyMap<string, RemoteEntry>;
+  /** What this device and the server last agreed on (two-way; empty in push mode). */
+  base: ReadonlyMap<string, RemoteEntry>;
   /** True while a queued move takes content from `path` (or from below it when `includeBelow`), other than `exceptPath`'s. */
   hasMoveFrom(path: string, includeBelow: boolean, exceptPath?: string): boolean;
   /** True while a queued move targets a folder above `path`. */
@@ -70,6 +75,11 @@ export function planStep(entry: Pick<QueueEntry, 'path' | 'kind' | 'from'>, ctx:
     const source = ctx.remote.get(entry.from);
     if (source?.type === 'file' && source.hash === local.hash && !ctx.local.has(entry.from)) {
       return { type: 'move', path, from: entry.from, hash: local.hash };
+    }
+    // Moved here, deleted on the server since: the server brings its copy back here, or says where another
+    // device already did (move against move, decided by the server).
+    if (source === undefined && remote === undefined && ctx.base.get(entry.from)?.hash === local.hash && !ctx.local.has(entry.from)) {
+      return { type: 'move', path, from: entry.from, hash: local.hash, revive: true };
     }
   }
   return remote === undefined ? { type: 'upload', path, local } : { type: 'upload', path, local, base: remote };

@@ -56,6 +56,11 @@ export interface TransferDeps {
   fullUploads?: boolean;
   /** Runs before every delete or folder removal is sent; throws to stop it (the root identity check). */
   beforeDelete?(): void;
+  /**
+   * Two-way: a revive of `from` was refused because another device brought that file back at `to` first; the
+   * next merge takes it as a move of the journal's (move against move renames the local copy there).
+   */
+  onMovedElsewhere?(from: string, to: string): void;
   /** Demotes a queued move whose source no longer holds and queues the source again. */
   onMoveFailed(path: string, from: string): void;
   /**
@@ -118,11 +123,12 @@ export class Transfer {
   /** Two-way: true unless the server changed this path (or a move's source) since the last merge. */
   isBaseCurrent(entry: Pick<QueueEntry, 'path' | 'from'>): boolean {
     if (!this.#d.twoWay) return true;
-    const { remote, base } = this.#d.state;
-    for (const path of entry.from === undefined ? [entry.path] : [entry.path, entry.from]) {
-      if (!sameContent(remote.get(path), base.get(path))) return false;
-    }
-    return true;
+    const { remote, base, local } = this.#d.state;
+    if (!sameContent(remote.get(entry.path), base.get(entry.path))) return false;
+    if (entry.from === undefined || sameContent(remote.get(entry.from), base.get(entry.from))) return true;
+    // A move whose source was deleted on the server since: sent as a revive, which the server arbitrates.
+    const moved = local.get(entry.path);
+    return remote.get(entry.from) === undefined && moved?.hash !== undefined && base.get(entry.from)?.hash === moved.hash;
   }
 
   #assertBaseCurrent(entry: Pick<QueueEntry, 'path' | 'from'>): void {
@@ -175,12 +181,25 @@ export class Transfer {
         return;
       case 'move':
         try {
-          const moved = await client.move({ from: step.from, to: step.path, ...(step.hash === undefined ? {} : { ifMatch: step.hash }), overwrite: !this.#d.twoWay });
+          const req = step.revive ? { revive: true } : { overwrite: !this.#d.twoWay };
+          const moved = await client.move({ from: step.from, to: step.path, ...(step.hash === undefined ? {} : { ifMatch: step.hash }), ...req });
           state.moveRemote(step.from, step.path, remoteOf(moved));
-          this.#d.onRevision?.(moved.revision, 'move', step.path);
+          // A revive is journaled as new content at `path` (a put), a move as a move.
+          this.#d.onRevision?.(moved.revision, step.revive ? 'put' : 'move', step.path);
           this.counters.moves++;
         } catch (err) {
+          if (step.revive && this.#d.twoWay && isApi(err, 'MOVED_ELSEWHERE') && err.currentPath !== undefined) {
+            // Another device moved the same file and its copy won: the merge renames ours to where it is.
+            this.#d.onMovedElsewhere?.(step.from, err.currentPath);
+            throw remoteChanged(step.path, err);
+          }
           this.#refusedForBase(err, step.path);
+          // A revive the server cannot make (an older server, the version pruned, edited before its delete): upload.
+          if (step.revive && isApi(err, 'NOT_FOUND', 'MOVED_ELSEWHERE')) {
+            this.#d.onMoveFailed(step.path, step.from);
+            entry.from = undefined;
+            return;
+          }
           // Two-way: the source is gone from the server since the last merge (another device moved or deleted
           // it): the merge decides (move against move renames the moved files to where the server has them;
           // uploading them here as new files would duplicate the folder on every device).

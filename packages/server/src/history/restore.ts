@@ -4,9 +4,9 @@
  * hears of, and the content it replaces is versioned in turn. The version object is pinned while it is
  * read, so pruning cannot remove it mid-restore.
  */
-import type { ManifestEntry, RestoreResponse } from '@deltabox/protocol';
+import type { ManifestEntry, MoveRequest, RestoreResponse } from '@deltabox/protocol';
 import { ApiError, toApiError } from '../api-error.js';
-import type { Mirror } from '../mirror.js';
+import type { Mirror, WriteOptions } from '../mirror.js';
 import type { ReadHandle } from '../storage/storage.js';
 import type { StoredVersion } from '../state/version-table.js';
 
@@ -49,14 +49,14 @@ function sourceOf(mirror: Mirror, path: string, sel: VersionSelector): Source {
   throw new ApiError('VERSION_NOT_FOUND', `'${path}' has no version as of ${new Date(sel.at).toISOString()}`);
 }
 
-async function write(mirror: Mirror, target: string, src: Source, device: string | undefined): Promise<ManifestEntry> {
+async function write(mirror: Mirror, target: string, src: Source, device: string | undefined, extra: WriteOptions = {}): Promise<ManifestEntry> {
   const now = mirror.index.get(target);
   if (now?.type === 'file' && now.hash === src.hash) return now; // already that content: nothing to write
   const handle = await src.open();
   const staged = await mirror.storage.stage();
   try {
     for await (const chunk of handle.stream()) await staged.write(chunk as Uint8Array);
-    const opts = { mtimeMs: src.mtimeMs, executable: src.executable, expectedHash: src.hash, ...(device === undefined ? {} : { device }) };
+    const opts = { ...extra, mtimeMs: src.mtimeMs, executable: src.executable, expectedHash: src.hash, ...(device === undefined ? {} : { device }) };
     return await mirror.commit(target, staged, opts);
   } finally {
     await staged.discard();
@@ -88,4 +88,40 @@ export async function restoreFolder(mirror: Mirror, dir: string, at: number, dev
     }
   }
   return failed.length ? { restored, failed } : { restored };
+}
+
+/**
+ * A move from a path deleted on the server (MoveRequest.revive): a device moved `from` to `to` (a folder move,
+ * say) while `from` was deleted here. Move beats delete: the deleted file comes back at `to` from its last
+ * version, under its own file id (its history follows it), journaled as a put. Only once: when several devices
+ * moved the same file before hearing of each other, the first one's `to` wins and the others get
+ * MOVED_ELSEWHERE with the file where it is now, so they rename their copies there instead of each sending its
+ * own (docs/SYNC.md, `two-way-folder-moved-twice`). Revives of one path run one at a time. `since`:
+ * x-deltabox-since, checked for `to` as for any write.
+ * @throws ApiError BAD_REQUEST (no ifMatch), BASE_MISMATCH (`from` is on the server again, or `to` holds other
+ * content), NOT_FOUND (the path's last version is not a delete of that content: never there, pruned, edited
+ * first), MOVED_ELSEWHERE, PARENT_CHANGED
+ */
+export async function reviveFile(mirror: Mirror, req: MoveRequest, since: number | undefined, device?: string): Promise<ManifestEntry> {
+  const { from, to, ifMatch } = req;
+  if (ifMatch === undefined) throw new ApiError('BAD_REQUEST', 'a revive needs ifMatch: the content the device moved');
+  // A key no path can have (paths never hold NUL): taken before the target's own lock, and never the other way.
+  return mirror.lock.with([`\0revive\0${from}`], async () => {
+    const current = mirror.index.get(from);
+    if (current !== undefined) {
+      throw new ApiError('BASE_MISMATCH', `'${from}' is on the server again: nothing to bring back`, current.hash === undefined ? { current } : { current, currentHash: current.hash });
+    }
+    const gone = mirror.versions.deletedAt(from);
+    if (gone === undefined || gone.version.hash !== ifMatch) {
+      throw new ApiError('NOT_FOUND', `'${from}' was not deleted with that content here (never there, edited before its delete, or its version was pruned)`);
+    }
+    const extra: WriteOptions = { ifNoneMatch: true, ...(since === undefined ? {} : { since }) };
+    if (gone.fileId !== null) {
+      const alive = mirror.index.fileWithId(gone.fileId);
+      if (alive?.path === to) return alive; // the retry of a revive whose answer was lost
+      if (alive !== undefined) throw new ApiError('MOVED_ELSEWHERE', `'${from}' was brought back at '${alive.path}' by another device`, { current: alive });
+      extra.fileId = gone.fileId;
+    }
+    return write(mirror, to, fromVersion(mirror, gone.version), device, extra);
+  });
 }

@@ -1,9 +1,10 @@
-/** POST /v1/moves: rename or move a file or folder (MoveRequest JSON); parents of `to` are created. */
+/** POST /v1/moves: rename or move a file or folder (MoveRequest JSON); parents of `to` are created. With `revive`, bring a file deleted here back at `to` (history/restore.ts reviveFile). */
 import type { FastifyInstance } from 'fastify';
 import { routes, type MoveRequest } from '@deltabox/protocol';
 import { ApiError } from '../api-error.js';
 import type { Mirror } from '../mirror.js';
-import { checkedHash, checkedPath, sinceOf } from './request-parts.js';
+import { reviveFile } from '../history/restore.js';
+import { checkedHash, checkedPath, deviceOf, sinceOf } from './request-parts.js';
 import { setEntryHeaders } from './entry-headers.js';
 
 function parseMove(body: unknown): MoveRequest {
@@ -15,12 +16,18 @@ function parseMove(body: unknown): MoveRequest {
     if (typeof b.overwrite !== 'boolean') throw new ApiError('BAD_REQUEST', 'overwrite must be a boolean');
     req.overwrite = b.overwrite;
   }
+  if (b.revive !== undefined) {
+    if (typeof b.revive !== 'boolean') throw new ApiError('BAD_REQUEST', 'revive must be a boolean');
+    if (b.revive && req.overwrite === true) throw new ApiError('BAD_REQUEST', 'a revive never overwrites');
+    req.revive = b.revive;
+  }
   return req;
 }
 
 export async function moveRoutes(app: FastifyInstance, { mirror }: { mirror: Mirror }): Promise<void> {
   app.post(routes.moves, { config: { write: true } }, async (request, reply) => {
-    const entry = await mirror.move(parseMove(request.body), sinceOf(request));
+    const req = parseMove(request.body);
+    const entry = req.revive === true ? await reviveFile(mirror, req, sinceOf(request), deviceOf(request)) : await mirror.move(req, sinceOf(request));
     setEntryHeaders(reply, entry);
     return entry;
   });

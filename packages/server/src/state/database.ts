@@ -60,6 +60,8 @@ const migrations: string[] = [
      WHERE entries.path = numbered.p;
    UPDATE versions SET file_id = (SELECT file_id FROM entries WHERE entries.path = versions.path AND entries.type = 'file');
    CREATE INDEX versions_file ON versions(file_id);`,
+  // 5: a revive (MoveRequest.revive) looks up whether a deleted file is current again somewhere, by its id.
+  `CREATE INDEX entries_file ON entries(file_id);`,
 ];
 
 /**

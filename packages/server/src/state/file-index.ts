@@ -26,7 +26,8 @@ export interface IndexedEntry {
 }
 
 /** What the index stores for one path: a manifest entry with its stat identity. */
-export type IndexRow = ManifestEntry & { statToken?: string };
+/** `fileId`: the id of a file brought back (a revive keeps the deleted file's id); absent, a new row's id is its revision. */
+export type IndexRow = ManifestEntry & { statToken?: string; fileId?: number };
 
 function toIndexed(r: EntryRow): IndexedEntry {
   return r.stat_token === null ? { entry: toManifestEntry(r) } : { entry: toManifestEntry(r), statToken: r.stat_token };
@@ -77,8 +78,14 @@ export class FileIndex {
 
   upsert(entry: IndexRow): void {
     this.#upsert.run(
-      entry.path, entry.type, entry.size, entry.mtimeMs, entry.hash ?? null, entry.executable ? 1 : 0, entry.revision, entry.statToken ?? null, entry.revision,
+      entry.path, entry.type, entry.size, entry.mtimeMs, entry.hash ?? null, entry.executable ? 1 : 0, entry.revision, entry.statToken ?? null, entry.fileId ?? entry.revision,
     );
+  }
+
+  /** The current file with id `fileId` (a file keeps its id through replaces and moves), if any. */
+  fileWithId(fileId: number): ManifestEntry | undefined {
+    const row = this.#db.prepare("SELECT * FROM entries WHERE file_id = ? AND type = 'file'").get(fileId) as EntryRow | undefined;
+    return row && toManifestEntry(row);
   }
 
   /** Records a new stat identity for an unchanged file (same content and metadata): no revision, no journal. */

@@ -113,6 +113,16 @@ export class VersionTable {
     return (this.#db.prepare(`${HISTORY_OF} ORDER BY time_ms DESC, id DESC`).all({ path }) as VersionRow[]).map(toInfo);
   }
 
+  /**
+   * The version whose delete ended `path` (the newest version there, when it ended in a delete), with the id of
+   * the file it was a version of (null for rows of older servers); undefined when the path's last version was
+   * not deleted or it has none.
+   */
+  deletedAt(path: string): { version: StoredVersion; fileId: number | null } | undefined {
+    const row = this.#db.prepare('SELECT * FROM versions WHERE path = ? ORDER BY time_ms DESC, id DESC LIMIT 1').get(path) as (VersionRow & { file_id: number | null }) | undefined;
+    return row?.deleted === 1 ? { version: toInfo(row), fileId: row.file_id } : undefined;
+  }
+
   /** Whether version `id` is in the history of `path` (see ofPath). */
   inHistoryOf(path: string, id: number): boolean {
     return this.#db.prepare(`SELECT 1 FROM (${HISTORY_OF}) WHERE id = @id`).get({ path, id }) !== undefined;
