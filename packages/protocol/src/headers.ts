@@ -21,6 +21,12 @@ export const headers = {
   since: 'x-deltabox-since',
   /** Journal revision of the change (responses) or of the manifest snapshot (GET /v1/files). */
   revision: 'x-deltabox-revision',
+  /**
+   * On every answer to a write: the journal revisions this request recorded (`12-15,18`, or `none`;
+   * revision-ranges.ts). An answer's `x-deltabox-revision` may be another device's record (the content was
+   * already there); this says which records are the request's own.
+   */
+  recorded: 'x-deltabox-recorded',
   etag: 'etag',
   /** Resumable uploads (tus 1.0): bytes the server holds durably (HEAD, PATCH answers) or the PATCH's start. */
   uploadOffset: 'upload-offset',

@@ -11,3 +11,4 @@ export * from './batch-frames.js';
 export * from './paths.js';
 export * from './conflict-name.js';
 export * from './mtime.js';
+export * from './revision-ranges.js';

@@ -28,11 +28,13 @@ export class ScannerError extends Error {
   readonly currentHash?: string;
   /** For MOVED_ELSEWHERE: where the server holds the file now. */
   readonly currentPath?: string;
+  /** For REMOTE_CHANGED: keep the queue entry (retried after the merge) instead of dropping it. */
+  readonly holdEntry?: boolean;
 
   constructor(
     code: ScannerErrorCode,
     message: string,
-    details: { status?: number; apiCode?: string; currentHash?: string; currentPath?: string; cause?: unknown } = {},
+    details: { status?: number; apiCode?: string; currentHash?: string; currentPath?: string; holdEntry?: boolean; cause?: unknown } = {},
   ) {
     super(escapeName(message), details.cause === undefined ? undefined : { cause: details.cause });
     this.name = 'ScannerError';
@@ -41,6 +43,7 @@ export class ScannerError extends Error {
     if (details.apiCode !== undefined) this.apiCode = details.apiCode;
     if (details.currentHash !== undefined) this.currentHash = details.currentHash;
     if (details.currentPath !== undefined) this.currentPath = details.currentPath;
+    if (details.holdEntry === true) this.holdEntry = true;
   }
 }
 

@@ -128,7 +128,8 @@ t.test('move here, edit there (the edit reached the server first): the edit foll
 
 t.test('move here, delete there: sent as a move (a revive), the source\'s base kept until it is done', async (t) => {
   const base = [rdir('d'), rfile('d/a', 'h0'), rfile('d/b', 'h1')];
-  t.same(plan([dir('y'), file('y/a', 'h0'), file('y/b', 'h1')], [], base).sort(), [['forget', 'd'], ['move', 'y/a'], ['move', 'y/b'], ['push', 'y']], 'a folder moved here and deleted there: each file a move, none pushed as new');
+  t.same(plan([dir('y'), file('y/a', 'h0'), file('y/b', 'h1')], [], base).sort(), [['forget', 'd'], ['move', 'y/a'], ['move', 'y/b']], 'a folder moved here and deleted there: each file a move, none pushed as new, the folder not sent on its own (the revives make it)');
+  t.same(plan([dir('y'), file('y/a', 'h0'), file('y/new', 'h5')], [], base).sort(), [['forget', 'd'], ['forget', 'd/b'], ['move', 'y/a'], ['push', 'y'], ['push', 'y/new']], 'a folder that also holds a new file is sent');
   t.same(plan([file('y/renamed', 'h0')], [], [rfile('d/a', 'h0')]).sort(), [['forget', 'd/a'], ['push', 'y/renamed']], 'another name: not taken for a move (pushed as new, as before)');
   t.same(plan([file('y/a', 'h9')], [], [rfile('d/a', 'h0')]).sort(), [['forget', 'd/a'], ['push', 'y/a']], 'other bytes: not a move');
   t.same(plan([file('y/a', 'h0')], [], [rfile('d/a', 'h0')], { union: true }), [['push', 'y/a']], 'a union merge infers no move');

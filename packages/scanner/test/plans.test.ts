@@ -14,6 +14,7 @@ const ctx = (local: LocalEntry[], remote: RemoteEntry[], moveSources: string[] =
   base: new Map(base.map((e) => [e.path, e])),
   hasMoveFrom: (p: string, below: boolean) => moveSources.some((s) => s === p || (below && s.startsWith(`${p}/`))),
   hasMoveAbove: (p: string) => moveTargets.some((m) => p.startsWith(`${m}/`)),
+  hasMoveInto: (p: string) => moveTargets.some((m) => m.startsWith(`${p}/`)),
 });
 let moveTargets: string[] = [];
 
@@ -57,6 +58,10 @@ t.test('a folder move goes first, after moves out of it; what it carries waits f
   t.same(planStep(move, ctx([ld('dst'), ld('src')], [rd('src')])), { type: 'mkdir', path: 'dst' }, 'no move when src still exists');
   moveTargets = ['dst'];
   t.same(planStep({ path: 'dst/b', kind: 'sync' }, ctx([lf('dst/b', 'h')], [])), { type: 'blocked' });
+  moveTargets = ['y/a'];
+  t.same(planStep({ path: 'y', kind: 'sync' }, ctx([ld('y'), lf('y/a', 'h')], [])), { type: 'blocked' }, 'a new folder that a file move fills waits: the server makes it for the move');
+  t.same(planStep({ path: 'y', kind: 'move', from: 'gone' }, ctx([ld('y'), lf('y/a', 'h')], [])), { type: 'mkdir', path: 'y' }, 'never a folder\'s own move (the moves below it wait for it)');
+  t.same(planStep({ path: 'y', kind: 'sync' }, ctx([ld('y')], [rd('y')])), { type: 'noop' });
   moveTargets = [];
 });
 

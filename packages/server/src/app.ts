@@ -6,6 +6,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
 import { toApiError, ApiError } from './api-error.js';
+import { trackRecorded } from './recorded.js';
 import { drainBody } from './body-drain.js';
 import { registerAuth } from './auth/authenticate.js';
 import { TokenStore } from './auth/token-store.js';
@@ -196,6 +197,7 @@ export async function buildApp(options: ServerOptions, overrides: AppOverrides =
   pruner.start();
   overrides.inspect?.({ mirror, pruner });
 
+  trackRecorded(app); // before the routes: it wraps the handlers of write routes
   await registerAuth(app, new TokenStore(mirror.db), limits);
   await app.register(healthRoutes, { journal: mirror.journal });
   await app.register(folderRoutes, { root, folderId });

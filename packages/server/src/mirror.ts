@@ -17,6 +17,7 @@ import type { ServerLimits } from './limits.js';
 import { ancestorsOf, PathLock } from './path-lock.js';
 import { ApiError } from './api-error.js';
 import { VersionTable } from './state/version-table.js';
+import { noteRecorded } from './recorded.js';
 import { VersionKeeper, type KeptSet } from './history/version-keeper.js';
 import { refreshPath } from './disk-check.js';
 import { baseMismatch, checkBase, checkParents, checkPlace, sameMetadata, type Preconditions } from './preconditions.js';
@@ -326,14 +327,17 @@ export class Mirror {
     let revision = 0;
     let versioned = false;
     const now = this.now();
+    const appended: number[] = [];
     this.db.transaction(() => {
+      appended.length = 0;
       for (const step of steps) {
         // A folder already recorded (made by a concurrent write, which recorded first) is not made twice.
         if (step.change.op === 'mkdir' && this.index.get(step.change.path)?.type === 'dir') continue;
         const target = step.moveTree?.to ?? (step.upsert ? step.upsert.path : undefined);
-        if (target !== undefined) this.#recordParents(target, now);
+        if (target !== undefined) this.#recordParents(target, now, appended);
         if (step.past) versioned = this.#recordPast(step.past, now) || versioned;
         revision = this.journal.append(step.change, now);
+        appended.push(revision);
         if (step.removeTree !== undefined) this.index.removeTree(step.removeTree);
         if (step.moveTree) this.index.moveTree(step.moveTree.from, step.moveTree.to, revision);
         if (step.upsert) {
@@ -342,6 +346,7 @@ export class Mirror {
         }
       }
     })();
+    noteRecorded(appended);
     this.journal.notify();
     if (versioned) this.onVersioned();
     return revision;
@@ -355,10 +360,11 @@ export class Mirror {
    * at this path" dropped the file from its view for good (shared-load seed 1204: two devices lacked a file
    * the server held, both "up to date").
    */
-  #recordParents(path: string, now: number): void {
+  #recordParents(path: string, now: number, appended: number[]): void {
     for (const dir of ancestorsOf(path)) {
       if (this.index.get(dir)?.type === 'dir') continue;
       const revision = this.journal.append({ op: 'mkdir', path: dir }, now);
+      appended.push(revision);
       this.index.upsert({ path: dir, type: 'dir', size: 0, mtimeMs: now, revision });
     }
   }

@@ -14,6 +14,7 @@ import {
   headers as h,
   mediaTypes,
   parseEtag,
+  parseRevisionRanges,
   routes,
   type ApiErrorBody,
   expandRevisions,
@@ -188,11 +189,38 @@ export class ApiClient {
       }
       throw mapped;
     }
+    if (method !== 'GET' && method !== 'HEAD') this.#noteRecorded(res.headers[h.recorded]);
     if (res.statusCode >= 400) {
       const text = await res.body.text().catch(() => '');
       throw this.#httpError(res.statusCode, text, what);
     }
     return res;
+  }
+
+  /** Journal revisions this client's writes recorded, from `x-deltabox-recorded` (protocol revision-ranges.ts). */
+  readonly #recorded = new Set<number>();
+  #reportsRecorded = false;
+
+  #noteRecorded(value: string | string[] | undefined): void {
+    if (typeof value !== 'string') return;
+    const revisions = parseRevisionRanges(value);
+    if (revisions === undefined) return;
+    this.#reportsRecorded = true;
+    for (const r of revisions) this.#recorded.add(r);
+  }
+
+  /**
+   * Whether journal revision `revision` was recorded by one of this client's writes: true or false when the
+   * server says which records each write made (`x-deltabox-recorded`), undefined for an older server. An
+   * answer's revision may be another device's record (the content was already there): false then.
+   */
+  recordedByUs(revision: number): boolean | undefined {
+    return this.#reportsRecorded ? this.#recorded.has(revision) : undefined;
+  }
+
+  /** Drops what recordedByUs remembers up to `revision` (the view holds everything up to it). */
+  forgetRecordedUpTo(revision: number): void {
+    for (const r of this.#recorded) if (r <= revision) this.#recorded.delete(r);
   }
 
   /** True when the server answers a health check now (after a request failed with a network error). */

@@ -204,6 +204,25 @@ function editFollowsMove(input: MergeInput, fresh: Map<string, string[]>, claime
   return follows;
 }
 
+/** The folders above `path`, deepest first. */
+function ancestors(path: string): string[] {
+  const out: string[] = [];
+  for (let slash = path.lastIndexOf('/'); slash > 0; slash = path.lastIndexOf('/', slash - 1)) out.push(path.slice(0, slash));
+  return out;
+}
+
+/** Local folders new here (in neither base nor remote, not claimed) whose files are all in `files`, and that hold one. */
+function foldersHoldingOnly(input: MergeInput, files: ReadonlySet<string>, claimed: ReadonlySet<string>): string[] {
+  const { local, remote, base } = input;
+  const held = new Set<string>();
+  const kept = new Set<string>();
+  for (const [path, row] of local) {
+    if (row.type === 'dir') continue;
+    for (const dir of ancestors(path)) (files.has(path) ? held : kept).add(dir);
+  }
+  return [...held].filter((dir) => !kept.has(dir) && local.get(dir)?.type === 'dir' && !base.has(dir) && !remote.has(dir) && !claimed.has(dir));
+}
+
 /**
  * Move here, delete there: a file this device moved away from `source` (the base held it, the folder no longer
  * does) to a path new here with the same name and the base's bytes, while the server deleted `source`. Move
@@ -226,6 +245,10 @@ function moveOverDelete(input: MergeInput, fresh: Map<string, string[]>, claimed
     moves.push({ kind: 'move', path: to, from: source });
     claimed.add(source).add(to);
   }
+  // Folders new here that hold only these files are not sent on their own: the revives make them on the server.
+  // When the server sends the files elsewhere instead, they stay local-only and are removed once the files are
+  // renamed out (move against move); sent now, each would stay behind empty on every device.
+  if (moves.length > 0) for (const dir of foldersHoldingOnly(input, new Set(moves.map((m) => m.path)), claimed)) claimed.add(dir);
   return moves;
 }
 
@@ -369,18 +392,7 @@ function moveAgainstMove(input: MergeInput, fresh: Map<string, string[]>, claime
   if (renamedFrom.size === 0) return renames;
   // Local-only folders that held renamed files and no other file: removed once empty, deepest first, never
   // sent. A folder that also holds anything else (or that this device made empty) is left alone.
-  const ancestors = (path: string): string[] => {
-    const out: string[] = [];
-    for (let slash = path.lastIndexOf('/'); slash > 0; slash = path.lastIndexOf('/', slash - 1)) out.push(path.slice(0, slash));
-    return out;
-  };
-  const held = new Set<string>();
-  const kept = new Set<string>();
-  for (const [path, row] of local) {
-    if (row.type === 'dir') continue;
-    for (const dir of ancestors(path)) (renamedFrom.has(path) ? held : kept).add(dir);
-  }
-  const emptied = [...held].filter((dir) => !kept.has(dir) && local.get(dir)?.type === 'dir' && !base.has(dir) && !remote.has(dir) && !claimed.has(dir));
+  const emptied = foldersHoldingOnly(input, renamedFrom, claimed);
   emptied.sort((a, b) => depth(b) - depth(a));
   for (const path of emptied) claimed.add(path);
   return [...renames, ...emptied.map((path): MergeAction => ({ kind: 'rmdir', path }))];

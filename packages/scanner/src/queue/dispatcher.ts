@@ -5,7 +5,7 @@
  * module never decides to go offline or to scan on its own.
  */
 import { BATCH_MAX_BYTES, BATCH_MAX_FILES, INLINE_MAX_BYTES } from '../constants.js';
-import { isConnectivityError, isFatalError } from '../errors.js';
+import { isConnectivityError, isFatalError, type ScannerError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { OpQueue, QueueEntry } from './op-queue.js';
 import type { SyncState } from '../state/sync-state.js';
@@ -72,6 +72,7 @@ export class Dispatcher {
       base: this.#state.base,
       hasMoveFrom: (p, below, except) => queue.hasMoveFrom(p, below, except),
       hasMoveAbove: (p) => queue.hasMoveAbove(p),
+      hasMoveInto: (p) => queue.hasMoveInto(p),
     };
   }
 
@@ -111,6 +112,7 @@ export class Dispatcher {
         const entry = at(i);
         if (entry === undefined) break;
         if (taken.has(entry.path)) continue;
+        if (this.#transfer().isDeadFolderMove(entry)) this.#queue.demoteMove(entry.path);
         if (!this.#transfer().isBaseCurrent(entry)) {
           // Two-way: the server changed it since the last merge; the merge decides (and re-queues) it.
           this.#queue.complete(entry.path, entry.generation);
@@ -222,7 +224,9 @@ export class Dispatcher {
     }
     const code = (err as { code?: string }).code;
     if (code === 'REMOTE_CHANGED') {
-      this.#queue.complete(path, generation);
+      // Dropped (the merge re-queues what still differs), or held for a retry after the merge.
+      if ((err as ScannerError).holdEntry === true) this.#queue.fail(path, generation, Date.now(), (err as Error).message);
+      else this.#queue.complete(path, generation);
       this.#hooks.onRemoteChanged?.(path);
       return;
     }

@@ -290,6 +290,12 @@ export class OpQueue {
     return false;
   }
 
+  /** True while a queued move targets a path below folder `path` (the server makes the folder for it). */
+  hasMoveInto(path: string): boolean {
+    for (const movePath of this.#moves) if (movePath.startsWith(`${path}/`)) return true;
+    return false;
+  }
+
   /** True while a queued move targets a folder above `path` (its contents arrive with that move). */
   hasMoveAbove(path: string): boolean {
     for (const movePath of this.#moves) if (path.startsWith(`${movePath}/`)) return true;

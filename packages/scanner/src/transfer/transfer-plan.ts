@@ -30,6 +30,8 @@ export interface PlanContext {
   hasMoveFrom(path: string, includeBelow: boolean, exceptPath?: string): boolean;
   /** True while a queued move targets a folder above `path`. */
   hasMoveAbove(path: string): boolean;
+  /** True while a queued move targets a path below folder `path`. */
+  hasMoveInto(path: string): boolean;
 }
 
 /** True when the server's entry already matches the local one (content, type, executable bit, whole-ms mtime). */
@@ -66,6 +68,11 @@ export function planStep(entry: Pick<QueueEntry, 'path' | 'kind' | 'from'>, ctx:
       }
     }
     if (remote?.type === 'file') return remote.hash === undefined ? { type: 'delete', path } : { type: 'delete', path, ifMatch: remote.hash };
+    // A new folder that moves of files fill (a folder moved here whose source was deleted there: revives):
+    // the server makes it for them. Made first, it stayed behind empty on every device when the server sent
+    // the files to another device's copy of the folder instead. (A folder's own move is never held so: the
+    // moves below it wait for that one.)
+    if (remote === undefined && entry.kind !== 'move' && ctx.hasMoveInto(path)) return { type: 'blocked' };
     return { type: 'mkdir', path };
   }
   if (local.hash === undefined) return { type: 'noop' }; // never read successfully: nothing to send yet

@@ -87,8 +87,8 @@ export interface TransferDeps {
 
 export type BatchOutcome = { path: string; ok: true } | { path: string; ok: false; error: ScannerError };
 
-function remoteChanged(path: string, cause?: unknown): ScannerError {
-  return new ScannerError('REMOTE_CHANGED', `${path} changed on the server since the last merge; merging first`, cause === undefined ? {} : { cause });
+function remoteChanged(path: string, cause?: unknown, holdEntry = false): ScannerError {
+  return new ScannerError('REMOTE_CHANGED', `${path} changed on the server since the last merge; merging first`, { ...(cause === undefined ? {} : { cause }), ...(holdEntry ? { holdEntry } : {}) });
 }
 
 /** The server's answers that mean another device got there first (two-way: merge, never retry as is). */
@@ -129,6 +129,16 @@ export class Transfer {
     // A move whose source was deleted on the server since: sent as a revive, which the server arbitrates.
     const moved = local.get(entry.path);
     return remote.get(entry.from) === undefined && moved?.hash !== undefined && base.get(entry.from)?.hash === moved.hash;
+  }
+
+  /**
+   * Two-way: a queued folder move whose source is gone from the server (deleted there: the merge decides each
+   * file, as a revive or a push) can never run; as a move it would hold the files below it back, and its
+   * folder would be made empty ahead of them. True when the queue should make it a plain entry.
+   */
+  isDeadFolderMove(entry: Pick<QueueEntry, 'path' | 'kind' | 'from'>): boolean {
+    const { local, remote } = this.#d.state;
+    return this.#d.twoWay === true && entry.kind === 'move' && entry.from !== undefined && local.get(entry.path)?.type === 'dir' && !remote.has(entry.from);
   }
 
   #assertBaseCurrent(entry: Pick<QueueEntry, 'path' | 'from'>): void {
@@ -190,8 +200,10 @@ export class Transfer {
         } catch (err) {
           if (step.revive && this.#d.twoWay && isApi(err, 'MOVED_ELSEWHERE') && err.currentPath !== undefined) {
             // Another device moved the same file and its copy won: the merge renames ours to where it is.
+            // The entry stays queued until then, so a folder new here that only this move fills is not made on
+            // the server meanwhile (it stayed behind empty on every device).
             this.#d.onMovedElsewhere?.(step.from, err.currentPath);
-            throw remoteChanged(step.path, err);
+            throw remoteChanged(step.path, err, true);
           }
           this.#refusedForBase(err, step.path);
           // A revive the server cannot make (an older server, the version pruned, edited before its delete): upload.
