@@ -41,7 +41,8 @@ export interface DeltaOptions {
   formatVersion?: 1 | 2;
   /**
    * Byte-exact version-2 mode: gap bytes after which the encoder indexes the whole basis (at most 256 MiB) to
-   * find short matches anywhere in it, for dense edits (default 256 KiB; Infinity: never). See fine-index.ts.
+   * find short matches anywhere in it, for dense edits (default 256 KiB; Infinity: never), provided the gaps so
+   * far were dense in matches (gap-matcher.ts FINE_MIN_DENSITY). See fine-index.ts.
    */
   fineIndexTrigger?: number;
 }

@@ -44,7 +44,14 @@ t.test('sparse edits never build the index', async (t) => {
   t.notOk(m.fineBuilt, 'a 4 KiB gap stays under the trigger');
   const big = new GapMatcher({ length: basis.length, read: (o, n) => basis.subarray(o, o + n) }, { fineTrigger: 4096 });
   big.encode(seededBytes(4096, 9), 0, 4096, 0, -1, sink);
-  t.ok(big.fineBuilt, 'built once the gaps reach the trigger');
+  big.encode(seededBytes(4096, 10), 0, 4096, 0, -1, sink);
+  t.notOk(big.fineBuilt, 'past the trigger, but gaps with no matches (new data) never pay for it');
+  // The basis with one byte in 100 changed: most of these gap bytes are copies the window finds.
+  const edited = Uint8Array.from(basis.subarray(0, 64 * 1024));
+  for (let k = 50; k < edited.length; k += 100) edited[k]! ^= 1;
+  big.encode(edited, 0, edited.length, 0, -1, sink);
+  big.encode(seededBytes(4096, 11), 0, 4096, 0, -1, sink);
+  t.ok(big.fineBuilt, 'built once the gaps reach the trigger and are dense in matches');
   const huge = new GapMatcher({ length: 2 ** 31, read: (_o, n) => { if (n > 1 << 20) throw new Error('read the whole basis'); return new Uint8Array(n); } }, { fineTrigger: 0 });
   huge.encode(seededBytes(4096, 9), 0, 4096, 0, -1, sink);
   t.notOk(huge.fineBuilt, 'never for a basis past FINE_MAX_BASIS');
