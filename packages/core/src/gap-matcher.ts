@@ -99,18 +99,20 @@ export class GapMatcher {
 
   /**
    * Encodes target bytes t[from..to) as literals and basis copies into `sink`. `expected` is where the previous
-   * copy ended in the basis; `next` is where the following copy starts (-1 when unknown).
+   * copy ended in the basis; `next` is where the following copy starts (-1 when unknown). `unmatchedBefore`:
+   * bytes just before `from` that went out as literals with no copy since (the earlier pieces of the same gap),
+   * so the parse goes on skipping where it left off. Returns the same count for the end of this piece.
    */
-  encode(t: Uint8Array, from: number, to: number, expected: number, next: number, sink: GapSink): void {
+  encode(t: Uint8Array, from: number, to: number, expected: number, next: number, sink: GapSink, unmatchedBefore = 0): number {
     const g = to - from;
     if (g < MIN_GAP || this.#basis.length < MIN_MATCH) {
       sink.literal(t.subarray(from, to));
-      return;
+      return unmatchedBefore + g;
     }
     this.#gapBytes += g;
     if (!this.#fine && this.#gapBytes >= this.#fineTrigger && this.#gapCopied * FINE_MIN_DENSITY >= this.#gapBytes) this.#fine = new FineIndex(this.#basis);
     if (this.#load(g, expected, next)) this.#tableShift = this.#index();
-    this.#parse(t, from, to, expected, sink);
+    return this.#parse(t, from, to, expected, sink, unmatchedBefore);
   }
 
   /**
@@ -120,7 +122,7 @@ export class GapMatcher {
    * fewer and fewer positions (zstd's fast levels do the same): data with no matches costs little, and a match
    * that is found late still grows backwards over the bytes skipped.
    */
-  #parse(t: Uint8Array, from: number, to: number, expected: number, sink: GapSink): void {
+  #parse(t: Uint8Array, from: number, to: number, expected: number, sink: GapSink, unmatchedBefore: number): number {
     const fine = this.#fine;
     const full = fine ? fine.bytes : NO_BYTES;
     const fullLength = full.length;
@@ -137,6 +139,8 @@ export class GapMatcher {
     const e1 = this.#rangeCount > 1 ? ranges[4]! : e0;
     const b1 = this.#rangeCount > 1 ? ranges[5]! : 0;
     let lit = from;
+    /** Unmatched bytes before `lit` (earlier pieces of this gap, until the first match). */
+    let run = unmatchedBefore;
     let rep = expected;
     let i = from;
     const last = to - MIN_REP_MATCH;
@@ -215,7 +219,7 @@ export class GapMatcher {
         }
         basisAt = bestAt >= s1 ? b1 + (bestAt - s1) : b0 + (bestAt - s0);
       } else {
-        i += 1 + ((i - lit) >>> SKIP_LOG);
+        i += 1 + ((run + i - lit) >>> SKIP_LOG);
         continue;
       }
       if (i > lit) sink.literal(t.subarray(lit, i));
@@ -223,9 +227,11 @@ export class GapMatcher {
       this.#gapCopied += bestLen;
       i += bestLen;
       lit = i;
+      run = 0;
       rep = basisAt + bestLen;
     }
     if (to > lit) sink.literal(t.subarray(lit, to));
+    return run + to - lit;
   }
 
   /**
@@ -246,15 +252,15 @@ export class GapMatcher {
       if (b[0] <= a[1] && a[0] <= b[1]) spans[0] = [Math.min(a[0], b[0]), Math.max(a[1], b[1])];
       else spans.push(b);
     }
-    const live = spans.filter(([s, e]) => e > s);
+    // Both spans are non-empty: margin >= 1 KiB and expected, next <= the basis length.
     const r = this.#ranges;
-    if (live.length === this.#rangeCount && live.every(([s, e], k) => r[3 * k + 2] === s && r[3 * k + 1]! - r[3 * k]! === e - s)) return false;
+    if (spans.length === this.#rangeCount && spans.every(([s, e], k) => r[3 * k + 2] === s && r[3 * k + 1]! - r[3 * k]! === e - s)) return false;
     let total = 0;
-    for (const [s, e] of live) total += e - s;
+    for (const [s, e] of spans) total += e - s;
     if (this.#win.length < total) this.#win = new Uint8Array(Math.max(total, this.#win.length * 2));
     let at = 0;
-    this.#rangeCount = live.length;
-    live.forEach(([s, e], k) => {
+    this.#rangeCount = spans.length;
+    spans.forEach(([s, e], k) => {
       this.#win.set(this.#basis.read(s, e - s), at);
       r[3 * k] = at;
       r[3 * k + 1] = at + (e - s);
@@ -267,7 +273,7 @@ export class GapMatcher {
   /** Hashes every 4-byte key of the window into head/chain; returns the table's shift. */
   #index(): number {
     const r = this.#ranges;
-    const n = this.#rangeCount === 0 ? 0 : r[3 * this.#rangeCount - 2]!;
+    const n = r[3 * this.#rangeCount - 2]!;
     let log = MIN_TABLE_LOG;
     while (log < MAX_TABLE_LOG && 1 << log < n) log++;
     const size = 1 << log;

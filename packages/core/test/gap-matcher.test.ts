@@ -69,3 +69,17 @@ t.test('the pieces of one long gap share one window: read and indexed once, matc
   m.encode(second, 0, piece, 50_000, -1, recorder().sink);
   t.equal(reads.length, 2, 'another expected address reads another window');
 });
+
+t.test('the next piece of one gap goes on skipping where the last one stopped', async (t) => {
+  const basis = seededBytes(1 << 20, 29);
+  const piece = seededBytes(64 * 1024, 30);
+  piece.set(basis.subarray(20, 60), 20); // 40 bytes at the expected address, 20 bytes into the piece
+  const fresh = recorder();
+  t.equal(matcher(basis).encode(piece, 0, piece.length, 0, -1, fresh.sink), piece.length - 60, 'unmatched bytes at the end');
+  t.same(fresh.ops, [['literal', 20], ['copy', 20, 40], ['literal', piece.length - 60]], 'a first piece looks at every position');
+  const carried = recorder();
+  t.equal(matcher(basis).encode(piece, 0, piece.length, 0, -1, carried.sink, 128 * 1024), 128 * 1024 + piece.length, 'the run goes on');
+  t.same(carried.ops, [['literal', piece.length]], 'after 128 KiB of new bytes the step (~129) jumps over the 40 bytes');
+  const short = recorder();
+  t.equal(matcher(basis).encode(piece, 0, 5, 0, -1, short.sink, 7), 12, 'a gap too short to search adds to the run');
+});
