@@ -281,8 +281,10 @@ export class GapMatcher {
     if (this.#win.length < total) this.#win = new Uint8Array(Math.max(total, this.#win.length * 2));
     let at = 0;
     this.#rangeCount = spans.length;
+    // With the fine index the basis is in memory: a copy, not a read.
+    const full = this.#fine?.bytes;
     spans.forEach(([s, e], k) => {
-      this.#win.set(this.#basis.read(s, e - s), at);
+      this.#win.set(full ? full.subarray(s, e) : this.#basis.read(s, e - s), at);
       r[3 * k] = at;
       r[3 * k + 1] = at + (e - s);
       r[3 * k + 2] = s;
