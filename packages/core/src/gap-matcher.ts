@@ -136,10 +136,11 @@ export class GapMatcher {
 
   /**
    * The greedy parse of one gap. One long function on purpose: it runs per gap byte, so it keeps the window's
-   * ranges in locals and calls only small monomorphic helpers (V8 inlines them); splitting it into methods that
-   * read private fields per byte made it run ~10x slower. After SKIP_AFTER bytes without a match it looks at
-   * fewer and fewer positions (zstd's fast levels do the same): data with no matches costs little, and a match
-   * that is found late still grows backwards over the bytes skipped.
+   * ranges in locals and calls only one small helper. Each position it examines costs a few cache misses (hash
+   * head, chain, window, fine index: ~250 ns on random data, measured), which no rewrite of the loop removes;
+   * so after 2^SKIP_LOG bytes without a match it looks at fewer and fewer positions (zstd's fast levels do the
+   * same): data with no matches costs little, and a match found late still grows backwards over the bytes
+   * skipped.
    */
   #parse(t: Uint8Array, from: number, to: number, expected: number, sink: GapSink, unmatchedBefore: number): number {
     const fine = this.#fine;
