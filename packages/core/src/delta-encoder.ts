@@ -41,7 +41,8 @@ export interface DeltaOptions {
   formatVersion?: 1 | 2;
   /**
    * Byte-exact version-2 mode: gap bytes after which the encoder indexes the whole basis (at most 256 MiB) to
-   * find short matches anywhere in it, for dense edits (default 256 KiB; Infinity: never). See fine-index.ts.
+   * find short matches anywhere in it, for dense edits (default 256 KiB; Infinity: never), provided the gaps so
+   * far were dense in matches (gap-matcher.ts FINE_MIN_DENSITY). See fine-index.ts.
    */
   fineIndexTrigger?: number;
 }
@@ -100,6 +101,8 @@ export class DeltaEncoder {
   #copyLength = 0;
   /** Basis offset after the last emitted copy: copies are encoded relative to it. */
   #lastCopyEnd = 0;
+  /** Byte-exact version-2 mode: target bytes sent as literals since the last copy (the gap matcher skips on from there). */
+  #unmatched = 0;
   /** Byte-exact mode: the pending copy is being extended byte by byte. */
   #extending = false;
   #finished = false;
@@ -398,7 +401,7 @@ export class DeltaEncoder {
       // the target arrives.
       for (let at = from; at < to; at += this.#literalChunk) {
         const end = Math.min(to, at + this.#literalChunk);
-        this.#gaps.encode(this.#buf, at, end, this.#lastCopyEnd, end - at < this.#literalChunk ? next : -1, this.#sink);
+        this.#unmatched = this.#gaps.encode(this.#buf, at, end, this.#lastCopyEnd, end - at < this.#literalChunk ? next : -1, this.#sink, this.#unmatched);
       }
       return;
     }
@@ -420,6 +423,7 @@ export class DeltaEncoder {
 
   /** A copy found by the gap matcher. */
   #gapCopy(basisOffset: number, length: number): void {
+    this.#unmatched = 0;
     this.#writer.copy(basisOffset, length);
     this.#lastCopyEnd = basisOffset + length;
     this.#stats.copyOps++;
@@ -428,6 +432,7 @@ export class DeltaEncoder {
 
   #emitPendingCopy(): void {
     if (this.#copyLength === 0) return;
+    this.#unmatched = 0;
     this.#writer.copy(this.#copyStart, this.#copyLength);
     this.#lastCopyEnd = this.#copyStart + this.#copyLength;
     this.#stats.copyOps++;

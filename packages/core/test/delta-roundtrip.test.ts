@@ -40,7 +40,7 @@ t.test('patch(basis, delta(signature(basis), target)) == target, with literals b
 
 t.test('the delta is the same bytes however the target is split into chunks', async (t) => {
   // Larger than the encoder's 256 KiB buffer, so chunking decides when the buffer is compacted and literals
-  // are flushed; text-like, so the gap matcher finds short matches in every mode.
+  // are flushed; mostly text-like, so the gap matcher finds short matches in every mode.
   const basis = wordsText(400_000, 11);
   const { target } = applyEdits(basis, [
     { kind: 'insert', at: 0.3, bytes: Uint8Array.of(1, 2, 3) },
@@ -48,6 +48,8 @@ t.test('the delta is the same bytes however the target is split into chunks', as
     { kind: 'delete', at: 0.1, length: 17 },
     { kind: 'insert', at: 0.5, bytes: wordsText(200_000, 12) },
     { kind: 'overwrite', at: 0.9, bytes: wordsText(2000, 13) },
+    // New bytes over many literal pieces: the gap matcher's skipping carries from piece to piece.
+    { kind: 'insert', at: 0.8, bytes: seededBytes(150_000, 14) },
   ]);
   t.ok(target.length > 2 * 256 * 1024, 'the target spans several encoder buffers');
   for (const formatVersion of [1, 2] as const) {

@@ -71,6 +71,27 @@ export class ByteWriter {
     return this;
   }
 
+  /** The written bytes, not copied: valid until the next write, take(), detach() or clear(). */
+  view(): Uint8Array {
+    return this.#buf.subarray(0, this.#len);
+  }
+
+  /** Empties the writer, keeping its buffer. */
+  clear(): void {
+    this.#len = 0;
+  }
+
+  /**
+   * Returns the written bytes without copying them and empties the writer, which goes on in a new buffer of the
+   * same capacity: for large outputs that are kept (a copy of a few MiB costs more than the allocation).
+   */
+  detach(): Uint8Array {
+    const out = this.#buf.subarray(0, this.#len);
+    this.#buf = new Uint8Array(this.#buf.length);
+    this.#len = 0;
+    return out;
+  }
+
   /** Returns the written bytes (a copy) and empties the writer. */
   take(): Uint8Array {
     const out = this.#buf.slice(0, this.#len);

@@ -129,25 +129,32 @@ export class SegmentWriter implements OpWriter {
     if (this.#sequences === 0) return;
     const head = new ByteWriter(32).u8(SEGMENT_MARK).varint(this.#sequences).varint(this.#segmentTarget);
     this.#push(head.take());
-    this.#stream(this.#lengths.take(), OP_STREAM_QUALITY);
-    this.#stream(this.#addresses.take(), OP_STREAM_QUALITY);
-    this.#stream(this.#literals.take(), this.#quality, true);
+    this.#stream(this.#lengths, OP_STREAM_QUALITY);
+    this.#stream(this.#addresses, OP_STREAM_QUALITY);
+    this.#stream(this.#literals, this.#quality, true);
     this.#sequences = 0;
     this.#segmentTarget = 0;
   }
 
-  /** One stream: stored, or Brotli when that is smaller (a large literal stream is sampled first). */
-  #stream(raw: Uint8Array, quality: number, sample = false): void {
-    if (this.#compress && raw.length >= MIN_COMPRESS_LENGTH && (!sample || worthCompressing(raw))) {
+  /**
+   * One stream: stored, or Brotli when that is smaller (a large literal stream is sampled first). Its bytes are
+   * not copied: compressed from a view of the writer's buffer, or, stored, handed over (`large`: the writer then
+   * starts a new buffer, cheaper than copying megabytes) or copied (small streams).
+   */
+  #stream(w: ByteWriter, quality: number, large = false): void {
+    const raw = w.view();
+    if (this.#compress && raw.length >= MIN_COMPRESS_LENGTH && (!large || worthCompressing(raw))) {
       const packed = brotliCompress(raw, quality);
       if (packed.length < raw.length) {
         this.#push(new ByteWriter(24).u8(STREAM_BROTLI).varint(raw.length).varint(packed.length).take());
         this.#push(packed);
+        w.clear();
         return;
       }
     }
     this.#push(new ByteWriter(16).u8(STREAM_STORED).varint(raw.length).take());
-    if (raw.length > 0) this.#push(raw);
+    if (raw.length === 0) return;
+    this.#push(large ? w.detach() : w.take());
   }
 
   #push(bytes: Uint8Array): void {
