@@ -34,7 +34,8 @@ export interface PatchResult {
 export interface PatchOptions {
   /**
    * Hash the result on a worker thread (platform/sha256-worker.ts), overlapped with the basis reads and the
-   * caller's writes: for large files, where SHA-256 is most of a patch's CPU. Default false.
+   * caller's writes. Default false: on machines whose second core is shared with other work it was slower
+   * than hashing in the caller's thread (see HASH_ON_WORKER_FROM).
    */
   hashOnWorker?: boolean;
   /**
