@@ -149,8 +149,8 @@ export async function patchFile(basisPath: string, deltaPath: string, outPath: s
   const basis = new FileBasisReader(basisPath);
   const sink = new FileSink(outPath);
   try {
-    // As `deltabox patch` does: a large result is hashed on a worker thread beside the reads and writes.
-    // The sink writes each piece synchronously, so copies may be read straight into the worker's memory.
+    // As `deltabox patch` does: SHA-256 on a worker thread from HASH_ON_WORKER_FROM (at present never). The sink
+    // writes each piece synchronously (transientPieces): with the worker, copies go straight into its memory.
     const applier = new PatchApplier(basis, {}, { hashOnWorker: basis.length >= HASH_ON_WORKER_FROM, transientPieces: true });
     // Fresh delta pieces: the decoder may keep views into them across pushes.
     for await (const piece of applier.apply(readChunks(deltaPath, false))) sink.write(piece);

@@ -38,11 +38,13 @@ export const MAX_STRONG_LENGTH = 8;
  * long literal run costs one op header per 256 KiB (a 1 MiB append: 4 ops, ~16 bytes of framing).
  */
 /**
- * Basis size from which a patch should hash its result on a worker thread (PatchOptions.hashOnWorker): the
- * worker's start (~30 ms) costs more than it saves below it; above it SHA-256 (~1.7 GB/s, most of a patch's
- * CPU) runs beside the reads and writes instead of between them.
+ * Basis size from which a patch should hash its result on a worker thread (PatchOptions.hashOnWorker): never,
+ * as measured on this project's 2-vCPU machines (docs/DESIGN.md, "Patch: where SHA-256 runs"). The worker's
+ * start (50-400 ms under load) and the hand-over of every byte to the other core cost more than the overlap
+ * saves: a 256 MiB patch took 0.55-0.75x the time hashing on the main thread, median of 8 alternating runs.
+ * The option stays for machines with a core to spare.
  */
-export const HASH_ON_WORKER_FROM = 16 * 1024 * 1024;
+export const HASH_ON_WORKER_FROM = Number.POSITIVE_INFINITY;
 
 export const DEFAULT_LITERAL_CHUNK = 256 * 1024;
 

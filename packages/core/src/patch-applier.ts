@@ -34,7 +34,8 @@ export interface PatchResult {
 export interface PatchOptions {
   /**
    * Hash the result on a worker thread (platform/sha256-worker.ts), overlapped with the basis reads and the
-   * caller's writes: for large files, where SHA-256 is most of a patch's CPU. Default false.
+   * caller's writes. Default false: on machines whose second core is shared with other work it was slower
+   * than hashing in the caller's thread (see HASH_ON_WORKER_FROM).
    */
   hashOnWorker?: boolean;
   /**
@@ -45,8 +46,20 @@ export interface PatchOptions {
   transientPieces?: boolean;
 }
 
-/** Copies are read from the basis in pieces of at most this size. */
-const COPY_PIECE = 1 << 20;
+/**
+ * Copies are read from the basis in pieces of at most this size, adjacent copies merged first. In a bare
+ * read, SHA-256, write loop over 256 MiB (page cache warm, one thread) 1 MiB pieces were the slowest size
+ * tried (medians 1.2-1.5x those of 2 and 4 MiB; the machines are noisy, ±30%); a consumer that batches writes
+ * to 1 MiB (the CLI, the benchmark) writes a 4 MiB piece straight through. The worker hasher lends at most
+ * its slot size (1 MiB), whatever this is.
+ */
+const COPY_PIECE = 4 << 20;
+
+/** A basis range still to be copied: adjacent copy ops grow it, anything else flushes it. */
+interface CopyRun {
+  offset: number;
+  length: number;
+}
 
 export class PatchApplier {
   readonly #basis: BasisReader;
@@ -88,6 +101,8 @@ export class PatchApplier {
     const decoder = new DeltaDecoder(this.#limits);
     let produced = 0;
     let headerChecked = false;
+    // Copies waiting to be read: adjacent ones (even across chunks) become one run of large reads.
+    let run: CopyRun | undefined;
     for await (const chunk of delta) {
       const ops = decoder.push(chunk);
       if (!headerChecked && decoder.header) {
@@ -97,38 +112,43 @@ export class PatchApplier {
         }
       }
       for (const op of ops) {
-        for await (const piece of this.#run(op, sha)) {
-          produced += piece.length;
-          yield piece;
+        if (op.type === 'copy') {
+          this.#checkCopy(op.offset, op.length);
+          if (run && run.offset + run.length === op.offset) {
+            run.length += op.length;
+            continue;
+          }
         }
-        if (op.type === 'end') {
-          const actual = sha.digest();
-          if (produced !== op.targetLength) throw new ChecksumMismatchError(`produced ${produced} bytes, delta declares ${op.targetLength}`);
-          const expected = toHex(op.sha256);
-          const got = toHex(actual);
-          if (expected !== got) throw new ChecksumMismatchError(`result SHA-256 ${got} differs from the delta's ${expected}`);
-          this.#result = { targetLength: produced, targetHash: got };
+        if (run) {
+          for await (const piece of this.#copy(run, sha)) {
+            produced += piece.length;
+            yield piece;
+          }
         }
+        run = op.type === 'copy' ? { offset: op.offset, length: op.length } : undefined;
+        if (op.type === 'literal') {
+          sha.update(op.bytes);
+          produced += op.bytes.length;
+          yield op.bytes;
+        }
+        if (op.type === 'end') this.#result = verify(op, produced, sha);
       }
     }
     decoder.finish();
     return this.#result!;
   }
 
-  /** The pieces of one op, each already fed to `sha`. */
-  async *#run(op: DeltaOp, sha: Sha256): AsyncGenerator<Uint8Array> {
-    if (op.type === 'literal') {
-      sha.update(op.bytes);
-      yield op.bytes;
-      return;
+  #checkCopy(offset: number, length: number): void {
+    if (offset + length > this.#basis.length) {
+      throw new BasisMismatchError(`copy of ${length} bytes at basis offset ${offset} runs past the ${this.#basis.length}-byte basis`);
     }
-    if (op.type !== 'copy') return;
-    if (op.offset + op.length > this.#basis.length) {
-      throw new BasisMismatchError(`copy of ${op.length} bytes at basis offset ${op.offset} runs past the ${this.#basis.length}-byte basis`);
-    }
+  }
+
+  /** The pieces of one run of copies, each already fed to `sha`. */
+  async *#copy(run: CopyRun, sha: Sha256): AsyncGenerator<Uint8Array> {
     const readInto = this.#transientPieces ? this.#basis.readInto?.bind(this.#basis) : undefined;
     const lend = readInto && sha.lend && sha.hashLent ? sha : undefined;
-    for (let at = op.offset, end = op.offset + op.length; at < end; ) {
+    for (let at = run.offset, end = run.offset + run.length; at < end; ) {
       let piece: Uint8Array;
       let n: number;
       if (lend) {
@@ -147,6 +167,16 @@ export class PatchApplier {
       yield piece;
     }
   }
+}
+
+/** The result, once the END op's length and SHA-256 match what was produced. @throws ChecksumMismatchError */
+function verify(end: Extract<DeltaOp, { type: 'end' }>, produced: number, sha: Sha256): PatchResult {
+  const actual = sha.digest();
+  if (produced !== end.targetLength) throw new ChecksumMismatchError(`produced ${produced} bytes, delta declares ${end.targetLength}`);
+  const expected = toHex(end.sha256);
+  const got = toHex(actual);
+  if (expected !== got) throw new ChecksumMismatchError(`result SHA-256 ${got} differs from the delta's ${expected}`);
+  return { targetLength: produced, targetHash: got };
 }
 
 /** Applies a delta held in memory to a basis held in memory (tests and small files). @throws DeltaError */

@@ -2,6 +2,7 @@
 import t from 'tap';
 import { brotliCompressSync } from 'node:zlib';
 import { applyDeltaToBuffer, DeltaDecoder, readDeltaHeader } from '../src/index.js';
+import { ByteReader } from '../src/wire/byte-reader.js';
 import { ByteWriter } from '../src/wire/byte-writer.js';
 import { concat, deltaOf, equalBytes, seededBytes, signatureOf, wordsText } from './helpers/bytes.js';
 
@@ -110,4 +111,49 @@ t.test('long literal runs are split into sequences a decoder with a 256 KiB lite
     t.ok(equalBytes(await applyDeltaToBuffer(basis, delta, { maxLiteralChunk: 256 * 1024 }), target), exact ? 'byte-exact' : 'signature');
     await t.rejects(applyDeltaToBuffer(basis, delta, { maxLiteralChunk: 1000 }), { code: 'FORMAT_LIMIT_EXCEEDED' }, 'a lower limit refuses them');
   }
+});
+
+t.test('a stored literals stream becomes literal ops as its bytes arrive, each copied once', async (t) => {
+  // literal "abcde" then copy 2 bytes at 4; literal "fg".
+  const body = segment(2, 9, [...stored([5, 2, 2, 0]), ...stored([8]), ...stored([97, 98, 99, 100, 101, 102, 103])]);
+  const d = new DeltaDecoder();
+  const cut = body.length - 5; // inside the first literal: "ab" has arrived
+  const first = body.slice(0, cut);
+  t.same(d.push(first), [{ type: 'literal', bytes: Uint8Array.of(97, 98) }], 'the literal bytes that have arrived');
+  first.fill(0);
+  t.same(d.push(body.subarray(cut, cut + 1)), [{ type: 'literal', bytes: Uint8Array.of(99) }], 'a one-byte piece');
+  const rest = d.push(body.subarray(cut + 1));
+  t.same(rest, [
+    { type: 'literal', bytes: Uint8Array.of(100, 101) },
+    { type: 'copy', offset: 4, length: 2 },
+    { type: 'literal', bytes: Uint8Array.of(102, 103) },
+  ]);
+  t.notOk(d.done, 'END not yet read');
+  t.same(d.push(Uint8Array.of(0, 9, 1, ...new Uint8Array(32))), [{ type: 'end', targetLength: 9, sha256: new Uint8Array(32) }]);
+});
+
+t.test('a segment whose sequences do not fit its streams fails before any of its ops is emitted', async (t) => {
+  // The second sequence takes 3 literal bytes where 1 remains: nothing of the first sequence may come out.
+  const body = segment(2, 6, [...stored([2, 1, 3, 0]), ...stored([0]), ...stored([97, 98, 99])]);
+  const d = new DeltaDecoder();
+  t.throws(() => d.push(body.subarray(0, body.length - 3)), { code: 'FORMAT_CORRUPT' }, 'refused at the literals head');
+  // A Brotli literals stream of 200 bytes of which the one sequence takes 199: bytes left over.
+  const packed = new Uint8Array(brotliCompressSync(new Uint8Array(200).fill(97)));
+  const literals = [...new ByteWriter().u8(1).varint(200).varint(packed.length).take(), ...packed];
+  const brotli = segment(1, 199, [...stored([0xc7, 0x01, 0]), ...stored([]), ...literals]);
+  t.throws(() => new DeltaDecoder().push(brotli), { code: 'FORMAT_CORRUPT' }, 'a Brotli literals stream is checked whole, as before');
+});
+
+t.test('tryBytes(n, owned) copies bytes that sit in one chunk, and gathers split ones once', async (t) => {
+  const r = new ByteReader();
+  const chunk = Uint8Array.of(1, 2, 3, 4, 5);
+  r.push(chunk);
+  const owned = r.tryBytes(2, true)!;
+  const view = r.tryBytes(1)!;
+  chunk.fill(9);
+  t.same([...owned], [1, 2], 'owned bytes survive the chunk being reused');
+  t.same([...view], [9], 'a view follows the chunk');
+  r.push(Uint8Array.of(6, 7));
+  t.same([...r.tryBytes(3, true)!], [9, 9, 6], 'split across chunks');
+  t.equal(r.tryBytes(2, true), undefined, 'one byte left, two asked');
 });

@@ -110,9 +110,9 @@ export async function writePatched(basisPath: string, deltaPath: string, outPath
   // Linux too), so it gets fresh buffers.
   const basis = openFileBasis(basisPath, 'BASIS', { reuseBuffer: outPath !== '-' });
   try {
-    // A large basis means a large result: SHA-256 then runs on a worker thread beside the reads and writes.
-    // A file output is written before the next piece is asked for, so copies may be read straight into the
-    // hash worker's memory and written from there (transientPieces).
+    // SHA-256 runs on a worker thread from HASH_ON_WORKER_FROM (core's measured policy: at present never). A
+    // file output is written before the next piece is asked for (transientPieces): with the worker, copies are
+    // read straight into its memory and written from there.
     const applier = new PatchApplier(basis, {}, { hashOnWorker: basis.length >= HASH_ON_WORKER_FROM, transientPieces: outPath !== '-' });
     const head = new HeadRecorder();
     await withOutput(outPath, async (out) => {

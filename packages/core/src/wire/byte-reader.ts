@@ -138,15 +138,18 @@ export class ByteReader {
     }
   }
 
-  /** Exactly n bytes (a view when they sit in one chunk, else one copy), or undefined. */
-  tryBytes(n: number): Uint8Array | undefined {
+  /**
+   * Exactly n bytes, or undefined. A view when they sit in one chunk and `owned` is false, else one copy:
+   * `owned` asks for bytes that stay valid after the caller reuses its chunks, copied once whatever the split.
+   */
+  tryBytes(n: number, owned = false): Uint8Array | undefined {
     if (this.#available < n) return undefined;
     if (n === 0) return new Uint8Array(0);
     const first = this.#chunks[0]!;
     if (first.length - this.#head >= n) {
       const v = first.subarray(this.#head, this.#head + n);
       this.#skip(n);
-      return v;
+      return owned ? v.slice() : v;
     }
     const out = new Uint8Array(n);
     let filled = 0;

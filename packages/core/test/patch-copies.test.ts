@@ -1,0 +1,104 @@
+/**
+ * How the patch applier reads copies: adjacent copy ops become one run read in large pieces (4 MiB), other
+ * copies stay apart, and a hostile copy still fails with its typed error. Deltas are written by hand (version 1
+ * ops) so that the copy layout is exactly the one under test.
+ */
+import t from 'tap';
+import { createHash } from 'node:crypto';
+import { PatchApplier, type BasisReader } from '../src/index.js';
+import { ByteWriter } from '../src/wire/byte-writer.js';
+import { concat, equalBytes, seededBytes } from './helpers/bytes.js';
+
+const MiB = 1 << 20;
+const HEADER = Uint8Array.of(0x44, 0x42, 0x58, 0x44, 1, 0);
+
+type Op = { copy: [offset: number, length: number] } | { literal: Uint8Array };
+
+/** A version-1 delta of `ops` against `basis`, with the END op for the target they produce. */
+function deltaOfOps(basis: Uint8Array, ops: Op[], end = true): { delta: Uint8Array; target: Uint8Array } {
+  const w = new ByteWriter().bytes(HEADER).varint(basis.length);
+  const parts: Uint8Array[] = [];
+  let expected = 0;
+  for (const op of ops) {
+    if ('copy' in op) {
+      const [offset, length] = op.copy;
+      w.u8(0x01).zigzag(offset - expected).varint(length);
+      expected = offset + length;
+      parts.push(basis.subarray(offset, offset + length));
+    } else {
+      w.u8(0x02).varint(op.literal.length).bytes(op.literal);
+      parts.push(op.literal);
+    }
+  }
+  const target = concat(parts);
+  if (end) w.u8(0x00).varint(target.length).u8(1).bytes(new Uint8Array(createHash('sha256').update(target).digest()));
+  return { delta: w.take(), target };
+}
+
+/** A basis over `bytes` that records each read as [offset, length]. */
+function recordingBasis(bytes: Uint8Array): BasisReader & { reads: [number, number][] } {
+  const reads: [number, number][] = [];
+  return { length: bytes.length, reads, read: (o, n) => (reads.push([o, n]), bytes.subarray(o, o + n)) };
+}
+
+async function patch(basis: BasisReader, delta: Iterable<Uint8Array>): Promise<Uint8Array> {
+  const out: Uint8Array[] = [];
+  for await (const piece of new PatchApplier(basis).apply(delta)) out.push(piece.slice());
+  return concat(out);
+}
+
+function* bytesOneByOne(delta: Uint8Array): Generator<Uint8Array> {
+  for (let i = 0; i < delta.length; i++) yield delta.subarray(i, i + 1);
+}
+
+const basisBytes = seededBytes(9 * MiB, 7);
+const layout: Op[] = [
+  { copy: [0, 3 * MiB] },
+  { copy: [3 * MiB, 3 * MiB] }, // adjacent: one 6 MiB run
+  { literal: seededBytes(10, 8) },
+  { copy: [MiB, 5 * MiB] }, // after a literal: a new run, larger than one piece
+  { copy: [8 * MiB, MiB] }, // not adjacent (the previous copy ended at 6 MiB)
+  { copy: [2 * MiB, 1000] }, // backwards
+  { copy: [2 * MiB + 1000, 24] }, // adjacent again, small
+];
+const expectedReads: [number, number][] = [
+  [0, 4 * MiB], [4 * MiB, 2 * MiB],
+  [MiB, 4 * MiB], [5 * MiB, MiB],
+  [8 * MiB, MiB],
+  [2 * MiB, 1024],
+];
+
+t.test('adjacent copies are read as one run in pieces of at most 4 MiB; other copies stay apart', async (t) => {
+  const { delta, target } = deltaOfOps(basisBytes, layout);
+  const basis = recordingBasis(basisBytes);
+  t.ok(equalBytes(await patch(basis, [delta]), target), 'the target, verified');
+  t.same(basis.reads, expectedReads);
+});
+
+t.test('copies are merged the same when the delta arrives one byte at a time', async (t) => {
+  const { delta, target } = deltaOfOps(basisBytes, layout);
+  const basis = recordingBasis(basisBytes);
+  t.ok(equalBytes(await patch(basis, bytesOneByOne(delta)), target));
+  t.same(basis.reads, expectedReads);
+});
+
+t.test('rejects a copy past the basis that follows an adjacent copy, before reading the run', async (t) => {
+  // No END: the decoder would reject its length first; the applier must reject the copy itself.
+  const { delta } = deltaOfOps(basisBytes, [{ copy: [0, MiB] }, { copy: [MiB, 8 * MiB + 1] }], false);
+  const basis = recordingBasis(basisBytes);
+  await t.rejects(patch(basis, [delta]), { code: 'DELTA_BASIS_MISMATCH' });
+  t.same(basis.reads, [], 'nothing was read');
+});
+
+t.test('a delta cut after its copies fails as truncated, even with a run still unread', async (t) => {
+  const { delta } = deltaOfOps(basisBytes, [{ copy: [0, MiB] }, { copy: [MiB, MiB] }], false);
+  await t.rejects(patch(recordingBasis(basisBytes), [delta]), { code: 'FORMAT_TRUNCATED' });
+  const cut = deltaOfOps(basisBytes, layout).delta;
+  await t.rejects(patch(recordingBasis(basisBytes), [cut.subarray(0, cut.length - 10)]), { code: 'FORMAT_TRUNCATED' });
+});
+
+t.test('a basis whose read comes back short inside a run fails with the basis error', async (t) => {
+  const { delta } = deltaOfOps(basisBytes, [{ copy: [0, 3 * MiB] }, { copy: [3 * MiB, 3 * MiB] }]);
+  const short: BasisReader = { length: basisBytes.length, read: (o, n) => basisBytes.subarray(o, o + Math.min(n, 3 * MiB)) };
+  await t.rejects(patch(short, [delta]), { code: 'DELTA_BASIS_MISMATCH' });
+});
