@@ -36,6 +36,50 @@ async function world(t: Tap, devices = 2) {
   return { sdir, dirs, sync, server, token };
 }
 
+/**
+ * A world whose server can hold the writes of chosen devices (each has its own token) until released: two
+ * devices then merge at the same view before either's writes land, or one device's write meets a change another
+ * device made after that device merged.
+ */
+async function gatedWorld(t: Tap, devices: number) {
+  const base = tempDir(t);
+  const sdir = join(base, 'server');
+  const server = await buildServer({ sdir, logger: false });
+  const held: Array<{ token: string; go: () => void }> = [];
+  let holdTokens: string[] = [];
+  server.addHook('onRequest', async (request) => {
+    const auth = String(request.headers.authorization);
+    if (request.method === 'GET' || request.method === 'HEAD' || !holdTokens.some((tok) => auth.includes(tok))) return;
+    await new Promise<void>((go) => held.push({ token: auth, go }));
+  });
+  await server.listen({ host: '127.0.0.1', port: 0 });
+  t.teardown(() => server.close());
+  const address = server.server.address();
+  const url = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
+  const dirs = Array.from({ length: devices }, (_, i) => join(base, `device${i}`));
+  const tokens = dirs.map((_, i) => mintToken(sdir, `device${i}`));
+  for (const dir of dirs) mkdirSync(dir);
+  const sync = async (i: number) => {
+    const scanner = new Scanner({ cdir: dirs[i]!, server: url, token: tokens[i]!, watch: false, intervalMs: 60_000, mode: 'two-way' });
+    try {
+      return await scanner.syncOnce();
+    } finally {
+      await scanner.stop();
+    }
+  };
+  const gate = {
+    hold: (which: number[]) => {
+      holdTokens = which.map((i) => tokens[i]!);
+    },
+    holding: (i: number) => held.some((h) => h.token.includes(tokens[i]!)),
+    release: () => {
+      holdTokens = [];
+      for (const h of held.splice(0)) h.go();
+    },
+  };
+  return { sdir, dirs, tokens, sync, gate, url };
+}
+
 /** path -> content of every file in a tree (state folder skipped). */
 function contents(root: string, dir = ''): Record<string, string> {
   const out: Record<string, string> = {};
@@ -410,31 +454,7 @@ t.test('a folder moved on two devices at once ends in one place: the move that r
 });
 
 t.test('a folder two devices moved while a third deleted it comes back once: the server arbitrates (two-way-folder-moved-twice)', async (t) => {
-  const base = tempDir(t);
-  const sdir = join(base, 'server');
-  const server = await buildServer({ sdir, logger: false });
-  // Holds every write until released, so both movers merge at the same view (the source deleted, neither
-  // copy on the server yet) before either sends anything: the order that duplicated the folder.
-  let held: Array<{ token: string; go: () => void }> | undefined;
-  server.addHook('onRequest', async (request) => {
-    if (held === undefined || request.method === 'GET' || request.method === 'HEAD') return;
-    await new Promise<void>((go) => held!.push({ token: String(request.headers.authorization), go }));
-  });
-  await server.listen({ host: '127.0.0.1', port: 0 });
-  t.teardown(() => server.close());
-  const address = server.server.address();
-  const url = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
-  const dirs = [0, 1, 2].map((i) => join(base, `device${i}`));
-  const tokens = dirs.map((_, i) => mintToken(sdir, `device${i}`));
-  for (const dir of dirs) mkdirSync(dir);
-  const sync = async (i: number) => {
-    const scanner = new Scanner({ cdir: dirs[i]!, server: url, token: tokens[i]!, watch: false, intervalMs: 60_000, mode: 'two-way' });
-    try {
-      return await scanner.syncOnce();
-    } finally {
-      await scanner.stop();
-    }
-  };
+  const { sdir, dirs, tokens, sync, gate } = await gatedWorld(t, 3);
   mkdirSync(join(dirs[0]!, 'd3/sub'), { recursive: true });
   const names = ['a.txt', 'b.txt', 'sub/c.txt'];
   for (const name of names) writeFileSync(join(dirs[0]!, 'd3', name), `content of ${name}`);
@@ -444,12 +464,10 @@ t.test('a folder two devices moved while a third deleted it comes back once: the
   await sync(2);
   renameSync(join(dirs[0]!, 'd3'), join(dirs[0]!, 'x'));
   renameSync(join(dirs[1]!, 'd3'), join(dirs[1]!, 'y'));
-  held = [];
+  gate.hold([0, 1]);
   const both = Promise.all([sync(0), sync(1)]);
-  await waitFor(() => held!.some((h) => h.token.includes(tokens[0]!)) && held!.some((h) => h.token.includes(tokens[1]!)), 'both movers merged and started sending');
-  const waiting = held;
-  held = undefined;
-  for (const h of waiting) h.go();
+  await waitFor(() => gate.holding(0) && gate.holding(1), 'both movers merged and started sending');
+  gate.release();
   await both;
   for (let round = 0; round < 2; round++) for (const i of [0, 1, 2]) await sync(i);
   const server0 = contents(sdir);
@@ -474,6 +492,29 @@ t.test('a first sync of many files does not read its own writes back (the server
   t.ok(summary.receivedBytes < 60_000, `received ${summary.receivedBytes} bytes`);
   const again = await sync(0);
   t.equal(again.uploads + again.deltas, 0, 'and the next pass finds nothing to send');
+});
+
+t.test('a delete that meets another device\'s move of its folder: the file survives at the new path on every device (two-way-view-lost-entry)', async (t) => {
+  const { sdir, dirs, sync, gate } = await gatedWorld(t, 2);
+  mkdirSync(join(dirs[0]!, 'f'));
+  writeFileSync(join(dirs[0]!, 'f', 'x.txt'), 'keep me');
+  writeFileSync(join(dirs[0]!, 'f', 'y.txt'), 'other');
+  await sync(0);
+  await sync(1);
+  // Device 0 deletes f/x.txt and has merged (its view: f/x.txt still there) when device 1's folder move lands.
+  rmSync(join(dirs[0]!, 'f', 'x.txt'));
+  gate.hold([0]);
+  const deleting = sync(0);
+  await waitFor(() => gate.holding(0), 'device 0 sends its delete');
+  renameSync(join(dirs[1]!, 'f'), join(dirs[1]!, 'g'));
+  await sync(1);
+  gate.release();
+  await deleting;
+  for (let round = 0; round < 2; round++) for (const i of [0, 1]) await sync(i);
+  const expected = { 'g/x.txt': 'keep me', 'g/y.txt': 'other' };
+  // Before, the delete's 404 was taken for done: device 0's view dropped f/x.txt, the journal's move then had
+  // nothing to carry, and device 0 never learnt that g/x.txt exists (at rest, "up to date", one file short).
+  for (const tree of [sdir, ...dirs]) t.same(contents(tree), expected, `${tree}: the move wins over the delete, everywhere`);
 });
 
 t.test('a read-only token makes a download-only device: it pulls, keeps its own edits local, and finishes', async (t) => {

@@ -166,6 +166,7 @@ export class Transfer {
           const revision = await client.removeDir(step.path, true);
           if (revision !== undefined) this.#d.onRevision?.(revision, 'rmdir', step.path);
         } catch (err) {
+          if (this.#d.twoWay && isApi(err, 'NOT_FOUND')) throw remoteChanged(step.path, err); // as for a file, below
           if (!isApi(err, 'NOT_FOUND')) throw err;
         }
         state.deleteRemoteTree(step.path);
@@ -178,6 +179,10 @@ export class Transfer {
           if (revision !== undefined) this.#d.onRevision?.(revision, 'delete', step.path);
         } catch (err) {
           this.#refusedForBase(err, step.path);
+          // Two-way: gone from there since the view (another device moved it, or its folder, or deleted it). Not
+          // done: the merge decides. Taken for done, the view dropped the row, a journal move of its folder then
+          // had nothing to carry, and the file at its new place never reached this device (two-way-view-lost-entry).
+          if (this.#d.twoWay && isApi(err, 'NOT_FOUND')) throw remoteChanged(step.path, err);
           if (isApi(err, 'BASE_MISMATCH') && err.currentHash !== undefined) {
             // Someone else changed it; the client is the source of truth: delete what is there now.
             const row = state.remote.get(step.path);
