@@ -140,6 +140,8 @@ export class Scanner {
   #moves: MoveRecord[] = [];
   /** Revives the server refused as MOVED_ELSEWHERE (another device's copy won): moves for the next merge. */
   #movedElsewhere: MoveRecord[] = [];
+  /** Sources of those refused revives: never revived again (MergeInput.refusedRevives); bounded. */
+  readonly #refusedRevives = new Set<string>();
   /** The next merge trusts no base (joining, an expired cursor, a server that lost its journal). */
   #unionMerge = false;
   /** The server folder's id (GET /v1/folder), once asked. */
@@ -295,6 +297,8 @@ export class Scanner {
       },
       onMovedElsewhere: (from, to) => {
         this.#movedElsewhere.push({ from, to });
+        if (this.#refusedRevives.size >= 10_000) this.#refusedRevives.clear();
+        this.#refusedRevives.add(from);
       },
       onFoldersRecorded: (paths) => {
         const now = Date.now();
@@ -575,7 +579,7 @@ export class Scanner {
     // A copy: scans may record local edits while the actions run, and each action checks its row is still this one.
     const local = new Map(this.#state.local);
     const moves = this.#movedElsewhere.length === 0 ? this.#moves : [...this.#moves, ...this.#movedElsewhere.splice(0)];
-    const actions = planMerge({ local, remote: this.#state.remote, base: this.#state.base, moves, union: this.#unionMerge });
+    const actions = planMerge({ local, remote: this.#state.remote, base: this.#state.base, moves, union: this.#unionMerge, refusedRevives: this.#refusedRevives });
     if (actions.length > 0 && this.#debug) this.#log.debug({ view: this.#viewRevision, actions: actions.slice(0, 200).map((a) => `${a.kind} ${a.path}${'from' in a ? ` <- ${a.from}` : ''}`) }, 'merge plan');
     const deletes = actions.filter((a) => a.kind === 'delete').length;
     let localFiles = 0;

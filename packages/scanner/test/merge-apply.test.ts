@@ -206,3 +206,47 @@ t.test('move against move, edited at the winning path: the edit is pulled there 
   t.equal(state.local.has('mine/a.txt') || state.base.has('mine/a.txt'), false);
   t.equal(state.base.get('theirs/a.txt')?.hash, sha(THEIRS), 'synced at the winning path');
 });
+
+/** This device moved a.txt to mine/a.txt; another device brought the same file back at theirs/a.txt (its revive
+ * won: 409 MOVED_ELSEWHERE to ours), and this device has pulled theirs/a.txt already. */
+async function pulledWinner(t: Tap.Test) {
+  const r = await rig(t);
+  const { root, state, scan } = r;
+  const synced = state.base.get('a.txt')!;
+  mkdirSync(join(root, 'mine'));
+  mkdirSync(join(root, 'theirs'));
+  writeFileSync(join(root, 'mine/a.txt'), 'synced\n');
+  writeFileSync(join(root, 'theirs/a.txt'), 'synced\n');
+  rmSync(join(root, 'a.txt'));
+  state.deleteLocal('a.txt');
+  await scan('mine/a.txt');
+  await scan('theirs/a.txt');
+  for (const d of ['mine', 'theirs']) state.setLocal({ ...walkedEntryOf(d, d, statSync(join(root, d))), racy: false });
+  state.deleteRemote('a.txt');
+  const dir = { path: 'theirs', type: 'dir' as const, size: 0, mtimeMs: 0, executable: false };
+  for (const row of [dir, { ...synced, path: 'theirs/a.txt' }]) {
+    state.setRemote(row);
+    state.setBase(row);
+  }
+  const planned = new Map(state.local);
+  const actions = planMerge({ local: planned, remote: state.remote, base: state.base, moves: [{ from: 'a.txt', to: 'theirs/a.txt' }], union: false });
+  return { ...r, planned, actions };
+}
+
+t.test('move against move, the winning copy pulled here already: this device\'s copy is removed, the pulled one kept', async (t) => {
+  const { root, state, applier, planned, actions } = await pulledWinner(t);
+  t.same(actions.filter((a) => a.kind === 'discard').map((a) => a.path), ['mine/a.txt']);
+  const result = await applier.apply(actions, planned);
+  t.equal(result.deferred, 0);
+  t.notOk(existsSync(join(root, 'mine')), 'this device\'s copy and its emptied folder are gone: nothing to send');
+  t.equal(readFileSync(join(root, 'theirs/a.txt'), 'utf8'), 'synced\n', 'the winning copy is untouched');
+  t.notOk(state.local.has('mine/a.txt'));
+});
+
+t.test('the same, but the copy is edited after the plan: nothing of it is removed', async (t) => {
+  const { root, applier, scan, planned, actions } = await pulledWinner(t);
+  writeFileSync(join(root, 'mine/a.txt'), 'edited after the plan\n');
+  await scan('mine/a.txt');
+  t.equal((await applier.apply(actions, planned)).deferred, 1, 'stands down until the next merge (which sends the edit as new content)');
+  t.equal(readFileSync(join(root, 'mine/a.txt'), 'utf8'), 'edited after the plan\n', 'the edit is kept');
+});

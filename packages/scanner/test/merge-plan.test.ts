@@ -135,6 +135,18 @@ t.test('move here, delete there: sent as a move (a revive), the source\'s base k
   t.same(plan([file('y/a', 'h0')], [], [rfile('d/a', 'h0')], { union: true }), [['push', 'y/a']], 'a union merge infers no move');
   t.same(plan([file('y/a', 'h0')], [], [rfile('d/a', 'h0')], { moves: [{ from: 'd/a', to: 'x/a' }] }), [['move', 'y/a']], 'moved away there and gone since: the server decides (a revive it cannot make goes up as new content)');
   t.same(plan([file('y/a', 'h0')], [rfile('x/a', 'h0')], [rfile('d/a', 'h0')], { moves: [{ from: 'd/a', to: 'x/a' }] }).sort(), [['forget', 'd/a'], ['rename', 'x/a']], 'the server said another device brought it back at x/a: renamed there');
+  t.same(plan([file('y/a', 'h0'), file('x/a', 'h0')], [rfile('x/a', 'h0')], [rfile('d/a', 'h0'), rfile('x/a', 'h0')], { moves: [{ from: 'd/a', to: 'x/a' }] }).sort(), [['discard', 'y/a'], ['forget', 'd/a']], 'and this device has pulled it there already: its own copy is dropped (before: revived again and again, refused each time)');
+  t.same(plan([file('y/a', 'h0'), file('x/a', 'h7')], [rfile('x/a', 'h7')], [rfile('d/a', 'h0'), rfile('x/a', 'h7')], { moves: [{ from: 'd/a', to: 'x/a' }] }), [['move', 'y/a']], 'other bytes there: nothing dropped (a revive, which the server decides)');
+  const relocated = planMerge({
+    local: new Map([['d0/x/a', file('d0/x/a', 'h0')]]),
+    remote: new Map([['e', rdir('e')]]),
+    base: new Map([['shared/a', rfile('shared/a', 'h0')], ['d0', rdir('d0')]]),
+    moves: [{ from: 'd0', to: 'e' }],
+    union: false,
+  });
+  t.same(relocated.filter((a) => a.kind === 'relocate'), [{ kind: 'relocate', path: 'd0/x/a', to: 'e/x/a', from: 'shared/a' }], 'moved here into a folder another device moved, its source deleted there: it follows the folder and still goes as a revive');
+  const refused = new Map([['d/a', rfile('d/a', 'h0')]]);
+  t.same(planMerge({ local: new Map([['y/a', file('y/a', 'h0')]]), remote: new Map(), base: refused, moves: [], union: false, refusedRevives: new Set(['d/a']) }).map((a) => [a.kind, a.path]).sort(), [['forget', 'd/a'], ['push', 'y/a']], 'a source whose revive was refused is not revived again: sent as new content (no loop)');
 });
 
 t.test('a file never read yet is left for the next scan', async (t) => {

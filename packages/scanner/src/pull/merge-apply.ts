@@ -123,7 +123,10 @@ export class MergeApplier {
         this.#moveLocal(path, action.to);
         state.deleteBase(path);
         if (state.remote.has(action.to)) state.setBase(state.remote.get(action.to)!);
-        if (this.#d.push()) this.#d.enqueue(action.to);
+        if (this.#d.push()) {
+          if (action.from === undefined) this.#d.enqueue(action.to);
+          else this.#d.enqueueMove?.(action.to, action.from);
+        }
         this.#d.log.info({ path, to: action.to }, `moved ${path} to ${action.to}, where another device moved it`);
         return;
       case 'conflict':
@@ -162,24 +165,20 @@ export class MergeApplier {
         if (this.#plannedRow(path) !== undefined) throw new LocalChangedError(path);
         await this.#download(path, action.remote, undefined, path, row);
         result.pulled++;
-        this.#checkRoot();
-        deleteFile(this.#d.root, row!);
-        state.transaction(() => {
-          state.deleteLocal(action.from);
-          state.deleteBase(action.from);
-        });
+        this.#removeFile(action.from, row!);
         this.#d.log.info({ from: action.from, path }, `${action.from}: another device's move to ${path} won and was edited there; pulled there`);
         return;
       }
+      case 'discard':
       case 'delete': {
+        // discard: this device's moved copy of a file whose other move won, already pulled to the winner's path.
         const row = this.#plannedRow(path);
         if (row === undefined) return;
-        this.#checkRoot();
-        deleteFile(this.#d.root, row);
-        state.transaction(() => {
-          state.deleteLocal(path);
-          state.deleteBase(path);
-        });
+        this.#removeFile(path, row);
+        if (action.kind === 'discard') {
+          result.renamed++;
+          this.#d.log.info({ path }, `${path}: another device's move of the same file won, and it is here already; this copy is removed`);
+        }
         return;
       }
       case 'rmdir': {
@@ -204,6 +203,16 @@ export class MergeApplier {
     const row = this.#planned.get(path);
     if (!sameRow(row, this.#d.state.local.get(path))) throw new LocalChangedError(path);
     return row;
+  }
+
+  /** Deletes the local file the plan saw (LocalChangedError when it changed since) and forgets its rows. */
+  #removeFile(path: string, row: LocalEntry): void {
+    this.#checkRoot();
+    deleteFile(this.#d.root, row);
+    this.#d.state.transaction(() => {
+      this.#d.state.deleteLocal(path);
+      this.#d.state.deleteBase(path);
+    });
   }
 
   #checkRoot(): void {

@@ -15,8 +15,11 @@ export type MergeAction =
   | { kind: 'push'; path: string }
   /** Edit beats delete: the server deleted a path edited here; it is sent again as a new path. */
   | { kind: 'recreate'; path: string }
-  /** The local entry goes to a path another device moved it (or its folder) to, and is sent there. */
-  | { kind: 'relocate'; path: string; to: string }
+  /**
+   * The local entry goes to a path another device moved it (or its folder) to, and is sent there; as a move
+   * from `from` (a revive) when it is this device's move of a file the server deleted since (moveOverDelete).
+   */
+  | { kind: 'relocate'; path: string; to: string; from?: string }
   /** Both changed to different content: the local entry becomes a conflict copy, the remote one is pulled. */
   | { kind: 'conflict'; path: string; remote: RemoteEntry }
   | { kind: 'mkdir'; path: string }
@@ -44,6 +47,12 @@ export type MergeAction =
    * move whose queued entry was dropped for a merge reached the server as a delete and a new file.)
    */
   | { kind: 'move'; path: string; from: string }
+  /**
+   * Move against move, where this device already holds the winning copy (it pulled it): its own moved copy at
+   * `path`, new here and never sent, holds the same bytes as the file the server and this folder have at the
+   * winner's path. Removed here; nothing is sent and no byte is lost.
+   */
+  | { kind: 'discard'; path: string }
   | { kind: 'delete'; path: string }
   | { kind: 'rmdir'; path: string }
   /**
@@ -65,6 +74,11 @@ export interface MergeInput {
   moves: readonly MoveRecord[];
   /** Joining or an expired cursor: no base is trusted, and nothing is deleted on either side. */
   union: boolean;
+  /**
+   * Sources whose revive the server refused (MOVED_ELSEWHERE) and that no rule settled since: not sent as a
+   * revive again (they go up as new content), so a refusal the merge cannot act on never loops.
+   */
+  refusedRevives?: ReadonlySet<string>;
 }
 
 type Entry = { type: string; hash?: string } | undefined;
@@ -109,6 +123,7 @@ export function planMerge(input: MergeInput): MergeAction[] {
   const paths = [...new Set([...local.keys(), ...remote.keys(), ...base.keys()])].sort((a, b) => depth(a) - depth(b) || (a < b ? -1 : 1));
 
   // Local entries whose place moved on the server: they follow it (rename vs edit, folder rename vs add).
+  let gone: Map<string, string[]> | undefined;
   for (const path of paths) {
     const L = local.get(path);
     const B = base.get(path);
@@ -117,8 +132,15 @@ export function planMerge(input: MergeInput): MergeAction[] {
     if (to === undefined || local.has(to) || claimed.has(to)) continue;
     const there = remote.get(to);
     if (B === undefined ? there !== undefined : !sameContent(there, B)) continue;
-    first.push({ kind: 'relocate', path, to });
+    // A file new here may be this device's move of a file deleted on the server since (moveOverDelete): it still
+    // goes as that move, from its new place (before: uploaded there as new content while another mover's revive
+    // brought the same file back elsewhere, shared-load seed 1205).
+    gone ??= union ? new Map() : filesByHash(base, (p) => !local.has(p) && !remote.has(p) && input.refusedRevives?.has(p) !== true);
+    const source = B === undefined ? takeClosest(gone.get(L.hash)?.filter((p) => baseName(p) === baseName(path) && !claimed.has(p)), path) : undefined;
+    if (source !== undefined) removeFrom(gone.get(L.hash), source);
+    first.push(source === undefined ? { kind: 'relocate', path, to } : { kind: 'relocate', path, to, from: source });
     claimed.add(path).add(to);
+    if (source !== undefined) claimed.add(source);
   }
 
   // Files new here, by content: the two move rules below take the ones they explain out of it.
@@ -238,6 +260,7 @@ function moveOverDelete(input: MergeInput, fresh: Map<string, string[]>, claimed
   const moves: MergeAction[] = [];
   for (const [source, B] of base) {
     if (B.type !== 'file' || B.hash === undefined || local.has(source) || remote.has(source) || claimed.has(source)) continue;
+    if (input.refusedRevives?.has(source) === true) continue;
     const name = baseName(source);
     const to = takeClosest(fresh.get(B.hash)?.filter((p) => baseName(p) === name), source);
     if (to === undefined) continue;
@@ -380,9 +403,20 @@ function moveAgainstMove(input: MergeInput, fresh: Map<string, string[]>, claime
       removeFrom(arrived.get(B.hash), to);
     }
     const there = remote.get(to);
-    if (there?.type !== 'file' || there.hash === undefined || local.has(to) || claimed.has(to)) continue;
+    if (there?.type !== 'file' || there.hash === undefined || claimed.has(to)) continue;
+    // Already pulled to the winner's path here: only the same bytes there let this device's copy go.
+    const pulled = local.get(to);
+    if (pulled !== undefined && !(pulled.type === 'file' && pulled.hash === B.hash && there.hash === B.hash)) continue;
     from ??= takeClosest(fresh.get(B.hash), source);
     if (from === undefined) continue;
+    if (pulled !== undefined) {
+      // Before, the local copy went up again and again as a revive the server refused (MOVED_ELSEWHERE), the
+      // merge never renaming it onto a path this folder already held (shared-load seed 1202, a merge every 70 ms).
+      renames.push({ kind: 'discard', path: from });
+      claimed.add(from);
+      renamedFrom.add(from);
+      continue;
+    }
     // Edited at the server's path since the move (a shared folder keeps changing): the edit is pulled there
     // instead of a rename (before this the local copy went up as a new file: the folder twice on every device).
     renames.push({ kind: there.hash === B.hash ? 'rename' : 'adopt', path: to, from, remote: there });
