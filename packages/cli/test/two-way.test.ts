@@ -517,6 +517,29 @@ t.test('a delete that meets another device\'s move of its folder: the file survi
   for (const tree of [sdir, ...dirs]) t.same(contents(tree), expected, `${tree}: the move wins over the delete, everywhere`);
 });
 
+t.test('an edit sent as a delta that meets another device\'s move of its folder lands at the new path, on every device (the server refuses the delta: PARENT_CHANGED)', async (t) => {
+  const { sdir, dirs, sync, gate } = await gatedWorld(t, 2);
+  mkdirSync(join(dirs[0]!, 'f'));
+  const original = seededBytes(7, 64 * 1024).toString('hex'); // text, large enough to go as a delta
+  writeFileSync(join(dirs[0]!, 'f', 'x.txt'), original);
+  await sync(0);
+  await sync(1);
+  // Device 0 edits f/x.txt and has merged when device 1's folder move lands; its delta then finds no f/x.txt.
+  const edited = `${original.slice(0, 1000)}EDITED${original.slice(1000)}`;
+  writeFileSync(join(dirs[0]!, 'f', 'x.txt'), edited);
+  gate.hold([0]);
+  const editing = sync(0);
+  await waitFor(() => gate.holding(0), 'device 0 sends its edit');
+  renameSync(join(dirs[1]!, 'f'), join(dirs[1]!, 'g'));
+  await sync(1);
+  gate.release();
+  await editing;
+  for (let round = 0; round < 2; round++) for (const i of [0, 1]) await sync(i);
+  // (The delta goes against the cached copy and the server refuses it for the moved parent. The other way in,
+  // a delta against the server's signature that finds nothing there, is transfer.test.ts's "gone from the server".)
+  for (const tree of [sdir, ...dirs]) t.same(contents(tree), { 'g/x.txt': edited }, `${tree}: the edit at the new path (rename vs edit)`);
+});
+
 t.test('a read-only token makes a download-only device: it pulls, keeps its own edits local, and finishes', async (t) => {
   const { sdir, dirs, sync, server } = await world(t);
   const { createToken } = await import('@deltabox/server');

@@ -44,7 +44,7 @@ async function rig(t: Tap.Test, answer: (req: IncomingMessage, res: ServerRespon
       client,
       state,
       cache: new BasisCache(join(dir, 'cache'), store, 1_000_000),
-      plan: { local: state.local, remote: state.remote, hasMoveFrom: () => false, hasMoveAbove: () => false },
+      plan: { local: state.local, remote: state.remote, base: state.base, hasMoveFrom: () => false, hasMoveAbove: () => false, hasMoveInto: () => false },
       onMoveFailed: () => {},
       ...deps,
     });
@@ -137,4 +137,38 @@ t.test('two-way: small new files go create-only, and one another device made mea
   const push = await make({}).syncBatch(locals);
   t.same(metas(bodies[1]!).map((m) => [m.path, m.ifNoneMatch]), [['same.txt', undefined], ['other.txt', undefined]], 'push mode (this device is the source of truth) sends no precondition');
   t.same(push.map((o) => (o.ok ? 'ok' : o.error.code)), ['HTTP', 'HTTP']);
+});
+
+t.test('two-way: a delete or an edit whose path is gone from the server (another device moved it) is a remote change; the view keeps the row', async (t) => {
+  for (const twoWay of [true, false]) {
+    const puts: string[] = [];
+    const { root, state, transfer: make } = await rig(t, (req, res, body) => {
+      if (req.method === 'PUT' && req.url?.startsWith('/v1/files/')) {
+        puts.push(req.url);
+        json(res, 200, { path: 'f/x.txt', type: 'file', size: body.length, mtimeMs: Number(req.headers['x-deltabox-mtime-ms']), hash: String(req.headers['x-deltabox-content-hash']), executable: false, revision: 12 });
+      } else if (req.method === 'DELETE') json(res, 404, { code: 'NOT_FOUND', message: "'f/y.txt' does not exist" });
+      else json(res, 404, { code: 'NOT_FOUND', message: "'f/x.txt' does not exist" }); // the signature: moved away
+    });
+    mkdirSync(join(root, 'f'));
+    writeFileSync(join(root, 'f/x.txt'), 'e'.repeat(8192)); // over SMALL_DELTA_MIN_BYTES: a delta, against the server's signature (nothing cached)
+    const { hash, stat } = await hashFileStable(join(root, 'f/x.txt'));
+    state.setLocal({ ...walkedEntryOf('f/x.txt', 'f/x.txt', stat), hash, racy: false });
+    for (const path of ['f/x.txt', 'f/y.txt']) {
+      const row = { path, type: 'file' as const, size: 8192, mtimeMs: 1, executable: false, hash: 'a'.repeat(64) };
+      state.setRemote(row);
+      state.setBase(row);
+    }
+    const transfer = make({ twoWay });
+    if (twoWay) {
+      await t.rejects(transfer.syncPath({ path: 'f/x.txt', kind: 'sync' }), { code: 'REMOTE_CHANGED' }, 'the edit: merge first');
+      await t.rejects(transfer.syncPath({ path: 'f/y.txt', kind: 'sync' }), { code: 'REMOTE_CHANGED' }, 'the delete: merge first');
+      t.ok(state.remote.has('f/x.txt') && state.remote.has('f/y.txt'), 'the view keeps both rows, so the journal\'s move of the folder carries them (before: dropped, and the moved files never reached the device)');
+      t.same(puts, [], 'nothing sent whole to the old path');
+    } else {
+      await transfer.syncPath({ path: 'f/x.txt', kind: 'sync' });
+      await transfer.syncPath({ path: 'f/y.txt', kind: 'sync' });
+      t.same(puts.length, 1, 'push mode: this folder is the truth, the edit goes whole');
+      t.notOk(state.remote.has('f/y.txt'), 'push mode: a delete of what is gone is done');
+    }
+  }
 });

@@ -289,6 +289,10 @@ export class Transfer {
             this.#setRemoteHash(path, err.currentHash);
             continue;
           }
+          // Two-way: gone from there since the view (moved or deleted by another device): the merge decides. Taken
+          // as "send it whole", the view lost the row, the edit re-created the old path, and the moved file never
+          // reached this device (shared-load seed 1209).
+          if (this.#d.twoWay && isApi(err, 'NOT_FOUND')) throw remoteChanged(path, err);
           if (isApi(err, 'NOT_FOUND')) {
             // Gone from the server since we last heard (its signature could not be read): send it whole.
             sawNotFound = true;
@@ -388,6 +392,9 @@ export class Transfer {
     else if (small !== undefined) basis = { kind: 'signature', signature: decodeSignature(small) };
     else {
       const fetched = await this.#d.client.signature(path);
+      // Two-way: another version than the view's is there (another device's edit): the merge decides, or this
+      // upload would replace that edit without a conflict copy.
+      if (this.#d.twoWay && fetched.hash !== undefined && fetched.hash !== baseHash) throw remoteChanged(path);
       if (fetched.hash !== undefined && fetched.hash !== baseHash) {
         this.#setRemoteHash(path, fetched.hash);
         baseHash = fetched.hash;
