@@ -80,6 +80,21 @@ async function gatedWorld(t: Tap, devices: number) {
   return { sdir, dirs, tokens, sync, gate, url };
 }
 
+/**
+ * Device 0 syncs with its writes held until device 1 has renamed folder f to g and synced that; then both sync
+ * until they settle. Device 0's writes were planned from a view that still had f.
+ */
+async function moveFolderDuringSync(dirs: string[], sync: (i: number) => Promise<unknown>, gate: { hold(which: number[]): void; holding(i: number): boolean; release(): void }): Promise<void> {
+  gate.hold([0]);
+  const first = sync(0);
+  await waitFor(() => gate.holding(0), 'device 0 sends its change');
+  renameSync(join(dirs[1]!, 'f'), join(dirs[1]!, 'g'));
+  await sync(1);
+  gate.release();
+  await first;
+  for (let round = 0; round < 2; round++) for (const i of [0, 1]) await sync(i);
+}
+
 /** path -> content of every file in a tree (state folder skipped). */
 function contents(root: string, dir = ''): Record<string, string> {
   const out: Record<string, string> = {};
@@ -503,14 +518,7 @@ t.test('a delete that meets another device\'s move of its folder: the file survi
   await sync(1);
   // Device 0 deletes f/x.txt and has merged (its view: f/x.txt still there) when device 1's folder move lands.
   rmSync(join(dirs[0]!, 'f', 'x.txt'));
-  gate.hold([0]);
-  const deleting = sync(0);
-  await waitFor(() => gate.holding(0), 'device 0 sends its delete');
-  renameSync(join(dirs[1]!, 'f'), join(dirs[1]!, 'g'));
-  await sync(1);
-  gate.release();
-  await deleting;
-  for (let round = 0; round < 2; round++) for (const i of [0, 1]) await sync(i);
+  await moveFolderDuringSync(dirs, sync, gate);
   const expected = { 'g/x.txt': 'keep me', 'g/y.txt': 'other' };
   // Before, the delete's 404 was taken for done: device 0's view dropped f/x.txt, the journal's move then had
   // nothing to carry, and device 0 never learnt that g/x.txt exists (at rest, "up to date", one file short).
@@ -527,14 +535,7 @@ t.test('an edit sent as a delta that meets another device\'s move of its folder 
   // Device 0 edits f/x.txt and has merged when device 1's folder move lands; its delta then finds no f/x.txt.
   const edited = `${original.slice(0, 1000)}EDITED${original.slice(1000)}`;
   writeFileSync(join(dirs[0]!, 'f', 'x.txt'), edited);
-  gate.hold([0]);
-  const editing = sync(0);
-  await waitFor(() => gate.holding(0), 'device 0 sends its edit');
-  renameSync(join(dirs[1]!, 'f'), join(dirs[1]!, 'g'));
-  await sync(1);
-  gate.release();
-  await editing;
-  for (let round = 0; round < 2; round++) for (const i of [0, 1]) await sync(i);
+  await moveFolderDuringSync(dirs, sync, gate);
   // (The delta goes against the cached copy and the server refuses it for the moved parent. The other way in,
   // a delta against the server's signature that finds nothing there, is transfer.test.ts's "gone from the server".)
   for (const tree of [sdir, ...dirs]) t.same(contents(tree), { 'g/x.txt': edited }, `${tree}: the edit at the new path (rename vs edit)`);
