@@ -57,12 +57,13 @@ export class SyncState {
 
   /**
    * After a push the server acknowledged: `path` (and, for a folder, everything under it) is in sync, so the
-   * base takes the remote view's rows there; rows the remote view no longer has are dropped.
+   * base takes the remote view's rows there; rows the remote view no longer has are dropped, except those
+   * `keep` names (the sources of queued moves: a revive needs its source's base).
    */
-  settleBase(path: string): void {
+  settleBase(path: string, keep: (path: string) => boolean = () => false): void {
     const tree = this.remote.get(path)?.type === 'dir' || this.base.get(path)?.type === 'dir';
     const under = (p: string) => p === path || (tree && p.startsWith(`${path}/`));
-    for (const p of [...this.base.keys()]) if (under(p) && !this.remote.has(p)) this.deleteBase(p);
+    for (const p of [...this.base.keys()]) if (under(p) && !this.remote.has(p) && !keep(p)) this.deleteBase(p);
     if (!tree) {
       const row = this.remote.get(path);
       if (row) this.setBase(row);
