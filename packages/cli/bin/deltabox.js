@@ -3,9 +3,9 @@
  * The `deltabox` launcher, CommonJS on purpose (bin/package.json): `--version` and `--help` (also
  * `help CMD`, `CMD --help`) are answered here from package.json and static-help.json without starting the
  * ES module loader or loading commander or any command, so they cost about what `node -e 0` costs.
- * `signature`, `delta` and `patch` load one bundle (dist/core-commands.bundle.mjs, made by `pnpm build`), which
- * runs their plain forms without commander; it answers undefined for anything else (help, a usage error),
- * and so does a missing bundle. Everything else loads the compiled CLI (dist/main.js), which exists once
+ * `signature`, `delta` and `patch` require one CommonJS bundle (dist/core-commands.bundle.cjs, made by
+ * `pnpm build`), which runs their plain forms without commander or the ES module loader; it answers undefined
+ * for anything else (help, a usage error), and so does a missing bundle. Everything else loads the compiled CLI (dist/main.js), which exists once
  * `pnpm build` has run.
  */
 'use strict';
@@ -39,7 +39,7 @@ function fastAnswer() {
  */
 function bundleIsStale() {
   try {
-    const bundle = statSync(join(root, 'dist', 'core-commands.bundle.mjs')).mtimeMs;
+    const bundle = statSync(join(root, 'dist', 'core-commands.bundle.cjs')).mtimeMs;
     return bundle < statSync(join(root, 'dist', 'core-commands', 'run.js')).mtimeMs;
   } catch {
     return false;
@@ -52,9 +52,9 @@ async function coreCommand() {
   if (bundleIsStale()) return undefined;
   let bundle;
   try {
-    bundle = await import('../dist/core-commands.bundle.mjs');
+    bundle = require('../dist/core-commands.bundle.cjs');
   } catch (err) {
-    if (err && err.code === 'ERR_MODULE_NOT_FOUND' && String(err.message).includes('core-commands.bundle.mjs')) return undefined;
+    if (err && err.code === 'MODULE_NOT_FOUND' && String(err.message).includes('core-commands.bundle.cjs')) return undefined;
     throw err;
   }
   return bundle.runCoreCommand(process.argv);

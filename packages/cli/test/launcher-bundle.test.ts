@@ -22,7 +22,7 @@ function layout(t: Tap.Test): string {
   copyFileSync(join(here, '..', 'bin', 'package.json'), join(root, 'bin', 'package.json'));
   writeFileSync(join(root, 'package.json'), JSON.stringify({ version: '0.0.0', type: 'module' }));
   writeFileSync(join(root, 'static-help.json'), '{}');
-  writeFileSync(join(root, 'dist', 'core-commands.bundle.mjs'), 'export function runCoreCommand() { return 41; }\n');
+  writeFileSync(join(root, 'dist', 'core-commands.bundle.cjs'), 'exports.runCoreCommand = () => 41;\n');
   writeFileSync(join(root, 'dist', 'core-commands', 'run.js'), '// compiled source the bundle was made from\n');
   writeFileSync(join(root, 'dist', 'main.js'), 'export async function main() { return 42; }\n');
   return root;
@@ -39,19 +39,19 @@ function exitOf(root: string): number | null {
 t.test('a bundle as new as its sources answers the core commands', async (t) => {
   const root = layout(t);
   setMtime(join(root, 'dist', 'core-commands', 'run.js'), 1_000_000);
-  setMtime(join(root, 'dist', 'core-commands.bundle.mjs'), 1_000_100);
+  setMtime(join(root, 'dist', 'core-commands.bundle.cjs'), 1_000_100);
   t.equal(exitOf(root), 41, 'the bundle ran');
 });
 
 t.test('a bundle older than the compiled sources is ignored: the compiled CLI answers', async (t) => {
   const root = layout(t);
-  setMtime(join(root, 'dist', 'core-commands.bundle.mjs'), 1_000_000);
+  setMtime(join(root, 'dist', 'core-commands.bundle.cjs'), 1_000_000);
   setMtime(join(root, 'dist', 'core-commands', 'run.js'), 1_000_100);
   t.equal(exitOf(root), 42, 'main.js ran, not the stale bundle');
 });
 
 t.test('a missing bundle falls back to the compiled CLI', async (t) => {
   const root = layout(t);
-  rmSync(join(root, 'dist', 'core-commands.bundle.mjs'));
+  rmSync(join(root, 'dist', 'core-commands.bundle.cjs'));
   t.equal(exitOf(root), 42);
 });
