@@ -9,7 +9,7 @@
  * `pnpm build` has run.
  */
 'use strict';
-const { readFileSync, statSync } = require('node:fs');
+const { readFileSync, statSync, writeSync } = require('node:fs');
 const { join } = require('node:path');
 
 const root = join(__dirname, '..');
@@ -60,9 +60,23 @@ async function coreCommand() {
   return bundle.runCoreCommand(process.argv);
 }
 
+/**
+ * Writes `text` to fd 1 directly: the first use of process.stdout loads Node's whole stream stack (~2 ms, as
+ * much as the rest of `--version`). Whatever writeSync cannot take (a full non-blocking pipe: EAGAIN, or
+ * any other error) goes through process.stdout as before, which reports it the usual way.
+ */
+function writeOut(text) {
+  let rest = Buffer.from(text);
+  try {
+    while (rest.length > 0) rest = rest.subarray(writeSync(1, rest));
+  } catch {
+    process.stdout.write(rest);
+  }
+}
+
 const answer = fastAnswer();
 if (answer !== undefined) {
-  process.stdout.write(answer);
+  writeOut(answer);
 } else {
   coreCommand()
     .then((code) => code ?? import('../dist/main.js').then(({ main }) => main(process.argv)))
