@@ -688,7 +688,7 @@ export class Scanner {
       // already (from their answers): the page starts after them. A first sync of many files read its own
       // writes back here (10,000 files: 2 MB, as a journal page and then the whole manifest).
       let start = since;
-      if (this.#client.recordedByUs(since + 1) !== undefined) while (this.#ownRevisions.has(start + 1)) start++;
+      if (this.#client.reportsRecorded) while (this.#ownRevisions.has(start + 1)) start++;
       const page = await this.#client.changes(start, JOURNAL_CATCHUP_MAX_CHANGES);
       // Pruned past our cursor, or another journal (the server lost its state): trust no base, delete nothing.
       if (page.expired === true || page.revision < since) this.#unionMerge = true;

@@ -209,6 +209,11 @@ export class ApiClient {
     for (const r of revisions) this.#recorded.add(r);
   }
 
+  /** Whether the server says which records each write made (`x-deltabox-recorded`). */
+  get reportsRecorded(): boolean {
+    return this.#reportsRecorded;
+  }
+
   /**
    * Whether journal revision `revision` was recorded by one of this client's writes: true or false when the
    * server says which records each write made (`x-deltabox-recorded`), undefined for an older server. An

@@ -4,7 +4,7 @@
  * journal alone cannot give the exact server state, so the caller falls back to the manifest.
  */
 import type { ChangeRecord } from '@deltabox/protocol';
-import type { SyncState } from '../state/sync-state.js';
+import { isUnder, type SyncState } from '../state/sync-state.js';
 
 /**
  * mtime of a remote file a journal record told us about: the journal carries no mtime or executable bit.
@@ -62,11 +62,6 @@ function touched(c: ChangeRecord): string[] {
   return c.from === undefined ? [path] : [path, c.from.normalize('NFC')];
 }
 
-/** `a` is `b` or a folder above it. */
-function covers(a: string, b: string): boolean {
-  return a === b || (b.length > a.length && b.startsWith(a) && b[a.length] === '/');
-}
-
 /**
  * Whether applying `foreign` after own record `mine` (which the server ordered after it) could change what
  * `mine` left in the view: any path of one is, or is above or below, a path of the other. A mkdir only adds
@@ -76,7 +71,7 @@ function overlaps(foreign: ChangeRecord, mine: ChangeRecord): boolean {
   const theirs = touched(foreign);
   for (const b of touched(mine)) {
     for (const a of theirs) {
-      if (foreign.op === 'mkdir' ? covers(b, a) : covers(a, b) || covers(b, a)) return true;
+      if (foreign.op === 'mkdir' ? isUnder(a, b) : isUnder(b, a) || isUnder(a, b)) return true;
     }
   }
   return false;

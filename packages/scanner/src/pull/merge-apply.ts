@@ -11,7 +11,7 @@ import type { ApiClient } from '../http/api-client.js';
 import type { LocalEntry } from '../detect/change-detector.js';
 import type { Logger } from '../logger.js';
 import type { RemoteEntry } from '../state/state-store.js';
-import type { SyncState } from '../state/sync-state.js';
+import { isUnder, type SyncState } from '../state/sync-state.js';
 import { PatchApplier } from '@deltabox/core';
 import { open, type FileHandle } from 'node:fs/promises';
 import { LocalChangedError, type StagedFile, deleteFile, discardStaged, placeFile, removeEmptyDir, renameEntry, rowOf, stageFile, stillRecorded } from './local-apply.js';
@@ -57,10 +57,6 @@ async function* patched(basis: FileHandle, size: number, delta: AsyncIterable<Ui
     },
   });
   yield* applier.apply(delta);
-}
-
-function isUnder(path: string, dir: string): boolean {
-  return path === dir || path.startsWith(`${dir}/`);
 }
 
 /** The same local row: same place, type, stat and content hash. */

@@ -123,7 +123,7 @@ export function planMerge(input: MergeInput): MergeAction[] {
   const paths = [...new Set([...local.keys(), ...remote.keys(), ...base.keys()])].sort((a, b) => depth(a) - depth(b) || (a < b ? -1 : 1));
 
   // Local entries whose place moved on the server: they follow it (rename vs edit, folder rename vs add).
-  let gone: Map<string, string[]> | undefined;
+  const gone = deletedSources(input);
   for (const path of paths) {
     const L = local.get(path);
     const B = base.get(path);
@@ -135,9 +135,7 @@ export function planMerge(input: MergeInput): MergeAction[] {
     // A file new here may be this device's move of a file deleted on the server since (moveOverDelete): it still
     // goes as that move, from its new place (before: uploaded there as new content while another mover's revive
     // brought the same file back elsewhere, shared-load seed 1205).
-    gone ??= union ? new Map() : filesByHash(base, (p) => !local.has(p) && !remote.has(p) && input.refusedRevives?.has(p) !== true);
-    const source = B === undefined ? takeClosest(gone.get(L.hash)?.filter((p) => baseName(p) === baseName(path) && !claimed.has(p)), path) : undefined;
-    if (source !== undefined) removeFrom(gone.get(L.hash), source);
+    const source = B === undefined ? takeClosest(gone().get(L.hash)?.filter((p) => baseName(p) === baseName(path) && !claimed.has(p)), path) : undefined;
     first.push(source === undefined ? { kind: 'relocate', path, to } : { kind: 'relocate', path, to, from: source });
     claimed.add(path).add(to);
     if (source !== undefined) claimed.add(source);
@@ -147,7 +145,7 @@ export function planMerge(input: MergeInput): MergeAction[] {
   const fresh = newFilesByHash(input, claimed);
   first.push(...moveAgainstMove(input, fresh, claimed));
   const follows = editFollowsMove(input, fresh, claimed);
-  first.push(...moveOverDelete(input, fresh, claimed));
+  first.push(...moveOverDelete(fresh, gone, claimed, input));
 
   // Name and size of the files new here that no scan has read yet: a file gone from here with the same name and
   // size may have moved there (a folder just moved), and sending its deletion now turned the move into a delete
@@ -254,19 +252,19 @@ function foldersHoldingOnly(input: MergeInput, files: ReadonlySet<string>, claim
  * (before, each pushed its copy as new files: the folder in two or three places on every device). The source's
  * base is kept until the move is done. Claims both paths.
  */
-function moveOverDelete(input: MergeInput, fresh: Map<string, string[]>, claimed: Set<string>): MergeAction[] {
-  const { local, remote, base, union } = input;
-  if (union || fresh.size === 0) return [];
+function moveOverDelete(fresh: Map<string, string[]>, gone: () => ReadonlyMap<string, string[]>, claimed: Set<string>, input: MergeInput): MergeAction[] {
+  if (fresh.size === 0) return [];
   const moves: MergeAction[] = [];
-  for (const [source, B] of base) {
-    if (B.type !== 'file' || B.hash === undefined || local.has(source) || remote.has(source) || claimed.has(source)) continue;
-    if (input.refusedRevives?.has(source) === true) continue;
-    const name = baseName(source);
-    const to = takeClosest(fresh.get(B.hash)?.filter((p) => baseName(p) === name), source);
-    if (to === undefined) continue;
-    removeFrom(fresh.get(B.hash), to);
-    moves.push({ kind: 'move', path: to, from: source });
-    claimed.add(source).add(to);
+  for (const [hash, sources] of gone()) {
+    for (const source of sources) {
+      if (claimed.has(source)) continue;
+      const name = baseName(source);
+      const to = takeClosest(fresh.get(hash)?.filter((p) => baseName(p) === name), source);
+      if (to === undefined) continue;
+      removeFrom(fresh.get(hash), to);
+      moves.push({ kind: 'move', path: to, from: source });
+      claimed.add(source).add(to);
+    }
   }
   // Folders new here that hold only these files are not sent on their own: the revives make them on the server.
   // When the server sends the files elsewhere instead, they stay local-only and are removed once the files are
@@ -314,6 +312,17 @@ function pairRenames(local: ReadonlyMap<string, LocalEntry>, moves: readonly Mov
   const kept = deletes.filter((d) => !renamed.has(d.path));
   deletes.length = 0;
   deletes.push(...kept);
+}
+
+/**
+ * The base's files gone from both sides (deleted on the server, moved away here), by content hash, built on
+ * first use: the sources a move here over a delete there may revive. None in a union merge; never a source
+ * whose revive the server refused.
+ */
+function deletedSources(input: MergeInput): () => ReadonlyMap<string, string[]> {
+  const { local, remote, base, union } = input;
+  let byHash: Map<string, string[]> | undefined;
+  return () => (byHash ??= union ? new Map() : filesByHash(base, (p) => !local.has(p) && !remote.has(p) && input.refusedRevives?.has(p) !== true));
 }
 
 /** Files new here (in neither the base nor the remote view, not claimed), by content hash. */

@@ -20,7 +20,8 @@ export function remoteOf(entry: ManifestEntry): RemoteEntry {
   return row;
 }
 
-function isUnder(path: string, dir: string): boolean {
+/** `path` is `dir` or lies below it. */
+export function isUnder(path: string, dir: string): boolean {
   return path === dir || path.startsWith(`${dir}/`);
 }
 

@@ -34,6 +34,15 @@ export interface PlanContext {
   hasMoveInto(path: string): boolean;
 }
 
+/**
+ * A move of the local file at `path` from `from` that the server can only make as a revive: `from` is gone
+ * from the server and from here, and the base held it with the bytes the file at `path` has.
+ */
+export function isRevivable(move: { path: string; from: string }, ctx: Pick<PlanContext, 'local' | 'remote' | 'base'>): boolean {
+  const hash = ctx.local.get(move.path)?.hash;
+  return hash !== undefined && !ctx.remote.has(move.from) && !ctx.local.has(move.from) && ctx.base.get(move.from)?.hash === hash;
+}
+
 /** True when the server's entry already matches the local one (content, type, executable bit, whole-ms mtime). */
 export function inSync(local: LocalEntry | undefined, remote: RemoteEntry | undefined): boolean {
   if (local === undefined || remote === undefined) return local === remote;
@@ -85,7 +94,7 @@ export function planStep(entry: Pick<QueueEntry, 'path' | 'kind' | 'from'>, ctx:
     }
     // Moved here, deleted on the server since: the server brings its copy back here, or says where another
     // device already did (move against move, decided by the server).
-    if (source === undefined && remote === undefined && ctx.base.get(entry.from)?.hash === local.hash && !ctx.local.has(entry.from)) {
+    if (remote === undefined && isRevivable({ path, from: entry.from }, ctx)) {
       return { type: 'move', path, from: entry.from, hash: local.hash, revive: true };
     }
   }

@@ -22,7 +22,7 @@ import type { BatchPart } from './batch-body.js';
 import type { RemoteEntry } from '../state/state-store.js';
 import { remoteOf, type SyncState } from '../state/sync-state.js';
 import { sameContent } from '../pull/merge-plan.js';
-import { planStep, type PlanContext, type Step } from './transfer-plan.js';
+import { isRevivable, planStep, type PlanContext, type Step } from './transfer-plan.js';
 import type { QueueEntry } from '../queue/op-queue.js';
 import { sendResumable, type UploadSessionKeeper } from './resumable-upload.js';
 
@@ -123,12 +123,11 @@ export class Transfer {
   /** Two-way: true unless the server changed this path (or a move's source) since the last merge. */
   isBaseCurrent(entry: Pick<QueueEntry, 'path' | 'from'>): boolean {
     if (!this.#d.twoWay) return true;
-    const { remote, base, local } = this.#d.state;
+    const { remote, base } = this.#d.state;
     if (!sameContent(remote.get(entry.path), base.get(entry.path))) return false;
     if (entry.from === undefined || sameContent(remote.get(entry.from), base.get(entry.from))) return true;
     // A move whose source was deleted on the server since: sent as a revive, which the server arbitrates.
-    const moved = local.get(entry.path);
-    return remote.get(entry.from) === undefined && moved?.hash !== undefined && base.get(entry.from)?.hash === moved.hash;
+    return isRevivable({ path: entry.path, from: entry.from }, this.#d.plan);
   }
 
   /**
@@ -145,9 +144,15 @@ export class Transfer {
     if (!this.isBaseCurrent(entry)) throw remoteChanged(entry.path);
   }
 
-  /** Two-way: a refusal for the base (or a moved parent) means another device got there first. */
-  #refusedForBase(err: unknown, path: string): void {
-    if (this.#d.twoWay && isApi(err, ...REFUSED_FOR_BASE)) throw remoteChanged(path, err);
+  /**
+   * Two-way: a refusal for the base (or a moved parent) means another device got there first, and so does a
+   * `404` for a path the view holds (another device moved or deleted it): the merge decides. Taken for done
+   * ("already deleted", "gone: send it whole"), the view dropped the row, a journal move of its folder then had
+   * nothing to carry, and the file at its new place never reached this device (two-way-view-lost-entry,
+   * two-way-delta-404). `gone: false`: the caller handles NOT_FOUND itself (a revive the server cannot make).
+   */
+  #refusedForBase(err: unknown, path: string, gone = true): void {
+    if (this.#d.twoWay && (isApi(err, ...REFUSED_FOR_BASE) || (gone && isApi(err, 'NOT_FOUND')))) throw remoteChanged(path, err);
   }
 
   async #run(step: Exclude<Step, { type: 'noop' | 'blocked' }>, entry: Pick<QueueEntry, 'path' | 'from'>): Promise<void> {
@@ -166,7 +171,7 @@ export class Transfer {
           const revision = await client.removeDir(step.path, true);
           if (revision !== undefined) this.#d.onRevision?.(revision, 'rmdir', step.path);
         } catch (err) {
-          if (this.#d.twoWay && isApi(err, 'NOT_FOUND')) throw remoteChanged(step.path, err); // as for a file, below
+          this.#refusedForBase(err, step.path);
           if (!isApi(err, 'NOT_FOUND')) throw err;
         }
         state.deleteRemoteTree(step.path);
@@ -179,10 +184,6 @@ export class Transfer {
           if (revision !== undefined) this.#d.onRevision?.(revision, 'delete', step.path);
         } catch (err) {
           this.#refusedForBase(err, step.path);
-          // Two-way: gone from there since the view (another device moved it, or its folder, or deleted it). Not
-          // done: the merge decides. Taken for done, the view dropped the row, a journal move of its folder then
-          // had nothing to carry, and the file at its new place never reached this device (two-way-view-lost-entry).
-          if (this.#d.twoWay && isApi(err, 'NOT_FOUND')) throw remoteChanged(step.path, err);
           if (isApi(err, 'BASE_MISMATCH') && err.currentHash !== undefined) {
             // Someone else changed it; the client is the source of truth: delete what is there now.
             const row = state.remote.get(step.path);
@@ -210,18 +211,12 @@ export class Transfer {
             this.#d.onMovedElsewhere?.(step.from, err.currentPath);
             throw remoteChanged(step.path, err, true);
           }
-          this.#refusedForBase(err, step.path);
+          // Two-way, a plain move whose source is gone from the server (another device moved or deleted it): the
+          // merge decides (move against move renames the moved files to where the server has them; uploading them
+          // here as new files would duplicate the folder on every device).
+          this.#refusedForBase(err, step.path, !step.revive);
           // A revive the server cannot make (an older server, the version pruned, edited before its delete): upload.
-          if (step.revive && isApi(err, 'NOT_FOUND', 'MOVED_ELSEWHERE')) {
-            this.#d.onMoveFailed(step.path, step.from);
-            entry.from = undefined;
-            return;
-          }
-          // Two-way: the source is gone from the server since the last merge (another device moved or deleted
-          // it): the merge decides (move against move renames the moved files to where the server has them;
-          // uploading them here as new files would duplicate the folder on every device).
-          if (this.#d.twoWay && isApi(err, 'NOT_FOUND')) throw remoteChanged(step.from, err);
-          if (!isApi(err, 'NOT_FOUND', 'BASE_MISMATCH', 'TYPE_CONFLICT', 'ALREADY_EXISTS')) throw err;
+          if (!isApi(err, 'NOT_FOUND', 'MOVED_ELSEWHERE', 'BASE_MISMATCH', 'TYPE_CONFLICT', 'ALREADY_EXISTS')) throw err;
           this.#d.onMoveFailed(step.path, step.from);
           entry.from = undefined; // fall back to uploading on the next step
         }
@@ -289,10 +284,6 @@ export class Transfer {
             this.#setRemoteHash(path, err.currentHash);
             continue;
           }
-          // Two-way: gone from there since the view (moved or deleted by another device): the merge decides. Taken
-          // as "send it whole", the view lost the row, the edit re-created the old path, and the moved file never
-          // reached this device (shared-load seed 1209).
-          if (this.#d.twoWay && isApi(err, 'NOT_FOUND')) throw remoteChanged(path, err);
           if (isApi(err, 'NOT_FOUND')) {
             // Gone from the server since we last heard (its signature could not be read): send it whole.
             sawNotFound = true;
