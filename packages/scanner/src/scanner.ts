@@ -333,13 +333,12 @@ export class Scanner {
    */
   #settle(path: string, from: string | undefined, pushed: boolean): void {
     if (this.#mode === 'push') return;
-    const { local, remote } = this.#state;
     this.#state.transaction(() => {
       // A folder moved on the server leaves behind what the server had deleted under it; the revives queued for
       // those files (moved here with the folder) keep their sources' base (seed 1205: dropped, they went up as
       // new content while another mover's revive won).
       const keep = (p: string): boolean => p !== path && this.#queue.hasMoveFrom(p, false);
-      for (const p of from === undefined ? [path] : [path, from]) if (pushed || sameContent(local.get(p), remote.get(p))) this.#state.settleBase(p, keep);
+      this.#state.settlePushed(path, from, pushed, keep);
     });
   }
 

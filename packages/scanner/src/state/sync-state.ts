@@ -6,6 +6,7 @@
 import type { ManifestEntry } from '@deltabox/protocol';
 import type { LocalEntry, ScanOutcome } from '../detect/change-detector.js';
 import type { RemoteEntry, StateStore } from './state-store.js';
+import { sameContent } from '../pull/merge-plan.js';
 
 /** A manifest line or write response as a remote row. */
 export function remoteOf(entry: ManifestEntry): RemoteEntry {
@@ -57,19 +58,42 @@ export class SyncState {
   }
 
   /**
-   * After a push the server acknowledged: `path` (and, for a folder, everything under it) is in sync, so the
-   * base takes the remote view's rows there; rows the remote view no longer has are dropped, except those
-   * `keep` names (the sources of queued moves: a revive needs its source's base).
+   * The base after a queued path was brought in step with the server (`pushed`: a write of ours was
+   * acknowledged; otherwise the server already held what the folder has, and only a path whose two sides agree
+   * is settled). The path's own row takes the remote view's. A move's source is settled only when the server no
+   * longer holds it (this device's move was made, or had been): a queued folder move that went up as a new
+   * folder and single files (its source still in the folder here) dropped the base rows of files other devices
+   * had moved out of the source, so their copies here went up as new files and the move-against-move rule
+   * never saw them (shared-load seed 1204: three conflict copies in two places). `keep`: base rows to leave
+   * alone (the sources of queued revives).
    */
-  settleBase(path: string, keep: (path: string) => boolean = () => false): void {
-    const tree = this.remote.get(path)?.type === 'dir' || this.base.get(path)?.type === 'dir';
+  settlePushed(path: string, from: string | undefined, pushed: boolean, keep: (path: string) => boolean = () => false): void {
+    const moved = from !== undefined && !this.remote.has(from);
+    for (const p of moved ? [path, from] : [path]) {
+      if (!pushed && !sameContent(this.local.get(p), this.remote.get(p))) continue;
+      // The rows below go with it only where the server's tree changed as a whole: moved here or away, or removed.
+      this.settleBase(p, { tree: moved || !this.remote.has(p), keep });
+    }
+  }
+
+  /**
+   * The base takes the remote view's row at `path` (dropped when the remote view has none). `tree`: the rows
+   * below a folder too, and rows below that the remote view no longer has are dropped, except those `keep`
+   * names. A folder that merely exists on both sides is settled without `tree`: its rows below are the merge's
+   * (settling them took another device's unmerged edit below into the base, and the next merge sent this
+   * device's older copy over it as a local edit).
+   */
+  settleBase(path: string, opts: { tree: boolean; keep?: (path: string) => boolean } = { tree: true }): void {
+    const keep = opts.keep ?? (() => false);
+    const tree = opts.tree && (this.remote.get(path)?.type === 'dir' || this.base.get(path)?.type === 'dir');
     const under = (p: string) => p === path || (tree && p.startsWith(`${path}/`));
-    for (const p of [...this.base.keys()]) if (under(p) && !this.remote.has(p) && !keep(p)) this.deleteBase(p);
     if (!tree) {
       const row = this.remote.get(path);
       if (row) this.setBase(row);
+      else if (!keep(path)) this.deleteBase(path);
       return;
     }
+    for (const p of [...this.base.keys()]) if (under(p) && !this.remote.has(p) && !keep(p)) this.deleteBase(p);
     for (const row of this.remote.values()) if (under(row.path)) this.setBase(row);
   }
 
