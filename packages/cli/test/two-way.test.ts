@@ -468,6 +468,31 @@ t.test('a folder moved on two devices at once ends in one place: the move that r
   t.notOk(existsSync(join(dirs[1]!, 'y')), 'device 1\'s own destination is gone (it held nothing else)');
 });
 
+t.test('a folder two devices moved while both were sending: the losing move\'s files are renamed, not sent as new ones', async (t) => {
+  const { sdir, dirs, sync, gate } = await gatedWorld(t, 2);
+  mkdirSync(join(dirs[0]!, 'd3/sub'), { recursive: true });
+  const names = ['a.txt', 'b.txt', 'sub/c.txt'];
+  for (const name of names) writeFileSync(join(dirs[0]!, 'd3', name), `content of ${name}`);
+  writeFileSync(join(dirs[0]!, 'keep.txt'), 'untouched');
+  for (const i of [0, 1]) await sync(i);
+  renameSync(join(dirs[0]!, 'd3'), join(dirs[0]!, 'x'));
+  renameSync(join(dirs[1]!, 'd3'), join(dirs[1]!, 'y'));
+  // Both merged from a view that still had d3 and sent their moves; one reaches the server first, the other
+  // finds d3 gone (404) and merges: its files are renamed to the winner's folder. (With a running scanner the
+  // files below the losing folder move can also be queued as new files; transfer.test.ts holds that case.)
+  gate.hold([0, 1]);
+  const both = Promise.all([sync(0), sync(1)]);
+  await waitFor(() => gate.holding(0) && gate.holding(1), 'both movers merged and started sending');
+  gate.release();
+  await both;
+  for (let round = 0; round < 2; round++) for (const i of [0, 1]) await sync(i);
+  const server0 = contents(sdir);
+  const winner = Object.keys(server0).some((p) => p.startsWith('x/')) ? 'x' : 'y';
+  const expected: Record<string, string> = { 'keep.txt': 'untouched' };
+  for (const name of names) expected[`${winner}/${name}`] = `content of ${name}`;
+  for (const tree of [sdir, ...dirs]) t.same(contents(tree), expected, `${tree}: the folder once, at ${winner}`);
+});
+
 t.test('a folder two devices moved while a third deleted it comes back once: the server arbitrates (two-way-folder-moved-twice)', async (t) => {
   const { sdir, dirs, tokens, sync, gate } = await gatedWorld(t, 3);
   mkdirSync(join(dirs[0]!, 'd3/sub'), { recursive: true });

@@ -83,7 +83,7 @@ t.test('a write whose parent folders the remote view lacks records them and repo
   t.equal(recorded.length, 1);
 });
 
-t.test('two-way: a move whose source the server no longer has is a remote change (merged first), not an upload as new files', async (t) => {
+t.test('two-way: a move whose source the server no longer has is a remote change (merged first), not an upload as new files; a folder move stays queued until the merge', async (t) => {
   for (const twoWay of [true, false]) {
     // Another device moved or deleted `theirs` first: the server answers the move NOT_FOUND.
     const { root, state, transfer: make } = await rig(t, (req, res) => {
@@ -99,13 +99,23 @@ t.test('two-way: a move whose source the server no longer has is a remote change
     const transfer = make({ twoWay, onMoveFailed: (path, from) => failedMoves.push(`${from} -> ${path}`) });
     const attempt = transfer.syncPath({ path: 'mine', kind: 'move', from: 'theirs' });
     if (twoWay) {
-      await t.rejects(attempt, { code: 'REMOTE_CHANGED' }, 'two-way: merge first');
+      await t.rejects(attempt, { code: 'REMOTE_CHANGED', holdEntry: true }, 'two-way: merge first, the folder move kept queued');
       t.same(failedMoves, [], 'nothing queued for upload');
     } else {
       await attempt;
       t.same(failedMoves, ['theirs -> mine'], 'push mode: the moved entries are sent as new ones');
     }
   }
+  // A file move refused the same way is dropped (the merge re-queues it): nothing waits below a file.
+  const { root, state, transfer: make } = await rig(t, (_req, res) => json(res, 404, { code: 'NOT_FOUND', message: 'no such path: theirs.txt' }));
+  writeFileSync(join(root, 'mine.txt'), 'x');
+  state.setLocal({ ...walkedEntryOf('mine.txt', 'mine.txt', statSync(join(root, 'mine.txt'))), hash: (await hashFileStable(join(root, 'mine.txt'))).hash, racy: false });
+  const theirs = { path: 'theirs.txt', type: 'file' as const, size: 1, mtimeMs: 0, executable: false, hash: state.local.get('mine.txt')!.hash! };
+  state.setRemote(theirs);
+  state.setBase(theirs);
+  const err = await make({ twoWay: true }).syncPath({ path: 'mine.txt', kind: 'move', from: 'theirs.txt' }).then(() => undefined, (e: unknown) => e);
+  t.match(err, { code: 'REMOTE_CHANGED' }, 'a file move: merge first');
+  t.notOk((err as { holdEntry?: boolean }).holdEntry, 'a file move is not held');
 });
 
 t.test('two-way: small new files go create-only, and one another device made meanwhile is merged, not retried', async (t) => {

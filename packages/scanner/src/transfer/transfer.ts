@@ -150,9 +150,10 @@ export class Transfer {
    * ("already deleted", "gone: send it whole"), the view dropped the row, a journal move of its folder then had
    * nothing to carry, and the file at its new place never reached this device (two-way-view-lost-entry,
    * two-way-delta-404). `gone: false`: the caller handles NOT_FOUND itself (a revive the server cannot make).
+   * `hold`: the queue keeps the entry for a retry after the merge (a folder move: the files below stay held back).
    */
-  #refusedForBase(err: unknown, path: string, gone = true): void {
-    if (this.#d.twoWay && (isApi(err, ...REFUSED_FOR_BASE) || (gone && isApi(err, 'NOT_FOUND')))) throw remoteChanged(path, err);
+  #refusedForBase(err: unknown, path: string, gone = true, hold = false): void {
+    if (this.#d.twoWay && (isApi(err, ...REFUSED_FOR_BASE) || (gone && isApi(err, 'NOT_FOUND')))) throw remoteChanged(path, err, hold);
   }
 
   async #run(step: Exclude<Step, { type: 'noop' | 'blocked' }>, entry: Pick<QueueEntry, 'path' | 'from'>): Promise<void> {
@@ -214,7 +215,10 @@ export class Transfer {
           // Two-way, a plain move whose source is gone from the server (another device moved or deleted it): the
           // merge decides (move against move renames the moved files to where the server has them; uploading them
           // here as new files would duplicate the folder on every device).
-          this.#refusedForBase(err, step.path, !step.revive);
+          // A folder move stays queued until the merge: dropped, it no longer held back the files below it, which
+          // went up at once as new files ahead of the merge that renames them to where the other move put the
+          // folder (shared-load seed 1205: the folder, a conflict copy included, in two places).
+          this.#refusedForBase(err, step.path, !step.revive, step.hash === undefined);
           // A revive the server cannot make (an older server, the version pruned, edited before its delete): upload.
           if (!isApi(err, 'NOT_FOUND', 'MOVED_ELSEWHERE', 'BASE_MISMATCH', 'TYPE_CONFLICT', 'ALREADY_EXISTS')) throw err;
           this.#d.onMoveFailed(step.path, step.from);
