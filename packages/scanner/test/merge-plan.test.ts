@@ -145,6 +145,17 @@ t.test('move here, delete there: sent as a move (a revive), the source\'s base k
     union: false,
   });
   t.same(relocated.filter((a) => a.kind === 'relocate'), [{ kind: 'relocate', path: 'd0/x/a', to: 'e/x/a', from: 'shared/a' }], 'moved here into a folder another device moved, its source deleted there: it follows the folder and still goes as a revive');
+  // The same, its source still on the server unchanged: a plain move from there (before: sent as new content and
+  // the source deleted apart, a new file, and another device's revive of the source brought it back a second time).
+  const kept = planMerge({
+    local: new Map([['d0/x/a', file('d0/x/a', 'h0')]]),
+    remote: new Map([['e', rdir('e')], ['shared/a', rfile('shared/a', 'h0')]]),
+    base: new Map([['shared/a', rfile('shared/a', 'h0')], ['d0', rdir('d0')]]),
+    moves: [{ from: 'd0', to: 'e' }],
+    union: false,
+  });
+  t.same(kept.filter((a) => a.kind === 'relocate'), [{ kind: 'relocate', path: 'd0/x/a', to: 'e/x/a', from: 'shared/a' }], 'moved here into a folder another device moved, its source still there: it follows the folder as a move');
+  t.notOk(kept.some((a) => a.path === 'shared/a'), 'the source is not deleted apart');
   const refused = new Map([['d/a', rfile('d/a', 'h0')]]);
   t.same(planMerge({ local: new Map([['y/a', file('y/a', 'h0')]]), remote: new Map(), base: refused, moves: [], union: false, refusedRevives: new Set(['d/a']) }).map((a) => [a.kind, a.path]).sort(), [['forget', 'd/a'], ['push', 'y/a']], 'a source whose revive was refused is not revived again: sent as new content (no loop)');
 });

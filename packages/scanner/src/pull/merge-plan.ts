@@ -17,7 +17,8 @@ export type MergeAction =
   | { kind: 'recreate'; path: string }
   /**
    * The local entry goes to a path another device moved it (or its folder) to, and is sent there; as a move
-   * from `from` (a revive) when it is this device's move of a file the server deleted since (moveOverDelete).
+   * from `from` when it is this device's move of a file: a revive when the server deleted `from` since
+   * (moveOverDelete), a plain move when the server still holds it unchanged.
    */
   | { kind: 'relocate'; path: string; to: string; from?: string }
   /** Both changed to different content: the local entry becomes a conflict copy, the remote one is pulled. */
@@ -124,6 +125,7 @@ export function planMerge(input: MergeInput): MergeAction[] {
 
   // Local entries whose place moved on the server: they follow it (rename vs edit, folder rename vs add).
   const gone = deletedSources(input);
+  const left = movedAwaySources(input);
   for (const path of paths) {
     const L = local.get(path);
     const B = base.get(path);
@@ -134,8 +136,11 @@ export function planMerge(input: MergeInput): MergeAction[] {
     if (B === undefined ? there !== undefined : !sameContent(there, B)) continue;
     // A file new here may be this device's move of a file deleted on the server since (moveOverDelete): it still
     // goes as that move, from its new place (before: uploaded there as new content while another mover's revive
-    // brought the same file back elsewhere, shared-load seed 1205).
-    const source = B === undefined ? takeClosest(gone().get(L.hash)?.filter((p) => baseName(p) === baseName(path) && !claimed.has(p)), path) : undefined;
+    // brought the same file back elsewhere, shared-load seed 1205). Or of a file the server still holds unchanged
+    // at its old path: then a plain move (before: uploaded as new content and the old path deleted, a new file
+    // id, so another device's revive of the old path later brought it back too: shared-load seed 1206).
+    const sameName = (p: string) => baseName(p) === baseName(path) && !claimed.has(p);
+    const source = B === undefined ? takeClosest(gone().get(L.hash)?.filter(sameName), path) ?? takeClosest(left().get(L.hash)?.filter(sameName), path) : undefined;
     first.push(source === undefined ? { kind: 'relocate', path, to } : { kind: 'relocate', path, to, from: source });
     claimed.add(path).add(to);
     if (source !== undefined) claimed.add(source);
@@ -323,6 +328,16 @@ function deletedSources(input: MergeInput): () => ReadonlyMap<string, string[]> 
   const { local, remote, base, union } = input;
   let byHash: Map<string, string[]> | undefined;
   return () => (byHash ??= union ? new Map() : filesByHash(base, (p) => !local.has(p) && !remote.has(p) && input.refusedRevives?.has(p) !== true));
+}
+
+/**
+ * The base's files gone from here that the server still holds unchanged (this device moved them away), by
+ * content hash, built on first use. None in a union merge.
+ */
+function movedAwaySources(input: MergeInput): () => ReadonlyMap<string, string[]> {
+  const { local, remote, base, union } = input;
+  let byHash: Map<string, string[]> | undefined;
+  return () => (byHash ??= union ? new Map() : filesByHash(base, (p) => !local.has(p) && sameContent(remote.get(p), base.get(p))));
 }
 
 /** Files new here (in neither the base nor the remote view, not claimed), by content hash. */
