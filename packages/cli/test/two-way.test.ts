@@ -468,52 +468,48 @@ t.test('a folder moved on two devices at once ends in one place: the move that r
   t.notOk(existsSync(join(dirs[1]!, 'y')), 'device 1\'s own destination is gone (it held nothing else)');
 });
 
-t.test('a folder two devices moved while both were sending: the losing move\'s files are renamed, not sent as new ones', async (t) => {
-  const { sdir, dirs, sync, gate } = await gatedWorld(t, 2);
+/**
+ * Folder d3 (three files) and keep.txt on every device; then device 2 (if any) deletes d3, device 0 renames it
+ * to x and device 1 to y, and both movers sync at once from views that still had d3, their writes held until
+ * both have merged and started sending. Returns the winner (the folder name the server ended with) and the
+ * tree every folder must equal, after two more rounds on every device.
+ */
+async function twoMovers(t: Tap, devices: 2 | 3): Promise<{ sdir: string; dirs: string[]; winner: string; expected: Record<string, string> }> {
+  const { sdir, dirs, sync, gate } = await gatedWorld(t, devices);
+  const all = dirs.map((_, i) => i);
   mkdirSync(join(dirs[0]!, 'd3/sub'), { recursive: true });
   const names = ['a.txt', 'b.txt', 'sub/c.txt'];
   for (const name of names) writeFileSync(join(dirs[0]!, 'd3', name), `content of ${name}`);
   writeFileSync(join(dirs[0]!, 'keep.txt'), 'untouched');
-  for (const i of [0, 1]) await sync(i);
+  for (const i of all) await sync(i);
+  if (devices === 3) {
+    rmSync(join(dirs[2]!, 'd3'), { recursive: true });
+    await sync(2);
+  }
   renameSync(join(dirs[0]!, 'd3'), join(dirs[0]!, 'x'));
   renameSync(join(dirs[1]!, 'd3'), join(dirs[1]!, 'y'));
-  // Both merged from a view that still had d3 and sent their moves; one reaches the server first, the other
-  // finds d3 gone (404) and merges: its files are renamed to the winner's folder. (With a running scanner the
-  // files below the losing folder move can also be queued as new files; transfer.test.ts holds that case.)
   gate.hold([0, 1]);
   const both = Promise.all([sync(0), sync(1)]);
   await waitFor(() => gate.holding(0) && gate.holding(1), 'both movers merged and started sending');
   gate.release();
   await both;
-  for (let round = 0; round < 2; round++) for (const i of [0, 1]) await sync(i);
-  const server0 = contents(sdir);
-  const winner = Object.keys(server0).some((p) => p.startsWith('x/')) ? 'x' : 'y';
+  for (let round = 0; round < 2; round++) for (const i of all) await sync(i);
+  const winner = Object.keys(contents(sdir)).some((p) => p.startsWith('x/')) ? 'x' : 'y';
   const expected: Record<string, string> = { 'keep.txt': 'untouched' };
   for (const name of names) expected[`${winner}/${name}`] = `content of ${name}`;
+  return { sdir, dirs, winner, expected };
+}
+
+t.test('a folder two devices moved while both were sending: the losing move\'s files are renamed, not sent as new ones', async (t) => {
+  // One move reaches the server first, the other finds d3 gone (404) and merges: its files are renamed to the
+  // winner's folder. (With a running scanner the files below the losing folder move can also be queued as new
+  // files; transfer.test.ts holds that case.)
+  const { sdir, dirs, winner, expected } = await twoMovers(t, 2);
   for (const tree of [sdir, ...dirs]) t.same(contents(tree), expected, `${tree}: the folder once, at ${winner}`);
 });
 
 t.test('a folder two devices moved while a third deleted it comes back once: the server arbitrates (two-way-folder-moved-twice)', async (t) => {
-  const { sdir, dirs, tokens, sync, gate } = await gatedWorld(t, 3);
-  mkdirSync(join(dirs[0]!, 'd3/sub'), { recursive: true });
-  const names = ['a.txt', 'b.txt', 'sub/c.txt'];
-  for (const name of names) writeFileSync(join(dirs[0]!, 'd3', name), `content of ${name}`);
-  writeFileSync(join(dirs[0]!, 'keep.txt'), 'untouched');
-  for (const i of [0, 1, 2]) await sync(i);
-  rmSync(join(dirs[2]!, 'd3'), { recursive: true });
-  await sync(2);
-  renameSync(join(dirs[0]!, 'd3'), join(dirs[0]!, 'x'));
-  renameSync(join(dirs[1]!, 'd3'), join(dirs[1]!, 'y'));
-  gate.hold([0, 1]);
-  const both = Promise.all([sync(0), sync(1)]);
-  await waitFor(() => gate.holding(0) && gate.holding(1), 'both movers merged and started sending');
-  gate.release();
-  await both;
-  for (let round = 0; round < 2; round++) for (const i of [0, 1, 2]) await sync(i);
-  const server0 = contents(sdir);
-  const winner = Object.keys(server0).some((p) => p.startsWith('x/')) ? 'x' : 'y';
-  const expected: Record<string, string> = { 'keep.txt': 'untouched' };
-  for (const name of names) expected[`${winner}/${name}`] = `content of ${name}`;
+  const { sdir, dirs, winner, expected } = await twoMovers(t, 3);
   for (const tree of [sdir, ...dirs]) t.same(contents(tree), expected, `${tree}: the folder once, at ${winner} (move beats delete, once)`);
   t.notOk(existsSync(join(dirs[winner === 'x' ? 1 : 0]!, winner === 'x' ? 'y' : 'x', 'a.txt')), 'the losing mover\'s copy was renamed, not kept');
   for (const tree of [sdir, ...dirs]) t.same(readdirSync(tree).sort(), ['.deltabox', 'keep.txt', winner], `${tree}: the losing mover's folder is not left behind empty`);
