@@ -259,9 +259,11 @@ t.test('pruning runs online shortly after writes that add versions', async (t) =
   await put(h, 'p.txt', 'one');
   await put(h, 'p.txt', 'two');
   const objects = join(h.sdir, '.deltabox', 'versions', sha('one').slice(0, 2), sha('one').slice(2));
-  const deadline = Date.now() + 5000;
+  // 20 ms after the write when idle; the deadline only has to tell "soon" from "at the next 10-minute pass" on a
+  // loaded machine (5 s was close under two helpers' benchmarks).
+  const deadline = Date.now() + 30_000;
   while ((await history(h, 'p.txt')).versions.length > 0 || existsSync(objects)) {
-    if (Date.now() > deadline) throw new Error('the pruner did not run within 5 s of the write');
+    if (Date.now() > deadline) throw new Error('the pruner did not run within 30 s of the write');
     await new Promise((r) => setTimeout(r, 20));
   }
   t.pass('the version and its object are gone without a manual prune');
