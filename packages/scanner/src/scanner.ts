@@ -39,7 +39,7 @@ import { hostname } from 'node:os';
 import { formatBytes } from './progress.js';
 import { assertLocalDeleteShare } from './guards/mass-delete-guard.js';
 import { MergeApplier } from './pull/merge-apply.js';
-import { planMerge, sameContent, type MoveRecord } from './pull/merge-plan.js';
+import { planMerge, type MoveRecord } from './pull/merge-plan.js';
 
 export interface ScannerOptions {
   /** The client folder (created if missing). */
