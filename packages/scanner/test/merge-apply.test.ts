@@ -22,6 +22,9 @@ import { walkedEntryOf } from '../src/detect/tree-walk.js';
 const THEIRS = Buffer.from('the version another device saved\n');
 const sha = (b: Buffer | string): string => createHash('sha256').update(b).digest('hex');
 
+/** File downloads the stub is answering right now, the most at once, and how long each is held (ms). */
+const downloads = { inFlight: 0, max: 0, holdMs: 0 };
+
 /** What the stub answers to HEAD /v1/files/ (undefined: 404). */
 let headAnswer: { hash: string; mtimeMs: number } | undefined;
 
@@ -41,8 +44,12 @@ async function rig(t: Tap.Test) {
       return;
     }
     if (req.url?.startsWith('/v1/files/')) {
-      res.writeHead(200, { etag: `"${sha(THEIRS)}"`, 'x-deltabox-mtime-ms': '1700000000000', 'content-length': THEIRS.length });
-      res.end(THEIRS);
+      downloads.max = Math.max(downloads.max, ++downloads.inFlight);
+      setTimeout(() => {
+        downloads.inFlight--;
+        res.writeHead(200, { etag: `"${sha(THEIRS)}"`, 'x-deltabox-mtime-ms': '1700000000000', 'content-length': THEIRS.length });
+        res.end(THEIRS);
+      }, downloads.holdMs);
       return;
     }
     res.writeHead(404, { 'content-type': 'application/json' });
@@ -249,4 +256,25 @@ t.test('the same, but the copy is edited after the plan: nothing of it is remove
   await scan('mine/a.txt');
   t.equal((await applier.apply(actions, planned)).deferred, 1, 'stands down until the next merge (which sends the edit as new content)');
   t.equal(readFileSync(join(root, 'mine/a.txt'), 'utf8'), 'edited after the plan\n', 'the edit is kept');
+});
+
+t.test('a run of downloads goes a few at a time; one that fails is deferred, the others land', async (t) => {
+  const { root, state, applier } = await rig(t);
+  Object.assign(downloads, { inFlight: 0, max: 0, holdMs: 30 });
+  t.teardown(() => Object.assign(downloads, { holdMs: 0 }));
+  const row = (path: string, hash = sha(THEIRS)) => ({ path, type: 'file' as const, size: THEIRS.length, mtimeMs: 1700000000000, executable: false, hash });
+  for (let i = 0; i < 12; i++) state.setRemote(row(`new/f${i}.txt`));
+  // The server's version changed under this one: the staged bytes do not hash to what the plan expected.
+  state.setRemote(row('new/moved-on.txt', sha('another version')));
+  state.setRemote({ path: 'new', type: 'dir', size: 0, mtimeMs: 0, executable: false });
+  const planned = new Map(state.local);
+  const actions = planMerge({ local: planned, remote: state.remote, base: state.base, moves: [], union: false });
+  t.equal(actions.filter((a) => a.kind === 'download').length, 13);
+  const result = await applier.apply(actions, planned);
+  t.equal(result.pulled, 12, 'twelve pulled');
+  t.equal(result.deferred, 1, 'the one whose server version moved on waits for the next merge');
+  t.notOk(existsSync(join(root, 'new/moved-on.txt')), 'and is not placed');
+  for (let i = 0; i < 12; i++) t.same(readFileSync(join(root, `new/f${i}.txt`)), THEIRS);
+  t.ok(downloads.max > 1 && downloads.max <= 4, `at most 4 downloads at once, more than one (${downloads.max})`);
+  t.equal(state.base.get('new/f11.txt')?.hash, sha(THEIRS), 'each recorded in the base');
 });

@@ -59,6 +59,9 @@ async function* patched(basis: FileHandle, size: number, delta: AsyncIterable<Ui
   yield* applier.apply(delta);
 }
 
+/** Downloads of one merge in flight at once (requests, writes and fsyncs overlap; the server answers each alone). */
+export const DOWNLOAD_CONCURRENCY = 4;
+
 /** The same local row: same place, type, stat and content hash. */
 function sameRow(a: LocalEntry | undefined, b: LocalEntry | undefined): boolean {
   if (a === undefined || b === undefined) return a === b;
@@ -84,17 +87,49 @@ export class MergeApplier {
   async apply(actions: readonly MergeAction[], planned: ReadonlyMap<string, LocalEntry>): Promise<MergeResult> {
     const result: MergeResult = { deferred: 0, pulled: 0, renamed: 0, conflicts: 0 };
     this.#planned = planned;
-    for (const action of actions) {
-      try {
-        await this.#one(action, result);
-      } catch (err) {
-        if (err instanceof ScannerError && (err.code === 'UNREACHABLE' || err.code === 'UNSAFE_FOLDER' || err.code === 'UNAUTHORIZED')) throw err;
-        result.deferred++;
-        const quiet = err instanceof LocalChangedError;
-        this.#d.log[quiet ? 'debug' : 'warn']({ path: action.path, err: (err as Error).message }, `could not apply the server's change to ${action.path}; will retry`);
+    let i = 0;
+    while (i < actions.length) {
+      if (actions[i]!.kind !== 'download') {
+        await this.#guarded(actions[i++]!, result);
+        continue;
       }
+      // A run of downloads (each to its own path, which no other action of the plan touches) goes a few at a
+      // time: one by one, each waited for its request and its fsync, and a device joining a folder of 2,000
+      // small files pulled about 130 a second.
+      const start = i;
+      while (i < actions.length && actions[i]!.kind === 'download') i++;
+      await this.#concurrently(actions.slice(start, i), result);
     }
     return result;
+  }
+
+  /** Runs `actions` with DOWNLOAD_CONCURRENCY at once; an error that stops the merge is rethrown once all have stopped. */
+  async #concurrently(actions: readonly MergeAction[], result: MergeResult): Promise<void> {
+    let next = 0;
+    let fatal: unknown;
+    const worker = async (): Promise<void> => {
+      while (fatal === undefined && next < actions.length) {
+        try {
+          await this.#guarded(actions[next++]!, result);
+        } catch (err) {
+          fatal ??= err;
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(DOWNLOAD_CONCURRENCY, actions.length) }, worker));
+    if (fatal !== undefined) throw fatal;
+  }
+
+  /** Runs one action; one that fails is warned about and counted, except errors that stop the whole merge. */
+  async #guarded(action: MergeAction, result: MergeResult): Promise<void> {
+    try {
+      await this.#one(action, result);
+    } catch (err) {
+      if (err instanceof ScannerError && (err.code === 'UNREACHABLE' || err.code === 'UNSAFE_FOLDER' || err.code === 'UNAUTHORIZED')) throw err;
+      result.deferred++;
+      const quiet = err instanceof LocalChangedError;
+      this.#d.log[quiet ? 'debug' : 'warn']({ path: action.path, err: (err as Error).message }, `could not apply the server's change to ${action.path}; will retry`);
+    }
   }
 
   async #one(action: MergeAction, result: MergeResult): Promise<void> {
