@@ -151,9 +151,9 @@ export async function patchFile(basisPath: string, deltaPath: string, outPath: s
   try {
     // As `deltabox patch` does: SHA-256 on a worker thread from HASH_ON_WORKER_FROM (at present never). The sink
     // writes each piece synchronously (transientPieces): with the worker, copies go straight into its memory.
-    const applier = new PatchApplier(basis, {}, { hashOnWorker: basis.length >= HASH_ON_WORKER_FROM, transientPieces: true });
-    // Fresh delta pieces: the decoder may keep views into them across pushes.
-    for await (const piece of applier.apply(readChunks(deltaPath, false))) sink.write(piece);
+    // The delta is read into one reused buffer (reusedDeltaChunks): the decoder copies what it keeps.
+    const applier = new PatchApplier(basis, {}, { hashOnWorker: basis.length >= HASH_ON_WORKER_FROM, transientPieces: true, reusedDeltaChunks: true });
+    for await (const piece of applier.apply(readChunks(deltaPath, true))) sink.write(piece);
     if (!applier.result) throw new Error('patch ended without a verified result');
     return applier.result;
   } finally {

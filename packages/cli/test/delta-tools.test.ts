@@ -153,3 +153,28 @@ t.test('patch to stdout of copies that span several basis read pieces gives the 
   t.equal(out.code, 0, out.stderr);
   t.ok(out.stdout.equals(target), 'stdout is the target');
 });
+
+t.test('a delta of several read chunks, mostly literals, patches to a file and to stdout; a lying one leaves nothing', async (t) => {
+  // The delta file (~3 MiB of literals between copies) is read into one reused 1 MiB buffer: literal pieces
+  // cross its chunks, and stdout (which may hold a piece) must get copies.
+  const basis = randomBytes(2 << 20);
+  const target = Buffer.concat([randomBytes(1_500_000), basis.subarray(0, 1 << 20), randomBytes(1_600_000), basis.subarray(1 << 20)]);
+  writeFileSync(p('lit.a'), basis);
+  writeFileSync(p('lit.b'), target);
+  t.equal((await run(['signature', p('lit.a'), p('lit.sig')])).code, 0);
+  t.equal((await run(['delta', '--basis', p('lit.a'), p('lit.sig'), p('lit.b'), p('lit.delta')])).code, 0);
+  t.ok(readFileSync(p('lit.delta')).length > 3_000_000, 'the delta spans several 1 MiB reads');
+  t.equal((await run(['patch', p('lit.a'), p('lit.delta'), p('lit.out')])).code, 0);
+  t.ok(readFileSync(p('lit.out')).equals(target), 'file output is the target');
+  const out = await run(['patch', p('lit.a'), p('lit.delta'), '-']);
+  t.equal(out.code, 0, out.stderr);
+  t.ok(out.stdout.equals(target), 'stdout is the target');
+  const lying = readFileSync(p('lit.delta'));
+  lying[lying.length - 1] ^= 1;
+  writeFileSync(p('lit-lying.delta'), lying);
+  const l = await run(['patch', p('lit.a'), p('lit-lying.delta'), p('lit.never')]);
+  t.equal(l.code, 3);
+  t.match(l.stderr, /SHA-256/);
+  t.notOk(existsSync(p('lit.never')));
+  t.same(readdirSync(dir).filter((f) => f.includes('deltabox-tmp')), [], 'no temp files left');
+});

@@ -9,7 +9,7 @@ export { weakSum, roll, createRoller, type Roller } from './rolling.js';
 export { SignatureBuilder, computeSignature, type Signature, type SignatureOptions } from './signature.js';
 export { encodeSignature, decodeSignature } from './wire/signature-codec.js';
 export { DeltaEncoder, encodeDelta, type DeltaOptions, type DeltaStats, type SyncBasisReader } from './delta-encoder.js';
-export { DeltaDecoder, readDeltaHeader, type DeltaOp, type DeltaHeader } from './wire/delta-decoder.js';
+export { DeltaDecoder, readDeltaHeader, type DeltaOp, type DeltaHeader, type DeltaDecoderOptions } from './wire/delta-decoder.js';
 export { PatchApplier, applyDeltaToBuffer, type BasisReader, type PatchResult, type PatchOptions } from './patch-applier.js';
 export { createContentHasher, contentHashOf, type ContentHasher } from './content-hash.js';
 export { toHex } from './hex.js';

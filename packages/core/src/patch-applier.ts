@@ -9,6 +9,7 @@ import { toHex } from './hex.js';
 import { createSha256, type Sha256 } from './platform/sha256.js';
 import { createWorkerSha256 } from './platform/sha256-worker.js';
 import { DeltaDecoder, type DeltaOp } from './wire/delta-decoder.js';
+import { copyBytes } from './platform/bytes.js';
 
 /** Random access to the basis (e.g. positional reads of a file). May be sync or async. */
 export interface BasisReader {
@@ -44,6 +45,14 @@ export interface PatchOptions {
    * the worker's shared memory and yielded from there: one memory copy less per byte. Default false.
    */
   transientPieces?: boolean;
+  /**
+   * The delta's source overwrites a chunk's memory once the applier asks it for the next chunk (e.g. it reads
+   * a file into one reused buffer, which spares a fresh allocation and its page faults per chunk: most of the
+   * system time of a literal-heavy patch). The applier then has the decoder copy what it keeps across chunks
+   * (DeltaDecoderOptions.borrowedChunks); literal pieces are views of the chunk with transientPieces, copies
+   * without. Default false: each chunk stays untouched once handed over.
+   */
+  reusedDeltaChunks?: boolean;
 }
 
 /**
@@ -68,12 +77,14 @@ export class PatchApplier {
   #used = false;
   readonly #hashOnWorker: boolean;
   readonly #transientPieces: boolean;
+  readonly #reusedDeltaChunks: boolean;
 
   constructor(basis: BasisReader, limits: Partial<DecodeLimits> = {}, options: PatchOptions = {}) {
     this.#basis = basis;
     this.#limits = { ...DEFAULT_DECODE_LIMITS, ...limits };
     this.#hashOnWorker = options.hashOnWorker ?? false;
     this.#transientPieces = options.transientPieces ?? false;
+    this.#reusedDeltaChunks = options.reusedDeltaChunks ?? false;
   }
 
   /** Set once apply() has completed and the result verified. */
@@ -98,7 +109,9 @@ export class PatchApplier {
   }
 
   async *#applyWith(delta: AsyncIterable<Uint8Array> | Iterable<Uint8Array>, sha: Sha256): AsyncGenerator<Uint8Array, PatchResult> {
-    const decoder = new DeltaDecoder(this.#limits);
+    // Reused chunks: literal ops are views of the chunk, so a consumer that may keep a piece gets a copy.
+    const decoder = new DeltaDecoder(this.#limits, { borrowedChunks: this.#reusedDeltaChunks });
+    const copyLiterals = this.#reusedDeltaChunks && !this.#transientPieces;
     let produced = 0;
     let headerChecked = false;
     // Copies waiting to be read: adjacent ones (even across chunks) become one run of large reads.
@@ -129,7 +142,7 @@ export class PatchApplier {
         if (op.type === 'literal') {
           sha.update(op.bytes);
           produced += op.bytes.length;
-          yield op.bytes;
+          yield copyLiterals ? copyBytes(op.bytes) : op.bytes;
         }
         if (op.type === 'end') this.#result = verify(op, produced, sha);
       }

@@ -113,10 +113,13 @@ export async function writePatched(basisPath: string, deltaPath: string, outPath
     // SHA-256 runs on a worker thread from HASH_ON_WORKER_FROM (core's measured policy: at present never). A
     // file output is written before the next piece is asked for (transientPieces): with the worker, copies are
     // read straight into its memory and written from there.
-    const applier = new PatchApplier(basis, {}, { hashOnWorker: basis.length >= HASH_ON_WORKER_FROM, transientPieces: outPath !== '-' });
+    // A delta file is read into one reused buffer (reusedDeltaChunks: the decoder copies what it keeps, and
+    // literal pieces are copied for stdout, which may still hold them).
+    const reuseDelta = deltaPath !== '-';
+    const applier = new PatchApplier(basis, {}, { hashOnWorker: basis.length >= HASH_ON_WORKER_FROM, transientPieces: outPath !== '-', reusedDeltaChunks: reuseDelta });
     const head = new HeadRecorder();
     await withOutput(outPath, async (out) => {
-      for await (const piece of applier.apply(head.tap(inputStream(deltaPath)))) await out.write(piece);
+      for await (const piece of applier.apply(head.tap(inputStream(deltaPath, { reuseBuffer: reuseDelta })))) await out.write(piece);
     }).catch((err: unknown) => {
       throw namingForeignFormat(err, deltaPath, head.head, 'a deltabox delta');
     });

@@ -1,7 +1,17 @@
 /**
- * Byte-range comparison at memcmp speed (Buffer.compare), for byte-exact match extension. The only use of
- * Node's Buffer in core; it needs no import.
+ * Byte-range comparison at memcmp speed (Buffer.compare), for byte-exact match extension, and the one way core
+ * copies bytes it keeps. The only use of Node's Buffer in core; it needs no import.
  */
+
+/**
+ * A copy of bytes[start..end) that owns its memory. Not `bytes.slice()`: on a Node Buffer (what callers usually
+ * pass) slice() is a view, so a "copy" made that way changes when the caller reuses its buffer.
+ */
+export function copyBytes(bytes: Uint8Array, start = 0, end = bytes.length): Uint8Array {
+  const out = new Uint8Array(end - start);
+  out.set(bytes.subarray(start, end));
+  return out;
+}
 
 function asBuffer(a: Uint8Array): Buffer {
   return Buffer.isBuffer(a) ? a : Buffer.from(a.buffer, a.byteOffset, a.byteLength);

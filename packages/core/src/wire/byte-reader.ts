@@ -4,6 +4,7 @@
  * decoder state simply waits for more input. Tracks the absolute offset for error messages.
  */
 import { CorruptDataError } from '../errors.js';
+import { copyBytes } from '../platform/bytes.js';
 
 /** A varint longer than 8 bytes cannot be a safe integer (7 bits each, 2^53 limit). */
 const MAX_VARINT_BYTES = 8;
@@ -88,6 +89,8 @@ export class Cursor {
 
 export class ByteReader {
   #chunks: Uint8Array[] = [];
+  /** How many of the first #chunks are the reader's own copies (see keepCopies); the rest are the caller's. */
+  #ownedChunks = 0;
   #head = 0; // read position inside #chunks[0]
   #available = 0;
   #offset = 0;
@@ -105,6 +108,19 @@ export class ByteReader {
     if (chunk.length === 0) return;
     this.#chunks.push(chunk);
     this.#available += chunk.length;
+  }
+
+  /**
+   * Replaces every held chunk that is still the caller's with a copy of its unread bytes, so the caller may
+   * overwrite its chunks now. Each byte is copied at most once, however many pushes it waits through.
+   */
+  keepCopies(): void {
+    for (let i = this.#ownedChunks; i < this.#chunks.length; i++) {
+      const from = i === 0 ? this.#head : 0;
+      this.#chunks[i] = copyBytes(this.#chunks[i]!, from);
+      if (i === 0) this.#head = 0;
+    }
+    this.#ownedChunks = this.#chunks.length;
   }
 
   /** Runs `parse`; commits what it read and returns its value, or returns undefined if input ran out. */
@@ -134,6 +150,7 @@ export class ByteReader {
       }
       left -= inChunk;
       this.#chunks.shift();
+      if (this.#ownedChunks > 0) this.#ownedChunks--;
       this.#head = 0;
     }
   }
@@ -149,7 +166,7 @@ export class ByteReader {
     if (first.length - this.#head >= n) {
       const v = first.subarray(this.#head, this.#head + n);
       this.#skip(n);
-      return owned ? v.slice() : v;
+      return owned ? copyBytes(v) : v;
     }
     const out = new Uint8Array(n);
     let filled = 0;

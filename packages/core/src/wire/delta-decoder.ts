@@ -9,6 +9,7 @@ import { inflateRawExact } from '../platform/deflate.js';
 import { ByteReader, type Cursor } from './byte-reader.js';
 import { SegmentReader } from './segment-decoder.js';
 import { toHex } from '../hex.js';
+import { copyBytes } from '../platform/bytes.js';
 
 /** A decoded op. Copy offsets are absolute basis offsets (the wire carries them relative). */
 export type DeltaOp =
@@ -21,6 +22,18 @@ export interface DeltaHeader {
   basisLength: number;
   /** Format version: 1 (single ops) or 2 (segments of compressed streams). */
   version: number;
+}
+
+/** How a DeltaDecoder may treat the chunks it is pushed. */
+export interface DeltaDecoderOptions {
+  /**
+   * The caller overwrites a chunk's memory after push() returns and it is done with the literal ops push()
+   * returned (e.g. it reads a file into one reused buffer). The decoder then copies whatever input it keeps
+   * for a later push (an incomplete field, a stream still arriving), and literal ops read straight from the
+   * input are views of the chunk, not copies: valid only until the caller overwrites it. Default false: the
+   * decoder may keep views of chunks across pushes, and every literal op owns its bytes.
+   */
+  borrowedChunks?: boolean;
 }
 
 type State = 'header' | 'opcode' | 'literal' | 'deflate' | 'segments' | 'trailer' | 'done';
@@ -44,10 +57,12 @@ export class DeltaDecoder {
   #copyExpected = 0;
   #targetLength = 0;
   readonly #segments: SegmentReader;
+  readonly #borrowed: boolean;
 
-  constructor(limits: Partial<DecodeLimits> = {}) {
+  constructor(limits: Partial<DecodeLimits> = {}, options: DeltaDecoderOptions = {}) {
     this.#limits = { ...DEFAULT_DECODE_LIMITS, ...limits };
-    this.#segments = new SegmentReader(this.#limits, (length, at) => this.#addTarget(length, at));
+    this.#borrowed = options.borrowedChunks ?? false;
+    this.#segments = new SegmentReader(this.#limits, (length, at) => this.#addTarget(length, at), this.#borrowed);
   }
 
   /** The header, once decoded. */
@@ -74,7 +89,10 @@ export class DeltaDecoder {
         if (this.#r.available > 0) throw new CorruptDataError('bytes after the END op', this.#r.offset);
         return ops;
       }
-      if (!progressed) return ops;
+      if (!progressed) {
+        if (this.#borrowed) this.#r.keepCopies();
+        return ops;
+      }
     }
   }
 
@@ -208,8 +226,9 @@ export class DeltaDecoder {
   #readLiteral(ops: DeltaOp[]): boolean {
     const bytes = this.#r.takeUpTo(this.#literalLeft);
     if (!bytes) return false;
-    // A view into the caller's chunk: copy so the op stays valid after the caller reuses its buffer.
-    ops.push({ type: 'literal', bytes: bytes.slice() });
+    // A view into the caller's chunk: copied so the op stays valid after the caller reuses its buffer, unless
+    // the caller said it is done with the ops before it does (borrowedChunks).
+    ops.push({ type: 'literal', bytes: this.#borrowed ? bytes : copyBytes(bytes) });
     this.#literalLeft -= bytes.length;
     if (this.#literalLeft === 0) this.#state = 'opcode';
     return true;

@@ -7,6 +7,7 @@ import { DELTA_MAGIC, FORMAT_VERSION, OP_COPY, OP_END, OP_LITERAL, OP_LITERAL_DE
 import { deflateRaw } from '../platform/deflate.js';
 import { ByteWriter } from './byte-writer.js';
 import type { OpWriter } from './segment-writer.js';
+import { copyBytes } from '../platform/bytes.js';
 
 /** Literals shorter than this are never compressed: deflate's framing would eat the gain. */
 const MIN_COMPRESS_LENGTH = 64;
@@ -72,7 +73,7 @@ export class DeltaWriter implements OpWriter {
       return;
     }
     this.#flush();
-    this.#out.push(bytes.slice());
+    this.#out.push(copyBytes(bytes));
     this.bytesWritten += bytes.length;
   }
 

@@ -11,6 +11,7 @@ import { CorruptDataError, LimitExceededError } from '../errors.js';
 import { brotliDecompressExact } from '../platform/brotli.js';
 import { Cursor, isNeedMore, type ByteReader } from './byte-reader.js';
 import type { DeltaOp } from './delta-decoder.js';
+import { copyBytes } from '../platform/bytes.js';
 
 const STREAM_NAMES = ['lengths', 'addresses', 'literals'] as const;
 
@@ -39,9 +40,19 @@ export class SegmentReader {
   /** Set once the segment's sequences are checked: its ops are being emitted. */
   #emitting: Emitting | undefined;
 
-  constructor(limits: ResolvedDecodeLimits, addTarget: (length: number, at: number) => void) {
+  /** With `borrowedChunks` (DeltaDecoderOptions), stored literals are emitted as views of the input. */
+  readonly #borrowedChunks: boolean;
+
+  constructor(limits: ResolvedDecodeLimits, addTarget: (length: number, at: number) => void, borrowedChunks = false) {
     this.#limits = limits;
     this.#addTarget = addTarget;
+    this.#borrowedChunks = borrowedChunks;
+  }
+
+  /** Stored literal bytes from the input, as far as it goes: a copy, or a view when the caller allows it. */
+  #takeLiteral(r: ByteReader, n: number): Uint8Array | undefined {
+    const view = r.takeUpTo(n);
+    return view && !this.#borrowedChunks ? copyBytes(view) : view;
   }
 
   /** One transition. At a segment boundary a 0x00 byte is END: left unread for the caller. */
@@ -167,14 +178,14 @@ export class SegmentReader {
 
   /**
    * Emits the checked segment's ops: literal bytes from the decompressed stream (views of it) or, for a stored
-   * stream, from the input as far as it goes (copies: the caller may reuse its chunk). 'more' when the input
+   * stream, from the input as far as it goes (copies, since the caller may reuse its chunk; see #takeLiteral). 'more' when the input
    * runs out inside a literal.
    */
   #emit(r: ByteReader, e: Emitting, ops: DeltaOp[]): SegmentStep {
     let progressed = false;
     for (;;) {
       if (e.litLeft > 0) {
-        const bytes = e.literals ? e.literals.subarray(e.litAt, e.litAt + e.litLeft) : r.takeUpTo(e.litLeft)?.slice();
+        const bytes = e.literals ? e.literals.subarray(e.litAt, e.litAt + e.litLeft) : this.#takeLiteral(r, e.litLeft);
         if (!bytes) return progressed ? 'progress' : 'more';
         ops.push({ type: 'literal', bytes });
         e.litAt += bytes.length;

@@ -28,7 +28,8 @@ export function prng(seed: number): () => number {
   };
 }
 
-function mutate(input: Uint8Array, rnd: () => number): Uint8Array {
+/** One to four random mutations of `input` (truncate, bit flip, extreme byte, huge varint, insert, delete, repeat). */
+export function mutate(input: Uint8Array, rnd: () => number): Uint8Array {
   const int = (n: number) => Math.floor(rnd() * n);
   let b = input.slice();
   const rounds = 1 + int(4);
