@@ -5,9 +5,9 @@
  */
 import t from 'tap';
 import { createHash } from 'node:crypto';
-import { createServer } from 'node:http';
+import { createServer, type RequestListener } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ApiClient } from '../src/http/api-client.js';
@@ -28,14 +28,31 @@ const downloads = { inFlight: 0, max: 0, holdMs: 0 };
 /** What the stub answers to HEAD /v1/files/ (undefined: 404). */
 let headAnswer: { hash: string; mtimeMs: number } | undefined;
 
-/** A client folder with a.txt synced, its state, and a stub server that serves THEIRS for any file (and no deltas). */
-async function rig(t: Tap.Test) {
+/** A client folder, a temp folder, a real state store and a MergeApplier talking to a stub server answering with `handler`. */
+async function harness(t: Tap.Test, handler: RequestListener) {
   const dir = mkdtempSync(join(tmpdir(), 'dbx-merge-apply-'));
   const root = join(dir, 'client');
   const tmpDir = join(dir, 'tmp');
   mkdirSync(root);
   mkdirSync(tmpDir);
-  const server = createServer((req, res) => {
+  const server = createServer(handler);
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const client = new ApiClient({ baseUrl: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, token: 'tok' });
+  const store = new StateStore(join(dir, 'state'));
+  const state = new SyncState(store);
+  t.teardown(async () => {
+    await client.close();
+    await new Promise((r) => server.close(r));
+    store.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  const applier = new MergeApplier({ root, tmpDir, state, client, log: silentLogger, device: () => 'test', push: () => true, enqueue: () => {}, beforeDelete: () => {} });
+  return { root, tmpDir, state, applier };
+}
+
+/** A client folder with a.txt synced, its state, and a stub server that serves THEIRS for any file (and no deltas). */
+async function rig(t: Tap.Test) {
+  const { root, state, applier } = await harness(t, (req, res) => {
     req.resume();
     if (req.method === 'HEAD') {
       // The entry headers of the current version (a rename with unknown metadata asks for them).
@@ -54,27 +71,6 @@ async function rig(t: Tap.Test) {
     }
     res.writeHead(404, { 'content-type': 'application/json' });
     res.end(JSON.stringify({ error: { code: 'NOT_FOUND', message: 'no such version' } }));
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const client = new ApiClient({ baseUrl: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, token: 'tok' });
-  const store = new StateStore(join(dir, 'state'));
-  const state = new SyncState(store);
-  t.teardown(async () => {
-    await client.close();
-    await new Promise((r) => server.close(r));
-    store.close();
-    rmSync(dir, { recursive: true, force: true });
-  });
-  const applier = new MergeApplier({
-    root,
-    tmpDir,
-    state,
-    client,
-    log: silentLogger,
-    device: () => 'test',
-    push: () => true,
-    enqueue: () => {},
-    beforeDelete: () => {},
   });
   /** What a scan records for `path` as it is on disk now. */
   const scan = async (path: string) => {
@@ -277,4 +273,76 @@ t.test('a run of downloads goes a few at a time; one that fails is deferred, the
   for (let i = 0; i < 12; i++) t.same(readFileSync(join(root, `new/f${i}.txt`)), THEIRS);
   t.ok(downloads.max > 1 && downloads.max <= 4, `at most 4 downloads at once, more than one (${downloads.max})`);
   t.equal(state.base.get('new/f11.txt')?.hash, sha(THEIRS), 'each recorded in the base');
+});
+
+t.test('a cut download of a big file resumes where it stopped; a part of another version is dropped', async (t) => {
+  const big = Buffer.alloc(3 * 1024 * 1024 + 17);
+  for (let i = 0; i < big.length; i++) big[i] = (i * 2654435761) >>> 24;
+  let served = big;
+  const asked: string[] = [];
+  let cutAfter: number | undefined = 1024 * 1024;
+  const { root, tmpDir, state, applier } = await harness(t, (req, res) => {
+    req.resume();
+    if (!req.url!.startsWith('/v1/files/')) {
+      // No deltas here: the older local copy cannot be the basis, so the download is whole (and resumable).
+      res.writeHead(404, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ error: { code: 'NOT_FOUND', message: 'no such version' } }));
+      return;
+    }
+    const range = req.headers.range;
+    asked.push(range ?? 'whole');
+    const from = range === undefined ? 0 : Number(/^bytes=(\d+)-$/.exec(range)![1]);
+    const headers = { etag: `"${sha(served)}"`, 'x-deltabox-mtime-ms': '1700000000000', 'accept-ranges': 'bytes' };
+    if (from > 0) res.writeHead(206, { ...headers, 'content-range': `bytes ${from}-${served.length - 1}/${served.length}`, 'content-length': served.length - from });
+    else res.writeHead(200, { ...headers, 'content-length': served.length });
+    if (cutAfter !== undefined) {
+      // The connection dies part way: the headers and the first bytes went out.
+      res.write(served.subarray(from, from + cutAfter), () => res.destroy());
+      cutAfter = undefined;
+      return;
+    }
+    res.end(served.subarray(from));
+  });
+  /** A merge with the server's big.bin as `view` (by default what it serves now) in the remote view. */
+  const merge = async (view = served) => {
+    state.setRemote({ path: 'big.bin', type: 'file', size: view.length, mtimeMs: 1700000000000, executable: false, hash: sha(view) });
+    const planned = new Map(state.local);
+    return applier.apply(planMerge({ local: planned, remote: state.remote, base: state.base, moves: [], union: false }), planned);
+  };
+
+  const first = await merge();
+  t.equal(first.deferred, 1, 'the cut download is left for the next merge');
+  t.notOk(existsSync(join(root, 'big.bin')), 'nothing is placed');
+  const parts = readdirSync(tmpDir);
+  t.equal(parts.length, 1, 'one part file kept');
+  const kept = statSync(join(tmpDir, parts[0]!)).size;
+  t.ok(kept > 0 && kept <= 1024 * 1024, `the part holds what arrived (${kept} bytes)`);
+  const second = await merge();
+  t.equal(second.pulled, 1);
+  t.same(readFileSync(join(root, 'big.bin')), big, 'the file is byte for byte the server\'s');
+  t.equal(asked[1], `bytes=${kept}-`, 'the second request asked only for the rest');
+  t.same(readdirSync(tmpDir), [], 'no part left once placed');
+
+  // A cut download, then the server's file changes: the rest of the new version must not be glued to the old part.
+  served = Buffer.concat([Buffer.from('another version '), big]);
+  cutAfter = 512 * 1024;
+  state.setLocal({ ...walkedEntryOf('big.bin', 'big.bin', statSync(join(root, 'big.bin'))), hash: sha(big), racy: false });
+  state.setBase({ path: 'big.bin', type: 'file', size: big.length, mtimeMs: 1700000000000, executable: false, hash: sha(big) });
+  const versionB = served;
+  const third = await merge();
+  t.equal(third.deferred, 1, 'cut again');
+  t.equal(readdirSync(tmpDir).length, 1, 'a part of the second version kept');
+  // The server moves on to a third version before this device hears of it: the rest it sends is the third's.
+  served = Buffer.concat([Buffer.from('a third version '), big]);
+  const stale = await merge(versionB);
+  t.equal(stale.deferred, 1, 'the rest of another version is refused');
+  t.match(asked[asked.length - 1], /^bytes=\d+-$/, 'it was asked as a resume');
+  t.same(readdirSync(tmpDir), [], 'and the part dropped');
+  t.same(readFileSync(join(root, 'big.bin')), big, 'the local file untouched');
+  const fourth = await merge();
+  t.equal(fourth.pulled, 1, 'the third version pulled');
+  t.equal(asked[asked.length - 1], 'whole', 'asked whole: no part of another version to resume from');
+  t.same(readFileSync(join(root, 'big.bin')), served, 'the third version, never a mix of two');
+  t.not(sha(readFileSync(join(root, 'big.bin'))), sha(versionB));
+  t.same(readdirSync(tmpDir), [], 'no part left');
 });

@@ -64,6 +64,8 @@ export interface Download {
   hash?: string;
   mtimeMs?: number;
   executable: boolean;
+  /** The body is the rest of the file from the offset asked for (`download(path, { from })`: 206), not all of it. */
+  partial?: boolean;
 }
 
 /** Request header of issue 12: the journal revision the device has merged (PARENT_CHANGED check). */
@@ -300,11 +302,20 @@ export class ApiClient {
   }
 
   /**
-   * Downloads the server's current version of `path` (streamed; the caller checks the hash).
-   * @throws ScannerError HTTP (404 NOT_FOUND, TYPE_CONFLICT), UNREACHABLE
+   * Downloads the server's current version of `path` (streamed; the caller checks the hash). `from`: the first
+   * bytes are here already, so only the rest is asked for (`Range`); the answer is `partial` only when the server
+   * sent exactly that (206 from that offset), otherwise it is the whole file.
+   * @throws ScannerError HTTP (404 NOT_FOUND, TYPE_CONFLICT, 416 when `from` is past the end), UNREACHABLE
    */
-  async download(path: string): Promise<Download> {
-    return this.#downloadOf(await this.#send('GET', routes.file(path), `download of ${path}`));
+  async download(path: string, opts: { from?: number } = {}): Promise<Download> {
+    const from = opts.from ?? 0;
+    const res = await this.#send('GET', routes.file(path), `download of ${path}`, from > 0 ? { headers: { range: `bytes=${from}-` } } : {});
+    const download = this.#downloadOf(res);
+    if (res.statusCode !== 206) return download;
+    const start = /^bytes (\d+)-\d+\/\d+$/.exec(String(res.headers['content-range'] ?? ''))?.[1];
+    if (start !== undefined && Number(start) === from) return { ...download, partial: true };
+    await res.body.dump();
+    throw new ScannerError('HTTP', `download of ${path}: the server sent another range than bytes=${from}- (${String(res.headers['content-range'])})`);
   }
 
   /**

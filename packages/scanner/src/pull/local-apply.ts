@@ -54,25 +54,58 @@ export interface StagedFile {
  */
 export async function stageFile(tmpDir: string, body: AsyncIterable<Uint8Array>, mtimeMs: number | undefined, executable: boolean): Promise<StagedFile> {
   const tmpPath = join(tmpDir, `pull-${randomBytes(8).toString('hex')}`);
-  const hasher = createHash('sha256');
-  let size = 0;
-  const handle = await open(tmpPath, 'w', executable ? 0o755 : 0o644);
   try {
-    for await (const chunk of body) {
-      hasher.update(chunk);
-      size += chunk.length;
-      await handle.write(chunk);
-    }
-    await handle.sync();
+    return await stageInto(tmpPath, 0, body, mtimeMs, executable);
   } catch (err) {
-    await handle.close().catch(() => {});
     rmSync(tmpPath, { force: true });
     throw err;
   }
-  await handle.close();
-  chmodSync(tmpPath, executable ? 0o755 : 0o644);
-  if (mtimeMs !== undefined) utimesSync(tmpPath, new Date(), utimesArg(mtimeMs));
-  return { tmpPath, hash: hasher.digest('hex'), size };
+}
+
+/** Temp files of downloads that can be resumed start with this (`pull-part-<path key>-<content hash>`). */
+export const PART_PREFIX = 'pull-part-';
+
+/**
+ * The temp file a download of `path`'s version `hash` is written to, kept when the download is cut so the next
+ * attempt asks only for the rest.
+ */
+export function partFileName(path: string, hash: string): string {
+  return `${PART_PREFIX}${createHash('sha256').update(path).digest('hex').slice(0, 24)}-${hash.slice(0, 24)}`;
+}
+
+/**
+ * Like stageFile, into `partPath`, whose first `prefix` bytes are already the download's (hashed from the file,
+ * then `body`, the rest, is appended). A failure leaves the file as far as it got, for a resume; the final hash
+ * check catches a part that is not what it should be (a power cut may leave it with zeros), and the caller
+ * then discards it.
+ */
+export async function stageInto(partPath: string, prefix: number, body: AsyncIterable<Uint8Array>, mtimeMs: number | undefined, executable: boolean): Promise<StagedFile> {
+  const hasher = createHash('sha256');
+  let size = 0;
+  const handle = await open(partPath, prefix > 0 ? 'r+' : 'w', executable ? 0o755 : 0o644);
+  try {
+    if (prefix > 0) {
+      const buffer = Buffer.allocUnsafe(Math.min(prefix, 1 << 20));
+      while (size < prefix) {
+        const { bytesRead } = await handle.read(buffer, 0, Math.min(buffer.length, prefix - size), size);
+        if (bytesRead === 0) throw new Error(`${partPath} is shorter than the ${prefix} bytes it held`);
+        hasher.update(buffer.subarray(0, bytesRead));
+        size += bytesRead;
+      }
+      await handle.truncate(prefix);
+    }
+    for await (const chunk of body) {
+      hasher.update(chunk);
+      await handle.write(chunk, 0, chunk.length, size);
+      size += chunk.length;
+    }
+    await handle.sync();
+  } finally {
+    await handle.close().catch(() => {});
+  }
+  chmodSync(partPath, executable ? 0o755 : 0o644);
+  if (mtimeMs !== undefined) utimesSync(partPath, new Date(), utimesArg(mtimeMs));
+  return { tmpPath: partPath, hash: hasher.digest('hex'), size };
 }
 
 export function discardStaged(staged: StagedFile): void {

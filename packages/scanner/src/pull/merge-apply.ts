@@ -4,17 +4,17 @@
  * was pulled is never sent back. Pushes are only queued here; the dispatcher sends them.
  */
 import { conflictCopyName, utimesArg } from '@deltabox/protocol';
-import { chmodSync, lstatSync, mkdirSync, utimesSync } from 'node:fs';
+import { chmodSync, lstatSync, mkdirSync, readdirSync, rmSync, statSync, utimesSync } from 'node:fs';
 import { join } from 'node:path';
 import { ScannerError } from '../errors.js';
-import type { ApiClient } from '../http/api-client.js';
+import type { ApiClient, Download } from '../http/api-client.js';
 import type { LocalEntry } from '../detect/change-detector.js';
 import type { Logger } from '../logger.js';
 import type { RemoteEntry } from '../state/state-store.js';
 import { isUnder, type SyncState } from '../state/sync-state.js';
 import { PatchApplier } from '@deltabox/core';
 import { open, type FileHandle } from 'node:fs/promises';
-import { LocalChangedError, type StagedFile, deleteFile, discardStaged, placeFile, removeEmptyDir, renameEntry, rowOf, stageFile, stillRecorded } from './local-apply.js';
+import { LocalChangedError, PART_PREFIX, type StagedFile, deleteFile, discardStaged, partFileName, placeFile, removeEmptyDir, renameEntry, rowOf, stageFile, stageInto, stillRecorded } from './local-apply.js';
 import type { MergeAction } from './merge-plan.js';
 import { UNKNOWN_MTIME_MS } from './journal-catchup.js';
 
@@ -59,6 +59,9 @@ async function* patched(basis: FileHandle, size: number, delta: AsyncIterable<Ui
   yield* applier.apply(delta);
 }
 
+/** Whole downloads from this size on are written to a part file kept across a cut connection, and resumed. */
+export const RESUME_MIN_BYTES = 1 << 20;
+
 /** Downloads of one merge in flight at once (requests, writes and fsyncs overlap; the server answers each alone). */
 export const DOWNLOAD_CONCURRENCY = 4;
 
@@ -87,6 +90,7 @@ export class MergeApplier {
   async apply(actions: readonly MergeAction[], planned: ReadonlyMap<string, LocalEntry>): Promise<MergeResult> {
     const result: MergeResult = { deferred: 0, pulled: 0, renamed: 0, conflicts: 0 };
     this.#planned = planned;
+    this.#dropStaleParts(actions);
     let i = 0;
     while (i < actions.length) {
       if (actions[i]!.kind !== 'download') {
@@ -101,6 +105,27 @@ export class MergeApplier {
       await this.#concurrently(actions.slice(start, i), result);
     }
     return result;
+  }
+
+  /**
+   * Removes the part files of cut downloads this plan no longer makes (the path was deleted or changed on the
+   * server, or pulled another way): a part lives from one merge to the next, no longer.
+   */
+  #dropStaleParts(actions: readonly MergeAction[]): void {
+    let names: string[];
+    try {
+      names = readdirSync(this.#d.tmpDir).filter((n) => n.startsWith(PART_PREFIX));
+    } catch {
+      return;
+    }
+    if (names.length === 0) return;
+    const wanted = new Set<string>();
+    for (const a of actions) {
+      if (!('remote' in a) || a.remote.hash === undefined) continue;
+      wanted.add(partFileName(a.path, a.remote.hash));
+      if ('from' in a) wanted.add(partFileName(a.from, a.remote.hash));
+    }
+    for (const n of names) if (!wanted.has(n)) rmSync(join(this.#d.tmpDir, n), { force: true });
   }
 
   /** Runs `actions` with DOWNLOAD_CONCURRENCY at once; an error that stops the merge is rethrown once all have stopped. */
@@ -353,6 +378,32 @@ export class MergeApplier {
   }
 
   /**
+   * GET of `path`, asking only for what follows the `have` bytes of `part` when there are some. The rest of
+   * another version (the server's moved on since the part was written) is refused and the part dropped.
+   */
+  async #wholeOrRest(path: string, remote: RemoteEntry, part: string | undefined, have: number): Promise<Download> {
+    const { client } = this.#d;
+    if (part === undefined || have === 0) return client.download(path);
+    let got: Download;
+    try {
+      got = await client.download(path, { from: have });
+    } catch (err) {
+      // 416: the server's file is shorter than the part (another version): start again.
+      if (err instanceof ScannerError && err.status === 416) {
+        rmSync(part, { force: true });
+        return client.download(path);
+      }
+      throw err;
+    }
+    if (got.partial === true && got.hash !== remote.hash) {
+      for await (const _ of got.body) void _;
+      rmSync(part, { force: true });
+      throw new LocalChangedError(`${path} (the server's version changed meanwhile)`);
+    }
+    return got;
+  }
+
+  /**
    * Downloads the server's version of `path` and puts it in place (at `localPath`, by default `path`) if the
    * local entry there is still `expected` (as planned). The server's `path` is then synced in the base. The
    * delta's basis is `basisRow` (by default `expected`): a local file with older bytes of it.
@@ -362,15 +413,22 @@ export class MergeApplier {
     const fromHash = basisRow?.type === 'file' && basisRow.hash !== undefined ? basisRow.hash : undefined;
     // The local copy as the basis of a delta: the server computes it from that content (a version it keeps).
     const delta = fromHash === undefined ? undefined : await client.deltaDownload(path, fromHash);
-    const got = delta ?? (await client.download(path));
+    // A whole download big enough to matter goes to a part file that outlives a cut connection: the next attempt
+    // (the next merge) asks only for the rest.
+    const part = delta === undefined && remote.hash !== undefined && remote.size >= RESUME_MIN_BYTES ? join(this.#d.tmpDir, partFileName(path, remote.hash)) : undefined;
+    let have = part === undefined ? 0 : (statSync(part, { throwIfNoEntry: false })?.size ?? 0);
+    if (have >= remote.size) have = 0;
+    const got = delta ?? (await this.#wholeOrRest(path, remote, part, have));
+    if (part !== undefined && got.partial !== true) have = 0;
     const basis = delta === undefined ? undefined : await open(join(this.#d.root, basisRow!.diskPath), 'r');
     let staged: StagedFile;
     try {
       const body = basis === undefined ? got.body : patched(basis, basisRow!.size, got.body);
-      staged = await stageFile(this.#d.tmpDir, body, got.mtimeMs, got.executable);
+      staged = part === undefined ? await stageFile(this.#d.tmpDir, body, got.mtimeMs, got.executable) : await stageInto(part, have, body, got.mtimeMs, got.executable);
     } finally {
       await basis?.close();
     }
+    if (have > 0) this.#d.log.info({ path, resumedAt: have }, `resumed the download of ${path} at byte ${have}`);
     try {
       if (staged.hash !== remote.hash) throw new LocalChangedError(`${path} (the server's version changed meanwhile)`);
       const abs = join(this.#d.root, expected?.diskPath ?? localPath);
