@@ -42,20 +42,24 @@ export async function kindAt(root: string, rel: string): Promise<{ kind: Kind; s
 
 /**
  * Checks the parent folders of `rel`. Returns false when one is missing (and `create` is false);
- * with `create`, makes the missing ones and returns their relative paths, outermost first.
+ * with `create`, makes the missing ones and returns their relative paths, outermost first. Folders in
+ * `known` (storage.ts FolderMemo) are taken as checked; every folder found or made is added to it.
  * @throws StorageError SYMLINK, TYPE_CONFLICT (a file is where a folder is needed)
  */
-export async function checkParents(root: string, rel: string, create: false): Promise<boolean>;
-export async function checkParents(root: string, rel: string, create: true): Promise<string[]>;
-export async function checkParents(root: string, rel: string, create: boolean): Promise<boolean | string[]> {
+export async function checkParents(root: string, rel: string, create: false, known?: Set<string>): Promise<boolean>;
+export async function checkParents(root: string, rel: string, create: true, known?: Set<string>): Promise<string[]>;
+export async function checkParents(root: string, rel: string, create: boolean, known?: Set<string>): Promise<boolean | string[]> {
   absolutePath(root, rel); // validates
   const segments = rel.split('/');
   const created: string[] = [];
-  for (let i = 1; i < segments.length; i++) {
-    const parentRel = segments.slice(0, i).join('/');
+  let parentRel = '';
+  for (let i = 0; i < segments.length - 1; i++) {
+    parentRel = i === 0 ? segments[0]! : `${parentRel}/${segments[i]!}`;
+    if (known?.has(parentRel)) continue;
     const ok = await ensureDir(root, parentRel, create);
     if (ok === 'missing') return false;
     if (ok === 'created') created.push(parentRel);
+    known?.add(parentRel);
   }
   return create ? created : true;
 }
