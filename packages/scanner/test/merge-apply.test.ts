@@ -52,6 +52,7 @@ async function rig(t: Tap.Test) {
   const client = new ApiClient({ baseUrl: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, token: 'tok' });
   const store = new StateStore(join(dir, 'state'));
   const state = new SyncState(store);
+  const queued: string[] = [];
   t.teardown(async () => {
     await client.close();
     await new Promise((r) => server.close(r));
@@ -66,7 +67,7 @@ async function rig(t: Tap.Test) {
     log: silentLogger,
     device: () => 'test',
     push: () => true,
-    enqueue: () => {},
+    enqueue: (path) => queued.push(path),
     beforeDelete: () => {},
   });
   /** What a scan records for `path` as it is on disk now. */
@@ -85,7 +86,7 @@ async function rig(t: Tap.Test) {
     const planned = new Map(state.local);
     return { planned, actions: planMerge({ local: planned, remote: state.remote, base: state.base, moves: [], union: false }) };
   };
-  return { root, state, applier, scan, plan };
+  return { root, state, store, queued, applier, scan, plan };
 }
 
 t.test('a delete planned before a scan recorded a local edit leaves the edit in place', async (t) => {
@@ -113,6 +114,33 @@ t.test('a download planned before a scan recorded a local edit does not overwrit
   t.equal(readFileSync(join(root, 'a.txt'), 'utf8'), 'edited here, not yet sent\n', 'the edit is still the file');
   t.equal(result.pulled, 0);
   t.equal(result.deferred, 1, 'the next merge sees both changed: a conflict copy, nothing lost');
+});
+
+t.test('bookkeeping actions around a download apply in order and are stored, one failing alone', async (t) => {
+  const { root, state, store, queued, applier, plan } = await rig(t);
+  const { planned, actions } = plan(THEIRS);
+  const row = (path: string) => ({ path, type: 'file' as const, size: 1, mtimeMs: 1, executable: false, hash: sha(path) });
+  state.setRemote(row('s.txt'));
+  state.setBase(row('f.txt'));
+  const result = await applier.apply(
+    [
+      { kind: 'push', path: 'p1.txt' },
+      { kind: 'settle', path: 's.txt' },
+      { kind: 'settle', path: 'no-remote-row.txt' }, // fails: nothing to settle to
+      { kind: 'wait', path: 'w.txt' },
+      ...actions, // the download of a.txt
+      { kind: 'forget', path: 'f.txt' },
+      { kind: 'push', path: 'p2.txt' },
+    ],
+    planned,
+  );
+  t.same(queued, ['p1.txt', 'p2.txt'], 'the pushes are queued in plan order');
+  t.same(result, { deferred: 2, pulled: 1, renamed: 0, conflicts: 0 }, 'the failed settle and the wait are deferred; the download went ahead');
+  t.same(readFileSync(join(root, 'a.txt')), THEIRS);
+  const stored = store.loadBase();
+  t.equal(stored.get('s.txt')?.hash, sha('s.txt'), 'the settled row is in the store');
+  t.notOk(stored.has('f.txt'), 'the forgotten row is gone from the store');
+  t.equal(stored.get('a.txt')?.hash, sha(THEIRS), 'the download settled its row too');
 });
 
 t.test('a download whose planned row is still current goes ahead', async (t) => {

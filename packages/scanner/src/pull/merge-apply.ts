@@ -59,6 +59,11 @@ async function* patched(basis: FileHandle, size: number, delta: AsyncIterable<Ui
   yield* applier.apply(delta);
 }
 
+/** The actions MergeApplier.#bookkeep carries out: state rows and queue entries only. */
+type Bookkeeping = Extract<MergeAction, { kind: 'settle' | 'forget' | 'push' | 'recreate' | 'move' | 'wait' }>;
+const BOOKKEEPING: ReadonlySet<MergeAction['kind']> = new Set(['settle', 'forget', 'push', 'recreate', 'move', 'wait']);
+const isBookkeeping = (action: MergeAction): action is Bookkeeping => BOOKKEEPING.has(action.kind);
+
 /** The same local row: same place, type, stat and content hash. */
 function sameRow(a: LocalEntry | undefined, b: LocalEntry | undefined): boolean {
   if (a === undefined || b === undefined) return a === b;
@@ -84,20 +89,43 @@ export class MergeApplier {
   async apply(actions: readonly MergeAction[], planned: ReadonlyMap<string, LocalEntry>): Promise<MergeResult> {
     const result: MergeResult = { deferred: 0, pulled: 0, renamed: 0, conflicts: 0 };
     this.#planned = planned;
-    for (const action of actions) {
-      try {
-        await this.#one(action, result);
-      } catch (err) {
-        if (err instanceof ScannerError && (err.code === 'UNREACHABLE' || err.code === 'UNSAFE_FOLDER' || err.code === 'UNAUTHORIZED')) throw err;
-        result.deferred++;
-        const quiet = err instanceof LocalChangedError;
-        this.#d.log[quiet ? 'debug' : 'warn']({ path: action.path, err: (err as Error).message }, `could not apply the server's change to ${action.path}; will retry`);
+    let i = 0;
+    while (i < actions.length) {
+      const action = actions[i++]!;
+      if (!isBookkeeping(action)) {
+        try {
+          await this.#one(action, result);
+        } catch (err) {
+          this.#failed(action, err, result);
+        }
+        continue;
       }
+      // A run of bookkeeping actions writes its rows in one transaction (a first sync queues every file).
+      const run = [action];
+      for (let next = actions[i]; next !== undefined && isBookkeeping(next); next = actions[++i]) run.push(next);
+      this.#d.state.transaction(() => {
+        for (const b of run) {
+          try {
+            this.#bookkeep(b, result);
+          } catch (err) {
+            this.#failed(b, err, result);
+          }
+        }
+      });
     }
     return result;
   }
 
-  async #one(action: MergeAction, result: MergeResult): Promise<void> {
+  /** Counts and logs an action that failed; rethrows what stops the whole merge. */
+  #failed(action: MergeAction, err: unknown, result: MergeResult): void {
+    if (err instanceof ScannerError && (err.code === 'UNREACHABLE' || err.code === 'UNSAFE_FOLDER' || err.code === 'UNAUTHORIZED')) throw err;
+    result.deferred++;
+    const quiet = err instanceof LocalChangedError;
+    this.#d.log[quiet ? 'debug' : 'warn']({ path: action.path, err: (err as Error).message }, `could not apply the server's change to ${action.path}; will retry`);
+  }
+
+  /** An action that only writes state rows and queue entries: no I/O besides the state store. */
+  #bookkeep(action: Bookkeeping, result: MergeResult): void {
     const { state } = this.#d;
     const { path } = action;
     switch (action.kind) {
@@ -114,6 +142,19 @@ export class MergeApplier {
         state.deleteBase(path);
         if (this.#d.push()) this.#d.enqueue(path);
         return;
+      case 'move':
+        if (this.#d.push()) this.#d.enqueueMove?.(path, action.from);
+        return;
+      case 'wait':
+        result.deferred++;
+        return;
+    }
+  }
+
+  async #one(action: Exclude<MergeAction, Bookkeeping>, result: MergeResult): Promise<void> {
+    const { state } = this.#d;
+    const { path } = action;
+    switch (action.kind) {
       case 'relocate':
         this.#plannedRow(path);
         this.#moveLocal(path, action.to);
@@ -143,12 +184,6 @@ export class MergeApplier {
         result.pulled++;
         if (this.#d.push()) this.#d.enqueueMove?.(path, action.from);
         this.#d.log.info({ from: action.from, path }, `${action.from} was edited on the server and moved here: the edit follows it to ${path}`);
-        return;
-      case 'move':
-        if (this.#d.push()) this.#d.enqueueMove?.(path, action.from);
-        return;
-      case 'wait':
-        result.deferred++;
         return;
       case 'rename':
         await this.#rename(action.from, path, action.remote);
