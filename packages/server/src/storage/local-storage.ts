@@ -4,7 +4,7 @@
  * Never follows a symlink (safe-path.ts, O_NOFOLLOW). No locking: the caller serializes per path.
  */
 import { randomBytes } from 'node:crypto';
-import { constants } from 'node:fs';
+import { constants, lstatSync } from 'node:fs';
 import { open, readdir, rename, rm, rmdir, unlink, lstat, mkdir, type FileHandle } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { STATE_DIR, isValidRelativePath } from '@deltabox/protocol';
@@ -82,10 +82,7 @@ export class LocalStorage implements Storage {
    * send staged bytes (and the startup sweep's deletions) outside the root: it is removed, not followed.
    */
   async #ensureTmpDir(): Promise<void> {
-    const st = await lstat(this.#tmpDir).catch((err: NodeJS.ErrnoException) => {
-      if (err.code === 'ENOENT') return undefined;
-      throw err;
-    });
+    const st = lstatSync(this.#tmpDir, { throwIfNoEntry: false }); // on this thread, as safe-path.ts lstats
     if (st?.isDirectory()) return;
     if (st) await unlink(this.#tmpDir);
     const stateDir = dirname(this.#tmpDir);

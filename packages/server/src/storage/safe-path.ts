@@ -3,8 +3,8 @@
  * lstat'ed, missing parents can be created one by one, and the final component's kind is reported.
  * A symlink planted anywhere inside the root therefore cannot redirect a read or a write outside it.
  */
-import { lstat, mkdir, open } from 'node:fs/promises';
-import { constants, type Stats } from 'node:fs';
+import { mkdir, open } from 'node:fs/promises';
+import { constants, lstatSync, type Stats } from 'node:fs';
 import { join } from 'node:path';
 import { normalizeRelativePath, PathError } from '@deltabox/protocol';
 import { StorageError, fromFsError } from './storage-error.js';
@@ -17,11 +17,15 @@ export function absolutePath(root: string, rel: string): string {
   return join(root, ...rel.split('/'));
 }
 
+/**
+ * lstat on the calling thread, not the libuv pool: the kernel answers a folder entry's metadata from its
+ * caches in microseconds, less than a round trip to the pool costs, and a write checks several (its folders,
+ * its path). Missing is undefined without an exception.
+ */
 async function lstatOrUndefined(abs: string, rel: string): Promise<Stats | undefined> {
   try {
-    return await lstat(abs);
+    return lstatSync(abs, { throwIfNoEntry: false });
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw fromFsError(err, rel);
   }
 }
