@@ -88,7 +88,7 @@ async function commitLocked(mirror: Mirror, items: readonly GroupItem[], group: 
     const item = items[i]!;
     try {
       const current = (await refreshPath(mirror, item.path, { folders }))?.entry;
-      mirror.checkWritable(item.path, item.opts);
+      mirror.checkWritable(item.path, item.opts, current);
       // Same content again (an mtime or mode change): the bytes are not a past version.
       checked.push({ index: i, replaced: current?.hash !== sealed[i]!.hash ? current : undefined });
     } catch (error) {
@@ -131,8 +131,10 @@ async function recordAndSettle(mirror: Mirror, items: readonly GroupItem[], plac
   kept.release();
   // Every rename above happened before these syncs start: one fsync per folder covers them all.
   const settled = await Promise.allSettled(placed.map((p) => p.placement.settle()));
+  // The answers, read in one transaction (the paths are still locked): one read lock, not one per file.
+  const entries = mirror.db.transaction(() => placed.map((p) => mirror.index.get(items[p.index]!.path)!))();
   for (const [k, p] of placed.entries()) {
     const s = settled[k]!;
-    results[p.index] = s.status === 'fulfilled' ? { ok: true, entry: mirror.index.get(items[p.index]!.path)! } : { ok: false, error: s.reason };
+    results[p.index] = s.status === 'fulfilled' ? { ok: true, entry: entries[k]! } : { ok: false, error: s.reason };
   }
 }
