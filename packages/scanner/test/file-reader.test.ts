@@ -30,6 +30,19 @@ t.test('a file that changes while it is being hashed is reported, not hashed tor
   t.equal(ok.hash, sha(Buffer.concat([Buffer.alloc(3 * 1024 * 1024, 1), Buffer.from('more')])), 'the retry hashes the new version');
 });
 
+t.test('a small file (read in one call) that changes while it is being hashed is reported too', async (t) => {
+  const dir = temp(t);
+  const file = join(dir, 'small.txt');
+  writeFileSync(file, 'small');
+  const err = await hashFileStable(file, { afterRead: (n) => appendFileSync(file, `+${n}`) }).catch((e: unknown) => e);
+  t.equal((err as ScannerError).code, 'FILE_CHANGED');
+  const ok = await hashFileStable(file);
+  t.equal(ok.hash, sha(Buffer.from('small+5')), 'the retry hashes the new version');
+  t.equal(ok.stat.size, 7);
+  writeFileSync(join(dir, 'empty'), '');
+  t.equal((await hashFileStable(join(dir, 'empty'))).hash, sha(Buffer.alloc(0)), 'an empty file');
+});
+
 t.test('snapshots: small in memory, medium as a private copy, and a change while copying is caught', async (t) => {
   const dir = temp(t);
   const tmp = join(dir, 'tmp');

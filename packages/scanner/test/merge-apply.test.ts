@@ -29,7 +29,7 @@ const downloads = { inFlight: 0, max: 0, holdMs: 0 };
 let headAnswer: { hash: string; mtimeMs: number } | undefined;
 
 /** A client folder, a temp folder, a real state store and a MergeApplier talking to a stub server answering with `handler`. */
-async function harness(t: Tap.Test, handler: RequestListener) {
+async function harness(t: Tap.Test, handler: RequestListener, enqueue: (path: string) => void = () => {}) {
   const dir = mkdtempSync(join(tmpdir(), 'dbx-merge-apply-'));
   const root = join(dir, 'client');
   const tmpDir = join(dir, 'tmp');
@@ -46,13 +46,14 @@ async function harness(t: Tap.Test, handler: RequestListener) {
     store.close();
     rmSync(dir, { recursive: true, force: true });
   });
-  const applier = new MergeApplier({ root, tmpDir, state, client, log: silentLogger, device: () => 'test', push: () => true, enqueue: () => {}, beforeDelete: () => {} });
-  return { root, tmpDir, state, applier };
+  const applier = new MergeApplier({ root, tmpDir, state, client, log: silentLogger, device: () => 'test', push: () => true, enqueue, beforeDelete: () => {} });
+  return { root, tmpDir, state, store, applier };
 }
 
 /** A client folder with a.txt synced, its state, and a stub server that serves THEIRS for any file (and no deltas). */
 async function rig(t: Tap.Test) {
-  const { root, state, applier } = await harness(t, (req, res) => {
+  const queued: string[] = [];
+  const { root, state, store, applier } = await harness(t, (req, res) => {
     req.resume();
     if (req.method === 'HEAD') {
       // The entry headers of the current version (a rename with unknown metadata asks for them).
@@ -71,7 +72,7 @@ async function rig(t: Tap.Test) {
     }
     res.writeHead(404, { 'content-type': 'application/json' });
     res.end(JSON.stringify({ error: { code: 'NOT_FOUND', message: 'no such version' } }));
-  });
+  }, (path) => queued.push(path));
   /** What a scan records for `path` as it is on disk now. */
   const scan = async (path: string) => {
     const { hash, stat } = await hashFileStable(join(root, path));
@@ -88,7 +89,7 @@ async function rig(t: Tap.Test) {
     const planned = new Map(state.local);
     return { planned, actions: planMerge({ local: planned, remote: state.remote, base: state.base, moves: [], union: false }) };
   };
-  return { root, state, applier, scan, plan };
+  return { root, state, store, queued, applier, scan, plan };
 }
 
 t.test('a delete planned before a scan recorded a local edit leaves the edit in place', async (t) => {
@@ -116,6 +117,33 @@ t.test('a download planned before a scan recorded a local edit does not overwrit
   t.equal(readFileSync(join(root, 'a.txt'), 'utf8'), 'edited here, not yet sent\n', 'the edit is still the file');
   t.equal(result.pulled, 0);
   t.equal(result.deferred, 1, 'the next merge sees both changed: a conflict copy, nothing lost');
+});
+
+t.test('bookkeeping actions around a download apply in order and are stored, one failing alone', async (t) => {
+  const { root, state, store, queued, applier, plan } = await rig(t);
+  const { planned, actions } = plan(THEIRS);
+  const row = (path: string) => ({ path, type: 'file' as const, size: 1, mtimeMs: 1, executable: false, hash: sha(path) });
+  state.setRemote(row('s.txt'));
+  state.setBase(row('f.txt'));
+  const result = await applier.apply(
+    [
+      { kind: 'push', path: 'p1.txt' },
+      { kind: 'settle', path: 's.txt' },
+      { kind: 'settle', path: 'no-remote-row.txt' }, // fails: nothing to settle to
+      { kind: 'wait', path: 'w.txt' },
+      ...actions, // the download of a.txt
+      { kind: 'forget', path: 'f.txt' },
+      { kind: 'push', path: 'p2.txt' },
+    ],
+    planned,
+  );
+  t.same(queued, ['p1.txt', 'p2.txt'], 'the pushes are queued in plan order');
+  t.same(result, { deferred: 2, pulled: 1, renamed: 0, conflicts: 0 }, 'the failed settle and the wait are deferred; the download went ahead');
+  t.same(readFileSync(join(root, 'a.txt')), THEIRS);
+  const stored = store.loadBase();
+  t.equal(stored.get('s.txt')?.hash, sha('s.txt'), 'the settled row is in the store');
+  t.notOk(stored.has('f.txt'), 'the forgotten row is gone from the store');
+  t.equal(stored.get('a.txt')?.hash, sha(THEIRS), 'the download settled its row too');
 });
 
 t.test('a download whose planned row is still current goes ahead', async (t) => {

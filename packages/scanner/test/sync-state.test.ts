@@ -1,5 +1,5 @@
 /** SyncState's base bookkeeping, with a real state store. */
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -8,20 +8,21 @@ import { SyncState } from '../src/state/sync-state.js';
 import type { LocalEntry } from '../src/detect/change-detector.js';
 import type { Test } from 'tap';
 
-function fresh(t: Test): SyncState {
+/** A SyncState over a real state store in a temp folder, removed after the test. */
+function openState(t: Test): { state: SyncState; store: StateStore } {
   const dir = mkdtempSync(join(tmpdir(), 'dbx-sync-state-'));
   const store = new StateStore(join(dir, 'state'));
   t.teardown(() => {
     store.close();
     rmSync(dir, { recursive: true, force: true });
   });
-  return new SyncState(store);
+  return { state: new SyncState(store), store };
 }
 const row = (path: string, type: 'file' | 'dir' = 'file', hash = `h-${path}`) => ({ path, type, size: 0, mtimeMs: 0, executable: false, ...(type === 'file' ? { hash } : {}) });
 const lrow = (path: string, type: 'file' | 'dir' = 'file', hash = `h-${path}`): LocalEntry => ({ path, diskPath: path, type, size: 0, mtimeMs: 0, ino: 1, mode: 0o644, racy: false, ...(type === 'file' ? { hash } : {}) });
 
 t.test('settling a folder that exists on both sides takes its own row only: an edit below it stays the merge\'s', async (t) => {
-  const state = fresh(t);
+  const { state } = openState(t);
   for (const r of [row('d', 'dir'), row('d/f', 'file', 'h1')]) state.setBase(r);
   // Another device edited d/f (the journal brought it into the remote view); this folder still has the old bytes.
   for (const r of [row('d', 'dir'), row('d/f', 'file', 'h2')]) state.setRemote(r);
@@ -31,7 +32,7 @@ t.test('settling a folder that exists on both sides takes its own row only: an e
 });
 
 t.test('a queued folder move that went up as a new folder (its source still here) leaves the source\'s base alone', async (t) => {
-  const state = fresh(t);
+  const { state } = openState(t);
   // d held x; another device moved d/x to e/x. This device moved d to n (then d/new appeared here, so d stays).
   for (const r of [row('d', 'dir'), row('d/x'), row('d/y')]) state.setBase(r);
   for (const r of [row('d', 'dir'), row('d/y'), row('e', 'dir'), row('e/x', 'file', 'h-d/x'), row('n', 'dir')]) state.setRemote(r);
@@ -45,7 +46,7 @@ t.test('a queued folder move that went up as a new folder (its source still here
 });
 
 t.test('settling a moved folder drops the base rows the server no longer has, except the sources of queued revives', async (t) => {
-  const state = fresh(t);
+  const { state } = openState(t);
   for (const r of [row('shared', 'dir'), row('shared/a'), row('shared/gone'), row('shared/revived')]) state.setBase(r);
   // The server moved `shared` to `m` (carrying a) after deleting `gone` and `revived`; a revive of `revived` is queued.
   for (const r of [row('m', 'dir'), row('m/a')]) state.setRemote(r);
@@ -53,4 +54,20 @@ t.test('settling a moved folder drops the base rows the server no longer has, ex
   t.same([...state.base.keys()].sort(), ['shared/revived'], 'the revive keeps its source; the rest of the old folder is forgotten');
   state.settleBase('shared/revived');
   t.same([...state.base.keys()], [], 'settled in turn once its revive is done (or by the merge)');
+});
+
+t.test('settling a file touches its own base row only, in memory and in the store', async (t) => {
+  const { state, store } = openState(t);
+  const row = (path: string, hash = `h-${path}`) => ({ path, type: 'file' as const, size: 1, mtimeMs: 0, executable: false, hash });
+  for (const r of [row('a', 'old'), row('a.txt'), row('ab'), row('gone'), row('kept')]) state.setBase(r);
+  state.setRemote(row('a', 'new'));
+  state.setRemote(row('fresh'));
+  state.settleBase('a');
+  state.settleBase('fresh');
+  state.settleBase('gone');
+  state.settleBase('kept', { tree: true, keep: (p) => p === 'kept' });
+  const expected = { a: 'new', 'a.txt': 'h-a.txt', ab: 'h-ab', fresh: 'h-fresh', kept: 'h-kept' };
+  const hashes = (m: Map<string, { hash?: string }>) => Object.fromEntries([...m].sort(([x], [y]) => x.localeCompare(y)).map(([p, r]) => [p, r.hash]));
+  t.same(hashes(state.base), expected, 'a and fresh take the remote rows, gone is dropped, kept and the neighbours stay');
+  t.same(hashes(store.loadBase()), expected, 'the store holds the same rows');
 });

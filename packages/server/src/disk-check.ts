@@ -10,7 +10,7 @@
 import { createHash } from 'node:crypto';
 import type { ManifestEntry } from '@deltabox/protocol';
 import type { IndexedEntry } from './state/file-index.js';
-import type { Storage, StorageEntry } from './storage/storage.js';
+import type { FolderMemo, Storage, StorageEntry } from './storage/storage.js';
 import type { Mirror, Step } from './mirror.js';
 import { ancestorsOf } from './path-lock.js';
 
@@ -87,12 +87,13 @@ async function missingAncestorSteps(mirror: Mirror, path: string): Promise<Step[
 /**
  * Makes the index row of `path` match the disk and returns it (undefined: nothing there). Unchanged paths
  * cost one stat walk; a changed file is hashed and journaled (`put`, `delete`, `mkdir`, `rmdir`), so clients
- * following the journal hear of it. Call with the path locked.
+ * following the journal hear of it. Call with the path locked (`folders`: storage.ts FolderMemo, when the
+ * caller also holds its folders for a group of paths).
  * @throws StorageError SYMLINK when a symlink or special file is on the way (unless `symlinkAsGone`)
  */
-export async function refreshPath(mirror: Mirror, path: string, opts: { symlinkAsGone?: boolean } = {}): Promise<IndexedEntry | undefined> {
+export async function refreshPath(mirror: Mirror, path: string, opts: { symlinkAsGone?: boolean; folders?: FolderMemo } = {}): Promise<IndexedEntry | undefined> {
   const indexed = mirror.index.getIndexed(path);
-  const disk = await mirror.storage.stat(path).catch((err: { code?: string }) => {
+  const disk = await mirror.storage.stat(path, opts.folders).catch((err: { code?: string }) => {
     // A symlink or special file where the entry was: a request is refused (BAD_PATH, nothing followed);
     // the verification pass drops it from the index, as the walk never lists such things.
     if (err.code === 'SYMLINK' && opts.symlinkAsGone === true) return undefined;

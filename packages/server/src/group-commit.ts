@@ -7,7 +7,7 @@
  */
 import type { ManifestEntry } from '@deltabox/protocol';
 import type { KeptSet } from './history/version-keeper.js';
-import type { Placement, StagedFile } from './storage/storage.js';
+import type { FolderMemo, Placement, StagedFile } from './storage/storage.js';
 import { ApiError } from './api-error.js';
 import { ancestorsOf } from './path-lock.js';
 import { refreshPath } from './disk-check.js';
@@ -82,11 +82,13 @@ async function sealItem(item: GroupItem): Promise<{ hash: string }> {
 /** With every path of `group` locked: check, keep the versions replaced, place, record once, settle. */
 async function commitLocked(mirror: Mirror, items: readonly GroupItem[], group: number[], sealed: Array<{ hash: string }>, results: GroupResult[]): Promise<void> {
   const checked: Array<{ index: number; replaced: ManifestEntry | undefined }> = [];
+  // The group holds every folder on the way share-locked: each is lstat'ed once for the group, not per file.
+  const folders: FolderMemo = new Set();
   for (const i of group) {
     const item = items[i]!;
     try {
-      const current = (await refreshPath(mirror, item.path))?.entry;
-      mirror.checkWritable(item.path, item.opts);
+      const current = (await refreshPath(mirror, item.path, { folders }))?.entry;
+      mirror.checkWritable(item.path, item.opts, current);
       // Same content again (an mtime or mode change): the bytes are not a past version.
       checked.push({ index: i, replaced: current?.hash !== sealed[i]!.hash ? current : undefined });
     } catch (error) {
@@ -105,7 +107,7 @@ async function commitLocked(mirror: Mirror, items: readonly GroupItem[], group: 
   for (const c of checked) {
     const item = items[c.index]!;
     try {
-      placed.push({ index: c.index, hash: sealed[c.index]!.hash, placement: await item.staged.place(item.path, metaOf(item)), replaced: c.replaced });
+      placed.push({ index: c.index, hash: sealed[c.index]!.hash, placement: await item.staged.place(item.path, metaOf(item), folders), replaced: c.replaced });
     } catch (error) {
       results[c.index] = { ok: false, error };
     }
@@ -129,8 +131,10 @@ async function recordAndSettle(mirror: Mirror, items: readonly GroupItem[], plac
   kept.release();
   // Every rename above happened before these syncs start: one fsync per folder covers them all.
   const settled = await Promise.allSettled(placed.map((p) => p.placement.settle()));
+  // The answers, read in one transaction (the paths are still locked): one read lock, not one per file.
+  const entries = mirror.db.transaction(() => placed.map((p) => mirror.index.get(items[p.index]!.path)!))();
   for (const [k, p] of placed.entries()) {
     const s = settled[k]!;
-    results[p.index] = s.status === 'fulfilled' ? { ok: true, entry: mirror.index.get(items[p.index]!.path)! } : { ok: false, error: s.reason };
+    results[p.index] = s.status === 'fulfilled' ? { ok: true, entry: entries[k]! } : { ok: false, error: s.reason };
   }
 }

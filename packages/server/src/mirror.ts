@@ -192,10 +192,10 @@ export class Mirror {
   /**
    * Checks `opts`' preconditions against the path's current entry without writing (a resumable upload
    * fails fast at creation; the commit checks again). Content equal to `opts.expectedHash` passes the base.
+   * `current`: the path's entry when the caller has just read it (a group commit's refresh).
    * @throws TYPE_CONFLICT, PARENT_CHANGED, BASE_MISMATCH
    */
-  checkWritable(path: string, opts: WriteOptions): void {
-    const current = this.index.get(path);
+  checkWritable(path: string, opts: WriteOptions, current: ManifestEntry | undefined = this.index.get(path)): void {
     checkPlace(this.journal, path, current, opts);
     if (opts.expectedHash === undefined || current?.hash !== opts.expectedHash) checkBase(path, current, opts);
   }

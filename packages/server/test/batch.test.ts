@@ -1,5 +1,5 @@
 import t from 'tap';
-import { readFileSync, statSync } from 'node:fs';
+import { readFileSync, statSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { mediaTypes, expandRevisions, type BatchResponse, type CompactBatchResponse } from '@deltabox/protocol';
 import { sha256, startServer } from './support/harness.js';
@@ -17,6 +17,40 @@ t.test('a batch writes many small files, each with its own result', async (t) =>
   t.match(results[7], { path: 'small/f7.txt', ok: true, entry: { size: 9, hash: await sha256('content 7'), mtimeMs: 1_600_000_000_007 } });
   t.equal(readFileSync(join(h.sdir, 'small', 'f49.txt'), 'utf8'), 'content 49');
   t.equal(statSync(join(h.sdir, 'small', 'run.sh')).mode & 0o111, 0o111);
+  t.same(h.stagedFiles(), []);
+});
+
+t.test('batch files get exactly 0644 or 0755, whatever the umask the server runs under', async (t) => {
+  const h = await startServer(t);
+  const old = process.umask(0o077); // staged files are created with the final mode; a umask that cuts it needs the chmod
+  t.teardown(() => process.umask(old));
+  const { body, contentType } = batchBody([{ path: 'modes/plain.txt', content: 'plain' }, { path: 'modes/run.sh', content: '#!/bin/sh', executable: true }]);
+  const res = await h.request('POST', '/v1/batch', { headers: { 'content-type': contentType }, body });
+  t.ok(res.json<BatchResponse>().results.every((r) => r.ok), 'both parts succeeded');
+  t.equal(statSync(join(h.sdir, 'modes', 'plain.txt')).mode & 0o7777, 0o644);
+  t.equal(statSync(join(h.sdir, 'modes', 'run.sh')).mode & 0o7777, 0o755);
+  process.umask(0o022);
+  const again = batchBody([{ path: 'modes/plain2.txt', content: 'plain' }, { path: 'modes/run2.sh', content: '#!/bin/sh', executable: true }]);
+  await h.request('POST', '/v1/batch', { headers: { 'content-type': again.contentType }, body: again.body });
+  t.equal(statSync(join(h.sdir, 'modes', 'plain2.txt')).mode & 0o7777, 0o644, 'under the usual umask too');
+  t.equal(statSync(join(h.sdir, 'modes', 'run2.sh')).mode & 0o7777, 0o755, 'under the usual umask too');
+});
+
+t.test('a folder symlinked in the middle of a batch is refused for its parts only, the folders checked once stay checked', async (t) => {
+  const h = await startServer(t);
+  symlinkSync(h.sentinel, join(h.sdir, 'dirlink'));
+  const { body, contentType } = batchBody([
+    { path: 'real/a.txt', content: 'a' },
+    { path: 'dirlink/evil.txt', content: 'evil' },
+    { path: 'real/b.txt', content: 'b' },
+    { path: 'dirlink/keep.txt', content: 'overwritten' },
+    { path: 'real/deeper/c.txt', content: 'c' },
+  ]);
+  const res = await h.request('POST', '/v1/batch', { headers: { 'content-type': contentType }, body });
+  t.equal(res.status, 200);
+  t.same(res.json<BatchResponse>().results.map((r) => (r.ok ? 'ok' : r.error.code)), ['ok', 'BAD_PATH', 'ok', 'BAD_PATH', 'ok']);
+  t.equal(readFileSync(join(h.sdir, 'real', 'deeper', 'c.txt'), 'utf8'), 'c');
+  h.assertNothingOutside(t);
   t.same(h.stagedFiles(), []);
 });
 

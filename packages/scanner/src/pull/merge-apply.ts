@@ -65,6 +65,11 @@ export const RESUME_MIN_BYTES = 1 << 20;
 /** Downloads of one merge in flight at once (requests, writes and fsyncs overlap; the server answers each alone). */
 export const DOWNLOAD_CONCURRENCY = 4;
 
+/** The actions MergeApplier.#bookkeep carries out: state rows and queue entries only. */
+type Bookkeeping = Extract<MergeAction, { kind: 'settle' | 'forget' | 'push' | 'recreate' | 'move' | 'wait' }>;
+const BOOKKEEPING: ReadonlySet<MergeAction['kind']> = new Set(['settle', 'forget', 'push', 'recreate', 'move', 'wait']);
+const isBookkeeping = (action: MergeAction): action is Bookkeeping => BOOKKEEPING.has(action.kind);
+
 /** The same local row: same place, type, stat and content hash. */
 function sameRow(a: LocalEntry | undefined, b: LocalEntry | undefined): boolean {
   if (a === undefined || b === undefined) return a === b;
@@ -93,16 +98,33 @@ export class MergeApplier {
     this.#dropStaleParts(actions);
     let i = 0;
     while (i < actions.length) {
-      if (actions[i]!.kind !== 'download') {
-        await this.#guarded(actions[i++]!, result);
+      const action = actions[i]!;
+      if (action.kind === 'download') {
+        // A run of downloads (each to its own path, which no other action of the plan touches) goes a few at a
+        // time: one by one, each waited for its request and its fsync, and a device joining a folder of 2,000
+        // small files pulled about 130 a second.
+        const start = i;
+        while (i < actions.length && actions[i]!.kind === 'download') i++;
+        await this.#concurrently(actions.slice(start, i) as Array<Exclude<MergeAction, Bookkeeping>>, result);
         continue;
       }
-      // A run of downloads (each to its own path, which no other action of the plan touches) goes a few at a
-      // time: one by one, each waited for its request and its fsync, and a device joining a folder of 2,000
-      // small files pulled about 130 a second.
-      const start = i;
-      while (i < actions.length && actions[i]!.kind === 'download') i++;
-      await this.#concurrently(actions.slice(start, i), result);
+      i++;
+      if (!isBookkeeping(action)) {
+        await this.#guarded(action, result);
+        continue;
+      }
+      // A run of bookkeeping actions writes its rows in one transaction (a first sync queues every file).
+      const run = [action];
+      for (let next = actions[i]; next !== undefined && isBookkeeping(next); next = actions[++i]) run.push(next);
+      this.#d.state.transaction(() => {
+        for (const b of run) {
+          try {
+            this.#bookkeep(b, result);
+          } catch (err) {
+            this.#failed(b, err, result);
+          }
+        }
+      });
     }
     return result;
   }
@@ -129,7 +151,7 @@ export class MergeApplier {
   }
 
   /** Runs `actions` with DOWNLOAD_CONCURRENCY at once; an error that stops the merge is rethrown once all have stopped. */
-  async #concurrently(actions: readonly MergeAction[], result: MergeResult): Promise<void> {
+  async #concurrently(actions: ReadonlyArray<Exclude<MergeAction, Bookkeeping>>, result: MergeResult): Promise<void> {
     let next = 0;
     let fatal: unknown;
     const worker = async (): Promise<void> => {
@@ -145,19 +167,25 @@ export class MergeApplier {
     if (fatal !== undefined) throw fatal;
   }
 
-  /** Runs one action; one that fails is warned about and counted, except errors that stop the whole merge. */
-  async #guarded(action: MergeAction, result: MergeResult): Promise<void> {
+  /** Runs one I/O action; one that fails is warned about and counted, except errors that stop the whole merge. */
+  async #guarded(action: Exclude<MergeAction, Bookkeeping>, result: MergeResult): Promise<void> {
     try {
       await this.#one(action, result);
     } catch (err) {
-      if (err instanceof ScannerError && (err.code === 'UNREACHABLE' || err.code === 'UNSAFE_FOLDER' || err.code === 'UNAUTHORIZED')) throw err;
-      result.deferred++;
-      const quiet = err instanceof LocalChangedError;
-      this.#d.log[quiet ? 'debug' : 'warn']({ path: action.path, err: (err as Error).message }, `could not apply the server's change to ${action.path}; will retry`);
+      this.#failed(action, err, result);
     }
   }
 
-  async #one(action: MergeAction, result: MergeResult): Promise<void> {
+  /** Counts and logs an action that failed; rethrows what stops the whole merge. */
+  #failed(action: MergeAction, err: unknown, result: MergeResult): void {
+    if (err instanceof ScannerError && (err.code === 'UNREACHABLE' || err.code === 'UNSAFE_FOLDER' || err.code === 'UNAUTHORIZED')) throw err;
+    result.deferred++;
+    const quiet = err instanceof LocalChangedError;
+    this.#d.log[quiet ? 'debug' : 'warn']({ path: action.path, err: (err as Error).message }, `could not apply the server's change to ${action.path}; will retry`);
+  }
+
+  /** An action that only writes state rows and queue entries: no I/O besides the state store. */
+  #bookkeep(action: Bookkeeping, result: MergeResult): void {
     const { state } = this.#d;
     const { path } = action;
     switch (action.kind) {
@@ -174,6 +202,19 @@ export class MergeApplier {
         state.deleteBase(path);
         if (this.#d.push()) this.#d.enqueue(path);
         return;
+      case 'move':
+        if (this.#d.push()) this.#d.enqueueMove?.(path, action.from);
+        return;
+      case 'wait':
+        result.deferred++;
+        return;
+    }
+  }
+
+  async #one(action: Exclude<MergeAction, Bookkeeping>, result: MergeResult): Promise<void> {
+    const { state } = this.#d;
+    const { path } = action;
+    switch (action.kind) {
       case 'relocate':
         this.#plannedRow(path);
         this.#moveLocal(path, action.to);
@@ -203,12 +244,6 @@ export class MergeApplier {
         result.pulled++;
         if (this.#d.push()) this.#d.enqueueMove?.(path, action.from);
         this.#d.log.info({ from: action.from, path }, `${action.from} was edited on the server and moved here: the edit follows it to ${path}`);
-        return;
-      case 'move':
-        if (this.#d.push()) this.#d.enqueueMove?.(path, action.from);
-        return;
-      case 'wait':
-        result.deferred++;
         return;
       case 'rename':
         await this.#rename(action.from, path, action.remote);

@@ -86,15 +86,15 @@ export class SyncState {
   settleBase(path: string, opts: { tree: boolean; keep?: (path: string) => boolean } = { tree: true }): void {
     const keep = opts.keep ?? (() => false);
     const tree = opts.tree && (this.remote.get(path)?.type === 'dir' || this.base.get(path)?.type === 'dir');
-    const under = (p: string) => p === path || (tree && p.startsWith(`${path}/`));
     if (!tree) {
+      // A file touches its own row only: no walk over the whole base (a first sync settles every file).
       const row = this.remote.get(path);
       if (row) this.setBase(row);
       else if (!keep(path)) this.deleteBase(path);
       return;
     }
-    for (const p of [...this.base.keys()]) if (under(p) && !this.remote.has(p) && !keep(p)) this.deleteBase(p);
-    for (const row of this.remote.values()) if (under(row.path)) this.setBase(row);
+    for (const p of [...this.base.keys()]) if (isUnder(p, path) && !this.remote.has(p) && !keep(p)) this.deleteBase(p);
+    for (const row of this.remote.values()) if (isUnder(row.path, path)) this.setBase(row);
   }
 
   /** Runs `fn` in one state transaction: many rows written for the price of one commit. */

@@ -78,9 +78,19 @@ export async function* readChunks(absPath: string, hooks: ReadHooks = {}, option
   }
 }
 
-/** SHA-256 hex of a file, checked against a stat taken before and after. @throws ScannerError FILE_CHANGED */
+/**
+ * SHA-256 hex of a file, checked against a stat taken before and after. A file of INLINE_MAX_BYTES or less
+ * is read in one synchronous call, as takeSnapshot reads it: a scan of many small files makes no round
+ * trips to the thread pool. @throws ScannerError FILE_CHANGED
+ */
 export async function hashFileStable(absPath: string, hooks: ReadHooks = {}): Promise<{ hash: string; stat: Stats }> {
   const before = lstatSync(absPath);
+  if (before.size <= INLINE_MAX_BYTES) {
+    const bytes = readFileSync(absPath);
+    hooks.afterRead?.(bytes.length);
+    assertUnchanged(absPath, before);
+    return { hash: createHash('sha256').update(bytes).digest('hex'), stat: before };
+  }
   const hasher = createHash('sha256');
   for await (const chunk of readChunks(absPath, hooks, { reuseBuffer: true })) hasher.update(chunk);
   assertUnchanged(absPath, before);

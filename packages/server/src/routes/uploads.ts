@@ -6,7 +6,7 @@
  * If-Match named, whose content is pinned while the session lives), so every rule of those applies. Thin:
  * the sessions and their bytes live in storage/upload-store.ts.
  */
-import { createReadStream } from 'node:fs';
+import { open } from 'node:fs/promises';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { API_PREFIX, headers, mediaTypes, routes, type UploadCreateRequest, type UploadCreateResponse } from '@deltabox/protocol';
 import { ApiError, toApiError } from '../api-error.js';
@@ -170,7 +170,9 @@ export async function uploadRoutes(app: FastifyInstance, { mirror, root, now = D
 
   /** Commits a complete session through the normal write path; removes it unless the error is transient. */
   async function commit(reply: FastifyReply, session: UploadSession, device: string | undefined): Promise<FastifyReply> {
-    const bytes = createReadStream(store.filePath(session.id));
+    // Opened before the commit starts: a commit that needs no bytes (the content is already there) removes the
+    // session at once, and a stream still opening the file by name then failed with ENOENT, uncaught.
+    const bytes = (await open(store.filePath(session.id), 'r')).createReadStream();
     try {
       const opts = writeOptionsOfSession(session, device);
       const entry = session.kind === 'delta'

@@ -5,16 +5,17 @@
  * taken just before it (undo).
  */
 import { createHash } from 'node:crypto';
-import type { Stats } from 'node:fs';
+import { fstatSync, type Stats } from 'node:fs';
 import { link, lstat, rename, unlink, type FileHandle } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { utimesArg } from '@deltabox/protocol';
-import type { CommitMeta, Placement, StagedFile, StorageEntry } from './storage.js';
+import type { CommitMeta, FolderMemo, Placement, StagedFile, StorageEntry } from './storage.js';
 import { StorageError, fromFsError } from './storage-error.js';
 import { absolutePath, checkParents, kindAt } from './safe-path.js';
 import type { DirSyncer } from './dir-sync.js';
 
-const FILE_MODE = 0o644;
+/** The mode of a committed file; staged files are created with it (storage.stage). */
+export const FILE_MODE = 0o644;
 const EXEC_MODE = 0o755;
 
 /** The whole milliseconds the index keeps for a requested mtime: toward zero, as clients compare them. */
@@ -99,14 +100,14 @@ export class LocalStagedFile implements StagedFile {
     return this.#sealing.stats;
   }
 
-  async place(path: string, meta: CommitMeta): Promise<Placement> {
+  async place(path: string, meta: CommitMeta, folders?: FolderMemo): Promise<Placement> {
     if (this.#done) throw new Error('staged file already committed or discarded');
     try {
       const sealed = entryOf(path, await this.#sealed(meta));
       // The index keeps the mtime the client asked for, even where the filesystem could not hold it (ext4
       // with small inodes stops at 1901-12-13): otherwise the client would see a difference and upload again.
       const entry = meta.mtimeMs === undefined ? sealed : { ...sealed, mtimeMs: wholeMs(meta.mtimeMs) };
-      const created = await checkParents(this.#root, path, true);
+      const created = await checkParents(this.#root, path, true, folders);
       const createdDirs: StorageEntry[] = [];
       for (const p of created) createdDirs.push(entryOf(p, await lstat(absolutePath(this.#root, p))));
       const existing = (await kindAt(this.#root, path)).kind;
@@ -158,13 +159,22 @@ export class LocalStagedFile implements StagedFile {
     return { entry: placed.entry, createdDirs: placed.createdDirs };
   }
 
-  /** Mode, mtime, fsync, close; returns the final stats (a rename changes none of them). */
+  /**
+   * Mtime, mode, fsync, close; returns the final stats (neither the fsync nor a rename changes them). The file
+   * was created with FILE_MODE (storage.stage), so under the usual umask only executables need a chmod.
+   */
   async #seal(fh: FileHandle, meta: CommitMeta): Promise<Stats> {
     try {
-      await fh.chmod(meta.executable ? EXEC_MODE : FILE_MODE);
       if (meta.mtimeMs !== undefined) await fh.utimes(new Date(), utimesArg(meta.mtimeMs));
+      // fstat on this thread: the inode is in memory, a pool round trip costs more than the call.
+      let stats = fstatSync(fh.fd);
+      const mode = meta.executable ? EXEC_MODE : FILE_MODE;
+      if ((stats.mode & 0o7777) !== mode) {
+        await fh.chmod(mode);
+        stats = fstatSync(fh.fd);
+      }
       await fh.sync();
-      return await fh.stat();
+      return stats;
     } finally {
       if (this.#fh === fh) this.#fh = undefined;
       await fh.close().catch(() => undefined);

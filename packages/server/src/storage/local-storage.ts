@@ -4,17 +4,17 @@
  * Never follows a symlink (safe-path.ts, O_NOFOLLOW). No locking: the caller serializes per path.
  */
 import { randomBytes } from 'node:crypto';
-import { constants } from 'node:fs';
+import { constants, lstatSync } from 'node:fs';
 import { open, readdir, rename, rm, rmdir, unlink, lstat, mkdir, type FileHandle } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { STATE_DIR, isValidRelativePath } from '@deltabox/protocol';
-import type { KeepExpectation, KeptObject, ReadHandle, StagedFile, Storage, StorageEntry } from './storage.js';
+import type { FolderMemo, KeepExpectation, KeptObject, ReadHandle, StagedFile, Storage, StorageEntry } from './storage.js';
 import { LocalReadHandle } from './local-read-handle.js';
 import { LocalVersionObjects } from './local-version-objects.js';
 import { StorageError, fromFsError } from './storage-error.js';
 import { absolutePath, checkParents, ensureDir, kindAt } from './safe-path.js';
 import { DirSyncer } from './dir-sync.js';
-import { LocalStagedFile, entryOf, syncParents } from './local-staged-file.js';
+import { FILE_MODE, LocalStagedFile, entryOf, syncParents } from './local-staged-file.js';
 
 const STAGED_SUFFIX = '.staged';
 
@@ -23,6 +23,8 @@ export class LocalStorage implements Storage {
   readonly #tmpDir: string;
   readonly #dirSync = new DirSyncer();
   readonly #versions: LocalVersionObjects;
+  readonly #stagePrefix = randomBytes(12).toString('hex');
+  #staged = 0;
 
   /** `root` must be an absolute, symlink-free path (the server passes realpath(sdir)). */
   constructor(root: string) {
@@ -31,8 +33,8 @@ export class LocalStorage implements Storage {
     this.#versions = new LocalVersionObjects(root, join(root, STATE_DIR, 'versions'), this.#dirSync);
   }
 
-  async stat(path: string): Promise<StorageEntry | undefined> {
-    if (!(await checkParents(this.#root, path, false))) return undefined;
+  async stat(path: string, folders?: FolderMemo): Promise<StorageEntry | undefined> {
+    if (!(await checkParents(this.#root, path, false, folders))) return undefined;
     const { kind, stats } = await kindAt(this.#root, path);
     return kind === 'missing' ? undefined : entryOf(path, stats!);
   }
@@ -80,10 +82,7 @@ export class LocalStorage implements Storage {
    * send staged bytes (and the startup sweep's deletions) outside the root: it is removed, not followed.
    */
   async #ensureTmpDir(): Promise<void> {
-    const st = await lstat(this.#tmpDir).catch((err: NodeJS.ErrnoException) => {
-      if (err.code === 'ENOENT') return undefined;
-      throw err;
-    });
+    const st = lstatSync(this.#tmpDir, { throwIfNoEntry: false }); // on this thread, as safe-path.ts lstats
     if (st?.isDirectory()) return;
     if (st) await unlink(this.#tmpDir);
     const stateDir = dirname(this.#tmpDir);
@@ -94,8 +93,10 @@ export class LocalStorage implements Storage {
 
   async stage(): Promise<StagedFile> {
     await this.#ensureTmpDir();
-    const tmpPath = join(this.#tmpDir, randomBytes(12).toString('hex') + STAGED_SUFFIX);
-    const fh = await open(tmpPath, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600);
+    // Unique per process by the counter, across processes by the random prefix; O_EXCL refuses any clash.
+    const tmpPath = join(this.#tmpDir, `${this.#stagePrefix}-${++this.#staged}${STAGED_SUFFIX}`);
+    // Created with the mode it is committed with (the staging folder is owner-only), so seal needs no chmod.
+    const fh = await open(tmpPath, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, FILE_MODE);
     return new LocalStagedFile(this.#root, tmpPath, fh, this.#dirSync);
   }
 

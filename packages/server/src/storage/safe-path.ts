@@ -3,8 +3,8 @@
  * lstat'ed, missing parents can be created one by one, and the final component's kind is reported.
  * A symlink planted anywhere inside the root therefore cannot redirect a read or a write outside it.
  */
-import { lstat, mkdir, open } from 'node:fs/promises';
-import { constants, type Stats } from 'node:fs';
+import { mkdir, open } from 'node:fs/promises';
+import { constants, lstatSync, type Stats } from 'node:fs';
 import { join } from 'node:path';
 import { normalizeRelativePath, PathError } from '@deltabox/protocol';
 import { StorageError, fromFsError } from './storage-error.js';
@@ -17,11 +17,15 @@ export function absolutePath(root: string, rel: string): string {
   return join(root, ...rel.split('/'));
 }
 
+/**
+ * lstat on the calling thread, not the libuv pool: the kernel answers a folder entry's metadata from its
+ * caches in microseconds, less than a round trip to the pool costs, and a write checks several (its folders,
+ * its path). Missing is undefined without an exception.
+ */
 async function lstatOrUndefined(abs: string, rel: string): Promise<Stats | undefined> {
   try {
-    return await lstat(abs);
+    return lstatSync(abs, { throwIfNoEntry: false });
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw fromFsError(err, rel);
   }
 }
@@ -42,20 +46,24 @@ export async function kindAt(root: string, rel: string): Promise<{ kind: Kind; s
 
 /**
  * Checks the parent folders of `rel`. Returns false when one is missing (and `create` is false);
- * with `create`, makes the missing ones and returns their relative paths, outermost first.
+ * with `create`, makes the missing ones and returns their relative paths, outermost first. Folders in
+ * `known` (storage.ts FolderMemo) are taken as checked; every folder found or made is added to it.
  * @throws StorageError SYMLINK, TYPE_CONFLICT (a file is where a folder is needed)
  */
-export async function checkParents(root: string, rel: string, create: false): Promise<boolean>;
-export async function checkParents(root: string, rel: string, create: true): Promise<string[]>;
-export async function checkParents(root: string, rel: string, create: boolean): Promise<boolean | string[]> {
+export async function checkParents(root: string, rel: string, create: false, known?: Set<string>): Promise<boolean>;
+export async function checkParents(root: string, rel: string, create: true, known?: Set<string>): Promise<string[]>;
+export async function checkParents(root: string, rel: string, create: boolean, known?: Set<string>): Promise<boolean | string[]> {
   absolutePath(root, rel); // validates
   const segments = rel.split('/');
   const created: string[] = [];
-  for (let i = 1; i < segments.length; i++) {
-    const parentRel = segments.slice(0, i).join('/');
+  let parentRel = '';
+  for (let i = 0; i < segments.length - 1; i++) {
+    parentRel = i === 0 ? segments[0]! : `${parentRel}/${segments[i]!}`;
+    if (known?.has(parentRel)) continue;
     const ok = await ensureDir(root, parentRel, create);
     if (ok === 'missing') return false;
     if (ok === 'created') created.push(parentRel);
+    known?.add(parentRel);
   }
   return create ? created : true;
 }

@@ -76,6 +76,13 @@ export interface ReadHandle {
  * A staged file made visible by StagedFile.place but not yet settled: the caller records it, then calls
  * `settle` (success) or `undo` then `settle` (the record failed).
  */
+/**
+ * Folders (relative paths) already seen to be real folders by a caller that holds them share-locked for a
+ * group of operations (group-commit.ts): checks of paths below them skip the lstat of each. Only for that
+ * group: a folder may be replaced out of band at any other time.
+ */
+export type FolderMemo = Set<string>;
+
 export interface Placement {
   /** The committed entry (mtime in whole milliseconds as requested). */
   entry: StorageEntry;
@@ -123,7 +130,7 @@ export interface StagedFile {
    * durable as a directory entry: call `settle` before acknowledging. On throw nothing changed at `path`
    * and the staged bytes are discarded. @throws TYPE_CONFLICT, SYMLINK, NO_SPACE
    */
-  place(path: string, meta: CommitMeta): Promise<Placement>;
+  place(path: string, meta: CommitMeta, folders?: FolderMemo): Promise<Placement>;
   /** Deletes the staged bytes. Idempotent; safe after commit. */
   discard(): Promise<void>;
 }
@@ -145,7 +152,7 @@ export interface KeptObject {
 
 export interface Storage {
   /** The entry at `path`, or undefined when nothing (or no parent) is there. @throws SYMLINK, TYPE_CONFLICT */
-  stat(path: string): Promise<StorageEntry | undefined>;
+  stat(path: string, folders?: FolderMemo): Promise<StorageEntry | undefined>;
   /**
    * Every file and folder under the root, a folder before its children, excluding the state folder.
    * Symlinks, special files and names that are not valid NFC paths are skipped, not followed.
