@@ -33,7 +33,7 @@ import { applyJournal, isOwnRecord, ownWrite } from './pull/journal-catchup.js';
 import { StateStore, type RemoteEntry } from './state/state-store.js';
 import { remoteOf, SyncState } from './state/sync-state.js';
 import { Transfer, type TransferCounters } from './transfer/transfer.js';
-import { planStep } from './transfer/transfer-plan.js';
+import { inSync, planStep } from './transfer/transfer-plan.js';
 import { watchFolder, type FolderWatcher } from './detect/watcher.js';
 import { hostname } from 'node:os';
 import { formatBytes } from './progress.js';
@@ -259,7 +259,10 @@ export class Scanner {
         onFatal: (err) => this.#fail(err),
         onNeedsRescan: () => this.#scheduleRescan(),
         onRound: () => this.#checkIdle(),
-        onSynced: (path, from, pushed) => this.#settle(path, from, pushed),
+        onSynced: (path, from, pushed) => {
+          this.#settle(path, from, pushed);
+          if (from !== undefined) this.#queueUncarried(path);
+        },
         onRemoteChanged: () => this.#scheduleMerge(),
       },
       this.#log,
@@ -340,6 +343,21 @@ export class Scanner {
       const keep = (p: string): boolean => p !== path && this.#queue.hasMoveFrom(p, false);
       this.#state.settlePushed(path, from, pushed, keep);
     });
+  }
+
+  /**
+   * After a folder move: the server moved what it held, and the scan queued nothing below the new folder (the
+   * move carries it). A file below that the server never had at the old path (its upload was cut by a restart
+   * or found the file gone as the folder moved) is queued here; before, it stayed off the server until a
+   * restart (cli model test, seed -1195523596: `d1/z` missing after `write d2/sub/z, restart, mv d2/sub d1`).
+   */
+  #queueUncarried(path: string): void {
+    const { local, remote } = this.#state;
+    if (local.get(path)?.type !== 'dir') return;
+    const now = Date.now();
+    for (const [p, row] of local) {
+      if (p.startsWith(`${path}/`) && !inSync(row, remote.get(p)) && this.#queue.get(p) === undefined) this.#queue.enqueue(p, now);
+    }
   }
 
   /** A merge soon (a push was refused for its base, or the journal has news): coalesced. */
