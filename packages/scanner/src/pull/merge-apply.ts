@@ -413,29 +413,31 @@ export class MergeApplier {
   }
 
   /**
-   * GET of `path`, asking only for what follows the `have` bytes of `part` when there are some. The rest of
-   * another version (the server's moved on since the part was written) is refused and the part dropped.
+   * GET of the server's `path` as a whole download: a big one (RESUME_MIN_BYTES) goes to a part file named for
+   * the version, and asks only for what follows the bytes a cut attempt left there (`have`). The rest of another
+   * version (the server moved on since the part was written) is refused and the part dropped.
    */
-  async #wholeOrRest(path: string, remote: RemoteEntry, part: string | undefined, have: number): Promise<Download> {
+  async #fetchWhole(path: string, remote: RemoteEntry): Promise<{ got: Download; part?: string; have: number }> {
     const { client } = this.#d;
-    if (part === undefined || have === 0) return client.download(path);
+    if (remote.hash === undefined || remote.size < RESUME_MIN_BYTES) return { got: await client.download(path), have: 0 };
+    const part = join(this.#d.tmpDir, partFileName(path, remote.hash));
+    const have = statSync(part, { throwIfNoEntry: false })?.size ?? 0;
+    if (have === 0 || have >= remote.size) return { got: await client.download(path), part, have: 0 };
     let got: Download;
     try {
       got = await client.download(path, { from: have });
     } catch (err) {
       // 416: the server's file is shorter than the part (another version): start again.
-      if (err instanceof ScannerError && err.status === 416) {
-        rmSync(part, { force: true });
-        return client.download(path);
-      }
-      throw err;
+      if (!(err instanceof ScannerError && err.status === 416)) throw err;
+      return { got: await client.download(path), part, have: 0 };
     }
-    if (got.partial === true && got.hash !== remote.hash) {
-      for await (const _ of got.body) void _;
+    if (got.partial !== true) return { got, part, have: 0 };
+    if (got.hash !== remote.hash) {
+      for await (const _ of got.body) void _; // the rest, read and dropped: the connection stays usable
       rmSync(part, { force: true });
       throw new LocalChangedError(`${path} (the server's version changed meanwhile)`);
     }
-    return got;
+    return { got, part, have };
   }
 
   /**
@@ -450,11 +452,7 @@ export class MergeApplier {
     const delta = fromHash === undefined ? undefined : await client.deltaDownload(path, fromHash);
     // A whole download big enough to matter goes to a part file that outlives a cut connection: the next attempt
     // (the next merge) asks only for the rest.
-    const part = delta === undefined && remote.hash !== undefined && remote.size >= RESUME_MIN_BYTES ? join(this.#d.tmpDir, partFileName(path, remote.hash)) : undefined;
-    let have = part === undefined ? 0 : (statSync(part, { throwIfNoEntry: false })?.size ?? 0);
-    if (have >= remote.size) have = 0;
-    const got = delta ?? (await this.#wholeOrRest(path, remote, part, have));
-    if (part !== undefined && got.partial !== true) have = 0;
+    const { got, part, have } = delta === undefined ? await this.#fetchWhole(path, remote) : { got: delta, have: 0 };
     const basis = delta === undefined ? undefined : await open(join(this.#d.root, basisRow!.diskPath), 'r');
     let staged: StagedFile;
     try {
