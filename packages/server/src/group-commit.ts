@@ -82,7 +82,10 @@ async function sealItem(item: GroupItem): Promise<{ hash: string }> {
 /** With every path of `group` locked: check, keep the versions replaced, place, record once, settle. */
 async function commitLocked(mirror: Mirror, items: readonly GroupItem[], group: number[], sealed: Array<{ hash: string }>, results: GroupResult[]): Promise<void> {
   const checked: Array<{ index: number; replaced: ManifestEntry | undefined }> = [];
-  // The group holds every folder on the way share-locked: each is lstat'ed once for the group, not per file.
+  // The group holds every folder on the way share-locked: the checks lstat each once for the group, not per
+  // file. Not the placements: the lock holds off deltabox's own moves and deletes, not a folder swapped for a
+  // symlink out of band while the group keeps versions, so each placement lstats its folders again just
+  // before its rename (batch.test.ts "a folder swapped for a symlink after the batch checked it").
   const folders: FolderMemo = new Set();
   for (const i of group) {
     const item = items[i]!;
@@ -107,7 +110,7 @@ async function commitLocked(mirror: Mirror, items: readonly GroupItem[], group: 
   for (const c of checked) {
     const item = items[c.index]!;
     try {
-      placed.push({ index: c.index, hash: sealed[c.index]!.hash, placement: await item.staged.place(item.path, metaOf(item), folders), replaced: c.replaced });
+      placed.push({ index: c.index, hash: sealed[c.index]!.hash, placement: await item.staged.place(item.path, metaOf(item)), replaced: c.replaced });
     } catch (error) {
       results[c.index] = { ok: false, error };
     }

@@ -1,7 +1,9 @@
 import t from 'tap';
-import { readFileSync, statSync, symlinkSync } from 'node:fs';
+import { readFileSync, renameSync, statSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { mediaTypes, expandRevisions, type BatchResponse, type CompactBatchResponse } from '@deltabox/protocol';
+import { LocalStorage } from '../src/storage/local-storage.js';
+import type { StagedFile } from '../src/storage/storage.js';
 import { sha256, startServer } from './support/harness.js';
 import { batchBody } from './support/multipart.js';
 
@@ -199,5 +201,48 @@ t.test('create-only parts (two-way devices) never replace another device\'s file
   const late = await send([{ path: 'd/y.txt', content: 'late', meta: { ifNoneMatch: true } }], { 'x-deltabox-since': since });
   t.same(late.map((r) => (r.ok ? 'ok' : r.error.code)), ['PARENT_CHANGED']);
   t.notOk(statSync(join(h.sdir, 'd'), { throwIfNoEntry: false }), 'the old folder is not made again');
+  t.same(h.stagedFiles(), []);
+});
+
+t.test('a folder swapped for a symlink after the batch checked it is not followed when the batch places its files', async (t) => {
+  // Out of band, between the group's check of real/ and the placement of its second file, real/ becomes a
+  // symlink to a folder outside the served one (the swap a hostile local user could race in). The group holds
+  // its folders locked against deltabox's own operations only, so the placement must look again.
+  let placed = 0;
+  let sdir = '';
+  let sentinel = '';
+  class SwappingStorage extends LocalStorage {
+    override async stage(): Promise<StagedFile> {
+      const staged = await super.stage();
+      return new Proxy(staged, {
+        get(target, key) {
+          const value = Reflect.get(target, key, target) as unknown;
+          if (key !== 'place' || typeof value !== 'function') return typeof value === 'function' ? value.bind(target) : value;
+          return async (...args: Parameters<StagedFile['place']>) => {
+            if (++placed === 2) {
+              renameSync(join(sdir, 'real'), join(sdir, 'real-moved'));
+              symlinkSync(sentinel, join(sdir, 'real'));
+            }
+            return (value as StagedFile['place']).apply(target, args);
+          };
+        },
+      });
+    }
+  }
+  const h = await startServer(t, { overrides: { storage: (root) => new SwappingStorage(root) } });
+  sdir = h.sdir;
+  sentinel = h.sentinel;
+  const { body, contentType } = batchBody([
+    { path: 'real/one.txt', content: 'one' },
+    { path: 'real/two.txt', content: 'two' },
+    { path: 'real/keep.txt', content: 'would overwrite the sentinel' },
+  ]);
+  const res = await h.request('POST', '/v1/batch', { headers: { 'content-type': contentType }, body });
+  t.equal(res.status, 200);
+  const results = res.json<BatchResponse>().results;
+  t.equal(placed, 3, 'each file reached its placement');
+  t.same(results.map((r) => r.ok), [true, false, false], 'the files placed after the swap are refused');
+  h.assertNothingOutside(t);
+  t.equal(readFileSync(join(h.sdir, 'real-moved', 'one.txt'), 'utf8'), 'one', 'the first file went into the real folder');
   t.same(h.stagedFiles(), []);
 });
