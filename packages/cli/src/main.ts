@@ -3,15 +3,14 @@
  * register function; only the module of the subcommand being run is loaded (so `deltabox scan` does not
  * load the server and Fastify), and commander itself is loaded only here, not by bin/deltabox.js, which
  * answers `--version` and `--help` from package.json and static-help.json before this module is loaded.
- * The plain forms of signature/delta/patch skip commander altogether (core-commands/run.ts). Errors become
- * one-line messages and exit codes in exit-codes.ts.
+ * The plain forms of signature/delta/patch skip commander altogether (core-commands/run.ts); the program
+ * itself (options, help, errors as exit codes) is program.ts, which the launcher's per-command bundles share.
  */
-import { readFileSync } from 'node:fs';
-import { Command } from 'commander';
+import type { Command } from 'commander';
 import { reportError } from './exit-codes.js';
-import { examplesText, TOP_LEVEL_NOTES } from './help-examples.js';
+import { programWith, runProgram, type Register } from './program.js';
 
-type Register = (program: Command) => void;
+export { version } from './program.js';
 
 /** Subcommand name -> loader of its register function. */
 const commands: Record<string, () => Promise<Register>> = {
@@ -30,36 +29,18 @@ const commands: Record<string, () => Promise<Register>> = {
 /** The names of every subcommand, in --help order. */
 export const COMMAND_NAMES = Object.keys(commands);
 
-/** The package's version, read from its package.json (src/ and dist/ both sit one level below it). */
-export function version(): string {
-  return (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
-}
-
-/** Adds each command's examples (help-examples.ts) after its --help, subcommands included. */
-function addExamples(command: Command, path: string): void {
-  const text = examplesText(path);
-  if (text) command.addHelpText('after', text);
-  for (const sub of command.commands) addExamples(sub, path ? `${path} ${sub.name()}` : sub.name());
-}
-
 /**
  * Builds the program with the subcommand `only` registered, or every subcommand when `only` is not one
  * of them (top-level help, a typo: commander then lists or suggests them all).
  */
 export async function buildProgram(only?: string): Promise<Command> {
-  const program = new Command('deltabox')
-    .description('rsync-style delta sync: a server that mirrors a folder and a scanner that keeps it in step')
-    .version(version())
-    .configureHelp({ helpWidth: 80 })
-    .showHelpAfterError()
-    // Program options (-V/--version) only before the subcommand, so `restore --version ID` is restore's.
-    .enablePositionalOptions()
-    .exitOverride();
+  return programWith(await registersFor(only));
+}
+
+/** The register functions of `only`, or of every subcommand when `only` is not one of them. */
+async function registersFor(only: string | undefined): Promise<Register[]> {
   const names = only !== undefined && only in commands ? [only] : COMMAND_NAMES;
-  for (const name of names) (await commands[name]!())(program);
-  for (const sub of program.commands) addExamples(sub, sub.name());
-  program.addHelpText('after', `${examplesText('')}${TOP_LEVEL_NOTES}`);
-  return program;
+  return Promise.all(names.map((name) => commands[name]!()));
 }
 
 /** Runs the CLI and resolves to the process exit code; never throws. */
@@ -69,11 +50,11 @@ export async function main(argv: string[]): Promise<number> {
     const code = await (await import('./core-commands/run.js')).runCoreCommand(argv);
     if (code !== undefined) return code;
   }
+  let registers: Register[];
   try {
-    const program = await buildProgram(argv[2]);
-    await program.parseAsync(argv);
-    return 0;
+    registers = await registersFor(argv[2]);
   } catch (err) {
     return reportError(err);
   }
+  return runProgram(argv, registers);
 }

@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import t from 'tap';
+import { bundleIsCurrent } from './helpers/bundles.js';
 
 const launcher = fileURLToPath(new URL('../bin/deltabox.js', import.meta.url));
 const bundle = fileURLToPath(new URL('../dist/core-commands.bundle.cjs', import.meta.url));
@@ -81,4 +82,25 @@ t.test('signature, delta and patch load the launcher and the CommonJS bundle, no
     t.notOk(loads.builtins.includes(ES_MODULE_RAN), `deltabox ${args.join(' ')} runs no ES module`);
   }
   t.equal(readFileSync(join(dir, 'new.out'), 'utf8'), 'a small target\n', 'and the round trip holds');
+});
+
+t.test('scan, serve, token, run and history run from their bundles: no ES module, no file of dist/', async (t) => {
+  const names = ['scan', 'serve', 'token', 'run', 'history'];
+  if (!names.every(bundleIsCurrent)) {
+    t.skip('no up-to-date command bundles in dist/: run `pnpm build`');
+    return;
+  }
+  const baseline = emptyScriptLoads(t);
+  // Each a usage error (a required option missing) that commander reports after the bundle has loaded the
+  // command's whole module graph; main.js would be an ES module and load dist/*.js files.
+  for (const args of [['scan'], ['serve', '--port', 'x'], ['token', 'create'], ['run', '--interval', 'x'], ['history'], ['restore'], ['trash', '--bogus']]) {
+    const loads = loadsOf(t, [launcher, ...args]);
+    t.not(loads.status, 0, `deltabox ${args.join(' ')} is a usage error`);
+    t.same(
+      loads.files.filter((f) => !baseline.files.has(f) && !f.includes(`${join('node_modules', 'better-sqlite3')}`)),
+      [launcher],
+      `deltabox ${args.join(' ')} requires no file but the launcher (and better-sqlite3, a native addon kept out of the bundles)`,
+    );
+    t.notOk(loads.builtins.includes(ES_MODULE_RAN), `deltabox ${args.join(' ')} runs no ES module`);
+  }
 });

@@ -1,7 +1,7 @@
 /**
  * The fast path of `deltabox signature | delta | patch`: parse the plain forms strictly (argv.ts) and run them
  * without commander, the scanner or the server. bin/deltabox.js loads this module as one bundle
- * (scripts/bundle-core-commands.mjs), so such a command starts about as fast as `node` itself; main.ts calls
+ * (scripts/bundle-commands.mjs), so such a command starts about as fast as `node` itself; main.ts calls
  * it too, so the tests that run the CLI from its sources take the same path.
  */
 import { parseCoreInvocation } from './argv.js';
