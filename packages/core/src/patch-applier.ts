@@ -53,7 +53,20 @@ export interface PatchOptions {
    * without. Default false: each chunk stays untouched once handed over.
    */
   reusedDeltaChunks?: boolean;
+  /**
+   * The consumer hashes the result itself, every piece before it asks for the next one (e.g. a staged file
+   * that hashes what it writes): the applier then computes no SHA-256 of its own and, at the END op, checks
+   * the delta's declared hash against the lowercase hex this returns, so the target is hashed once, not
+   * twice. Without it (the default) the applier hashes the result. hashOnWorker is then ignored.
+   */
+  consumerSha256?: () => string;
 }
+
+/** The hasher of an applier whose consumer hashes the result (PatchOptions.consumerSha256). */
+const NO_HASH: Sha256 = {
+  update() {},
+  digest: () => new Uint8Array(0),
+};
 
 /**
  * Copies are read from the basis in pieces of at most this size, adjacent copies merged first. In a bare
@@ -78,6 +91,7 @@ export class PatchApplier {
   readonly #hashOnWorker: boolean;
   readonly #transientPieces: boolean;
   readonly #reusedDeltaChunks: boolean;
+  readonly #consumerSha256: (() => string) | undefined;
 
   constructor(basis: BasisReader, limits: Partial<DecodeLimits> = {}, options: PatchOptions = {}) {
     this.#basis = basis;
@@ -85,6 +99,7 @@ export class PatchApplier {
     this.#hashOnWorker = options.hashOnWorker ?? false;
     this.#transientPieces = options.transientPieces ?? false;
     this.#reusedDeltaChunks = options.reusedDeltaChunks ?? false;
+    this.#consumerSha256 = options.consumerSha256;
   }
 
   /** Set once apply() has completed and the result verified. */
@@ -100,7 +115,7 @@ export class PatchApplier {
   async *apply(delta: AsyncIterable<Uint8Array> | Iterable<Uint8Array>): AsyncGenerator<Uint8Array, PatchResult> {
     if (this.#used) throw new UsageError('apply() may be called once per PatchApplier');
     this.#used = true;
-    const sha = this.#hashOnWorker ? createWorkerSha256() : createSha256();
+    const sha = this.#consumerSha256 ? NO_HASH : this.#hashOnWorker ? createWorkerSha256() : createSha256();
     try {
       return yield* this.#applyWith(delta, sha);
     } finally {
@@ -144,7 +159,7 @@ export class PatchApplier {
           produced += op.bytes.length;
           yield copyLiterals ? copyBytes(op.bytes) : op.bytes;
         }
-        if (op.type === 'end') this.#result = verify(op, produced, sha);
+        if (op.type === 'end') this.#result = verify(op, produced, this.#consumerSha256 ? this.#consumerSha256() : toHex(sha.digest()));
       }
     }
     decoder.finish();
@@ -182,12 +197,10 @@ export class PatchApplier {
   }
 }
 
-/** The result, once the END op's length and SHA-256 match what was produced. @throws ChecksumMismatchError */
-function verify(end: Extract<DeltaOp, { type: 'end' }>, produced: number, sha: Sha256): PatchResult {
-  const actual = sha.digest();
+/** The result, once the END op's length and SHA-256 match what was produced (`got`: its hex). @throws ChecksumMismatchError */
+function verify(end: Extract<DeltaOp, { type: 'end' }>, produced: number, got: string): PatchResult {
   if (produced !== end.targetLength) throw new ChecksumMismatchError(`produced ${produced} bytes, delta declares ${end.targetLength}`);
   const expected = toHex(end.sha256);
-  const got = toHex(actual);
   if (expected !== got) throw new ChecksumMismatchError(`result SHA-256 ${got} differs from the delta's ${expected}`);
   return { targetLength: produced, targetHash: got };
 }

@@ -102,3 +102,30 @@ t.test('a basis whose read comes back short inside a run fails with the basis er
   const short: BasisReader = { length: basisBytes.length, read: (o, n) => basisBytes.subarray(o, o + Math.min(n, 3 * MiB)) };
   await t.rejects(patch(short, [delta]), { code: 'DELTA_BASIS_MISMATCH' });
 });
+
+t.test('consumerSha256: the consumer hashes what it took, and the applier checks that hash instead of its own', async (t) => {
+  const basis = seededBytes(3 * MiB, 7);
+  const { delta, target } = deltaOfOps(basis, [{ copy: [MiB, MiB] }, { literal: seededBytes(1000, 8) }, { copy: [0, 5000] }]);
+  /** Patches, hashing each piece as a consumer would (before asking for the next); `tamper` changes the last one. */
+  async function patchHashingPieces(tamper: boolean): Promise<{ hashAtEnd: string[] }> {
+    const hash = createHash('sha256');
+    const hashAtEnd: string[] = [];
+    const applier = new PatchApplier(recordingBasis(basis), {}, {
+      consumerSha256: () => {
+        const hex = hash.copy().digest('hex');
+        hashAtEnd.push(hex);
+        return hex;
+      },
+    });
+    const pieces: Uint8Array[] = [];
+    for await (const piece of applier.apply([delta])) {
+      pieces.push(piece);
+      hash.update(tamper && pieces.length === 3 ? Uint8Array.of(1) : piece);
+    }
+    t.ok(equalBytes(concat(pieces), target), 'the applier produced the target');
+    return { hashAtEnd };
+  }
+  const good = await patchHashingPieces(false);
+  t.same(good.hashAtEnd, [createHash('sha256').update(target).digest('hex')], 'asked once, after every piece was hashed');
+  await t.rejects(patchHashingPieces(true), { name: 'ChecksumMismatchError' }, "a consumer's hash that differs fails the patch: the applier used it");
+});
