@@ -5,6 +5,7 @@
  */
 import t from 'tap';
 import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { isConflictCopy } from '@deltabox/protocol';
 import { Scanner } from '@deltabox/scanner';
@@ -683,4 +684,29 @@ t.test('restore version 2 after five edits: the v2 bytes reach every device (iss
   await sync(1);
   for (const root of [sdir, dirs[0]!, dirs[1]!]) t.equal(readFileSync(join(root, 'report.txt'), 'utf8'), 'report version 2\n', `v2 at ${root === sdir ? 'the server' : root}`);
   for (const root of [sdir, dirs[0]!, dirs[1]!]) t.same(copies(contents(root)), [], 'no conflict copy');
+});
+
+t.test('a download cut before a restart resumes from its part file; a push-mode start drops the parts', async (t) => {
+  const { dirs, sync, sdir, server, token } = await world(t, 2);
+  await sync(1); // device1's state exists: its next run is a restart
+  const big = seededBytes(4242, 3 * 1024 * 1024);
+  writeFileSync(join(dirs[0]!, 'big.bin'), big);
+  await sync(0);
+  t.same(readFileSync(join(sdir, 'big.bin')), big);
+  // What a run cut after 2 MiB leaves (merge-apply.ts #fetchWhole, local-apply.ts partFileName).
+  const hash = createHash('sha256').update(big).digest('hex');
+  const partName = `pull-part-${createHash('sha256').update('big.bin').digest('hex').slice(0, 24)}-${hash.slice(0, 24)}`;
+  const tmp = join(dirs[1]!, '.deltabox', 'tmp');
+  writeFileSync(join(tmp, partName), big.subarray(0, 2 * 1024 * 1024));
+  writeFileSync(join(tmp, 'pull-0123456789abcdef'), 'a plain temp file of the cut run');
+  const summary = await sync(1);
+  t.same(readFileSync(join(dirs[1]!, 'big.bin')), big, 'the file arrived whole and right');
+  t.ok(summary.receivedBytes < 1.5 * 1024 * 1024, `only the rest was downloaded: ${summary.receivedBytes} B received of 3 MiB`);
+  t.same(readdirSync(tmp), [], 'the part was used up and the plain temp file removed at start');
+
+  // A push-mode scanner never merges, so nothing would ever resume or drop a part: it clears them at start.
+  writeFileSync(join(tmp, partName), big.subarray(0, 1024 * 1024));
+  const pusher = new Scanner({ cdir: dirs[1]!, server: server.url, token, watch: false, intervalMs: 60_000, mode: 'push' });
+  await pusher.stop();
+  t.same(readdirSync(tmp), [], 'a push-mode start removes part files');
 });

@@ -38,6 +38,7 @@ import { watchFolder, type FolderWatcher } from './detect/watcher.js';
 import { hostname } from 'node:os';
 import { formatBytes } from './progress.js';
 import { assertLocalDeleteShare } from './guards/mass-delete-guard.js';
+import { PART_PREFIX } from './pull/local-apply.js';
 import { MergeApplier } from './pull/merge-apply.js';
 import { planMerge, type MoveRecord } from './pull/merge-plan.js';
 
@@ -230,7 +231,12 @@ export class Scanner {
     });
     mkdirSync(this.#tmpDir, { recursive: true });
     this.#unlock = lockFolder(this.#stateDir);
-    for (const name of readdirSync(this.#tmpDir)) rmSync(join(this.#tmpDir, name), { force: true, recursive: true });
+    // What a run left in the temp folder goes, except (when this run merges) the part files of cut downloads:
+    // the first merge resumes those its plan still wants and drops the others (MergeApplier #dropStaleParts).
+    const keepParts = this.#mode !== 'push';
+    for (const name of readdirSync(this.#tmpDir)) {
+      if (!(keepParts && name.startsWith(PART_PREFIX))) rmSync(join(this.#tmpDir, name), { force: true, recursive: true });
+    }
     this.#store = new StateStore(this.#stateDir);
     try {
       this.#guards.openIdentity(this.#stateDir, this.#store);
