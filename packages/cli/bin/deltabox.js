@@ -130,7 +130,14 @@ function loadBundle(name) {
 async function bundledCommand() {
   const name = Object.hasOwn(BUNDLES, args[0]) ? BUNDLES[args[0]] : undefined;
   if (name === undefined) return undefined;
-  const bundle = loadBundle(name);
+  let bundle;
+  try {
+    bundle = loadBundle(name);
+  } catch {
+    // A bundle that fails as it loads (better-sqlite3 built for another Node, say): dist/main.js loads the
+    // same modules and reports the failure as every other error, a one-line message and an exit code.
+    return undefined;
+  }
   if (bundle === undefined) return undefined;
   const early = setTimeout(bundle.saveCodeCache, 3000);
   early.unref();

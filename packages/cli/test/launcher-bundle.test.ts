@@ -87,6 +87,13 @@ t.test('a bundle whose input is gone, or that the manifest does not name, is ign
   t.equal(exitOf(root), 42, 'no manifest: main.js ran');
 });
 
+t.test('a bundle that throws as it loads falls back to the compiled CLI, which reports the failure its way', async (t) => {
+  const root = layout(t);
+  writeFileSync(join(root, 'dist', 'scan.bundle.cjs'), "throw new Error('a native addon built for another Node');\n");
+  setMtime(join(root, 'dist', 'scan.bundle.cjs'), 1_000_100);
+  t.equal(exitOf(root, ['scan']), 42);
+});
+
 t.test('a missing bundle falls back to the compiled CLI', async (t) => {
   const root = layout(t);
   rmSync(join(root, 'dist', 'core-commands.bundle.cjs'));
