@@ -62,26 +62,14 @@ CREATE TABLE IF NOT EXISTS upload_session (path TEXT PRIMARY KEY, id TEXT NOT NU
   size INTEGER NOT NULL, base TEXT NOT NULL);
 `;
 
-interface LocalRow {
-  path: string;
-  disk_path: string;
-  type: EntryType;
-  size: number;
-  mtime_ms: number;
-  ino: number;
-  mode: number;
-  hash: string | null;
-  racy: number;
-}
+/**
+ * A `local` row as its load query returns it: path, disk_path (null when it is the path), is_dir (0/1), size,
+ * mtime_ms, ino, mode, hash, racy.
+ */
+type LocalRow = [string, string | null, number, number, number, number, number, string | null, number];
 
-interface RemoteRow {
-  path: string;
-  type: EntryType;
-  size: number;
-  mtime_ms: number;
-  hash: string | null;
-  executable: number;
-}
+/** A `remote` or `base` row as its load query returns it: path, is_dir (0/1), size, mtime_ms, hash, executable. */
+type RemoteRow = [string, number, number, number, string | null, number];
 
 interface QueueRow {
   path: string;
@@ -117,6 +105,11 @@ export class StateStore implements QueuePersistence {
          VALUES (@path, @diskPath, @type, @size, @mtimeMs, @ino, @mode, @hash, @racy)`,
       ),
       deleteLocal: db.prepare('DELETE FROM local WHERE path = ?'),
+      loadLocal: db.prepare(
+        "SELECT path, CASE WHEN disk_path = path THEN NULL ELSE disk_path END, type = 'dir', size, mtime_ms, ino, mode, hash, racy FROM local",
+      ),
+      loadRemote: db.prepare("SELECT path, type = 'dir', size, mtime_ms, hash, executable FROM remote"),
+      loadBase: db.prepare("SELECT path, type = 'dir', size, mtime_ms, hash, executable FROM base"),
       upsertRemote: db.prepare(
         `INSERT OR REPLACE INTO remote (path, type, size, mtime_ms, hash, executable)
          VALUES (@path, @type, @size, @mtimeMs, @hash, @executable)`,
@@ -154,24 +147,20 @@ export class StateStore implements QueuePersistence {
     return this.#db.transaction(fn)();
   }
 
+  /**
+   * Every local row, keyed by path. A no-change rescan of 100,000 files loads 100,000 of them, and most of
+   * the cost was the garbage collector copying what the load kept: rows come as arrays one at a time
+   * (`.raw().iterate()`, not an object per row per column name, nor all rows at once), the type as a flag
+   * (one shared string), and the disk name only where it is not the path itself.
+   */
   loadLocal(): Map<string, LocalEntry> {
-    const rows = this.#db.prepare('SELECT * FROM local').all() as LocalRow[];
-    return new Map(
-      rows.map((r) => [
-        r.path,
-        {
-          path: r.path,
-          diskPath: r.disk_path,
-          type: r.type,
-          size: r.size,
-          mtimeMs: r.mtime_ms,
-          ino: r.ino,
-          mode: r.mode,
-          ...(r.hash === null ? {} : { hash: r.hash }),
-          racy: r.racy === 1,
-        },
-      ]),
-    );
+    const map = new Map<string, LocalEntry>();
+    for (const r of this.#stmts.loadLocal.raw().iterate() as IterableIterator<LocalRow>) {
+      const entry: LocalEntry = { path: r[0], diskPath: r[1] ?? r[0], type: r[2] === 1 ? 'dir' : 'file', size: r[3], mtimeMs: r[4], ino: r[5], mode: r[6], racy: r[8] === 1 };
+      if (r[7] !== null) entry.hash = r[7];
+      map.set(r[0], entry);
+    }
+    return map;
   }
 
   upsertLocal(entry: LocalEntry): void {
@@ -183,12 +172,16 @@ export class StateStore implements QueuePersistence {
   }
 
   loadRemote(): Map<string, RemoteEntry> {
-    return this.#loadEntries('remote');
+    return this.#loadEntries(this.#stmts.loadRemote);
   }
 
-  /** The synced tree of two-way sync (docs/SYNC.md): what both sides agreed on, per path. */
-  loadBase(): Map<string, RemoteEntry> {
-    return this.#loadEntries('base');
+  /**
+   * The synced tree of two-way sync (docs/SYNC.md): what both sides agreed on, per path. A row equal to
+   * `sameAs`'s entry for its path is that entry itself (entries are never changed in place; setBase shares
+   * them the same way): in a folder in step, base and remote are the same tree, kept once.
+   */
+  loadBase(sameAs?: ReadonlyMap<string, RemoteEntry>): Map<string, RemoteEntry> {
+    return this.#loadEntries(this.#stmts.loadBase, sameAs);
   }
 
   upsertBase(entry: RemoteEntry): void {
@@ -199,21 +192,23 @@ export class StateStore implements QueuePersistence {
     this.#stmts.deleteBase.run(path);
   }
 
-  #loadEntries(table: 'remote' | 'base'): Map<string, RemoteEntry> {
-    const rows = this.#db.prepare(`SELECT * FROM ${table}`).all() as RemoteRow[];
-    return new Map(
-      rows.map((r) => [
-        r.path,
-        {
-          path: r.path,
-          type: r.type,
-          size: r.size,
-          mtimeMs: r.mtime_ms,
-          ...(r.hash === null ? {} : { hash: r.hash }),
-          executable: r.executable === 1,
-        },
-      ]),
-    );
+  /** Every row of a `remote` or `base` query, keyed by path (rows as in loadLocal; sameAs as in loadBase). */
+  #loadEntries(query: Database.Statement, sameAs?: ReadonlyMap<string, RemoteEntry>): Map<string, RemoteEntry> {
+    const map = new Map<string, RemoteEntry>();
+    for (const r of query.raw().iterate() as IterableIterator<RemoteRow>) {
+      const type: EntryType = r[1] === 1 ? 'dir' : 'file';
+      const executable = r[5] === 1;
+      const hash = r[4] ?? undefined;
+      const same = sameAs?.get(r[0]);
+      if (same !== undefined && same.type === type && same.size === r[2] && same.mtimeMs === r[3] && same.hash === hash && same.executable === executable) {
+        map.set(same.path, same);
+        continue;
+      }
+      const entry: RemoteEntry = { path: r[0], type, size: r[2], mtimeMs: r[3], executable };
+      if (hash !== undefined) entry.hash = hash;
+      map.set(r[0], entry);
+    }
+    return map;
   }
 
   upsertRemote(entry: RemoteEntry): void {

@@ -37,7 +37,7 @@ export class SyncState {
     this.#store = store;
     this.local = store.loadLocal();
     this.remote = store.loadRemote();
-    this.base = store.loadBase();
+    this.base = store.loadBase(this.remote);
   }
 
   setBase(row: RemoteEntry): void {
