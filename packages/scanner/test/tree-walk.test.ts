@@ -83,3 +83,37 @@ t.test('names that are not valid UTF-8 are warned about and counted, never skipp
   t.equal(walk.skipped, 2);
   t.same(warnings.sort(), ['folder name is not valid UTF-8; skipped with everything under it d\\xff', 'name is not valid UTF-8; skipped caf\\xe9.txt']);
 });
+
+t.test('ignoresIn answers as ignores on the full path for every entry whose folders are not ignored', async (t) => {
+  const fc = (await import('fast-check')).default;
+  // Lines of every kind: by name, anchored to the root, with a middle slash or '**', negated, folder-only, odd.
+  const lines = ['*.log', '!keep.log', 'build/', '/top.txt', '!/top-keep', '/only/', 'a/b', '**/deep', 'x/**', '#c', '', '/', 'n?me', '[ab]*.md', '\\!bang', 'a*', '!a1', 'Doc'];
+  const names = ['a', 'b', 'a1', 'x.log', 'keep.log', 'build', 'top.txt', 'top-keep', 'only', 'deep', 'x', 'name', 'nome', 'a.md', 'c.md', '!bang', 'doc', 'DOC.log', 'f'];
+  await fc.assert(
+    fc.property(fc.subarray(lines), fc.array(fc.constantFrom(...names), { minLength: 1, maxLength: 4 }), fc.boolean(), (chosen, segments, isDir) => {
+      const rules = buildIgnoreRules(chosen.join('\n'));
+      // The walk asks only about entries whose folders it walked: skip paths with an ignored folder above.
+      for (let i = 1; i < segments.length; i++) if (rules.ignores(segments.slice(0, i).join('/'), true)) return;
+      const parent = segments.slice(0, -1).join('/');
+      const name = segments[segments.length - 1]!;
+      const path = segments.join('/');
+      if (rules.ignoresIn(parent, name, isDir) !== rules.ignores(path, isDir)) {
+        throw new Error(`rules ${JSON.stringify(chosen)}: ${path}${isDir ? '/' : ''}: ignoresIn ${rules.ignoresIn(parent, name, isDir)}, ignores ${rules.ignores(path, isDir)}`);
+      }
+    }),
+    { numRuns: 3000, seed: 21 },
+  );
+});
+
+t.test('the walk skips by name below the root and by anchored rule at the root only', async (t) => {
+  const root = mkdtempSync(join(tmpdir(), 'dbx-walk-'));
+  t.teardown(() => rmSync(root, { recursive: true, force: true }));
+  mkdirSync(join(root, 'sub/top.txt'), { recursive: true });
+  writeFileSync(join(root, 'top.txt'), 'root one');
+  writeFileSync(join(root, 'sub/top.txt/inner.log'), 'log');
+  writeFileSync(join(root, 'sub/keep.log'), 'kept');
+  writeFileSync(join(root, 'sub/a.md'), 'md');
+  writeFileSync(join(root, '.deltaboxignore'), '/top.txt\n*.log\n!keep.log\n');
+  const walk = walkTree(root, loadIgnoreRules(root), () => {});
+  t.same([...walk.entries.keys()].sort(), ['.deltaboxignore', 'sub', 'sub/a.md', 'sub/keep.log', 'sub/top.txt']);
+});

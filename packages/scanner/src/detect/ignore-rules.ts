@@ -26,14 +26,45 @@ export const BUILTIN_IGNORES: readonly string[] = [
 export interface IgnoreRules {
   /** True when `relativePath` (POSIX; dirs may end with '/') is not synced. */
   ignores(relativePath: string, isDir: boolean): boolean;
+  /**
+   * `ignores(parent/name)` for an entry of the walk, whose folder `parent` ('' for the root) and the folders
+   * above it are not ignored: the same answer, found more cheaply where the rules allow it.
+   */
+  ignoresIn(parent: string, name: string, isDir: boolean): boolean;
+}
+
+/**
+ * True when a gitignore line can only ever match an entry by its own name: no '/' but a trailing one (after
+ * a '!'), and no '**'. Such a line has no anchor, so it matches at any depth, on the last segment only.
+ * Blank lines and comments count as such (they match nothing).
+ */
+function matchesByName(line: string): boolean {
+  const body = (line.startsWith('!') ? line.slice(1) : line).replace(/\/+$/, '');
+  return !body.includes('/') && !body.includes('**');
+}
+
+/** True when a line is anchored to the root and names one segment (`/name`, `/name/`): it never matches deeper. */
+function rootOnly(line: string): boolean {
+  const body = (line.startsWith('!') ? line.slice(1) : line).replace(/\/+$/, '');
+  return body.startsWith('/') && !body.slice(1).includes('/') && !body.includes('**');
 }
 
 /** Builds the rules from the built-ins and the text of a `.deltaboxignore` file. */
 export function buildIgnoreRules(userRules = ''): IgnoreRules {
+  const lines = [...BUILTIN_IGNORES, ...userRules.split(/\r?\n/)];
   const matcher: Ignore = ignore().add([...BUILTIN_IGNORES]).add(userRules);
+  // Below the root, a file's answer is its name's alone when every line matches by name or only at the root:
+  // tested on the name against the lines that can match there, without the package's walk up the parents
+  // and its cache of every full path (the walk reaches only entries whose folders are not ignored). Any
+  // other line (a/b, **/x, a/**) and every entry is tested by its full path.
+  const byName = lines.every((line) => matchesByName(line) || rootOnly(line)) ? ignore().add(lines.filter(matchesByName)) : undefined;
+  const ignores = (relativePath: string, isDir: boolean) => matcher.ignores(isDir ? `${relativePath}/` : relativePath);
   return {
-    ignores(relativePath, isDir) {
-      return matcher.ignores(isDir ? `${relativePath}/` : relativePath);
+    ignores,
+    ignoresIn(parent, name, isDir) {
+      if (parent === '') return ignores(name, isDir);
+      if (byName !== undefined) return byName.ignores(isDir ? `${name}/` : name);
+      return ignores(`${parent}/${name}`, isDir);
     },
   };
 }

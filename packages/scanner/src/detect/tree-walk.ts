@@ -7,7 +7,6 @@
  */
 import { isUtf8 } from 'node:buffer';
 import { lstatSync, readdirSync, type Stats } from 'node:fs';
-import { join } from 'node:path';
 import { isValidRelativePath } from '@deltabox/protocol';
 import { displayBytes } from './escape-name.js';
 import { ScannerError } from '../errors.js';
@@ -85,13 +84,16 @@ export function walkTree(root: string, rules: IgnoreRules, warn: WarnFn, options
     skipped++;
     warn(message, details);
   };
+  // Absolute names by concatenation, not path.join per entry: readdir's names hold no '/' and are never '.' or
+  // '..', so there is nothing to normalise (join showed in the profile of a no-change rescan).
+  const prefix = root.endsWith('/') ? root : `${root}/`;
   // Explicit stack rather than recursion: deep trees must not hit the call-stack limit.
   const stack: Array<{ path: string; diskPath: string }> = [{ path: '', diskPath: '' }];
   while (stack.length > 0) {
     const dir = stack.pop()!;
     let rawNames: Buffer[];
     try {
-      rawNames = readdirSync(dir.diskPath === '' ? root : join(root, dir.diskPath), { encoding: 'buffer' });
+      rawNames = readdirSync(dir.diskPath === '' ? root : prefix + dir.diskPath, { encoding: 'buffer' });
     } catch (err) {
       skip('cannot list folder; keeping what was known under it', { path: dir.path || '.', err: String(err) });
       unreadableDirs.add(dir.path);
@@ -102,24 +104,28 @@ export function walkTree(root: string, rules: IgnoreRules, warn: WarnFn, options
         // The protocol carries UTF-8 paths only: such a name cannot be sent, and read back as a string it
         // would name another file. Never silent: each is warned and counted.
         const shown = dir.path === '' ? displayBytes(raw) : `${dir.path}/${displayBytes(raw)}`;
-        const isDir = lstatSync(Buffer.concat([Buffer.from(dir.diskPath === '' ? `${root}/` : `${join(root, dir.diskPath)}/`), raw]), { throwIfNoEntry: false })?.isDirectory();
+        const isDir = lstatSync(Buffer.concat([Buffer.from(dir.diskPath === '' ? prefix : `${prefix}${dir.diskPath}/`), raw]), { throwIfNoEntry: false })?.isDirectory();
         skip(isDir ? 'folder name is not valid UTF-8; skipped with everything under it' : 'name is not valid UTF-8; skipped', { path: shown });
         continue;
       }
       const name = raw.toString('utf8');
       const diskPath = dir.diskPath === '' ? name : `${dir.diskPath}/${name}`;
       const path = diskPath.normalize('NFC');
+      const abs = prefix + diskPath;
       let st: Stats | undefined;
       try {
-        st = lstatSync(join(root, diskPath), { throwIfNoEntry: false });
+        st = lstatSync(abs, { throwIfNoEntry: false });
       } catch (err) {
         skip('cannot stat; skipped', { path, err: String(err) });
         continue;
       }
       if (st === undefined) continue; // deleted between readdir and lstat: the next scan sees it gone
       const isDir = st.isDirectory();
-      if (isDir) assertNotServerFolder(join(root, diskPath), path, st, options.serverFolder);
-      if (rules.ignores(path, isDir)) continue;
+      if (isDir) assertNotServerFolder(abs, path, st, options.serverFolder);
+      // The folder's NFC path is a prefix of the entry's ('/' neither composes nor reorders in NFC); checked anyway.
+      const under = dir.path === '' || (path.charCodeAt(dir.path.length) === 0x2f && path.startsWith(dir.path));
+      const ignored = under ? rules.ignoresIn(dir.path, dir.path === '' ? path : path.slice(dir.path.length + 1), isDir) : rules.ignores(path, isDir);
+      if (ignored) continue;
       if (st.isSymbolicLink()) {
         skip('symlink skipped (symlinks are not followed)', { path });
         continue;
