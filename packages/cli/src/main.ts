@@ -39,7 +39,7 @@ export async function buildProgram(only?: string): Promise<Command> {
 
 /** The register functions of `only`, or of every subcommand when `only` is not one of them. */
 async function registersFor(only: string | undefined): Promise<Register[]> {
-  const names = only !== undefined && only in commands ? [only] : COMMAND_NAMES;
+  const names = only !== undefined && Object.hasOwn(commands, only) ? [only] : COMMAND_NAMES;
   return Promise.all(names.map((name) => commands[name]!()));
 }
 

@@ -141,3 +141,12 @@ t.test('scan --full-uploads sends an edited file whole, and --help documents it'
   await help.exited;
   t.match(help.stdout(), /--full-uploads/);
 });
+
+t.test('a command name that is a property of every object is an unknown command, not a crash', async (t) => {
+  for (const name of ['constructor', 'toString', '__proto__']) {
+    const child = spawnCli([name]);
+    const { code } = await child.exited;
+    t.equal(code, 2, `${name}: a usage error`);
+    t.match(child.stderr(), new RegExp(`unknown command '${name}'`), `${name}: commander says so`);
+  }
+});
