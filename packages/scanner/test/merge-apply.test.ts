@@ -18,6 +18,7 @@ import { StateStore } from '../src/state/state-store.js';
 import { SyncState } from '../src/state/sync-state.js';
 import { hashFileStable } from '../src/transfer/file-reader.js';
 import { walkedEntryOf } from '../src/detect/tree-walk.js';
+import { computeSignature, DeltaEncoder } from '@deltabox/core';
 
 const THEIRS = Buffer.from('the version another device saved\n');
 const sha = (b: Buffer | string): string => createHash('sha256').update(b).digest('hex');
@@ -373,4 +374,40 @@ t.test('a cut download of a big file resumes where it stopped; a part of another
   t.same(readFileSync(join(root, 'big.bin')), served, 'the third version, never a mix of two');
   t.not(sha(readFileSync(join(root, 'big.bin'))), sha(versionB));
   t.same(readdirSync(tmpDir), [], 'no part left');
+});
+
+t.test('a delta download is checked against what was written: a wrong result hash leaves the local file, a right one replaces it', async (t) => {
+  const mine = Buffer.from('line one\nline two\nline three\n'.repeat(200));
+  const theirs = Buffer.concat([mine.subarray(0, 3000), Buffer.from('an edit from another device\n'), mine.subarray(3000)]);
+  const signature = await computeSignature([mine], { blockLength: 256 });
+  const encoder = new DeltaEncoder(signature);
+  const good = Buffer.concat([...encoder.push(theirs), ...encoder.finish()]);
+  let delta = Buffer.from(good);
+  delta[delta.length - 1]! ^= 0xff; // the END op's SHA-256 of the result, last byte flipped
+  const { root, state, applier } = await harness(t, (req, res) => {
+    req.resume();
+    if (req.url!.startsWith('/v1/deltas/')) {
+      res.writeHead(200, { etag: `"${sha(theirs)}"`, 'x-deltabox-mtime-ms': '1700000000000', 'content-length': delta.length });
+      res.end(delta);
+      return;
+    }
+    res.writeHead(404, { 'content-type': 'application/json' });
+    res.end(JSON.stringify({ error: { code: 'NOT_FOUND', message: 'no whole downloads in this test' } }));
+  });
+  writeFileSync(join(root, 'b.txt'), mine);
+  const { hash, stat } = await hashFileStable(join(root, 'b.txt'));
+  state.setLocal({ ...walkedEntryOf('b.txt', 'b.txt', stat), hash, racy: false });
+  state.setBase({ path: 'b.txt', type: 'file', size: mine.length, mtimeMs: 1, executable: false, hash: sha(mine) });
+  const merge = () => {
+    state.setRemote({ path: 'b.txt', type: 'file', size: theirs.length, mtimeMs: 1700000000000, executable: false, hash: sha(theirs) });
+    const planned = new Map(state.local);
+    return applier.apply(planMerge({ local: planned, remote: state.remote, base: state.base, moves: [], union: false }), planned);
+  };
+  const refused = await merge();
+  t.equal(refused.pulled, 0, 'the tampered delta is not placed');
+  t.same(readFileSync(join(root, 'b.txt')), mine, 'the local file is untouched');
+  delta = good;
+  const pulled = await merge();
+  t.equal(pulled.pulled, 1);
+  t.same(readFileSync(join(root, 'b.txt')), theirs, 'the patched file is in place');
 });

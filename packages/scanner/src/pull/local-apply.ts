@@ -4,7 +4,7 @@
  * its target only when the target is still what the last scan recorded. Deletes and renames make the same
  * check. It decides nothing about which change to make (merge-plan.ts) and keeps no state itself.
  */
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash, randomBytes, type Hash } from 'node:crypto';
 import { chmodSync, lstatSync, mkdirSync, renameSync, rmSync, rmdirSync, unlinkSync, utimesSync, type Stats } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
@@ -52,10 +52,10 @@ export interface StagedFile {
  * Writes `body` to a temp file in `tmpDir`, hashing it, then fsyncs it and sets mtime and the executable
  * bit. The caller renames it into place with `placeFile` or discards it with `discardStaged`.
  */
-export async function stageFile(tmpDir: string, body: AsyncIterable<Uint8Array>, mtimeMs: number | undefined, executable: boolean): Promise<StagedFile> {
+export async function stageFile(tmpDir: string, body: AsyncIterable<Uint8Array>, mtimeMs: number | undefined, executable: boolean, hasher: Hash = createHash('sha256')): Promise<StagedFile> {
   const tmpPath = join(tmpDir, `pull-${randomBytes(8).toString('hex')}`);
   try {
-    return await stageInto(tmpPath, 0, body, mtimeMs, executable);
+    return await stageInto(tmpPath, 0, body, mtimeMs, executable, hasher);
   } catch (err) {
     rmSync(tmpPath, { force: true });
     throw err;
@@ -77,10 +77,10 @@ export function partFileName(path: string, hash: string): string {
  * Like stageFile, into `partPath`, whose first `prefix` bytes are already the download's (hashed from the file,
  * then `body`, the rest, is appended). A failure leaves the file as far as it got, for a resume; the final hash
  * check catches a part that is not what it should be (a power cut may leave it with zeros), and the caller
- * then discards it.
+ * then discards it. `hasher` (fresh by default) hashes each chunk of `body` before the next is asked for, so a
+ * patch that yields `body` may check its result against it (core PatchOptions.consumerSha256).
  */
-export async function stageInto(partPath: string, prefix: number, body: AsyncIterable<Uint8Array>, mtimeMs: number | undefined, executable: boolean): Promise<StagedFile> {
-  const hasher = createHash('sha256');
+export async function stageInto(partPath: string, prefix: number, body: AsyncIterable<Uint8Array>, mtimeMs: number | undefined, executable: boolean, hasher: Hash = createHash('sha256')): Promise<StagedFile> {
   let size = 0;
   const handle = await open(partPath, prefix > 0 ? 'r+' : 'w', executable ? 0o755 : 0o644);
   try {

@@ -4,6 +4,7 @@
  * was pulled is never sent back. Pushes are only queued here; the dispatcher sends them.
  */
 import { conflictCopyName, utimesArg } from '@deltabox/protocol';
+import { createHash, type Hash } from 'node:crypto';
 import { chmodSync, lstatSync, mkdirSync, readdirSync, rmSync, statSync, utimesSync } from 'node:fs';
 import { join } from 'node:path';
 import { ScannerError } from '../errors.js';
@@ -46,16 +47,24 @@ export interface MergeResult {
   conflicts: number;
 }
 
-/** The target bytes of a delta against the local file `basis` (`size` bytes as scanned). */
-async function* patched(basis: FileHandle, size: number, delta: AsyncIterable<Uint8Array>): AsyncGenerator<Uint8Array> {
-  const applier = new PatchApplier({
-    length: size,
-    read: async (offset, length) => {
-      const buffer = Buffer.allocUnsafe(length);
-      const { bytesRead } = await basis.read(buffer, 0, length, offset);
-      return buffer.subarray(0, bytesRead);
+/**
+ * The target bytes of a delta against the local file `basis` (`size` bytes as scanned). `written` hashes what the
+ * consumer (stageInto) has taken: the applier checks the delta's SHA-256 against it instead of hashing the
+ * result a second time.
+ */
+async function* patched(basis: FileHandle, size: number, delta: AsyncIterable<Uint8Array>, written: Hash): AsyncGenerator<Uint8Array> {
+  const applier = new PatchApplier(
+    {
+      length: size,
+      read: async (offset, length) => {
+        const buffer = Buffer.allocUnsafe(length);
+        const { bytesRead } = await basis.read(buffer, 0, length, offset);
+        return buffer.subarray(0, bytesRead);
+      },
     },
-  });
+    {},
+    { consumerSha256: () => written.copy().digest('hex') },
+  );
   yield* applier.apply(delta);
 }
 
@@ -456,8 +465,9 @@ export class MergeApplier {
     const basis = delta === undefined ? undefined : await open(join(this.#d.root, basisRow!.diskPath), 'r');
     let staged: StagedFile;
     try {
-      const body = basis === undefined ? got.body : patched(basis, basisRow!.size, got.body);
-      staged = part === undefined ? await stageFile(this.#d.tmpDir, body, got.mtimeMs, got.executable) : await stageInto(part, have, body, got.mtimeMs, got.executable);
+      const hasher = createHash('sha256');
+      const body = basis === undefined ? got.body : patched(basis, basisRow!.size, got.body, hasher);
+      staged = part === undefined ? await stageFile(this.#d.tmpDir, body, got.mtimeMs, got.executable, hasher) : await stageInto(part, have, body, got.mtimeMs, got.executable, hasher);
     } finally {
       await basis?.close();
     }
