@@ -44,6 +44,27 @@ t.test('a revive brings a deleted file back at the mover\'s path once; a second 
   t.ok(history.versions.some((v) => v.hash === hashA && v.deleted), 'the deleted version is in the history of the revived file');
 });
 
+t.test('a folder comes back once, whole: a second mover\'s other files follow the first mover\'s folder', async (t) => {
+  // Two devices moved the deleted d0 (to x and to y) and send their revives file by file, interleaved: the files
+  // the second mover revives first must not start a second copy of the folder at y (two-way-folder-moved-twice).
+  const h = await startServer(t);
+  await h.request('PUT', '/v1/files/d0/sub/c.txt', { body: 'gamma' });
+  const { hashA, hashB } = await deletedFolder(t, h);
+  const hashC = await sha256('gamma');
+  t.equal((await move(h, { from: 'd0/a.txt', to: 'x/a.txt', ifMatch: hashA, revive: true })).status, 200);
+  const c = await move(h, { from: 'd0/sub/c.txt', to: 'y/sub/c.txt', ifMatch: hashC, revive: true });
+  t.equal(c.status, 409);
+  t.match(c.json(), { code: 'MOVED_ELSEWHERE', current: { path: 'x/sub/c.txt', hash: hashC } }, 'brought back in the first mover\'s folder');
+  t.equal(readFileSync(join(h.sdir, 'x', 'sub', 'c.txt'), 'utf8'), 'gamma');
+  t.notOk(existsSync(join(h.sdir, 'y')), 'nothing at the second mover\'s folder');
+  const retry = await move(h, { from: 'd0/sub/c.txt', to: 'y/sub/c.txt', ifMatch: hashC, revive: true });
+  t.match(retry.json(), { code: 'MOVED_ELSEWHERE', current: { path: 'x/sub/c.txt' } }, 'its retry hears the same');
+  const b = await move(h, { from: 'd0/b.txt', to: 'x/b.txt', ifMatch: hashB, revive: true });
+  t.equal(b.status, 200, 'the first mover goes on as planned');
+  const paths = (await h.request('GET', '/v1/files')).body.toString().trim().split('\n').map((l) => JSON.parse(l).path as string);
+  t.same(paths.sort(), ['x', 'x/a.txt', 'x/b.txt', 'x/sub', 'x/sub/c.txt'], 'the folder once, at x');
+});
+
 t.test('once brought back and moved on, a later mover is pointed at where the file is now', async (t) => {
   const h = await startServer(t);
   const { hashB } = await deletedFolder(t, h);

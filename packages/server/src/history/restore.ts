@@ -103,10 +103,17 @@ export async function restoreFolder(mirror: Mirror, dir: string, at: number, dev
  * first), MOVED_ELSEWHERE, PARENT_CHANGED
  */
 export async function reviveFile(mirror: Mirror, req: MoveRequest, since: number | undefined, device?: string): Promise<ManifestEntry> {
-  const { from, to, ifMatch } = req;
+  const { from, ifMatch } = req;
   if (ifMatch === undefined) throw new ApiError('BAD_REQUEST', 'a revive needs ifMatch: the content the device moved');
+  const folder = folderMove(from, req.to);
   // A key no path can have (paths never hold NUL): taken before the target's own lock, and never the other way.
-  return mirror.lock.with([`\0revive\0${from}`], async () => {
+  // A file of a moved folder takes the folder's key, so the revives of one folder's files run one at a time and
+  // the second mover sees where the first one's files went.
+  return mirror.lock.with([`\0revive\0${folder?.from ?? from}`], async () => {
+    // Another device brought this folder's files back elsewhere first: this file follows them there (the
+    // folder comes back once, whole), and the device hears MOVED_ELSEWHERE as for a file revived elsewhere.
+    const elsewhere = folder === undefined ? undefined : revivedFolderAt(mirror, folder.from);
+    const to = elsewhere !== undefined && elsewhere !== folder!.to ? `${elsewhere}/${from.slice(folder!.from.length + 1)}` : req.to;
     const current = mirror.index.get(from);
     if (current !== undefined) {
       throw new ApiError('BASE_MISMATCH', `'${from}' is on the server again: nothing to bring back`, current.hash === undefined ? { current } : { current, currentHash: current.hash });
@@ -118,10 +125,40 @@ export async function reviveFile(mirror: Mirror, req: MoveRequest, since: number
     const extra: WriteOptions = { ifNoneMatch: true, ...(since === undefined ? {} : { since }) };
     if (gone.fileId !== null) {
       const alive = mirror.index.fileWithId(gone.fileId);
-      if (alive?.path === to) return alive; // the retry of a revive whose answer was lost
+      if (alive?.path === req.to) return alive; // the retry of a revive whose answer was lost
       if (alive !== undefined) throw new ApiError('MOVED_ELSEWHERE', `'${from}' was brought back at '${alive.path}' by another device`, { current: alive });
       extra.fileId = gone.fileId;
     }
-    return write(mirror, to, fromVersion(mirror, gone.version), device, extra);
+    const entry = await write(mirror, to, fromVersion(mirror, gone.version), device, extra);
+    if (to !== req.to) throw new ApiError('MOVED_ELSEWHERE', `'${from}' was brought back at '${to}', where another device brought its folder back`, { current: entry });
+    return entry;
   });
+}
+
+/**
+ * The folder move a revive of `from` to `to` is part of: the longest common tail of path segments removed
+ * from both ('d3/sub/c.txt' -> 'y/sub/c.txt' is 'd3' -> 'y'); undefined for a plain file move or rename.
+ */
+function folderMove(from: string, to: string): { from: string; to: string } | undefined {
+  const a = from.split('/');
+  const b = to.split('/');
+  let tail = 0;
+  while (tail < a.length - 1 && tail < b.length - 1 && a[a.length - 1 - tail] === b[b.length - 1 - tail]) tail++;
+  if (tail === 0) return undefined;
+  return { from: a.slice(0, a.length - tail).join('/'), to: b.slice(0, b.length - tail).join('/') };
+}
+
+/**
+ * Where another revive brought deleted folder `dir`'s files back: the folder of the first of its deleted files
+ * found alive at `<folder>/<its path below dir>`; undefined when none is.
+ */
+function revivedFolderAt(mirror: Mirror, dir: string): string | undefined {
+  for (const gone of mirror.versions.deletedFilesUnder(dir)) {
+    const alive = mirror.index.fileWithId(gone.fileId);
+    const below = gone.path.slice(dir.length + 1);
+    if (alive !== undefined && alive.path.endsWith(`/${below}`) && alive.path.length > below.length + 1) {
+      return alive.path.slice(0, alive.path.length - below.length - 1);
+    }
+  }
+  return undefined;
 }

@@ -123,6 +123,20 @@ export class VersionTable {
     return row?.deleted === 1 ? { version: toInfo(row), fileId: row.file_id } : undefined;
   }
 
+  /**
+   * The file ids of the paths under folder `dir` whose last version ended in a delete (a deleted folder's files),
+   * with their paths; rows of older servers without a file id are left out.
+   */
+  deletedFilesUnder(dir: string): Array<{ path: string; fileId: number }> {
+    const [lo, hi] = under(dir);
+    return this.#db
+      .prepare(
+        `SELECT path, file_id AS fileId FROM versions v WHERE deleted = 1 AND file_id IS NOT NULL AND path >= ? AND path < ?
+           AND id = (SELECT id FROM versions w WHERE w.path = v.path ORDER BY time_ms DESC, id DESC LIMIT 1)`,
+      )
+      .all(lo, hi) as Array<{ path: string; fileId: number }>;
+  }
+
   /** Whether version `id` is in the history of `path` (see ofPath). */
   inHistoryOf(path: string, id: number): boolean {
     return this.#db.prepare(`SELECT 1 FROM (${HISTORY_OF}) WHERE id = @id`).get({ path, id }) !== undefined;
