@@ -110,10 +110,6 @@ export async function reviveFile(mirror: Mirror, req: MoveRequest, since: number
   // A file of a moved folder takes the folder's key, so the revives of one folder's files run one at a time and
   // the second mover sees where the first one's files went.
   return mirror.lock.with([`\0revive\0${folder?.from ?? from}`], async () => {
-    // Another device brought this folder's files back elsewhere first: this file follows them there (the
-    // folder comes back once, whole), and the device hears MOVED_ELSEWHERE as for a file revived elsewhere.
-    const elsewhere = folder === undefined ? undefined : revivedFolderAt(mirror, folder.from);
-    const to = elsewhere !== undefined && elsewhere !== folder!.to ? `${elsewhere}/${from.slice(folder!.from.length + 1)}` : req.to;
     const current = mirror.index.get(from);
     if (current !== undefined) {
       throw new ApiError('BASE_MISMATCH', `'${from}' is on the server again: nothing to bring back`, current.hash === undefined ? { current } : { current, currentHash: current.hash });
@@ -122,6 +118,11 @@ export async function reviveFile(mirror: Mirror, req: MoveRequest, since: number
     if (gone === undefined || gone.version.hash !== ifMatch) {
       throw new ApiError('NOT_FOUND', `'${from}' was not deleted with that content here (never there, edited before its delete, or its version was pruned)`);
     }
+    // Another device brought this folder's files back elsewhere first (files deleted with this one, by the same
+    // folder delete): this file follows them there (the folder comes back once, whole), and the device hears
+    // MOVED_ELSEWHERE as for a file revived elsewhere.
+    const elsewhere = folder === undefined ? undefined : revivedFolderAt(mirror, folder.from, gone.version.timeMs);
+    const to = elsewhere !== undefined && elsewhere !== folder!.to ? `${elsewhere}/${from.slice(folder!.from.length + 1)}` : req.to;
     const extra: WriteOptions = { ifNoneMatch: true, ...(since === undefined ? {} : { since }) };
     if (gone.fileId !== null) {
       const alive = mirror.index.fileWithId(gone.fileId);
@@ -149,11 +150,12 @@ function folderMove(from: string, to: string): { from: string; to: string } | un
 }
 
 /**
- * Where another revive brought deleted folder `dir`'s files back: the folder of the first of its deleted files
- * found alive at `<folder>/<its path below dir>`; undefined when none is.
+ * Where another revive brought deleted folder `dir`'s files back: the folder of the first of the files deleted
+ * under it at `deletedAtMs` (one folder delete records all its files at one time) found alive at
+ * `<folder>/<its path below dir>`; undefined when none is.
  */
-function revivedFolderAt(mirror: Mirror, dir: string): string | undefined {
-  for (const gone of mirror.versions.deletedFilesUnder(dir)) {
+function revivedFolderAt(mirror: Mirror, dir: string, deletedAtMs: number): string | undefined {
+  for (const gone of mirror.versions.deletedFilesUnder(dir, deletedAtMs)) {
     const alive = mirror.index.fileWithId(gone.fileId);
     const below = gone.path.slice(dir.length + 1);
     if (alive !== undefined && alive.path.endsWith(`/${below}`) && alive.path.length > below.length + 1) {

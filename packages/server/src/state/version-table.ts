@@ -124,17 +124,14 @@ export class VersionTable {
   }
 
   /**
-   * The file ids of the paths under folder `dir` whose last version ended in a delete (a deleted folder's files),
-   * with their paths; rows of older servers without a file id are left out.
+   * The file ids of the paths under folder `dir` deleted at `timeMs` (by one folder delete, which records all its
+   * files at one time), with their paths; rows of older servers without a file id are left out.
    */
-  deletedFilesUnder(dir: string): Array<{ path: string; fileId: number }> {
+  deletedFilesUnder(dir: string, timeMs: number): Array<{ path: string; fileId: number }> {
     const [lo, hi] = under(dir);
     return this.#db
-      .prepare(
-        `SELECT path, file_id AS fileId FROM versions v WHERE deleted = 1 AND file_id IS NOT NULL AND path >= ? AND path < ?
-           AND id = (SELECT id FROM versions w WHERE w.path = v.path ORDER BY time_ms DESC, id DESC LIMIT 1)`,
-      )
-      .all(lo, hi) as Array<{ path: string; fileId: number }>;
+      .prepare('SELECT path, file_id AS fileId FROM versions WHERE deleted = 1 AND file_id IS NOT NULL AND time_ms = ? AND path >= ? AND path < ?')
+      .all(timeMs, lo, hi) as Array<{ path: string; fileId: number }>;
   }
 
   /** Whether version `id` is in the history of `path` (see ofPath). */
