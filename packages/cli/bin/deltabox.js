@@ -92,14 +92,9 @@ function loadBundle(name) {
   const bundleFile = join(root, 'dist', `${name}.bundle.cjs`);
   const codeCacheFile = join(root, 'dist', `${name}.bundle.code-cache`);
   if (!bundleIsCurrent(name, bundleFile)) return undefined;
-  let source;
-  try {
-    // latin1: the bundling script makes every bundle pure ASCII and checks it (UTF-8 decoding is ~30x slower).
-    source = readFileSync(bundleFile, 'latin1');
-  } catch (err) {
-    if (err && err.code === 'ENOENT') return undefined;
-    throw err;
-  }
+  // latin1: the bundling script makes every bundle pure ASCII and checks it (UTF-8 decoding is ~30x slower). A
+  // bundle gone since bundleIsCurrent (a rebuild) throws here, and bundledCommand falls back to dist/main.js.
+  const source = readFileSync(bundleFile, 'latin1');
   const { Script } = require('node:vm');
   const { wrap } = require('node:module');
   const cachedData = readCodeCache(bundleFile, codeCacheFile);
