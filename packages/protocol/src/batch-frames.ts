@@ -13,11 +13,15 @@ export const BATCH_FRAMES_VERSION = 1;
 /** Bytes of the prefix: the header's length as sent (deflated), then as JSON (inflated), each uint32 big-endian. */
 export const BATCH_FRAMES_PREFIX_BYTES = 8;
 
-/** Bits of a part's `flags`. Any other bit set makes the header invalid, so a later flag is never ignored. */
-export const batchFrameFlags = { executable: 1, ifNoneMatch: 2 } as const;
+/**
+ * Bits of a part's `flags`. Any other bit set makes the header invalid, so a later flag is never ignored (a
+ * server that predates `ifMatch` and `delta` refuses the whole body, committing nothing). `ifMatch` adds a sixth
+ * tuple element, the base hash; `delta` needs `ifMatch`.
+ */
+export const batchFrameFlags = { executable: 1, ifNoneMatch: 2, ifMatch: 4, delta: 8 } as const;
 
 /** Every known bit; they are the lowest ones, so a valid `flags` is an integer from 0 to this. */
-const KNOWN_FLAGS = batchFrameFlags.executable | batchFrameFlags.ifNoneMatch;
+const KNOWN_FLAGS = batchFrameFlags.executable | batchFrameFlags.ifNoneMatch | batchFrameFlags.ifMatch | batchFrameFlags.delta;
 
 /** A body that breaks the frames format; `code` is the catalogue code of the answer (nothing is committed). */
 export class BatchFramesError extends Error {
@@ -37,15 +41,22 @@ export interface BatchFramesPrefix {
   jsonBytes: number;
 }
 
-/** One part in the header: `[path, size, mtimeMs, hash, flags]`. */
-type PartTuple = [string, number, number, string, number];
+/** One part in the header: `[path, size, mtimeMs, hash, flags]`, then `ifMatch` when its flag is set. */
+type PartTuple = [string, number, number, string, number] | [string, number, number, string, number, string];
+
+function flagsOf(m: BatchPartMeta): number {
+  const f = batchFrameFlags;
+  return (m.executable ? f.executable : 0) | (m.ifNoneMatch ? f.ifNoneMatch : 0) | (m.ifMatch !== undefined ? f.ifMatch : 0) | (m.delta ? f.delta : 0);
+}
 
 /**
  * The prefix and the header of a body carrying `metas` in order; the parts' bytes follow it, each exactly
  * `meta.size` bytes.
  */
 export function encodeBatchFramesHeader(metas: readonly BatchPartMeta[]): Uint8Array {
-  const parts = metas.map((m): PartTuple => [m.path, m.size, m.mtimeMs, m.hash, (m.executable ? batchFrameFlags.executable : 0) | (m.ifNoneMatch ? batchFrameFlags.ifNoneMatch : 0)]);
+  const parts = metas.map((m): PartTuple =>
+    m.ifMatch === undefined ? [m.path, m.size, m.mtimeMs, m.hash, flagsOf(m)] : [m.path, m.size, m.mtimeMs, m.hash, flagsOf(m), m.ifMatch],
+  );
   const json = new TextEncoder().encode(JSON.stringify({ v: BATCH_FRAMES_VERSION, parts }));
   const header = deflateRaw(json);
   const out = new Uint8Array(BATCH_FRAMES_PREFIX_BYTES + header.length);
@@ -99,15 +110,24 @@ export function decodeBatchFramesHeader(header: Uint8Array, jsonBytes: number, m
 /** One header tuple as a BatchPartMeta. @throws BatchFramesError BAD_REQUEST naming the part and field */
 function partOf(tuple: unknown, index: number): BatchPartMeta {
   const bad = (what: string): BatchFramesError => new BatchFramesError('BAD_REQUEST', `header part ${index}: ${what}`);
-  if (!Array.isArray(tuple) || tuple.length !== 5) throw bad('must be [path, size, mtimeMs, hash, flags]');
-  const [path, size, mtimeMs, hash, flags] = tuple as unknown[];
+  if (!Array.isArray(tuple) || (tuple.length !== 5 && tuple.length !== 6)) throw bad('must be [path, size, mtimeMs, hash, flags] or [path, size, mtimeMs, hash, flags, ifMatch]');
+  const [path, size, mtimeMs, hash, flags, ifMatch] = tuple as unknown[];
   if (typeof path !== 'string') throw bad('path must be a string');
   // The size frames the bytes that follow: without a valid one nothing after this part can be read.
   if (typeof size !== 'number' || !Number.isSafeInteger(size) || size < 0) throw bad('size must be a byte count');
   if (typeof mtimeMs !== 'number' || !Number.isFinite(mtimeMs)) throw bad('mtimeMs must be a number');
   if (typeof hash !== 'string') throw bad('hash must be a string');
-  if (typeof flags !== 'number' || !Number.isInteger(flags) || flags < 0 || flags > KNOWN_FLAGS) throw bad('flags must be a sum of known bits (executable 1, ifNoneMatch 2)');
-  const meta: BatchPartMeta = { path, size, mtimeMs, hash, executable: (flags & batchFrameFlags.executable) !== 0 };
-  if ((flags & batchFrameFlags.ifNoneMatch) !== 0) meta.ifNoneMatch = true;
+  if (typeof flags !== 'number' || !Number.isInteger(flags) || flags < 0 || flags > KNOWN_FLAGS) {
+    throw bad('flags must be a sum of known bits (executable 1, ifNoneMatch 2, ifMatch 4, delta 8)');
+  }
+  const f = batchFrameFlags;
+  if (((flags & f.ifMatch) !== 0) !== (tuple.length === 6)) throw bad('a sixth element (ifMatch) comes with flag 4, and only with it');
+  if (tuple.length === 6 && typeof ifMatch !== 'string') throw bad('ifMatch must be a string');
+  if ((flags & f.delta) !== 0 && (flags & f.ifMatch) === 0) throw bad('a delta (flag 8) needs ifMatch (flag 4)');
+  if ((flags & f.ifMatch) !== 0 && (flags & f.ifNoneMatch) !== 0) throw bad('ifMatch (4) and ifNoneMatch (2) exclude each other');
+  const meta: BatchPartMeta = { path, size, mtimeMs, hash, executable: (flags & f.executable) !== 0 };
+  if ((flags & f.ifNoneMatch) !== 0) meta.ifNoneMatch = true;
+  if (typeof ifMatch === 'string') meta.ifMatch = ifMatch;
+  if ((flags & f.delta) !== 0) meta.delta = true;
   return meta;
 }

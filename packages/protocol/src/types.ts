@@ -47,6 +47,18 @@ export interface BatchPartMeta {
    * with BASE_MISMATCH (its current entry in the result) and left as it is. Two-way devices set it.
    */
   ifNoneMatch?: boolean;
+  /**
+   * Replace only this version (a file's If-Match: its content hash): a path the server holds with other content,
+   * or not at all, is refused with BASE_MISMATCH (its current entry in the result) and left as it is; the same
+   * content again succeeds (a retry after a lost answer). Not with `ifNoneMatch`.
+   */
+  ifMatch?: string;
+  /**
+   * The part's bytes are a delta (FORMAT.md §Delta) against the `ifMatch` version, which it needs: `size` is the
+   * delta's length, `hash` the SHA-256 of the file it makes. Refused alone (DELTA_MALFORMED, HASH_MISMATCH,
+   * BASE_MISMATCH) when it does not apply.
+   */
+  delta?: boolean;
 }
 
 export type BatchResult =

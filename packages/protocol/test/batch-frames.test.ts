@@ -40,6 +40,8 @@ t.test('a header lists every part in order with its flags, and reads back the sa
     { path: 'dir/run.sh', size: 0, mtimeMs: -86_400_000.25, hash, executable: true },
     { path: 'dir/new é.txt', size: 12, mtimeMs: 5, hash, executable: false, ifNoneMatch: true },
     { path: 'x', size: 2 ** 40, mtimeMs: 0, hash, executable: true, ifNoneMatch: true },
+    { path: 'edited.txt', size: 40, mtimeMs: 7, hash, executable: false, ifMatch: 'cd'.repeat(32) },
+    { path: 'edited.bin', size: 90, mtimeMs: 8, hash, executable: true, ifMatch: 'ef'.repeat(32), delta: true },
   ];
   const bytes = encodeBatchFramesHeader(metas);
   t.equal(decodeBatchFramesPrefix(bytes, LIMIT).headerBytes, bytes.length - BATCH_FRAMES_PREFIX_BYTES, 'the prefix gives the header its exact length');
@@ -63,10 +65,16 @@ t.test('any list of parts reads back as it was encoded', async () => {
     hash: fc.string({ maxLength: 64 }),
     executable: fc.boolean(),
     ifNoneMatch: fc.option(fc.constant(true as const), { nil: undefined }),
+    ifMatch: fc.option(fc.string({ maxLength: 64 }), { nil: undefined }),
+    delta: fc.boolean(),
   });
   fc.assert(
     fc.property(fc.array(meta, { maxLength: 30 }), (metas) => {
-      const expected = metas.map(({ ifNoneMatch, ...m }) => (ifNoneMatch ? { ...m, ifNoneMatch } : m));
+      // ifMatch excludes ifNoneMatch, and a delta needs ifMatch.
+      const expected = metas.map(({ ifNoneMatch, ifMatch, delta, ...m }): BatchPartMeta => {
+        if (ifMatch !== undefined) return delta ? { ...m, ifMatch, delta } : { ...m, ifMatch };
+        return ifNoneMatch ? { ...m, ifNoneMatch } : m;
+      });
       const got = decode(encodeBatchFramesHeader(expected));
       return JSON.stringify(got) === JSON.stringify(expected);
     }),
@@ -101,14 +109,19 @@ t.test('a header that is not deflated JSON of the right shape is refused as a ba
   refuse(header({ v: 1, parts: {} }), /no parts array/, 'parts not an array');
   const part = (tuple: unknown[]) => header({ v: 1, parts: [['ok', 1, 1, hash, 0], tuple] });
   refuse(part(['a', 1, 1, hash]), /part 1: must be \[path, size, mtimeMs, hash, flags\]/, 'four fields');
-  refuse(part(['a', 1, 1, hash, 0, 0]), /part 1: must be/, 'six fields');
+  refuse(part(['a', 1, 1, hash, 0, 0, 0]), /part 1: must be/, 'seven fields');
+  refuse(part(['a', 1, 1, hash, 0, hash]), /sixth element \(ifMatch\) comes with flag 4/, 'an ifMatch without its flag');
+  refuse(part(['a', 1, 1, hash, 4]), /sixth element \(ifMatch\) comes with flag 4/, 'the flag without an ifMatch');
+  refuse(part(['a', 1, 1, hash, 4, 7]), /ifMatch must be a string/, 'an ifMatch that is a number');
+  refuse(part(['a', 1, 1, hash, 8]), /a delta \(flag 8\) needs ifMatch/, 'a delta without a base');
+  refuse(part(['a', 1, 1, hash, 6, hash]), /exclude each other/, 'ifMatch and ifNoneMatch together');
   refuse(header({ v: 1, parts: [{ path: 'a' }] }), /part 0: must be/, 'an object for a part');
   refuse(part([7, 1, 1, hash, 0]), /path must be a string/, 'a number for a path');
   for (const size of [-1, 1.5, '1', 2 ** 53, null]) refuse(part(['a', size, 1, hash, 0]), /size must be a byte count/, `size ${JSON.stringify(size)}`);
   refuse(header('{"v":1,"parts":[["a",1,1e400,"h",0]]}'), /mtimeMs must be a number/, 'an mtime past any number');
   refuse(part(['a', 1, '1', hash, 0]), /mtimeMs must be a number/, 'an mtime as a string');
   refuse(part(['a', 1, 1, null, 0]), /hash must be a string/, 'no hash');
-  for (const flags of [4, -1, 1.5, 2 ** 32, '1', true]) refuse(part(['a', 1, 1, hash, flags]), /flags must be a sum of known bits/, `flags ${JSON.stringify(flags)}`);
+  for (const flags of [16, -1, 1.5, 2 ** 32, '1', true]) refuse(part(['a', 1, 1, hash, flags]), /flags must be a sum of known bits/, `flags ${JSON.stringify(flags)}`);
 });
 
 t.test('a header listing more parts than allowed is too large', async (t) => {
@@ -121,6 +134,7 @@ t.test('mutated and random headers give parts or a BatchFramesError, never anoth
   const valid = encodeBatchFramesHeader([
     { path: 'a/b.txt', size: 5, mtimeMs: 1_700_000_000_000, hash, executable: true },
     { path: 'c.txt', size: 0, mtimeMs: -1.5, hash, ifNoneMatch: true },
+    { path: 'd.txt', size: 9, mtimeMs: 3, hash, ifMatch: hash, delta: true },
   ]);
   const tryDecode = (bytes: Uint8Array): boolean => {
     try {

@@ -8,7 +8,7 @@ import type { ManifestEntry } from '@deltabox/protocol';
 import { ApiError } from './api-error.js';
 import type { Mirror, WriteOptions } from './mirror.js';
 import { baseMismatch } from './preconditions.js';
-import type { ReadHandle } from './storage/storage.js';
+import type { ReadHandle, StagedFile } from './storage/storage.js';
 
 /** Cache key for "the core's default block length for this size". */
 export const DEFAULT_BLOCK_LENGTH_KEY = 0;
@@ -70,21 +70,26 @@ export async function patchFile(mirror: Mirror, path: string, delta: AsyncIterab
   }
   const staged = await mirror.storage.stage();
   try {
-    // The staged file hashes what it writes; the applier checks the delta's SHA-256 against that hash when the
-    // delta ends (ChecksumMismatchError otherwise; a delta without its END op fails as truncated), instead of
-    // hashing the result a second time.
-    const applier = new PatchApplier({ length: basis.size, read: (offset, length) => basis.read(offset, length) }, decodeLimits(mirror), {
-      consumerSha256: () => staged.digest(),
-    });
-    for await (const chunk of applier.apply(capped(delta, mirror.limits.maxDeltaBytes))) {
-      await staged.write(chunk);
-    }
+    await patchInto(mirror, basis, capped(delta, mirror.limits.maxDeltaBytes), staged);
     const executable = opts.executable ?? basis.executable;
     return await mirror.commit(path, staged, { ...opts, executable });
   } finally {
     await staged.discard();
     await basis.close();
   }
+}
+
+/**
+ * Writes the result of `delta` applied to `basis` into `staged`. The staged file hashes what it writes; the
+ * applier checks the delta's SHA-256 against that hash when the delta ends (ChecksumMismatchError otherwise; a
+ * delta without its END op fails as truncated), instead of hashing the result a second time.
+ * @throws core DeltaError (toApiError maps it); what `staged.write` throws
+ */
+export async function patchInto(mirror: Mirror, basis: ReadHandle, delta: AsyncIterable<Uint8Array>, staged: StagedFile): Promise<void> {
+  const applier = new PatchApplier({ length: basis.size, read: (offset, length) => basis.read(offset, length) }, decodeLimits(mirror), {
+    consumerSha256: () => staged.digest(),
+  });
+  for await (const chunk of applier.apply(delta)) await staged.write(chunk);
 }
 
 /**

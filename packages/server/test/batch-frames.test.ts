@@ -6,6 +6,8 @@ import { join } from 'node:path';
 import { mediaTypes, expandRevisions, type BatchResponse, type CompactBatchResponse } from '@deltabox/protocol';
 import { sha256, startServer, type Harness, type Response } from './support/harness.js';
 import { framesBody, framesHeaders, rawFramesBody } from './support/frames.js';
+import { makeDelta } from './support/deltas.js';
+import { seededBytes } from './support/seeded-bytes.js';
 import type { BatchFile } from './support/multipart.js';
 
 const hash = 'ab'.repeat(32);
@@ -141,7 +143,7 @@ t.test('a header that is not deflated JSON of the right shape is 400 and nothing
     ['no parts array', rawFramesBody({ v: 1, files: tuples }, good), /no parts array/],
     ['a part of four fields', rawFramesBody({ v: 1, parts: [...tuples, ['x', 1, 1, hash]] }, [...good, 'x']), /part 4: must be/],
     ['a size that is not a byte count', rawFramesBody({ v: 1, parts: [...tuples, ['x', -1, 1, hash, 0]] }, good), /part 4: size must be a byte count/],
-    ['an unknown flag', rawFramesBody({ v: 1, parts: [...tuples, ['x', 1, 1, hash, 4]] }, [...good, 'x']), /part 4: flags/],
+    ['an unknown flag', rawFramesBody({ v: 1, parts: [...tuples, ['x', 1, 1, hash, 16]] }, [...good, 'x']), /part 4: flags/],
     ['a hash that is not a string', rawFramesBody({ v: 1, parts: [...tuples, ['x', 1, 1, 7, 0]] }, [...good, 'x']), /part 4: hash must be a string/],
   ];
   for (const [what, body, message] of cases) {
@@ -213,4 +215,67 @@ t.test('a batch body of any other media type is a bad request naming both encodi
   const json = await h.request('POST', '/v1/batch', { headers: { 'content-type': 'application/json' }, body: '{}' });
   t.match(json.json(), { code: 'BAD_REQUEST', message: new RegExp(`${mediaTypes.batchFrames} or multipart/form-data`) });
   await nothingCommitted(t, h, 'other media types');
+});
+
+t.test('delta parts patch the version they name in the group commit; each bad one fails alone and changes nothing', async (t) => {
+  const h = await startServer(t);
+  const v1 = (i: number) => seededBytes(20_000, 40 + i);
+  const v2 = (i: number) => {
+    const b = Buffer.from(v1(i));
+    Buffer.from(`edit ${i}`).copy(b, 5_000 + 100 * i);
+    return b;
+  };
+  const names = ['good.bin', 'stale.bin', 'garbage.bin', 'wronghash.bin', 'whole.txt', 'wholestale.txt'];
+  t.equal((await post(h, framesBody(names.map((path, i) => ({ path, content: v1(i) }))))).status, 200);
+  const base = await Promise.all(names.map((_, i) => sha256(v1(i))));
+  const deltaPart = async (i: number, meta: Record<string, unknown> = {}): Promise<BatchFile> => ({
+    path: names[i]!,
+    content: await makeDelta(v1(i), v2(i)),
+    meta: { hash: await sha256(v2(i)), ifMatch: base[i], delta: true, ...meta },
+  });
+  const res = await post(h, framesBody([
+    await deltaPart(0),
+    await deltaPart(1, { ifMatch: await sha256('an older version') }),
+    { path: names[2]!, content: 'not a delta at all', meta: { hash: await sha256(v2(2)), ifMatch: base[2], delta: true } },
+    await deltaPart(3, { hash: await sha256('something else') }),
+    { path: names[4]!, content: v2(4), meta: { ifMatch: base[4] } },
+    { path: names[5]!, content: v2(5), meta: { ifMatch: await sha256('an older version') } },
+    { path: 'new.txt', content: 'after them all' },
+  ]), { accept: mediaTypes.batchCompact });
+  t.equal(res.status, 200);
+  const compact = res.json<CompactBatchResponse>();
+  t.same(compact.failed.map((f) => [f.index, f.error.code]), [[1, 'BASE_MISMATCH'], [2, 'DELTA_MALFORMED'], [3, 'HASH_MISMATCH'], [5, 'BASE_MISMATCH']]);
+  t.equal(compact.revisions.length, 3, 'the good delta, the good whole part and the new file');
+  t.ok(readFileSync(join(h.sdir, 'good.bin')).equals(v2(0)), 'the delta part made the new version');
+  t.ok(readFileSync(join(h.sdir, 'whole.txt')).equals(v2(4)), 'a whole part with ifMatch replaced its base');
+  for (const i of [1, 2, 3, 5]) t.ok(readFileSync(join(h.sdir, names[i]!)).equals(v1(i)), `${names[i]} is left as it was`);
+  t.equal(readFileSync(join(h.sdir, 'new.txt'), 'utf8'), 'after them all', 'read from the right offset after the delta parts');
+  const history = (await h.request('GET', '/v1/history/good.bin')).json<{ versions: Array<{ hash: string }> }>();
+  t.ok(history.versions.some((v) => v.hash === base[0]), 'the replaced version is kept in history');
+  t.same(h.stagedFiles(), []);
+
+  const again = await post(h, framesBody([await deltaPart(0)]));
+  t.match(again.json<BatchResponse>().results, [{ ok: true, entry: { path: 'good.bin', hash: await sha256(v2(0)) } }], 'the same delta again (its answer lost) finds its result there');
+});
+
+t.test('a delta part staged against a version that a part before it replaced fails at commit', async (t) => {
+  const h = await startServer(t);
+  const old = seededBytes(10_000, 61);
+  t.equal((await post(h, framesBody([{ path: 'x.bin', content: old }]))).status, 200);
+  const oldHash = await sha256(old);
+  const theirs = Buffer.concat([old, Buffer.from('their edit')]);
+  const mine = Buffer.concat([Buffer.from('my edit'), old]);
+  const res = await post(h, framesBody([
+    { path: 'x.bin', content: theirs, meta: { ifMatch: oldHash } },
+    { path: 'x.bin', content: await makeDelta(old, mine), meta: { hash: await sha256(mine), ifMatch: oldHash, delta: true } },
+  ]));
+  t.same(res.json<BatchResponse>().results.map((r) => (r.ok ? 'ok' : r.error.code)), ['ok', 'BASE_MISMATCH'], 'the base was checked again under the lock');
+  t.ok(readFileSync(join(h.sdir, 'x.bin')).equals(theirs), 'the first write stands');
+  t.same(h.stagedFiles(), []);
+});
+
+t.test('meta fields of conditional and delta parts are checked alone', async (t) => {
+  const h = await startServer(t);
+  const res = await post(h, rawFramesBody({ v: 1, parts: [['a', 2, 1, hash, 4, 'nothex'], ['b', 2, 1, hash, 12, hash], ['c', 1, 1, await sha256('c'), 0]] }, ['aa', 'bb', 'c']));
+  t.same(res.json<BatchResponse>().results.map((r) => (r.ok ? 'ok' : r.error.code)), ['BAD_REQUEST', 'BASE_MISMATCH', 'ok'], 'a bad ifMatch; a delta against nothing (as a PATCH of a missing file)');
 });

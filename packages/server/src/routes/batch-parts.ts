@@ -9,6 +9,7 @@ import { ApiError, toApiError } from '../api-error.js';
 import type { Mirror } from '../mirror.js';
 import type { StagedFile } from '../storage/storage.js';
 import { commitGroup, type GroupItem } from '../group-commit.js';
+import { patchInto } from '../delta-ops.js';
 import { checkedHash, checkedMtime, checkedPath, checkedSize } from './request-parts.js';
 
 /** A part's meta that was refused; `path` is its path when that much was valid, so its result names it. */
@@ -59,6 +60,15 @@ export function parseMeta(value: unknown): BatchPartMeta | RefusedMeta {
     if (m.executable !== undefined) meta.executable = m.executable === true;
     if (m.ifNoneMatch !== undefined && typeof m.ifNoneMatch !== 'boolean') throw new ApiError('BAD_REQUEST', 'meta.ifNoneMatch must be a boolean');
     if (m.ifNoneMatch === true) meta.ifNoneMatch = true;
+    if (m.ifMatch !== undefined) {
+      if (meta.ifNoneMatch) throw new ApiError('BAD_REQUEST', 'meta.ifMatch and meta.ifNoneMatch exclude each other');
+      meta.ifMatch = checkedHash(m.ifMatch, 'meta.ifMatch');
+    }
+    if (m.delta !== undefined && typeof m.delta !== 'boolean') throw new ApiError('BAD_REQUEST', 'meta.delta must be a boolean');
+    if (m.delta === true) {
+      if (meta.ifMatch === undefined) throw new ApiError('BAD_REQUEST', 'a delta part needs meta.ifMatch naming its base');
+      meta.delta = true;
+    }
     return meta;
   } catch (err) {
     return path === undefined ? { error: toApiError(err) } : { error: toApiError(err), path };
@@ -125,22 +135,74 @@ export class StagedBatch {
   async #stageAndSeal(meta: BatchPartMeta, bytes: PartBytes): Promise<Slot> {
     let staged: StagedFile;
     try {
-      staged = await stagePart(this.mirror, meta, bytes);
+      // A delta whose result is already there (a retry after a lost answer) cannot be applied to its base, which
+      // is gone: with the same metadata the current entry is the answer, as for a PUT of the same content.
+      const same = meta.delta === true && this.mirror.index.get(meta.path)?.hash === meta.hash ? await this.mirror.unchangedEntry(meta.path, meta.hash, writeOptionsOf(meta, this.writer)) : undefined;
+      if (same !== undefined) {
+        await bytes.skip();
+        return { result: { path: meta.path, ok: true, entry: same } };
+      }
+      staged = meta.delta === true ? await stageDelta(this.mirror, meta, bytes, this.writer) : await stagePart(this.mirror, meta, bytes);
     } catch (err) {
       await bytes.skip();
       return { result: { path: meta.path, ok: false, error: toApiError(err).toBody() } };
     }
-    const { device, since } = this.writer;
-    const opts: GroupItem['opts'] = { mtimeMs: meta.mtimeMs, executable: meta.executable ?? false, expectedHash: meta.hash, device };
-    // Checked under the lock at commit (mirror.checkWritable): create only, and no folder on the way moved
-    // since the device's view (x-deltabox-since), as for a single PUT.
-    if (meta.ifNoneMatch === true) opts.ifNoneMatch = true;
-    if (since !== undefined) opts.since = since;
+    const opts = writeOptionsOf(meta, this.writer);
     // The hash is checked before the fsync: a part that will be refused costs no fsync. commitGroup reports errors.
     const earlier = this.#sealings.length;
     this.#sealings.push(staged.digest() === meta.hash ? staged.seal(opts).catch(() => undefined) : Promise.resolve());
     if (earlier >= MAX_INFLIGHT_SEALS) await this.#sealings[earlier - MAX_INFLIGHT_SEALS];
     return { item: { path: meta.path, staged, opts } };
+  }
+}
+
+/**
+ * A part's write options. Checked under the lock at commit (mirror.checkWritable): create only or replace only
+ * its base, and no folder on the way moved since the device's view (x-deltabox-since), as for a single PUT.
+ */
+function writeOptionsOf(meta: BatchPartMeta, { device, since }: Writer): GroupItem['opts'] {
+  const opts: GroupItem['opts'] = { mtimeMs: meta.mtimeMs, executable: meta.executable ?? false, expectedHash: meta.hash, device };
+  if (meta.ifNoneMatch === true) opts.ifNoneMatch = true;
+  if (meta.ifMatch !== undefined) opts.ifMatch = meta.ifMatch;
+  if (since !== undefined) opts.since = since;
+  return opts;
+}
+
+/**
+ * Applies one delta part to the `meta.ifMatch` version into a staged file (as a PATCH does, delta-ops.ts). The
+ * base is checked here to open it and again under the lock at commit, so a version replaced meanwhile fails
+ * the part with BASE_MISMATCH. The result's size is bounded by the file limit, the delta's by the part limit.
+ * @throws ApiError BASE_MISMATCH, PARENT_CHANGED, TYPE_CONFLICT, PAYLOAD_TOO_LARGE; core DeltaError; the staged
+ * file is discarded
+ */
+async function stageDelta(mirror: Mirror, meta: BatchPartMeta, bytes: PartBytes, writer: Writer): Promise<StagedFile> {
+  const basis = await mirror.openBasis(meta.path, { ifMatch: meta.ifMatch!, ...(writer.since === undefined ? {} : { since: writer.since }) });
+  const staged = await mirror.storage.stage();
+  try {
+    await patchInto(mirror, basis, counted(bytes, meta.size), staged);
+    if (bytes.truncated) throw new ApiError('PAYLOAD_TOO_LARGE', `part is over ${mirror.limits.batchMaxPartBytes} bytes`);
+    return staged;
+  } catch (err) {
+    await staged.discard();
+    throw err;
+  } finally {
+    await basis.close();
+  }
+}
+
+/**
+ * A part's chunks, checked to add up to `size` once they end: the applier stops reading at the delta's end,
+ * and a part cut short or longer than its meta says is refused like a whole file's.
+ * @throws ApiError TRUNCATED_UPLOAD, BAD_REQUEST
+ */
+async function* counted(bytes: PartBytes, size: number): AsyncGenerator<Uint8Array> {
+  let seen = 0;
+  for await (const chunk of bytes.chunks) {
+    seen += chunk.length;
+    yield chunk;
+  }
+  if (seen !== size && !bytes.truncated) {
+    throw new ApiError(seen < size ? 'TRUNCATED_UPLOAD' : 'BAD_REQUEST', `part has ${seen} bytes, meta.size says ${size}`);
   }
 }
 
