@@ -247,7 +247,7 @@ t.test('an edited small file goes as a delta against its kept signature; without
   t.equal(scanner.summary().deltas - counts.deltas, 1, 'the 30 KB file went as a delta');
   t.equal(scanner.summary().uploads - counts.uploads, 1, 'the 1 KB file went whole');
   t.ok(total < 5_000, `wire total ${total} B for both edits (the 30 KB file alone was 30 KB whole)`);
-  t.equal(scanner.summary().requests - counts.requests, 2, 'one request each: the signature was kept locally');
+  t.equal(scanner.summary().requests - counts.requests, 1, 'both in one batch: the signature was kept locally');
 
   // Another writer changes the server's copy: no signature is kept for that version, so after the 412 the
   // delta goes against the server's signature.
@@ -261,5 +261,32 @@ t.test('an edited small file goes as a delta against its kept signature; without
   await sync();
   t.same(treeDifferences(cdir, sdir), []);
   t.equal(scanner.summary().deltas - again.deltas, 1, 'a delta again');
-  t.equal(scanner.summary().requests - again.requests, 3, 'the refused delta, the server\'s signature, the delta');
+  t.equal(scanner.summary().requests - again.requests, 3, 'the batch that refused the delta, the server\'s signature, the delta alone');
+});
+
+t.test('edited small files go as deltas in a few batch requests; the server applies them all', async (t) => {
+  const { cdir, sdir, scanner, sync } = await setup(t);
+  const content = (i: number) => seededBytes(100 + i, 6_000 + 97 * i);
+  for (let d = 0; d < 3; d++) mkdirSync(join(cdir, `d${d}`));
+  const path = (i: number) => join(cdir, `d${i % 3}`, `f${i}.txt`);
+  for (let i = 0; i < 150; i++) writeFileSync(path(i), content(i));
+  writeFileSync(join(cdir, 'tiny.txt'), 'a tiny file');
+  await scanner.start();
+  await sync();
+  for (let i = 0; i < 150; i++) {
+    const edited = content(i);
+    edited.write(`edit ${i} `.repeat(6), 1_000 + 31 * i); // ~50 bytes over the middle
+    writeFileSync(path(i), edited);
+  }
+  writeFileSync(join(cdir, 'tiny.txt'), 'a tiny file, edited');
+  const before = scanner.summary();
+  const wire = scanner.wireTotals();
+  await sync();
+  t.same(treeDifferences(cdir, sdir), [], 'every edit reached the server');
+  const after = scanner.summary();
+  t.equal(after.deltas - before.deltas, 150, 'each 6-20 KB file went as a delta');
+  t.equal(after.uploads - before.uploads, 1, 'the tiny one went whole');
+  t.ok(after.requests - before.requests <= 6, `151 edits in ${after.requests - before.requests} requests`);
+  const sent = scanner.wireTotals().sentBytes - wire.sentBytes;
+  t.ok(sent < 150 * 1_000, `sent ${sent} B for 150 edited files of ~13 KB (whole: ~2 MB)`);
 });

@@ -317,15 +317,19 @@ t.test('the device pointed at another (empty) server folder: it joins that serve
   t.same(contents(other), want, 'and sent to the new server');
 });
 
-/** An HTTP proxy that forwards everything but drops the answer to the first write of `path` (after the server committed it). */
+/**
+ * An HTTP proxy that forwards everything but drops the answer to the first write of `path` (after the server
+ * committed it): its PUT or PATCH, or the first batch (small edits go in one; the tests using this change one file).
+ */
 async function answerDroppingProxy(t: Tap, upstream: string, path: string): Promise<{ url: string; dropped: () => number }> {
   const { createServer, request } = await import('node:http');
   let dropped = 0;
   const target = new URL(upstream);
   const proxy = createServer((req, res) => {
     const out = request({ host: target.hostname, port: target.port, method: req.method, path: req.url, headers: req.headers }, (answer) => {
-      const isWrite = req.method === 'PUT' || req.method === 'PATCH';
-      if (isWrite && dropped === 0 && decodeURIComponent(req.url ?? '').endsWith(`/v1/files/${path}`)) {
+      const url = decodeURIComponent(req.url ?? '');
+      const isWrite = ((req.method === 'PUT' || req.method === 'PATCH') && url.endsWith(`/v1/files/${path}`)) || (req.method === 'POST' && url === '/v1/batch');
+      if (isWrite && dropped === 0) {
         dropped++;
         answer.resume();
         answer.on('end', () => req.socket.destroy());

@@ -182,3 +182,36 @@ t.test('two-way: a delete or an edit whose path is gone from the server (another
     }
   }
 });
+
+t.test('a server that refuses edited files in a batch (an older one) gets them alone, and the new files still batched', async (t) => {
+  const seen: string[] = [];
+  const { root, state, transfer: make } = await rig(t, (req, res, body) => {
+    const path = decodeURIComponent(String(req.url).replace(/^\/v1\/files\//, ''));
+    if (req.url !== '/v1/batch') {
+      seen.push(`${req.method} ${path} if-match ${String(req.headers['if-match'] ?? '-').slice(0, 7)}`);
+      json(res, 200, { path, type: 'file', size: body.length, mtimeMs: Math.trunc(Number(req.headers['x-deltabox-mtime-ms'])), hash: String(req.headers['x-deltabox-content-hash']), executable: false, revision: 9 });
+      return;
+    }
+    const { headerBytes, jsonBytes } = decodeBatchFramesPrefix(body, 1 << 20);
+    const metas = decodeBatchFramesHeader(body.subarray(BATCH_FRAMES_PREFIX_BYTES, BATCH_FRAMES_PREFIX_BYTES + headerBytes), jsonBytes, 1000);
+    seen.push(`batch ${metas.map((m) => m.path).join(',')}`);
+    // What a server from before the ifMatch and delta flags answers (protocol batch-frames.ts then).
+    if (metas.some((m) => m.ifMatch !== undefined)) return json(res, 400, { code: 'BAD_REQUEST', message: 'header part 0: flags must be a sum of known bits (executable 1, ifNoneMatch 2)' });
+    json(res, 200, { results: metas.map((m) => ({ path: m.path, ok: true, entry: { path: m.path, type: 'file', size: m.size, mtimeMs: 1_000, hash: m.hash, executable: false, revision: 5 } })) });
+  });
+  const locals = [];
+  for (const [path, content] of [['edited.txt', 'edited here'], ['new.txt', 'new here']] as const) {
+    writeFileSync(join(root, path), content);
+    const { hash, stat } = await hashFileStable(join(root, path));
+    const row = { ...walkedEntryOf(path, path, stat), hash, racy: false };
+    state.setLocal(row);
+    locals.push(row);
+  }
+  state.setRemote({ path: 'edited.txt', type: 'file', size: 3, mtimeMs: 1, executable: false, hash: 'e'.repeat(64) });
+  const transfer = make({});
+  const outcomes = await transfer.syncBatch(locals);
+  t.same(outcomes.map((o) => [o.path, o.ok]).sort(), [['edited.txt', true], ['new.txt', true]], 'both files reached the server');
+  t.same(seen, ['batch edited.txt,new.txt', 'batch new.txt', `PUT edited.txt if-match "eeeeee`], 'refused once; then the new file batched, the edit alone over its base');
+  t.notOk(transfer.batchable({ type: 'upload', path: 'edited.txt', local: locals[0]!, base: state.remote.get('edited.txt')! }), 'later edits are not batched');
+  t.ok(transfer.batchable({ type: 'upload', path: 'other.txt', local: locals[1]! }), 'new files still are');
+});

@@ -133,6 +133,7 @@ export class ApiClient {
   sinceRevision: number | undefined;
   /** Body encoding of batches: frames until the server refuses them once, then multipart (see batch()). */
   #batchEncoding: 'frames' | 'multipart' = 'frames';
+  #batchEdits = true;
   readonly #base: string;
   readonly #token: string;
   readonly #agent: Agent;
@@ -527,15 +528,31 @@ export class ApiClient {
    * a server that answers plain JSON is read as before.
    */
   async batch(parts: readonly BatchPart[]): Promise<BatchResponse> {
+    const edits = parts.some((p) => p.meta.ifMatch !== undefined);
+    if (edits && !this.batchesEdits) throw new ScannerError('PROTOCOL', 'this server takes no edited files in a batch');
     if (this.#batchEncoding === 'frames') {
       try {
         return await this.#sendBatch(parts, buildFramesBody(parts));
       } catch (err) {
         if (!refusesMediaType(err)) throw err;
+        if (edits) {
+          // An older server refuses the parts' ifMatch and delta flags with the whole body (nothing committed):
+          // the caller sends the edits alone, and later batches carry new files only.
+          this.#batchEdits = false;
+          throw new ScannerError('PROTOCOL', 'the server refused edited files in a batch', { cause: err });
+        }
         this.#batchEncoding = 'multipart';
       }
     }
     return this.#sendBatch(parts, buildMultipartBody(parts));
+  }
+
+  /**
+   * True while edited files (a part with `ifMatch`, a delta part) may go in a batch: until a server refused a
+   * batch carrying them, and only in the frames encoding (a server that takes no frames predates them).
+   */
+  get batchesEdits(): boolean {
+    return this.#batchEdits && this.#batchEncoding === 'frames';
   }
 
   async #sendBatch(parts: readonly BatchPart[], body: BatchBody): Promise<BatchResponse> {
@@ -566,10 +583,10 @@ export function expandCompactBatch(parts: readonly BatchPart[], compact: Compact
     throw new ScannerError('PROTOCOL', `batch answer has ${revisions.length} revisions and ${failed.size} failures for ${parts.length} files`);
   }
   let k = 0;
-  const results = parts.map(({ meta }, index): BatchResult => {
+  const results = parts.map(({ meta, fileSize }, index): BatchResult => {
     const f = failed.get(index);
     if (f !== undefined) return { path: f.path, ok: false, error: f.error };
-    const entry = { path: meta.path, type: 'file' as const, size: meta.size, mtimeMs: Math.trunc(meta.mtimeMs), hash: meta.hash, executable: meta.executable ?? false, revision: revisions[k++]! };
+    const entry = { path: meta.path, type: 'file' as const, size: fileSize ?? meta.size, mtimeMs: Math.trunc(meta.mtimeMs), hash: meta.hash, executable: meta.executable ?? false, revision: revisions[k++]! };
     return { path: meta.path, ok: true, entry };
   });
   return { results };

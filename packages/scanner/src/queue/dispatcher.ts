@@ -4,16 +4,16 @@
  * release). Connectivity loss, fatal errors and files that changed are handed to the scanner's hooks; this
  * module never decides to go offline or to scan on its own.
  */
-import { BATCH_MAX_BYTES, BATCH_MAX_FILES, INLINE_MAX_BYTES } from '../constants.js';
+import { BATCH_MAX_BYTES, BATCH_MAX_FILES } from '../constants.js';
 import { isConnectivityError, isFatalError, type ScannerError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { OpQueue, QueueEntry } from './op-queue.js';
 import type { SyncState } from '../state/sync-state.js';
 import type { Transfer } from '../transfer/transfer.js';
-import { planStep, type PlanContext, type Step } from '../transfer/transfer-plan.js';
+import { planStep, type PlanContext } from '../transfer/transfer-plan.js';
 
 /**
- * How many due entries past a small new file a round looks through for batch partners: enough to fill a
+ * How many due entries past a small file a round looks through for batch partners: enough to fill a
  * batch among mixed sizes, bounded so a queue of large files behind it is not walked on every pump.
  */
 const BATCH_LOOKAHEAD = 4 * BATCH_MAX_FILES;
@@ -126,15 +126,16 @@ export class Dispatcher {
           continue;
         }
         if (step.type === 'blocked') continue;
-        if (batchable(step)) {
+        if (this.#transfer().batchable(step)) {
           const group = [entry];
           let bytes = step.local.size;
           for (let j = i + 1; group.length < BATCH_MAX_FILES && j <= i + BATCH_LOOKAHEAD; j++) {
             const other = at(j);
             if (other === undefined) break;
             if (taken.has(other.path)) continue;
+            if (!this.#transfer().isBaseCurrent(other)) continue; // two-way: merged first, on its own turn
             const s = planStep(other, ctx);
-            if (!batchable(s) || bytes + s.local.size > BATCH_MAX_BYTES) continue;
+            if (!this.#transfer().batchable(s) || bytes + s.local.size > BATCH_MAX_BYTES) continue;
             group.push(other);
             bytes += s.local.size;
           }
@@ -240,8 +241,4 @@ export class Dispatcher {
     if (code === 'FILE_CHANGED') this.#hooks.onNeedsRescan();
     else this.#log.warn({ path, attempts: entry?.attempts, err: (err as Error).message }, 'transfer failed; will retry');
   }
-}
-
-function batchable(step: Step): step is Extract<Step, { type: 'upload' }> {
-  return step.type === 'upload' && step.base === undefined && step.local.size <= INLINE_MAX_BYTES;
 }

@@ -8,7 +8,10 @@ import { encodeBatchFramesHeader, mediaTypes, type BatchPartMeta } from '@deltab
 
 export interface BatchPart {
   meta: BatchPartMeta;
+  /** What goes on the wire: the file's bytes, or for a delta part (`meta.delta`) the delta. */
   bytes: Uint8Array;
+  /** A delta part's file size (`meta.size` is the delta's); the entry of a compact answer takes it. */
+  fileSize?: number;
 }
 
 export interface BatchBody {

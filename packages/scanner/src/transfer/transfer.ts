@@ -7,10 +7,10 @@
  * connection cut) is tried once more against a fresh server signature, then the whole file goes.
  * It never decides what changed on disk (the detector) nor when to run (the scanner).
  */
-import { SignatureBuilder, decodeSignature, encodeSignature } from '@deltabox/core';
+import { DeltaEncoder, SignatureBuilder, decodeSignature, encodeSignature, type Signature } from '@deltabox/core';
 import { join } from 'node:path';
 import { rmSync } from 'node:fs';
-import type { ChangeRecord, ManifestEntry } from '@deltabox/protocol';
+import type { BatchPartMeta, BatchResponse, ChangeRecord, ManifestEntry } from '@deltabox/protocol';
 import type { ApiClient, WriteMeta } from '../http/api-client.js';
 import type { BasisCache } from './basis-cache.js';
 import type { LocalEntry } from '../detect/change-detector.js';
@@ -443,53 +443,135 @@ export class Transfer {
   }
 
   /**
-   * Uploads small new files in one batch request. Each path succeeds or fails on its own; a file that
-   * grew past the batch limit since the scan is sent alone.
+   * True when an upload step can go in a batch: a small file, new, or edited when the server takes edits in
+   * a batch (then it goes as a delta against the signature kept for its base, or whole, both If-Match its base).
+   */
+  batchable(step: Step): step is Extract<Step, { type: 'upload' }> {
+    if (step.type !== 'upload' || step.local.size > INLINE_MAX_BYTES) return false;
+    return step.base === undefined || (step.base.type === 'file' && step.base.hash !== undefined && this.#d.client.batchesEdits);
+  }
+
+  /**
+   * Uploads small files in one batch request: new ones, and edited ones as deltas (or whole) against the
+   * version the server holds. Each path succeeds or fails on its own; a file that grew past the batch limit
+   * since the scan, an edit whose base has no kept signature, and an edit the server could not apply to its
+   * base (outside two-way sync) are sent alone, as syncPath would.
    * @throws ScannerError for failures of the whole request (UNREACHABLE, UNAUTHORIZED...)
    */
   async syncBatch(locals: LocalEntry[]): Promise<BatchOutcome[]> {
     const outcomes: BatchOutcome[] = [];
     const parts: BatchPart[] = [];
+    /** The file's bytes of each part (a delta part's `bytes` are the delta). */
+    const contents = new Map<string, Uint8Array>();
+    const alone: string[] = [];
+    const fail = (path: string, err: unknown): void => {
+      if (err instanceof ScannerError && (err.code === 'UNREACHABLE' || err.code === 'UNAUTHORIZED' || err.code === 'FORBIDDEN')) throw err;
+      outcomes.push({ path, ok: false, error: err instanceof ScannerError ? err : new ScannerError('FILE_CHANGED', String(err), { cause: err }) });
+    };
     for (const local of locals) {
       try {
         const snap = await takeSnapshot(this.#absPath(local), this.#d.tmpDir);
         if (snap.kind !== 'inline') {
           discardSnapshot(snap);
-          await this.syncPath({ path: local.path, kind: 'sync' });
-          outcomes.push({ path: local.path, ok: true });
+          alone.push(local.path);
           continue;
         }
         this.#noteSnapshot(local, snap);
-        parts.push({
-          // Two-way: create only, like a single new file's PUT (another device may have made the same path).
-          meta: { path: local.path, size: snap.size, mtimeMs: Math.trunc(snap.stat.mtimeMs), executable: (snap.stat.mode & 0o111) !== 0, hash: snap.hash, ...(this.#d.twoWay ? { ifNoneMatch: true } : {}) },
-          bytes: snap.bytes!,
-        });
+        const part = this.#batchPart(local.path, snap);
+        if (part === undefined) {
+          alone.push(local.path);
+          continue;
+        }
+        parts.push(part);
+        contents.set(local.path, snap.bytes!);
       } catch (err) {
-        if (err instanceof ScannerError && (err.code === 'UNREACHABLE' || err.code === 'UNAUTHORIZED' || err.code === 'FORBIDDEN')) throw err;
-        outcomes.push({ path: local.path, ok: false, error: err instanceof ScannerError ? err : new ScannerError('FILE_CHANGED', String(err), { cause: err }) });
+        fail(local.path, err);
       }
     }
-    if (parts.length === 0) return outcomes;
-    const response = await this.#d.client.batch(parts);
-    const sizes = new Map(parts.map((p) => [p.meta.path, p.meta.size]));
+    if (parts.length > 0) {
+      let response: BatchResponse | undefined;
+      try {
+        response = await this.#d.client.batch(parts);
+      } catch (err) {
+        // An older server refused the edits with the whole batch (nothing committed): every part goes again,
+        // the new files in a batch, the edits alone.
+        if (!(err instanceof ScannerError && err.code === 'PROTOCOL' && !this.#d.client.batchesEdits)) throw err;
+        const again = locals.filter((l) => parts.some((p) => p.meta.path === l.path && p.meta.ifMatch === undefined));
+        alone.push(...parts.filter((p) => p.meta.ifMatch !== undefined).map((p) => p.meta.path));
+        outcomes.push(...(again.length > 0 ? await this.syncBatch(again) : []));
+      }
+      if (response !== undefined) this.#settleBatch(parts, contents, response, outcomes, alone);
+    }
+    for (const path of alone) {
+      try {
+        await this.syncPath({ path, kind: 'sync' });
+        outcomes.push({ path, ok: true });
+      } catch (err) {
+        fail(path, err);
+      }
+    }
+    return outcomes;
+  }
+
+  /**
+   * The batch part of an inline snapshot: whole when new, small, or with --full-uploads; a delta against the
+   * signature kept for its base when that saves enough; undefined when the base has no kept signature (the
+   * file goes alone, against the server's signature).
+   */
+  #batchPart(path: string, snap: Snapshot): BatchPart | undefined {
+    const st = snap.stat;
+    // Two-way: create only, like a single new file's PUT (another device may have made the same path).
+    const meta: BatchPartMeta = { path, size: snap.size, mtimeMs: Math.trunc(st.mtimeMs), executable: (st.mode & 0o111) !== 0, hash: snap.hash };
+    const base = this.#d.state.remote.get(path);
+    if (base === undefined) return { meta: this.#d.twoWay ? { ...meta, ifNoneMatch: true } : meta, bytes: snap.bytes! };
+    if (base.type !== 'file' || base.hash === undefined || !this.#d.client.batchesEdits) return undefined;
+    // Two-way: as syncPath, only over the version this device last merged (else another device's edit is lost).
+    this.#assertBaseCurrent({ path });
+    const whole: BatchPart = { meta: { ...meta, ifMatch: base.hash }, bytes: snap.bytes! };
+    if (this.#d.fullUploads || snap.size < SMALL_DELTA_MIN_BYTES) return whole;
+    const signature = this.#d.cache.smallSignature(base.hash);
+    if (signature === undefined) return undefined;
+    const delta = encodeDeltaBytes(decodeSignature(signature), snap.bytes!);
+    if (delta.length > DELTA_WORTH_RATIO * snap.size) return whole;
+    return { meta: { ...meta, size: delta.length, ifMatch: base.hash, delta: true }, bytes: delta, fileSize: snap.size };
+  }
+
+  /**
+   * Records a batch's answer: acknowledged files, failures, and the edits the server could not apply to the
+   * base this view holds, which go alone (`alone`) after the view learns what the server has.
+   */
+  #settleBatch(parts: BatchPart[], contents: ReadonlyMap<string, Uint8Array>, response: BatchResponse, outcomes: BatchOutcome[], alone: string[]): void {
     const sent = new Map(parts.map((p) => [p.meta.path, p]));
     // One commit for the whole batch's rows (remote entries, kept signatures), not one per file.
     this.#d.state.transaction(() => {
       for (const result of response.results) {
+        const part = sent.get(result.path);
         if (result.ok) {
           this.#recordWrite(result.entry);
-          const part = sent.get(result.path);
-          if (part !== undefined) this.#keepSmallSignature(part.meta.hash, part.bytes);
-          this.counters.uploads++;
+          const bytes = contents.get(result.path);
+          if (part !== undefined && bytes !== undefined) this.#keepSmallSignature(part.meta.hash, bytes);
+          if (part?.meta.delta) this.counters.deltas++;
+          else this.counters.uploads++;
           this.counters.changedPaths++;
-          this.counters.changedBytes += sizes.get(result.path) ?? 0;
-          this.#d.onBytes?.(sizes.get(result.path) ?? 0, result.path);
+          this.counters.changedBytes += result.entry.size;
+          this.#d.onBytes?.(part?.bytes.length ?? 0, result.path);
           outcomes.push({ path: result.path, ok: true });
+          continue;
+        }
+        const { code, message, currentHash } = result.error;
+        const error = new ScannerError('HTTP', `${result.path}: ${code} ${message}`, { apiCode: code, ...(currentHash === undefined ? {} : { currentHash }) });
+        const edit = part?.meta.ifMatch !== undefined;
+        if (this.#d.twoWay) {
+          // Refused for its base (another device made, changed or removed the path, or moved a folder on the way): merge first.
+          const refused = isApi(error, ...REFUSED_FOR_BASE) || (edit && isApi(error, 'NOT_FOUND'));
+          outcomes.push({ path: result.path, ok: false, error: refused ? remoteChanged(result.path, error) : error });
+        } else if (edit && isApi(error, 'BASE_MISMATCH', 'NOT_FOUND', 'HASH_MISMATCH', 'DELTA_MALFORMED')) {
+          // The server holds another version than this view says, or the kept signature did not fit it: the
+          // single-file path sends it against what is there (a fresh signature, else whole).
+          if (isApi(error, 'BASE_MISMATCH', 'NOT_FOUND')) this.#setRemoteHash(result.path, currentHash);
+          alone.push(result.path);
         } else {
-          const error = new ScannerError('HTTP', `${result.path}: ${result.error.code} ${result.error.message}`, { apiCode: result.error.code });
-          // Two-way: refused for its base (another device made the path, or moved a folder on the way): merge first.
-          outcomes.push({ path: result.path, ok: false, error: this.#d.twoWay && isApi(error, ...REFUSED_FOR_BASE) ? remoteChanged(result.path, error) : error });
+          outcomes.push({ path: result.path, ok: false, error });
         }
       }
     });
@@ -498,6 +580,11 @@ export class Transfer {
         outcomes.push({ path: part.meta.path, ok: false, error: new ScannerError('PROTOCOL', `batch response has no result for ${part.meta.path}`) });
       }
     }
-    return outcomes;
   }
+}
+
+/** The delta of `bytes` (a small file held in memory) against `signature`, as one buffer. */
+function encodeDeltaBytes(signature: Signature, bytes: Uint8Array): Uint8Array {
+  const encoder = new DeltaEncoder(signature);
+  return Buffer.concat([...encoder.push(bytes), ...encoder.finish()]);
 }
