@@ -5,27 +5,9 @@
 import t from 'tap';
 import { chmodSync, mkdirSync, renameSync, rmSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Scanner } from '@deltabox/scanner';
-import { mintToken, seededBytes, treeDifferences, startServer, tempDir, treeDigest, waitFor } from './helpers/harness.js';
+import { seededBytes, treeDifferences, syncRig, treeDigest, waitFor } from './helpers/harness.js';
 
-async function setup(t: Tap.Test, opts: { watch?: boolean } = {}) {
-  const base = tempDir(t);
-  const cdir = join(base, 'client');
-  const sdir = join(base, 'server');
-  mkdirSync(cdir);
-  const server = await startServer(sdir);
-  const token = mintToken(sdir);
-  const scanner = new Scanner({ cdir, server: server.url, token, watch: opts.watch ?? false, intervalMs: 60_000 });
-  t.teardown(async () => {
-    await scanner.stop();
-    await server.close();
-  });
-  const sync = async () => {
-    await scanner.scanNow();
-    await scanner.waitForIdle();
-  };
-  return { cdir, sdir, server, token, scanner, sync };
-}
+const setup = syncRig;
 
 t.test('every change kind reaches the server and the trees compare equal', async (t) => {
   const { cdir, sdir, scanner, sync } = await setup(t);
@@ -207,24 +189,12 @@ t.test('many small new files go in a few batch requests, several in flight', asy
 t.test('a file renamed while its upload is in flight leaves nothing at its old path (model seed 1315890423)', async (t) => {
   // start() returns with the new file's upload under way; the rename is scanned while it is in flight.
   for (let run = 0; run < 5; run++) {
-    const base = tempDir(t);
-    const cdir = join(base, 'client');
-    const sdir = join(base, 'server');
-    mkdirSync(cdir);
-    const server = await startServer(sdir);
-    const token = mintToken(sdir);
+    const { cdir, sdir, scanner, sync } = await syncRig(t);
     writeFileSync(join(cdir, 'a.txt'), seededBytes(7, 40));
-    const scanner = new Scanner({ cdir, server: server.url, token, watch: false, intervalMs: 600_000 });
-    try {
-      await scanner.start();
-      renameSync(join(cdir, 'a.txt'), join(cdir, 'b.bin'));
-      await scanner.scanNow();
-      await scanner.waitForIdle();
-      t.same(treeDifferences(cdir, sdir), [], `run ${run}: mirrored`);
-    } finally {
-      await scanner.stop();
-      await server.close();
-    }
+    await scanner.start();
+    renameSync(join(cdir, 'a.txt'), join(cdir, 'b.bin'));
+    await sync();
+    t.same(treeDifferences(cdir, sdir), [], `run ${run}: mirrored`);
   }
 });
 

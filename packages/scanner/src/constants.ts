@@ -40,6 +40,13 @@ export const RESUMABLE_MIN_BYTES = 64 * 1024 * 1024;
  */
 export const RESUMABLE_DELTA_MIN_BYTES = 64 * 1024 * 1024;
 /**
+ * A delta's first bytes up to this many go into its PATCH as they are computed (the server patches meanwhile);
+ * the rest of a longer one is computed into a temp file first, so that a delta that turns out too large for one
+ * request (RESUMABLE_DELTA_MIN_BYTES) or not worth sending wastes at most this much: 1/64 of the session
+ * threshold, as a cut session loses at most one chunk. Small edits of big files (the common case) stream whole.
+ */
+export const STREAM_DELTA_HEAD_BYTES = 1024 * 1024;
+/**
  * PATCH chunk of a resumable upload: 1/64 of the file (a cut loses at most the chunk in flight, ~1.6%),
  * within 1..16 MiB (16 MiB is held in memory to hash it before it is sent).
  */

@@ -4,11 +4,12 @@
  * seeded data. No sleeps to synchronise: tests poll a condition until it holds or the deadline passes.
  */
 import { createHash } from 'node:crypto';
-import { lstatSync, mkdtempSync, readdirSync, readSync, rmSync, openSync, writeSync, closeSync } from 'node:fs';
+import { lstatSync, mkdirSync, mkdtempSync, readdirSync, readSync, rmSync, openSync, writeSync, closeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { buildServer, createToken } from '@deltabox/server';
+import { Scanner } from '@deltabox/scanner';
 
 export interface RunningServer {
   app: FastifyInstance;
@@ -28,6 +29,31 @@ export async function startServer(sdir: string, port = 0): Promise<RunningServer
 
 export function mintToken(sdir: string, name = 'e2e'): string {
   return createToken(sdir, { name: `${name}-${Math.random().toString(36).slice(2)}` });
+}
+
+/**
+ * A client folder, a real server on its own folder, a token and a scanner (no watcher, a long interval) that
+ * talks to the server directly or through `via` (given the server's URL and the client folder, it returns the
+ * URL to use: a proxy's); `sync` scans once and waits until the scanner is idle. Stopped when the test ends.
+ */
+export async function syncRig(t: Tap.Test, opts: { watch?: boolean; via?: (serverUrl: string, cdir: string) => Promise<string> } = {}) {
+  const base = tempDir(t);
+  const cdir = join(base, 'client');
+  const sdir = join(base, 'server');
+  mkdirSync(cdir);
+  const server = await startServer(sdir);
+  const token = mintToken(sdir);
+  const url = opts.via === undefined ? server.url : await opts.via(server.url, cdir);
+  const scanner = new Scanner({ cdir, server: url, token, watch: opts.watch ?? false, intervalMs: 60_000 });
+  t.teardown(async () => {
+    await scanner.stop();
+    await server.close();
+  });
+  const sync = async () => {
+    await scanner.scanNow();
+    await scanner.waitForIdle();
+  };
+  return { cdir, sdir, server, token, scanner, sync };
 }
 
 /** A fresh temp folder, removed when the test ends. */

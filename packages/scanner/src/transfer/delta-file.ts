@@ -69,6 +69,53 @@ export interface DeltaFile {
 
 export type DeltaBasis = { kind: 'copy'; filePath: string; size: number } | { kind: 'signature'; signature: Signature };
 
+export interface DeltaPiecesOptions {
+  /** Also build the signature of the snapshot's bytes in the same read (DeltaResult.newSignature). */
+  withSignature?: boolean;
+  hooks?: ReadHooks;
+  /**
+   * Runs once every byte is read, before the delta's last pieces (its END op, which declares the result's
+   * hash) are yielded: a streamed delta checks the snapshot here and throws to stop before it is complete.
+   */
+  beforeEnd?(stats: DeltaStats): void;
+}
+
+export type DeltaResult = Omit<DeltaFile, 'filePath'>;
+
+/**
+ * The delta of `snapshot` against `basis`, piece by piece as it is computed (a byte-exact basis is read
+ * positionally; a signature basis needs no read). Returns the stats, and the snapshot's signature when asked.
+ */
+export async function* deltaPieces(snapshot: Snapshot, basis: DeltaBasis, options: DeltaPiecesOptions = {}): AsyncGenerator<Uint8Array, DeltaResult> {
+  let reader: FileBasisReader | undefined;
+  let signature: Signature;
+  if (basis.kind === 'copy') {
+    // The builder copies the partial block it keeps, so one read buffer serves the whole basis.
+    signature = await computeSignature(readChunks(basis.filePath, {}, { reuseBuffer: true }), { basisLength: basis.size });
+    reader = new FileBasisReader(basis.filePath, basis.size);
+  } else {
+    signature = basis.signature;
+  }
+  try {
+    const encoder = new DeltaEncoder(signature, reader === undefined ? {} : { basis: reader });
+    const builder = options.withSignature
+      ? new SignatureBuilder({ basisLength: snapshot.size, blockLength: localBlockLength(snapshot.size) })
+      : undefined;
+    for await (const chunk of snapshotChunks(snapshot, options.hooks)) {
+      builder?.push(chunk);
+      yield* encoder.push(chunk);
+    }
+    const tail = encoder.finish();
+    options.beforeEnd?.(encoder.stats);
+    yield* tail;
+    const result: DeltaResult = { stats: encoder.stats };
+    if (builder) result.newSignature = encodeSignature(builder.finish());
+    return result;
+  } finally {
+    reader?.close();
+  }
+}
+
 /**
  * Writes the delta of `snapshot` against `basis` to a new file in `tmpDir` (the caller removes it).
  * `withSignature` also returns the signature of the snapshot's bytes, built in the same read.
@@ -79,35 +126,30 @@ export async function writeDeltaFile(
   tmpDir: string,
   options: { withSignature?: boolean; hooks?: ReadHooks } = {},
 ): Promise<DeltaFile> {
-  let reader: FileBasisReader | undefined;
-  let signature: Signature;
-  if (basis.kind === 'copy') {
-    // The builder copies the partial block it keeps, so one read buffer serves the whole basis.
-    signature = await computeSignature(readChunks(basis.filePath, {}, { reuseBuffer: true }), { basisLength: basis.size });
-    reader = new FileBasisReader(basis.filePath, basis.size);
-  } else {
-    signature = basis.signature;
-  }
+  return writeDeltaPieces(tmpDir, [], deltaPieces(snapshot, basis, options));
+}
+
+/**
+ * Writes `head` (pieces of a delta already taken from `pieces`), then the rest of `pieces`, into a new file
+ * in `tmpDir` (the caller removes it).
+ * @throws what computing the delta throws (FILE_CHANGED...), or an Error when `pieces` was closed meanwhile;
+ * the file is removed then
+ */
+export async function writeDeltaPieces(tmpDir: string, head: readonly Uint8Array[], pieces: AsyncGenerator<Uint8Array, DeltaResult>): Promise<DeltaFile> {
   const filePath = join(tmpDir, `delta-${randomBytes(8).toString('hex')}`);
   const out = await open(filePath, 'w');
   try {
-    const encoder = new DeltaEncoder(signature, reader === undefined ? {} : { basis: reader });
-    const builder = options.withSignature
-      ? new SignatureBuilder({ basisLength: snapshot.size, blockLength: localBlockLength(snapshot.size) })
-      : undefined;
-    for await (const chunk of snapshotChunks(snapshot, options.hooks)) {
-      builder?.push(chunk);
-      for (const piece of encoder.push(chunk)) await out.write(piece);
+    for (const piece of head) await out.write(piece);
+    for (;;) {
+      const next = await pieces.next();
+      if (next.done && next.value === undefined) throw new Error('the delta was stopped before its end');
+      if (next.done) return { filePath, ...next.value };
+      await out.write(next.value);
     }
-    for (const piece of encoder.finish()) await out.write(piece);
-    const result: DeltaFile = { filePath, stats: encoder.stats };
-    if (builder) result.newSignature = encodeSignature(builder.finish());
-    return result;
   } catch (err) {
     rmSync(filePath, { force: true });
     throw err;
   } finally {
     await out.close();
-    reader?.close();
   }
 }

@@ -14,8 +14,8 @@ import type { BatchPartMeta, BatchResponse, ChangeRecord, ManifestEntry } from '
 import type { ApiClient, WriteMeta } from '../http/api-client.js';
 import type { BasisCache } from './basis-cache.js';
 import type { LocalEntry } from '../detect/change-detector.js';
-import { DELTA_WORTH_RATIO, INLINE_MAX_BYTES, RESUMABLE_DELTA_MIN_BYTES, RESUMABLE_MIN_BYTES, SMALL_BLOCK_LENGTH, SMALL_DELTA_MIN_BYTES } from '../constants.js';
-import { writeDeltaFile, localBlockLength, type DeltaBasis } from './delta-file.js';
+import { DELTA_WORTH_RATIO, INLINE_MAX_BYTES, RESUMABLE_DELTA_MIN_BYTES, RESUMABLE_MIN_BYTES, SMALL_BLOCK_LENGTH, SMALL_DELTA_MIN_BYTES, STREAM_DELTA_HEAD_BYTES } from '../constants.js';
+import { deltaPieces, localBlockLength, writeDeltaPieces, type DeltaBasis, type DeltaFile, type DeltaResult } from './delta-file.js';
 import { ScannerError } from '../errors.js';
 import { assertUnchanged, discardSnapshot, readChunks, snapshotChunks, takeSnapshot, type Snapshot } from './file-reader.js';
 import type { BatchPart } from './batch-body.js';
@@ -396,25 +396,104 @@ export class Transfer {
       }
       basis = { kind: 'signature', signature: decodeSignature(fetched.bytes) };
     }
-    const delta = await writeDeltaFile(snap, basis, this.#d.tmpDir, { withSignature: snap.kind === 'live' });
-    try {
-      if (snap.kind === 'live') assertUnchanged(snap.filePath!, snap.stat);
-      if (delta.stats.targetHash !== snap.hash) throw new ScannerError('FILE_CHANGED', `${path} changed while its delta was computed`);
-      if (delta.stats.deltaBytes > DELTA_WORTH_RATIO * snap.size) return undefined;
-      this.#d.onSending?.(path, delta.stats.deltaBytes);
-      const write = { ...meta, hash: snap.hash, ifMatch: baseHash };
-      const uploads = this.#d.uploads;
-      attempt.viaSession = uploads !== undefined && delta.stats.deltaBytes >= RESUMABLE_DELTA_MIN_BYTES;
-      const entry = attempt.viaSession
-        ? (await sendResumable({
-          client: this.#d.client, sessions: uploads!, path, filePath: delta.filePath, size: delta.stats.deltaBytes, meta: write, delta: true,
-          onBytes: (n) => this.#d.onBytes?.(n, path),
-        })).entry
-        : await this.#d.client.patchFile(path, this.#metered(path, readChunks(delta.filePath)), write);
+    const write = { ...meta, hash: snap.hash, ifMatch: baseHash };
+    if (snap.kind === 'inline' && basis.kind === 'signature') {
+      // Held in memory already: the delta is too, and only goes when it saves enough.
+      const bytes = encodeDeltaBytes(basis.signature, snap.bytes!);
+      if (bytes.length > DELTA_WORTH_RATIO * snap.size) return undefined;
+      this.#d.onSending?.(path, bytes.length);
+      this.#d.onBytes?.(bytes.length, path);
+      const entry = await this.#d.client.patchFile(path, bytes, write);
       this.counters.deltas++;
-      return delta.newSignature ? { entry, signature: delta.newSignature } : { entry };
+      return { entry };
+    }
+    const streamed = await this.#streamDelta(path, snap, basis, write);
+    if (streamed === undefined || 'entry' in streamed) return streamed;
+    // RESUMABLE_DELTA_MIN_BYTES or more: the whole delta is in a temp file; it goes through a session.
+    try {
+      this.#d.onSending?.(path, streamed.stats.deltaBytes);
+      attempt.viaSession = true;
+      const { entry } = await sendResumable({
+        client: this.#d.client, sessions: this.#d.uploads!, path, filePath: streamed.filePath, size: streamed.stats.deltaBytes, meta: write, delta: true,
+        onBytes: (n) => this.#d.onBytes?.(n, path),
+      });
+      this.counters.deltas++;
+      return streamed.newSignature ? { entry, signature: streamed.newSignature } : { entry };
     } finally {
-      rmSync(delta.filePath, { force: true });
+      rmSync(streamed.filePath, { force: true });
+    }
+  }
+
+  /**
+   * Sends a delta in one PATCH, its first STREAM_DELTA_HEAD_BYTES streamed as they are computed, so the
+   * server patches while this side still reads the file (the two used to run one after the other, through a
+   * temp file). A longer delta is computed to its end into a temp file while the request waits, then follows
+   * from that file when it is worth sending and under RESUMABLE_DELTA_MIN_BYTES (or no sessions are kept).
+   * Otherwise the request is abandoned, committing nothing, with at most the head sent: resolves undefined
+   * (the whole file goes) or with that temp file (a resumable session sends it; the caller removes it). The
+   * file's stat and hash are checked before the delta's END op goes (FILE_CHANGED otherwise).
+   */
+  async #streamDelta(path: string, snap: Snapshot, basis: DeltaBasis, write: WriteMeta): Promise<{ entry: ManifestEntry; signature?: Uint8Array } | DeltaFile | undefined> {
+    const worth = DELTA_WORTH_RATIO * snap.size;
+    const sessions = this.#d.uploads !== undefined;
+    const tmpDir = this.#d.tmpDir;
+    const onBytes = this.#d.onBytes;
+    const pieces = deltaPieces(snap, basis, {
+      withSignature: snap.kind === 'live',
+      beforeEnd: (stats) => {
+        if (snap.kind === 'live') assertUnchanged(snap.filePath!, snap.stat);
+        if (stats.targetHash !== snap.hash) throw new ScannerError('FILE_CHANGED', `${path} changed while its delta was computed`);
+      },
+    });
+    let result: DeltaResult | undefined;
+    let spilled: DeltaFile | undefined;
+    let stopped: 'worthless' | 'large' | undefined;
+    async function* body(): AsyncGenerator<Uint8Array> {
+      const head: Uint8Array[] = [];
+      let sent = 0;
+      for (;;) {
+        const next = await pieces.next();
+        if (next.done) {
+          result = next.value;
+          return;
+        }
+        if (sent + next.value.length > STREAM_DELTA_HEAD_BYTES) {
+          spilled = await writeDeltaPieces(tmpDir, [...head, next.value], pieces);
+          break;
+        }
+        sent += next.value.length;
+        head.push(Uint8Array.from(next.value));
+        onBytes?.(next.value.length, path);
+        yield next.value;
+      }
+      const total = spilled.stats.deltaBytes;
+      stopped = total > worth ? 'worthless' : sessions && total >= RESUMABLE_DELTA_MIN_BYTES ? 'large' : undefined;
+      if (stopped !== undefined) throw new ScannerError('PROTOCOL', `${path}: a delta of ${total} bytes does not go in one request; stopped`);
+      let skip = sent;
+      for await (const chunk of readChunks(spilled.filePath)) {
+        const rest = skip >= chunk.length ? undefined : chunk.subarray(skip);
+        skip = Math.max(0, skip - chunk.length);
+        if (rest === undefined) continue;
+        onBytes?.(rest.length, path);
+        yield rest;
+      }
+    }
+    let handedOver = false;
+    try {
+      const entry = await this.#d.client.patchFile(path, body(), write);
+      this.counters.deltas++;
+      const signature = (result ?? spilled)?.newSignature;
+      return signature ? { entry, signature } : { entry };
+    } catch (err) {
+      if (stopped === 'worthless') return undefined;
+      if (stopped === 'large') {
+        handedOver = true;
+        return spilled;
+      }
+      throw err;
+    } finally {
+      await pieces.return(undefined as never);
+      if (spilled !== undefined && !handedOver) rmSync(spilled.filePath, { force: true });
     }
   }
 
