@@ -260,3 +260,26 @@ t.test('edited small files go as deltas in a few batch requests; the server appl
   const sent = scanner.wireTotals().sentBytes - wire.sentBytes;
   t.ok(sent < 150 * 1_000, `sent ${sent} B for 150 edited files of ~13 KB (whole: ~2 MB)`);
 });
+
+t.test('new files up to 1 MiB go in batches, and an edit of one is then a byte-exact delta against the bytes kept', async (t) => {
+  const { cdir, sdir, scanner, sync } = await setup(t);
+  const sizes = Array.from({ length: 24 }, (_, i) => 100_000 + 37_000 * i); // 100 KB to ~950 KB: none fits the old 64 KiB limit
+  sizes.forEach((size, i) => writeFileSync(join(cdir, `f${i}.bin`), seededBytes(200 + i, size)));
+  await scanner.start();
+  await sync();
+  t.same(treeDifferences(cdir, sdir), []);
+  const first = scanner.summary();
+  t.equal(first.uploads, 24);
+  const total = sizes.reduce((a, b) => a + b, 0);
+  t.ok(first.requests <= Math.ceil(total / (8 * 1024 * 1024)) + 4, `24 files (${total} B) in ${first.requests} requests`);
+  const edited = seededBytes(212, sizes[12]!);
+  edited.write('one edit in the middle of a file that went in a batch', 250_000);
+  writeFileSync(join(cdir, 'f12.bin'), edited);
+  const wire = scanner.wireTotals().sentBytes;
+  await sync();
+  t.same(treeDifferences(cdir, sdir), []);
+  const after = scanner.summary();
+  t.equal(after.deltas, 1, 'the edit went as a delta');
+  t.equal(after.requests - first.requests, 1, 'one request: the basis was kept locally, no signature was fetched');
+  t.ok(scanner.wireTotals().sentBytes - wire < 1_500, `sent ${scanner.wireTotals().sentBytes - wire} B: the changed bytes, byte-exact`);
+});

@@ -65,6 +65,13 @@ export const SMALL_BLOCK_LENGTH = 256;
 /** A delta over this share of the file is not worth its CPU on the server: the whole file goes instead. */
 export const DELTA_WORTH_RATIO = 0.75;
 
+/**
+ * New files up to this size go in batches too (edited ones up to INLINE_MAX_BYTES: their deltas need the small
+ * signatures): read whole into memory, committed with the batch's group commit instead of a PUT and two fsyncs
+ * of their own each. A batch still holds at most BATCH_MAX_BYTES; once acknowledged, such a file's bytes become
+ * its byte-exact basis in the cache, as a copy snapshot's would.
+ */
+export const BATCH_NEW_FILE_MAX_BYTES = 1024 * 1024;
 /** Batch limits (POST /v1/batch): one request carries at most this many files and bytes. */
 export const BATCH_MAX_FILES = 64;
 export const BATCH_MAX_BYTES = 8 * 1024 * 1024;

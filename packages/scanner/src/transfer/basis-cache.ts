@@ -85,6 +85,15 @@ export class BasisCache {
     this.#put({ hash, kind: 'copy', bytes: size, lastUsedMs: this.#now() });
   }
 
+  /** Stores `bytes` (a snapshot held in memory, content `hash`) as that version's byte-exact copy. */
+  putCopy(hash: string, bytes: Uint8Array): void {
+    if (bytes.length > this.#budgetBytes) return;
+    const tmp = `${this.#fileOf(hash, 'copy')}.part`;
+    writeFileSync(tmp, bytes);
+    renameSync(tmp, this.#fileOf(hash, 'copy'));
+    this.#put({ hash, kind: 'copy', bytes: bytes.length, lastUsedMs: this.#now() });
+  }
+
   /** Stores the encoded signature of version `hash`. */
   putSignature(hash: string, bytes: Uint8Array): void {
     const tmp = `${this.#fileOf(hash, 'signature')}.part`;

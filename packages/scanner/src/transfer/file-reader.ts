@@ -120,7 +120,8 @@ export interface Snapshot {
 }
 
 /**
- * Takes a snapshot of `absPath` sized to its length (see INLINE_MAX_BYTES and COPY_MAX_BYTES).
+ * Takes a snapshot of `absPath` sized to its length (see INLINE_MAX_BYTES and COPY_MAX_BYTES; `inlineMaxBytes`
+ * raises the in-memory limit, for a batch).
  * A `copy` snapshot's file belongs to the caller (adopt it into the cache or delete it).
  * @throws ScannerError FILE_CHANGED; fs errors (ENOENT, EACCES) as they are
  */
@@ -129,9 +130,10 @@ export async function takeSnapshot(
   tmpDir: string,
   hooks: ReadHooks = {},
   known?: KnownVersion,
+  inlineMaxBytes = INLINE_MAX_BYTES,
 ): Promise<Snapshot> {
   const before = lstatSync(absPath);
-  if (before.size <= INLINE_MAX_BYTES) {
+  if (before.size <= inlineMaxBytes) {
     const bytes = readFileSync(absPath);
     hooks.afterRead?.(bytes.length);
     assertUnchanged(absPath, before);

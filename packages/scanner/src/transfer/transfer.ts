@@ -14,7 +14,7 @@ import type { BatchPartMeta, BatchResponse, ChangeRecord, ManifestEntry } from '
 import type { ApiClient, WriteMeta } from '../http/api-client.js';
 import type { BasisCache } from './basis-cache.js';
 import type { LocalEntry } from '../detect/change-detector.js';
-import { DELTA_WORTH_RATIO, INLINE_MAX_BYTES, RESUMABLE_DELTA_MIN_BYTES, RESUMABLE_MIN_BYTES, SMALL_BLOCK_LENGTH, SMALL_DELTA_MIN_BYTES, STREAM_DELTA_HEAD_BYTES } from '../constants.js';
+import { BATCH_NEW_FILE_MAX_BYTES, DELTA_WORTH_RATIO, INLINE_MAX_BYTES, RESUMABLE_DELTA_MIN_BYTES, RESUMABLE_MIN_BYTES, SMALL_BLOCK_LENGTH, SMALL_DELTA_MIN_BYTES, STREAM_DELTA_HEAD_BYTES } from '../constants.js';
 import { deltaPieces, localBlockLength, writeDeltaPieces, type DeltaBasis, type DeltaFile, type DeltaResult } from './delta-file.js';
 import { ScannerError } from '../errors.js';
 import { assertUnchanged, discardSnapshot, readChunks, snapshotChunks, takeSnapshot, type Snapshot } from './file-reader.js';
@@ -513,6 +513,15 @@ export class Transfer {
     if (made.length > 0) this.#d.onFoldersRecorded?.(made);
   }
 
+  /**
+   * Keeps the basis of a version acknowledged from memory (a batch part) for a delta when it is next edited:
+   * the small signature up to INLINE_MAX_BYTES, the bytes themselves (a byte-exact copy) above.
+   */
+  #keepBasis(hash: string, bytes: Uint8Array): void {
+    if (bytes.length > INLINE_MAX_BYTES) this.#d.cache.putCopy(hash, bytes);
+    else this.#keepSmallSignature(hash, bytes);
+  }
+
   /** Keeps the signature of a small file's acknowledged version, for a delta when it is next edited. */
   #keepSmallSignature(hash: string, bytes: Uint8Array): void {
     if (bytes.length < SMALL_DELTA_MIN_BYTES || bytes.length > INLINE_MAX_BYTES) return;
@@ -526,13 +535,14 @@ export class Transfer {
    * a batch (then it goes as a delta against the signature kept for its base, or whole, both If-Match its base).
    */
   batchable(step: Step): step is Extract<Step, { type: 'upload' }> {
-    if (step.type !== 'upload' || step.local.size > INLINE_MAX_BYTES) return false;
-    return step.base === undefined || (step.base.type === 'file' && step.base.hash !== undefined && this.#d.client.batchesEdits);
+    if (step.type !== 'upload') return false;
+    if (step.base === undefined) return step.local.size <= BATCH_NEW_FILE_MAX_BYTES;
+    return step.local.size <= INLINE_MAX_BYTES && step.base.type === 'file' && step.base.hash !== undefined && this.#d.client.batchesEdits;
   }
 
   /**
-   * Uploads small files in one batch request: new ones, and edited ones as deltas (or whole) against the
-   * version the server holds. Each path succeeds or fails on its own; a file that grew past the batch limit
+   * Uploads small files in one batch request: new ones (up to BATCH_NEW_FILE_MAX_BYTES), and edited ones (up
+   * to INLINE_MAX_BYTES) as deltas (or whole) against the version the server holds. Each path succeeds or fails on its own; a file that grew past the batch limit
    * since the scan, an edit whose base has no kept signature, and an edit the server could not apply to its
    * base (outside two-way sync) are sent alone, as syncPath would.
    * @throws ScannerError for failures of the whole request (UNREACHABLE, UNAUTHORIZED...)
@@ -549,7 +559,8 @@ export class Transfer {
     };
     for (const local of locals) {
       try {
-        const snap = await takeSnapshot(this.#absPath(local), this.#d.tmpDir);
+        const inlineMax = this.#d.state.remote.has(local.path) ? INLINE_MAX_BYTES : BATCH_NEW_FILE_MAX_BYTES;
+        const snap = await takeSnapshot(this.#absPath(local), this.#d.tmpDir, {}, undefined, inlineMax);
         if (snap.kind !== 'inline') {
           discardSnapshot(snap);
           alone.push(local.path);
@@ -628,7 +639,7 @@ export class Transfer {
         if (result.ok) {
           this.#recordWrite(result.entry);
           const bytes = contents.get(result.path);
-          if (part !== undefined && bytes !== undefined) this.#keepSmallSignature(part.meta.hash, bytes);
+          if (part !== undefined && bytes !== undefined) this.#keepBasis(part.meta.hash, bytes);
           if (part?.meta.delta) this.counters.deltas++;
           else this.counters.uploads++;
           this.counters.changedPaths++;
