@@ -66,8 +66,15 @@ const EXTEND_CHUNK = 64 * 1024;
 /** A suffix copy at the end must save at least this many literal bytes to be worth an op. */
 const MIN_SUFFIX_COPY = 8;
 
-/** Offsets rolled per scanner call: bounds the rolling wasted past a match (it restarts after the block). */
+/**
+ * Offsets rolled per scanner call, at most. Rolling past a match is wasted (the search restarts after the
+ * block), so after each match the span starts at MIN_SCAN_SPAN and doubles with every call that finds none:
+ * a dense edit's next match is usually within a block or two, while a long unmatched run still rolls in 64 KiB
+ * calls. Measured on the five real pairs: with a fixed 64 KiB span the minor-release pair rolled 56 MB for a
+ * 22.5 MB target (the text pair 33 MB for 4.8 MB).
+ */
 const SCAN_SPAN = 64 * 1024;
+const MIN_SCAN_SPAN = 1024;
 /** Candidate capacity per call; honest data has ~3% of offsets as candidates, so this rarely binds. */
 const CANDIDATE_CAP = 4096;
 
@@ -193,6 +200,7 @@ export class DeltaEncoder {
     const candWeak = this.#candWeak;
     const scanner = this.#scanner;
     let p = this.#pos;
+    let span = MIN_SCAN_SPAN;
     outer: for (;;) {
       if (this.#extending) {
         p = this.#extendForward(p);
@@ -227,7 +235,8 @@ export class DeltaEncoder {
       }
       const limit = end - L;
       for (;;) {
-        const spanEnd = Math.min(limit, p + SCAN_SPAN);
+        const spanEnd = Math.min(limit, p + span);
+        if (span < SCAN_SPAN) span *= 2;
         const n = scanner(buf, p, spanEnd, this.#h, bits, candPos, candWeak, CANDIDATE_CAP);
         for (let i = 0; i < n; i++) {
           const q = candPos[i]!;
@@ -237,6 +246,7 @@ export class DeltaEncoder {
             p = q + L;
             this.#lit = p;
             this.#hValid = false;
+            span = MIN_SCAN_SPAN;
             continue outer;
           }
         }

@@ -104,6 +104,26 @@ t.test('byte-exact mode reduces a scattered edit to the changed bytes', async (t
   t.ok(equalBytes(await applyDeltaToBuffer(basis, exact.delta), inserted));
 });
 
+t.test('the search finds the block after new data of any length, however far the scanner rolled ahead', async (t) => {
+  // New random runs from 100 B to 200 KB between unchanged stretches: the scanner's span starts small after
+  // each match and doubles while none is found (delta-encoder.ts SCAN_SPAN), so these gaps end inside the
+  // first call, after a few doublings and after many full spans. A block missed there would go out as literal.
+  const basis = seededBytes(1_500_000, 21);
+  const lengths = [100, 1500, 3000, 9000, 40_000, 70_000, 200_000];
+  const edits = lengths.map((n, k) => ({ kind: 'insert', at: (k + 1) / (lengths.length + 1), bytes: seededBytes(n, 30 + k) }));
+  const { target, editBytes } = applyEdits(basis, edits);
+  const sig = await signatureOf(basis, { blockLength: 256 });
+  for (const exact of [false, true]) {
+    const reference = deltaOf(sig, target, { basis: exact ? basis : undefined, chunk: 1 << 20 });
+    const bound = editBytes + lengths.length * (exact ? 0 : 2 * sig.blockLength);
+    t.ok(reference.stats.literalBytes <= bound, `${exact ? 'byte-exact' : 'signature'}: literal ${reference.stats.literalBytes} bytes (at most ${bound})`);
+    t.ok(equalBytes(await applyDeltaToBuffer(basis, reference.delta), target), 'round trip');
+    for (const chunk of [999, 65_536]) {
+      t.ok(equalBytes(deltaOf(sig, target, { basis: exact ? basis : undefined, chunk }).delta, reference.delta), `same delta from chunks of ${chunk}`);
+    }
+  }
+});
+
 t.test('appended data costs only the appended bytes', async (t) => {
   const basis = seededBytes(300_000, 8);
   const extra = seededBytes(5000, 9);
