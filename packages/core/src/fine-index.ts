@@ -60,11 +60,20 @@ export class FineIndex {
    * FINE_KEY bytes.
    */
   lookup(lo: number, t: Uint8Array, i: number): number {
-    const b = this.#table[slotOf(lo, t, i, this.#shift)]! - 1;
-    if (b < 0) return -1;
+    const b = this.entry(lo, t, i);
+    return b >= 0 && this.verify(b, t, i) ? b : -1;
+  }
+
+  /** lookup() in two steps: the indexed offset for t[i]'s key, unverified (-1: none) ... */
+  entry(lo: number, t: Uint8Array, i: number): number {
+    return this.#table[slotOf(lo, t, i, this.#shift)]! - 1;
+  }
+
+  /** ... and whether the 8-byte key at offset b equals t[i..i+8). */
+  verify(b: number, t: Uint8Array, i: number): boolean {
     const bytes = this.bytes;
-    for (let k = 0; k < FINE_KEY; k++) if (bytes[b + k] !== t[i + k]) return -1;
-    return b;
+    for (let k = 0; k < FINE_KEY; k++) if (bytes[b + k] !== t[i + k]) return false;
+    return true;
   }
 }
 

@@ -170,6 +170,15 @@ export class GapMatcher {
       let bestAt = -1;
       /** Basis offset of the best match when it lies outside the window (found through the fine index). */
       let bestFar = -1;
+      // The fine index's entry for this position and its first basis byte, read before the local search that
+      // decides whether they are needed: both are cache misses (a table and a basis of megabytes), and read
+      // here they arrive while the search runs instead of stalling it afterwards.
+      let fineAt = -1;
+      let fineFirst = -1;
+      if (fine && i + FINE_KEY <= to) {
+        fineAt = fine.entry((t[i]! | (t[i + 1]! << 8) | (t[i + 2]! << 16) | (t[i + 3]! << 24)) | 0, t, i);
+        if (fineAt >= 0) fineFirst = full[fineAt]!;
+      }
       // The expected addresses first: right after the last copy (the pending literal was inserted), and as
       // far past it as the pending literal is long (the literal replaced as many bytes: a changed digit).
       for (let k = 0; k < 2; k++) {
@@ -210,15 +219,12 @@ export class GapMatcher {
           }
         }
         if (probe && bestLen === 0 && i + FINE_KEY <= to && probe.has(key, t, i)) this.#probeHits++;
-        if (fine && bestLen < FINE_WANTED && i + FINE_KEY <= to) {
-          const b = fine.lookup(key, t, i);
-          if (b >= 0) {
-            const n = matchLength(full, b, fullLength, t, i, to);
-            if (n - minMatchAt(b - rep) > bestGain) {
-              bestLen = n;
-              bestFar = b;
-              bestAt = -1;
-            }
+        if (fineFirst === t[i] && bestLen < FINE_WANTED && fine!.verify(fineAt, t, i)) {
+          const n = matchLength(full, fineAt, fullLength, t, i, to);
+          if (n - minMatchAt(fineAt - rep) > bestGain) {
+            bestLen = n;
+            bestFar = fineAt;
+            bestAt = -1;
           }
         }
       }
