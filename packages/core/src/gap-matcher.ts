@@ -326,6 +326,11 @@ export class GapMatcher {
     return shift;
   }
 
+  /** The whole basis once the fine index holds it in memory, else undefined: the encoder reads it from here. */
+  get basisBytes(): Uint8Array | undefined {
+    return this.#fine?.bytes;
+  }
+
   /** @internal Whether the fine index has been built (for tests). */
   get fineBuilt(): boolean {
     return this.#fine !== undefined;

@@ -124,6 +124,22 @@ t.test('the search finds the block after new data of any length, however far the
   }
 });
 
+t.test('byte-exact matches extend over whole blocks and long runs, read in growing pieces', async (t) => {
+  // One flipped byte every ~10-70 KB with 4 KiB blocks: each match grows back up to a block (BACK_FIRST bytes
+  // first, then doubling) and forward over tens of KiB (EXTEND_FIRST, doubling to EXTEND_CHUNK). Any piece
+  // compared at the wrong offset would stop a match early and cost literal bytes beyond the flips.
+  const basis = seededBytes(3 << 20, 22);
+  const target = Uint8Array.from(basis);
+  let flips = 0;
+  for (let at = 5000, k = 0; at < target.length; at += 10_000 + ((k * 7919) % 60_000), k++, flips++) target[at]! ^= 0x20;
+  const sig = await signatureOf(basis, { blockLength: 4096 });
+  for (const formatVersion of [1, 2] as const) {
+    const { delta, stats } = deltaOf(sig, target, { basis, formatVersion, chunk: 100_000 });
+    t.equal(stats.literalBytes, flips, `v${formatVersion}: ${flips} flipped bytes are the only literals`);
+    t.ok(equalBytes(await applyDeltaToBuffer(basis, delta), target), 'round trip');
+  }
+});
+
 t.test('appended data costs only the appended bytes', async (t) => {
   const basis = seededBytes(300_000, 8);
   const extra = seededBytes(5000, 9);
