@@ -45,6 +45,13 @@ export interface DeltaOptions {
    * far were dense in matches (gap-matcher.ts FINE_MIN_DENSITY). See fine-index.ts.
    */
   fineIndexTrigger?: number;
+  /**
+   * Target bytes after which push() hands over every op decided so far, complete (the pending copy up to where
+   * matching has reached, the writer's open segment closed), so a consumer that applies the delta as it
+   * arrives — a server patching a streamed upload — works while the encoder still reads. Costs a copy op and a
+   * segment header per flush (a few bytes). Default: never (ops go out when the writer's buffers fill).
+   */
+  flushEvery?: number;
 }
 
 /** What a finished delta contains. */
@@ -121,6 +128,9 @@ export class DeltaEncoder {
   #extending = false;
   #extendChunk = EXTEND_FIRST;
   #finished = false;
+  readonly #flushEvery: number;
+  /** Target length at the last flushEvery flush. */
+  #flushedAt = 0;
   #stats: DeltaStats = { targetLength: 0, copyOps: 0, copyBytes: 0, literalOps: 0, literalBytes: 0, deltaBytes: 0, targetHash: '' };
 
   /** @throws UsageError when the basis length differs from the signature's. */
@@ -133,6 +143,8 @@ export class DeltaEncoder {
       throw new UsageError(`basis is ${this.#basis.length} bytes but the signature was made from ${signature.basisLength}`);
     }
     this.#literalChunk = options.literalChunk ?? DEFAULT_LITERAL_CHUNK;
+    this.#flushEvery = options.flushEvery ?? Infinity;
+    if (!(this.#flushEvery > 0)) throw new UsageError('flushEvery must be a positive number of bytes');
     if (!Number.isInteger(this.#literalChunk) || this.#literalChunk < 1) throw new UsageError('literalChunk must be a positive integer');
     const version = options.formatVersion ?? 2;
     if (version !== 1 && version !== 2) throw new UsageError(`formatVersion must be 1 or 2, got ${String(version)}`);
@@ -162,6 +174,11 @@ export class DeltaEncoder {
     this.#append(chunk);
     this.#scan();
     this.#flushOldLiteral();
+    if (this.#stats.targetLength - this.#flushedAt >= this.#flushEvery) {
+      this.#flushedAt = this.#stats.targetLength;
+      this.#emitCopySoFar();
+      return this.#writer.drain(true);
+    }
     return this.#writer.drain();
   }
 
@@ -464,6 +481,20 @@ export class DeltaEncoder {
     this.#lastCopyEnd = basisOffset + length;
     this.#stats.copyOps++;
     this.#stats.copyBytes += length;
+  }
+
+  /**
+   * Writes the pending copy as far as it reaches and keeps extending it from there (flushEvery): the next
+   * adjacent match or extension starts a new copy op where this one ended.
+   */
+  #emitCopySoFar(): void {
+    if (this.#copyLength === 0) return;
+    this.#writer.copy(this.#copyStart, this.#copyLength);
+    this.#lastCopyEnd = this.#copyStart + this.#copyLength;
+    this.#stats.copyOps++;
+    this.#stats.copyBytes += this.#copyLength;
+    this.#copyStart += this.#copyLength;
+    this.#copyLength = 0;
   }
 
   #emitPendingCopy(): void {

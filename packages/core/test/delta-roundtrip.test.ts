@@ -1,6 +1,6 @@
 import t from 'tap';
 import fc from 'fast-check';
-import { applyDeltaToBuffer, chooseBlockLength } from '../src/index.js';
+import { DeltaDecoder, applyDeltaToBuffer, chooseBlockLength } from '../src/index.js';
 import { concat, deltaOf, equalBytes, seededBytes, signatureOf, wordsText } from './helpers/bytes.js';
 import { applyEdits, editArb } from './helpers/edits.js';
 
@@ -64,6 +64,48 @@ t.test('the delta is the same bytes however the target is split into chunks', as
         t.ok(equalBytes(delta, reference), `v${formatVersion} ${exact ? 'byte-exact' : 'signature'} mode, chunks of ${chunk}`);
       }
     }
+  }
+});
+
+t.test('with flushEvery, every push hands over complete ops: the delta applies whatever is cut after any push', async (t) => {
+  t.doesNotThrow(() =>
+    fc.assert(
+      fc.asyncProperty(basisArb, fc.array(editArb, { maxLength: 6 }), fc.boolean(), fc.constantFrom(7, 100, 4096), fc.constantFrom(1, 2), fc.constantFrom(1, 64, 1000), async (basis, edits, exact, chunk, formatVersion, flushEvery) => {
+        const { target } = applyEdits(basis, edits as never);
+        const sig = await signatureOf(basis, { blockLength: 64 });
+        const { delta, parts } = deltaOf(sig, target, { basis: exact ? basis : undefined, chunk, formatVersion: formatVersion as 1 | 2, flushEvery });
+        if (!equalBytes(await applyDeltaToBuffer(basis, delta), target)) throw new Error('patched result differs from the target');
+        // A streaming decoder holds no op back: every push's bytes end on an op (or segment) boundary, so the
+        // ops before it decode alone. Checked by decoding each prefix that ends after a push.
+        let prefix = 0;
+        for (const returned of parts.slice(0, -1)) {
+          prefix += returned.reduce((n, p) => n + p.length, 0);
+          if (prefix > 0) completeOps(delta.subarray(0, prefix));
+        }
+        return true;
+      }),
+      { numRuns: NUM_RUNS },
+    ),
+  );
+});
+
+t.test('with flushEvery a long unchanged run goes out as it is read, not at the end', async (t) => {
+  const basis = seededBytes(4 << 20, 9);
+  const target = concat([basis.subarray(0, 3 << 20), Uint8Array.of(1, 2, 3), basis.subarray(3 << 20)]);
+  const sig = await signatureOf(basis, { blockLength: 1024 });
+  for (const exact of [false, true]) {
+    const without = deltaOf(sig, target, { basis: exact ? basis : undefined, chunk: 1 << 20 });
+    const flushed = deltaOf(sig, target, { basis: exact ? basis : undefined, chunk: 1 << 20, flushEvery: 1 << 20 });
+    // Target bytes that the ops handed over before finish() produce, decoded on their own.
+    const before = (r: { parts: Uint8Array[][] }) => {
+      const ops = new DeltaDecoder().push(concat(r.parts.slice(0, -1).flat()));
+      return ops.reduce((n, op) => n + (op.type === 'copy' ? op.length : op.type === 'literal' ? op.bytes.length : 0), 0);
+    };
+    const mode = exact ? 'byte-exact' : 'signature';
+    t.equal(before(without), 0, `${mode}: without it, no op before finish()`);
+    t.ok(before(flushed) >= 3 << 20, `${mode}: with it, ops for ${before(flushed)} target bytes before finish()`);
+    t.ok(equalBytes(await applyDeltaToBuffer(basis, flushed.delta), target));
+    t.ok(flushed.delta.length <= without.delta.length + 4 * 24, `${flushed.delta.length} B against ${without.delta.length}: a few bytes per flush`);
   }
 });
 
@@ -182,3 +224,10 @@ t.test('data appended after a basis whose last block is short costs only the app
     t.ok(equalBytes(await applyDeltaToBuffer(basis, delta), target));
   }
 });
+
+/** Decodes `bytes`, a cut delta: every op in it must be complete (no partial op or segment pending at the cut). */
+function completeOps(bytes: Uint8Array): void {
+  const decoder = new DeltaDecoder();
+  decoder.push(bytes);
+  if (decoder.bufferedBytes !== 0) throw new Error(`a cut after a push leaves ${decoder.bufferedBytes} bytes of an unfinished op`);
+}

@@ -70,6 +70,11 @@ export class DeltaDecoder {
     return this.#header;
   }
 
+  /** Bytes pushed that do not form a complete op yet (held until more arrive). */
+  get bufferedBytes(): number {
+    return this.#r.available;
+  }
+
   /** True once the END op has been read. */
   get done(): boolean {
     return this.#state === 'done';

@@ -36,7 +36,7 @@ export interface OpWriter {
   literal(bytes: Uint8Array): void;
   /** The trailer: target length and SHA-256. */
   end(targetLength: number, sha256: Uint8Array): void;
-  /** Encoded chunks ready now; `all` also flushes what is pending. */
+  /** Encoded chunks ready now; `all` also flushes what is pending (complete ops a decoder can apply now). */
   drain(all?: boolean): Uint8Array[];
 }
 
@@ -104,7 +104,9 @@ export class SegmentWriter implements OpWriter {
     this.#push(new ByteWriter(48).u8(OP_END).varint(targetLength).u8(TARGET_HASH_SHA256).bytes(sha256).take());
   }
 
-  drain(): Uint8Array[] {
+  drain(all = false): Uint8Array[] {
+    // Closing the segment early makes what was written so far decodable now (DeltaOptions.flushEvery).
+    if (all) this.#closeSegment();
     const out = this.#out;
     this.#out = [];
     return out;

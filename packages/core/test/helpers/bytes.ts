@@ -51,7 +51,7 @@ export async function signatureOf(basis: Uint8Array, opts: { blockLength?: numbe
   return computeSignature([basis], { basisLength: basis.length, seed: opts.seed ?? 0x1234n, ...opts });
 }
 
-export function deltaOf(sig: Signature, target: Uint8Array, opts: { basis?: Uint8Array; chunk?: number; compress?: boolean; formatVersion?: 1 | 2; literalChunk?: number; fineIndexTrigger?: number } = {}): { delta: Uint8Array; stats: DeltaStats } {
+export function deltaOf(sig: Signature, target: Uint8Array, opts: { basis?: Uint8Array; chunk?: number; compress?: boolean; formatVersion?: 1 | 2; literalChunk?: number; fineIndexTrigger?: number; flushEvery?: number } = {}): { delta: Uint8Array; stats: DeltaStats; parts: Uint8Array[][] } {
   const basis = opts.basis;
   const enc = new DeltaEncoder(sig, {
     basis: basis ? { length: basis.length, read: (o, n) => basis.subarray(o, o + n) } : undefined,
@@ -59,11 +59,13 @@ export function deltaOf(sig: Signature, target: Uint8Array, opts: { basis?: Uint
     formatVersion: opts.formatVersion,
     literalChunk: opts.literalChunk,
     fineIndexTrigger: opts.fineIndexTrigger,
+    flushEvery: opts.flushEvery,
   });
-  const parts: Uint8Array[] = [];
-  for (const c of chunked(target, opts.chunk ?? 65536)) parts.push(...enc.push(c));
-  parts.push(...enc.finish());
-  return { delta: concat(parts), stats: enc.stats };
+  // What each push() (then finish()) returned, in order.
+  const returned: Uint8Array[][] = [];
+  for (const c of chunked(target, opts.chunk ?? 65536)) returned.push(enc.push(c));
+  returned.push(enc.finish());
+  return { delta: concat(returned.flat()), stats: enc.stats, parts: returned };
 }
 
 export { applyDeltaToBuffer };
