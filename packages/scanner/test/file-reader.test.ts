@@ -1,10 +1,10 @@
 import t from 'tap';
-import { appendFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { hashFileStable, nextReadLength, readChunks, takeSnapshot, discardSnapshot } from '../src/transfer/file-reader.js';
-import { READ_CHUNK_BYTES } from '../src/constants.js';
+import { COPY_MAX_BYTES, READ_CHUNK_BYTES } from '../src/constants.js';
 import { ScannerError } from '../src/errors.js';
 
 function temp(t: Tap.Test): string {
@@ -118,4 +118,24 @@ t.test('with reuseBuffer every chunk is a view of one buffer, and the bytes are 
   for await (const chunk of readChunks(file)) fresh.push(chunk);
   t.equal(new Set(fresh.map((c) => c.buffer)).size, fresh.length, 'without it, chunks may be kept: each its own buffer');
   t.equal(sha(Buffer.concat(fresh)), sha(bytes));
+});
+
+t.test('a large file the scan just hashed under the same stat, even racily clean, is not read again; another stat is', async (t) => {
+  const dir = temp(t);
+  const tmp = join(dir, 'tmp');
+  mkdirSync(tmp);
+  const file = join(dir, 'large');
+  writeFileSync(file, Buffer.alloc(COPY_MAX_BYTES + 1, 3)); // past the copy limit: read in place
+  const stat = statSync(file);
+  let reads = 0;
+  const hooks = { afterRead: () => void reads++ };
+  for (const racy of [false, true]) {
+    const known = { hash: 'f'.repeat(64), size: stat.size, mtimeMs: stat.mtimeMs, ino: stat.ino, racy };
+    const snap = await takeSnapshot(file, tmp, hooks, known);
+    t.same([snap.kind, snap.hash, reads], ['live', known.hash, 0], `racy ${racy}: the scan's hash, no read (a stale one is refused when the bytes are sent)`);
+  }
+  const moved = { hash: 'f'.repeat(64), size: stat.size, mtimeMs: stat.mtimeMs - 1, ino: stat.ino, racy: false };
+  const snap = await takeSnapshot(file, tmp, hooks, moved);
+  t.not(snap.hash, moved.hash, 'another mtime: hashed again');
+  t.ok(reads > 0);
 });

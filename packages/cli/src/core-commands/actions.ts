@@ -94,7 +94,8 @@ export async function writeDelta(sigPath: string, newPath: string, deltaPath: st
     }
     const encoder = new DeltaEncoder(signature, { basis, compress: opts.compress });
     await withOutput(deltaPath, async (out) => {
-      for await (const chunk of inputStream(newPath)) for (const piece of encoder.push(chunk)) await out.write(piece);
+      // The encoder copies what it keeps of a chunk (and hashes it) before push returns: one reused read buffer.
+      for await (const chunk of inputStream(newPath, { reuseBuffer: true })) for (const piece of encoder.push(chunk)) await out.write(piece);
       for (const piece of encoder.finish()) await out.write(piece);
     });
   } finally {

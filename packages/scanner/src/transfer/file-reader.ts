@@ -153,9 +153,12 @@ export async function takeSnapshot(
       throw err;
     }
   }
-  // A large file the scan just hashed under the same stat is not read a third time: if it changed within
-  // the same mtime tick anyway, the server's content-hash check refuses the upload (HASH_MISMATCH).
-  if (known && !known.racy && known.size === before.size && known.mtimeMs === before.mtimeMs && known.ino === before.ino) {
+  // A large file the scan just hashed under the same stat is not read a third time, even when racily clean
+  // (written within RACY_WINDOW_MS of the scan: the usual case for a file just edited): if it changed within
+  // the same mtime tick anyway, what is sent does not match this hash and is refused before it counts — a
+  // delta by its own SHA-256 of what it read (FILE_CHANGED before its END op), a whole upload by the server's
+  // content-hash check (HASH_MISMATCH) — and the next scan hashes the racy file again.
+  if (known && known.size === before.size && known.mtimeMs === before.mtimeMs && known.ino === before.ino) {
     return { kind: 'live', stat: before, size: before.size, hash: known.hash, filePath: absPath };
   }
   const { hash } = await hashFileStable(absPath, hooks);
@@ -167,13 +170,16 @@ export function discardSnapshot(snapshot: Snapshot): void {
   if (snapshot.kind === 'copy' && snapshot.filePath !== undefined) rmSync(snapshot.filePath, { force: true });
 }
 
-/** The bytes of a snapshot as chunks (re-reading a live file: the caller checks the stat after sending). */
-export function snapshotChunks(snapshot: Snapshot, hooks: ReadHooks = {}): AsyncIterable<Uint8Array> {
+/**
+ * The bytes of a snapshot as chunks (re-reading a live file: the caller checks the stat after sending).
+ * `reuseBuffer`: as readChunks' (each chunk is overwritten by the next: only for a consumer done with it by then).
+ */
+export function snapshotChunks(snapshot: Snapshot, hooks: ReadHooks = {}, options: ReadChunksOptions = {}): AsyncIterable<Uint8Array> {
   if (snapshot.kind === 'inline') {
     const bytes = snapshot.bytes!;
     return (async function* () {
       if (bytes.length > 0) yield bytes;
     })();
   }
-  return readChunks(snapshot.filePath!, hooks);
+  return readChunks(snapshot.filePath!, hooks, options);
 }
