@@ -71,6 +71,8 @@ function boundsAt(ops: readonly FsOp[], cut: number): { minNames: number; maxNam
           break;
         }
       }
+    } else if (op.op === 'datasync-file') {
+      // Promises nothing here (fs-recorder.ts): the states stay a superset of what a power cut can leave.
     } else if (op.op === 'mark') {
       if (op.db !== undefined) dbs.push(op.db);
       if (op.ack !== undefined) acks.push(op.ack);

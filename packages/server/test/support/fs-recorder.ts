@@ -16,6 +16,12 @@ export type FsOp =
   | { op: 'chmod'; inode: number; mode: number }
   | { op: 'utimes'; inode: number; atime: unknown; mtime: unknown }
   | { op: 'fsync-file'; inode: number }
+  /**
+   * An early fdatasync of a staged file (local-staged-file.ts WRITEBACK_EVERY). Logged, and modelled as
+   * promising nothing (crash-states.ts): a sync point only removes crash states, so ignoring it keeps every
+   * state a real power cut could leave and some it could not: the proof stays sound.
+   */
+  | { op: 'datasync-file'; inode: number }
   | { op: 'fsync-dir'; path: string }
   | { op: 'rename'; from: string; to: string }
   | { op: 'link'; from: string; to: string }
@@ -158,7 +164,9 @@ export class FsRecorder {
         ops.push('dir' in target ? { op: 'fsync-dir', path: target.dir } : { op: 'fsync-file', inode: target.inode });
       },
       datasync: async () => {
-        throw new Error('fs-recorder: datasync is not modelled');
+        if ('dir' in target) throw new Error('fs-recorder: datasync of a folder');
+        await fh.datasync();
+        ops.push({ op: 'datasync-file', inode: target.inode });
       },
       write: async (buffer: Uint8Array, offset = 0, length?: number, position?: number | null) => {
         if ('dir' in target) throw new Error('fs-recorder: write to a folder');
