@@ -28,7 +28,17 @@ export function writeStrong(value: bigint, strongLength: number, out: Uint8Array
 
 /** A fresh random 64-bit seed (crypto-quality): crafted strong collisions must be guessed per signature. */
 export function randomSeed(): bigint {
-  const b = new Uint8Array(8);
-  globalThis.crypto.getRandomValues(b);
-  return new DataView(b.buffer).getBigUint64(0, true);
+  // Drawn from a pool refilled 4 KiB at a time: one getRandomValues call costs ~40 us, as much as building
+  // a small file's signature (a first sync of many small files makes thousands).
+  if (seedPoolAt === SEED_POOL.length) {
+    globalThis.crypto.getRandomValues(SEED_POOL);
+    seedPoolAt = 0;
+  }
+  const seed = seedView.getBigUint64(seedPoolAt, true);
+  seedPoolAt += 8;
+  return seed;
 }
+
+const SEED_POOL = new Uint8Array(4096);
+const seedView = new DataView(SEED_POOL.buffer);
+let seedPoolAt = SEED_POOL.length;
