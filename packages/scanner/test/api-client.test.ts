@@ -1,7 +1,7 @@
 import t from 'tap';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { ApiClient } from '../src/http/api-client.js';
+import { ApiClient, coalesced } from '../src/http/api-client.js';
 import { ScannerError } from '../src/errors.js';
 import { BATCH_FRAMES_PREFIX_BYTES, decodeBatchFramesHeader, decodeBatchFramesPrefix, mediaTypes } from '@deltabox/protocol';
 
@@ -227,4 +227,13 @@ t.test('a batch refused for another reason is not sent again as multipart', asyn
     await t.rejects(client.batch(batchParts), { code: 'HTTP', status }, `${status} reaches the caller`);
     t.same(seen.map((s) => s.contentType), [mediaTypes.batchFrames], `${status}: no multipart retry`);
   }
+});
+
+t.test('a batch body goes in few writes without copying large parts: small chunks are joined, large ones pass as they are', async (t) => {
+  const big = Buffer.alloc(100_000, 1);
+  const chunks = [Buffer.from('head'), ...Array.from({ length: 40 }, (_, i) => Buffer.alloc(2_000, i)), big, Buffer.from('a'), Buffer.from('b')];
+  const out = [...coalesced(chunks, 64 * 1024)];
+  t.ok(Buffer.concat(out).equals(Buffer.concat(chunks)), 'the same bytes in the same order');
+  t.same(out.map((c) => c.length), [66_004, 14_000, 100_000, 2], 'runs of small chunks up to 64 KiB, the large chunk alone, the rest');
+  t.equal(out[2], big, 'the large chunk itself, not a copy');
 });
