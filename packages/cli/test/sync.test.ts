@@ -5,6 +5,8 @@
 import t from 'tap';
 import { chmodSync, mkdirSync, renameSync, rmSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { SignatureBuilder, encodeSignature } from '@deltabox/core';
 import { seededBytes, treeDifferences, syncRig, treeDigest, waitFor } from './helpers/harness.js';
 
 const setup = syncRig;
@@ -282,4 +284,29 @@ t.test('new files up to 1 MiB go in batches, and an edit of one is then a byte-e
   t.equal(after.deltas, 1, 'the edit went as a delta');
   t.equal(after.requests - first.requests, 1, 'one request: the basis was kept locally, no signature was fetched');
   t.ok(scanner.wireTotals().sentBytes - wire < 1_500, `sent ${scanner.wireTotals().sentBytes - wire} B: the changed bytes, byte-exact`);
+});
+
+t.test('a batched delta the server cannot apply (a kept signature that does not fit the base) goes again alone and lands, in both modes', async (t) => {
+  for (const mode of ['push', 'two-way'] as const) {
+    const { cdir, sdir, scanner, sync } = await syncRig(t, { mode });
+    const content = seededBytes(300, 20_000);
+    writeFileSync(join(cdir, 'notes.txt'), content);
+    await scanner.start();
+    await sync();
+    const edited = Buffer.from(content);
+    edited.write('an edit in the middle', 10_000);
+    // The kept signature of the synced version replaced by the edited bytes' own: the delta is all copies, which
+    // the server applies to its real base, so the result is not the declared file (HASH_MISMATCH).
+    const builder = new SignatureBuilder({ basisLength: edited.length, blockLength: 256 });
+    builder.push(edited);
+    const db = new Database(join(cdir, '.deltabox', 'state.sqlite'));
+    t.equal(db.prepare('UPDATE small_sig SET sig = ?').run(Buffer.from(encodeSignature(builder.finish()))).changes, 1, `${mode}: the kept signature replaced`);
+    db.close();
+    writeFileSync(join(cdir, 'notes.txt'), edited);
+    const before = scanner.summary();
+    await sync();
+    t.same(treeDifferences(cdir, sdir), [], `${mode}: the edit landed`);
+    t.equal(scanner.summary().deltas - before.deltas, 1, `${mode}: as a delta, against the server's signature once the batch and the kept one failed`);
+    t.ok(scanner.summary().requests - before.requests >= 3, `${mode}: the batch, then alone`);
+  }
 });

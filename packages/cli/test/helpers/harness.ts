@@ -36,7 +36,7 @@ export function mintToken(sdir: string, name = 'e2e'): string {
  * talks to the server directly or through `via` (given the server's URL and the client folder, it returns the
  * URL to use: a proxy's); `sync` scans once and waits until the scanner is idle. Stopped when the test ends.
  */
-export async function syncRig(t: Tap.Test, opts: { watch?: boolean; via?: (serverUrl: string, cdir: string) => Promise<string> } = {}) {
+export async function syncRig(t: Tap.Test, opts: { watch?: boolean; mode?: 'push' | 'two-way'; via?: (serverUrl: string, cdir: string) => Promise<string> } = {}) {
   const base = tempDir(t);
   const cdir = join(base, 'client');
   const sdir = join(base, 'server');
@@ -44,7 +44,7 @@ export async function syncRig(t: Tap.Test, opts: { watch?: boolean; via?: (serve
   const server = await startServer(sdir);
   const token = mintToken(sdir);
   const url = opts.via === undefined ? server.url : await opts.via(server.url, cdir);
-  const scanner = new Scanner({ cdir, server: url, token, watch: opts.watch ?? false, intervalMs: 60_000 });
+  const scanner = new Scanner({ cdir, server: url, token, watch: opts.watch ?? false, intervalMs: 60_000, ...(opts.mode === undefined ? {} : { mode: opts.mode }) });
   t.teardown(async () => {
     await scanner.stop();
     await server.close();

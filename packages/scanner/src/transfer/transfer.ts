@@ -651,13 +651,13 @@ export class Transfer {
         const { code, message, currentHash } = result.error;
         const error = new ScannerError('HTTP', `${result.path}: ${code} ${message}`, { apiCode: code, ...(currentHash === undefined ? {} : { currentHash }) });
         const edit = part?.meta.ifMatch !== undefined;
-        if (this.#d.twoWay) {
+        if (this.#d.twoWay && (isApi(error, ...REFUSED_FOR_BASE) || (edit && isApi(error, 'NOT_FOUND')))) {
           // Refused for its base (another device made, changed or removed the path, or moved a folder on the way): merge first.
-          const refused = isApi(error, ...REFUSED_FOR_BASE) || (edit && isApi(error, 'NOT_FOUND'));
-          outcomes.push({ path: result.path, ok: false, error: refused ? remoteChanged(result.path, error) : error });
+          outcomes.push({ path: result.path, ok: false, error: remoteChanged(result.path, error) });
         } else if (edit && isApi(error, 'BASE_MISMATCH', 'NOT_FOUND', 'HASH_MISMATCH', 'DELTA_MALFORMED')) {
-          // The server holds another version than this view says, or the kept signature did not fit it: the
-          // single-file path sends it against what is there (a fresh signature, else whole).
+          // The server holds another version than this view says (push mode), or the kept signature did not fit
+          // it: the single-file path sends it against what is there (a fresh signature, else whole; two-way, it
+          // merges first if the server's version is not the base).
           if (isApi(error, 'BASE_MISMATCH', 'NOT_FOUND')) this.#setRemoteHash(result.path, currentHash);
           alone.push(result.path);
         } else {
