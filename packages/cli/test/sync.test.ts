@@ -263,7 +263,7 @@ t.test('edited small files go as deltas in a few batch requests; the server appl
   t.ok(sent < 150 * 1_000, `sent ${sent} B for 150 edited files of ~13 KB (whole: ~2 MB)`);
 });
 
-t.test('new files up to 1 MiB go in batches, and an edit of one is then a byte-exact delta against the bytes kept', async (t) => {
+t.test('files up to 1 MiB go in batches, new and then edited: the edits as byte-exact deltas against the bytes kept', async (t) => {
   const { cdir, sdir, scanner, sync } = await setup(t);
   const sizes = Array.from({ length: 24 }, (_, i) => 100_000 + 37_000 * i); // 100 KB to ~950 KB: none fits the old 64 KiB limit
   sizes.forEach((size, i) => writeFileSync(join(cdir, `f${i}.bin`), seededBytes(200 + i, size)));
@@ -274,16 +274,18 @@ t.test('new files up to 1 MiB go in batches, and an edit of one is then a byte-e
   t.equal(first.uploads, 24);
   const total = sizes.reduce((a, b) => a + b, 0);
   t.ok(first.requests <= Math.ceil(total / (8 * 1024 * 1024)) + 4, `24 files (${total} B) in ${first.requests} requests`);
-  const edited = seededBytes(212, sizes[12]!);
-  edited.write('one edit in the middle of a file that went in a batch', 250_000);
-  writeFileSync(join(cdir, 'f12.bin'), edited);
+  for (const i of [3, 8, 12, 17, 22]) {
+    const edited = seededBytes(200 + i, sizes[i]!);
+    edited.write('one edit in the middle of a file that went in a batch', 90_000);
+    writeFileSync(join(cdir, `f${i}.bin`), edited);
+  }
   const wire = scanner.wireTotals().sentBytes;
   await sync();
   t.same(treeDifferences(cdir, sdir), []);
   const after = scanner.summary();
-  t.equal(after.deltas, 1, 'the edit went as a delta');
-  t.equal(after.requests - first.requests, 1, 'one request: the basis was kept locally, no signature was fetched');
-  t.ok(scanner.wireTotals().sentBytes - wire < 1_500, `sent ${scanner.wireTotals().sentBytes - wire} B: the changed bytes, byte-exact`);
+  t.equal(after.deltas, 5, 'each edit went as a delta');
+  t.equal(after.requests - first.requests, 1, 'all in one batch: the bases were kept locally, no signature was fetched');
+  t.ok(scanner.wireTotals().sentBytes - wire < 2_500, `sent ${scanner.wireTotals().sentBytes - wire} B for five edits: the changed bytes, byte-exact`);
 });
 
 t.test('a batched delta the server cannot apply (a kept signature that does not fit the base) goes again alone and lands, in both modes', async (t) => {

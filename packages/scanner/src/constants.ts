@@ -66,12 +66,12 @@ export const SMALL_BLOCK_LENGTH = 256;
 export const DELTA_WORTH_RATIO = 0.75;
 
 /**
- * New files up to this size go in batches too (edited ones up to INLINE_MAX_BYTES: their deltas need the small
- * signatures): read whole into memory, committed with the batch's group commit instead of a PUT and two fsyncs
- * of their own each. A batch still holds at most BATCH_MAX_BYTES; once acknowledged, such a file's bytes become
- * its byte-exact basis in the cache, as a copy snapshot's would.
+ * Files up to this size, new or edited, go in batches: read whole into memory, committed with the batch's group
+ * commit instead of a PUT or PATCH and two fsyncs of their own each. A batch still holds at most
+ * BATCH_MAX_BYTES. Once acknowledged, such a file's bytes become its byte-exact basis in the cache (over
+ * INLINE_MAX_BYTES; a small signature below), so its next edit is a delta part against them.
  */
-export const BATCH_NEW_FILE_MAX_BYTES = 1024 * 1024;
+export const BATCH_FILE_MAX_BYTES = 1024 * 1024;
 /** Batch limits (POST /v1/batch): one request carries at most this many files and bytes. */
 export const BATCH_MAX_FILES = 64;
 export const BATCH_MAX_BYTES = 8 * 1024 * 1024;

@@ -7,15 +7,15 @@
  * connection cut) is tried once more against a fresh server signature, then the whole file goes.
  * It never decides what changed on disk (the detector) nor when to run (the scanner).
  */
-import { DeltaEncoder, SignatureBuilder, decodeSignature, encodeSignature, type Signature } from '@deltabox/core';
+import { DeltaEncoder, SignatureBuilder, computeSignature, decodeSignature, encodeSignature, type Signature } from '@deltabox/core';
 import { join } from 'node:path';
 import { rmSync } from 'node:fs';
 import type { BatchPartMeta, BatchResponse, ChangeRecord, ManifestEntry } from '@deltabox/protocol';
 import type { ApiClient, WriteMeta } from '../http/api-client.js';
 import type { BasisCache } from './basis-cache.js';
 import type { LocalEntry } from '../detect/change-detector.js';
-import { BATCH_NEW_FILE_MAX_BYTES, DELTA_WORTH_RATIO, INLINE_MAX_BYTES, RESUMABLE_DELTA_MIN_BYTES, RESUMABLE_MIN_BYTES, SMALL_BLOCK_LENGTH, SMALL_DELTA_MIN_BYTES, STREAM_DELTA_HEAD_BYTES } from '../constants.js';
-import { deltaPieces, localBlockLength, writeDeltaPieces, type DeltaBasis, type DeltaFile, type DeltaResult } from './delta-file.js';
+import { BATCH_FILE_MAX_BYTES, DELTA_WORTH_RATIO, INLINE_MAX_BYTES, RESUMABLE_DELTA_MIN_BYTES, RESUMABLE_MIN_BYTES, SMALL_BLOCK_LENGTH, SMALL_DELTA_MIN_BYTES, STREAM_DELTA_HEAD_BYTES } from '../constants.js';
+import { FileBasisReader, deltaPieces, localBlockLength, writeDeltaPieces, type DeltaBasis, type DeltaFile, type DeltaResult } from './delta-file.js';
 import { ScannerError } from '../errors.js';
 import { assertUnchanged, discardSnapshot, readChunks, snapshotChunks, takeSnapshot, type Snapshot } from './file-reader.js';
 import type { BatchPart } from './batch-body.js';
@@ -536,13 +536,13 @@ export class Transfer {
    */
   batchable(step: Step): step is Extract<Step, { type: 'upload' }> {
     if (step.type !== 'upload') return false;
-    if (step.base === undefined) return step.local.size <= BATCH_NEW_FILE_MAX_BYTES;
-    return step.local.size <= INLINE_MAX_BYTES && step.base.type === 'file' && step.base.hash !== undefined && this.#d.client.batchesEdits;
+    if (step.local.size > BATCH_FILE_MAX_BYTES) return false;
+    return step.base === undefined || (step.base.type === 'file' && step.base.hash !== undefined && this.#d.client.batchesEdits);
   }
 
   /**
-   * Uploads small files in one batch request: new ones (up to BATCH_NEW_FILE_MAX_BYTES), and edited ones (up
-   * to INLINE_MAX_BYTES) as deltas (or whole) against the version the server holds. Each path succeeds or fails on its own; a file that grew past the batch limit
+   * Uploads small files (up to BATCH_FILE_MAX_BYTES) in one batch request: new ones, and edited ones as deltas
+   * (or whole) against the version the server holds. Each path succeeds or fails on its own; a file that grew past the batch limit
    * since the scan, an edit whose base has no kept signature, and an edit the server could not apply to its
    * base (outside two-way sync) are sent alone, as syncPath would.
    * @throws ScannerError for failures of the whole request (UNREACHABLE, UNAUTHORIZED...)
@@ -559,15 +559,14 @@ export class Transfer {
     };
     for (const local of locals) {
       try {
-        const inlineMax = this.#d.state.remote.has(local.path) ? INLINE_MAX_BYTES : BATCH_NEW_FILE_MAX_BYTES;
-        const snap = await takeSnapshot(this.#absPath(local), this.#d.tmpDir, {}, undefined, inlineMax);
+        const snap = await takeSnapshot(this.#absPath(local), this.#d.tmpDir, {}, undefined, BATCH_FILE_MAX_BYTES);
         if (snap.kind !== 'inline') {
           discardSnapshot(snap);
           alone.push(local.path);
           continue;
         }
         this.#noteSnapshot(local, snap);
-        const part = this.#batchPart(local.path, snap);
+        const part = await this.#batchPart(local.path, snap);
         if (part === undefined) {
           alone.push(local.path);
           continue;
@@ -608,7 +607,7 @@ export class Transfer {
    * signature kept for its base when that saves enough; undefined when the base has no kept signature (the
    * file goes alone, against the server's signature).
    */
-  #batchPart(path: string, snap: Snapshot): BatchPart | undefined {
+  async #batchPart(path: string, snap: Snapshot): Promise<BatchPart | undefined> {
     const st = snap.stat;
     // Two-way: create only, like a single new file's PUT (another device may have made the same path).
     const meta: BatchPartMeta = { path, size: snap.size, mtimeMs: Math.trunc(st.mtimeMs), executable: (st.mode & 0o111) !== 0, hash: snap.hash };
@@ -619,11 +618,30 @@ export class Transfer {
     this.#assertBaseCurrent({ path });
     const whole: BatchPart = { meta: { ...meta, ifMatch: base.hash }, bytes: snap.bytes! };
     if (this.#d.fullUploads || snap.size < SMALL_DELTA_MIN_BYTES) return whole;
-    const signature = this.#d.cache.smallSignature(base.hash);
-    if (signature === undefined) return undefined;
-    const delta = encodeDeltaBytes(decodeSignature(signature), snap.bytes!);
+    const basis = await this.#batchBasis(base.hash);
+    if (basis === undefined) return undefined;
+    let delta: Uint8Array;
+    try {
+      delta = encodeDeltaBytes(basis.signature, snap.bytes!, basis.reader);
+    } finally {
+      basis.reader?.close();
+    }
     if (delta.length > DELTA_WORTH_RATIO * snap.size) return whole;
     return { meta: { ...meta, size: delta.length, ifMatch: base.hash, delta: true }, bytes: delta, fileSize: snap.size };
+  }
+
+  /**
+   * What a batched edit's delta is computed against: the small signature kept for a file of INLINE_MAX_BYTES or
+   * less, else the byte-exact copy in the cache (its signature computed here, the copy read for the bytes).
+   * Undefined when neither is kept: the file goes alone, against the server's signature.
+   */
+  async #batchBasis(hash: string): Promise<{ signature: Signature; reader?: FileBasisReader } | undefined> {
+    const small = this.#d.cache.smallSignature(hash);
+    if (small !== undefined) return { signature: decodeSignature(small) };
+    const cached = this.#d.cache.lookup(hash);
+    if (cached?.kind !== 'copy' || cached.size > BATCH_FILE_MAX_BYTES) return undefined;
+    const signature = await computeSignature(readChunks(cached.filePath, {}, { reuseBuffer: true }), { basisLength: cached.size });
+    return { signature, reader: new FileBasisReader(cached.filePath, cached.size) };
   }
 
   /**
@@ -673,8 +691,8 @@ export class Transfer {
   }
 }
 
-/** The delta of `bytes` (a small file held in memory) against `signature`, as one buffer. */
-function encodeDeltaBytes(signature: Signature, bytes: Uint8Array): Uint8Array {
-  const encoder = new DeltaEncoder(signature);
+/** The delta of `bytes` (a file held in memory) against `signature` (and the basis bytes, byte-exact), as one buffer. */
+function encodeDeltaBytes(signature: Signature, bytes: Uint8Array, basis?: FileBasisReader): Uint8Array {
+  const encoder = new DeltaEncoder(signature, basis === undefined ? {} : { basis });
   return Buffer.concat([...encoder.push(bytes), ...encoder.finish()]);
 }
