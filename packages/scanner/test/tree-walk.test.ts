@@ -117,3 +117,19 @@ t.test('the walk skips by name below the root and by anchored rule at the root o
   const walk = walkTree(root, loadIgnoreRules(root), () => {});
   t.same([...walk.entries.keys()].sort(), ['.deltaboxignore', 'sub', 'sub/a.md', 'sub/keep.log', 'sub/top.txt']);
 });
+
+t.test('the plain-name matcher answers as the ignore package on the full path (lines with * ? . $ + ~ # and folder-only)', async (t) => {
+  const fc = (await import('fast-check')).default;
+  const lines = ['*.log', 'build/', 'n?me', 'a*', 'Doc', '#c', '', '~$*', '.#*', 'x+y', 'a$b', '*~', 'v1.2', '?', 'dir?/', '*.LOG', 'b*c', 'q=r,s@t%u'];
+  const names = ['a', 'b', 'a1', 'x.log', 'X.LOG', 'build', 'name', 'nome', 'doc', 'DOC', '~$x', '.#lock', 'x+y', 'xxy', 'a$b', 'ab', 'f~', 'v1.2', 'v1x2', 'z', 'dir1', 'bac', 'bc', 'q=r,s@t%u', 'é'];
+  await fc.assert(
+    fc.property(fc.subarray(lines), fc.array(fc.constantFrom(...names), { minLength: 2, maxLength: 4 }), fc.boolean(), (chosen, segments, isDir) => {
+      const rules = buildIgnoreRules(chosen.join('\n'));
+      for (let i = 1; i < segments.length; i++) if (rules.ignores(segments.slice(0, i).join('/'), true)) return;
+      const path = segments.join('/');
+      const got = rules.ignoresIn(segments.slice(0, -1).join('/'), segments[segments.length - 1]!, isDir);
+      if (got !== rules.ignores(path, isDir)) throw new Error(`rules ${JSON.stringify(chosen)}: ${path}${isDir ? '/' : ''}: ignoresIn ${got}, ignores ${!got}`);
+    }),
+    { numRuns: 3000, seed: 22 },
+  );
+});

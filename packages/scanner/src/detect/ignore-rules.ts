@@ -49,6 +49,31 @@ function rootOnly(line: string): boolean {
   return body.startsWith('/') && !body.slice(1).includes('/') && !body.includes('**');
 }
 
+/** A line the name matcher below translates itself: literal name characters, '*' and '?', maybe a trailing '/'. */
+const PLAIN_NAME_LINE = /^[\w.~$#@%+=,*?-]+\/?$/;
+
+/**
+ * The lines that match by name (no anchor, no '**') as one regular expression per entry kind, when every such
+ * line is plain (PLAIN_NAME_LINE, not negated, not a comment or blank): what the `ignore` package answers for
+ * a name (case-insensitive by default, '*' and '?' stop at '/'), without its per-path cache of every name of a
+ * large folder. Undefined when a line needs the package (negation, classes, escapes, spaces).
+ */
+function plainNameMatcher(lines: readonly string[]): ((name: string, isDir: boolean) => boolean) | undefined {
+  const anyKind: string[] = [];
+  const dirsOnly: string[] = [];
+  for (const line of lines) {
+    if (line === '' || line.startsWith('#') || !matchesByName(line)) continue;
+    if (!PLAIN_NAME_LINE.test(line)) return undefined;
+    const dirOnly = line.endsWith('/');
+    const body = (dirOnly ? line.slice(0, -1) : line).replace(/[.$+]/g, '\\$&').replaceAll('*', '[^/]*').replaceAll('?', '[^/]');
+    (dirOnly ? dirsOnly : anyKind).push(body);
+  }
+  const regex = (bodies: string[]) => (bodies.length === 0 ? undefined : new RegExp(`^(?:${bodies.join('|')})$`, 'i'));
+  const files = regex(anyKind);
+  const dirs = regex([...anyKind, ...dirsOnly]);
+  return (name, isDir) => (isDir ? dirs : files)?.test(name) === true;
+}
+
 /** Builds the rules from the built-ins and the text of a `.deltaboxignore` file. */
 export function buildIgnoreRules(userRules = ''): IgnoreRules {
   const lines = [...BUILTIN_IGNORES, ...userRules.split(/\r?\n/)];
@@ -57,12 +82,16 @@ export function buildIgnoreRules(userRules = ''): IgnoreRules {
   // tested on the name against the lines that can match there, without the package's walk up the parents
   // and its cache of every full path (the walk reaches only entries whose folders are not ignored). Any
   // other line (a/b, **/x, a/**) and every entry is tested by its full path.
-  const byName = lines.every((line) => matchesByName(line) || rootOnly(line)) ? ignore().add(lines.filter(matchesByName)) : undefined;
+  const nameRules = lines.every((line) => matchesByName(line) || rootOnly(line));
+  const byName = nameRules ? ignore().add(lines.filter(matchesByName)) : undefined;
+  // Plain lines (the built-ins and most user files) skip the package altogether: a property test checks the answers agree.
+  const plain = nameRules ? plainNameMatcher(lines) : undefined;
   const ignores = (relativePath: string, isDir: boolean) => matcher.ignores(isDir ? `${relativePath}/` : relativePath);
   return {
     ignores,
     ignoresIn(parent, name, isDir) {
       if (parent === '') return ignores(name, isDir);
+      if (plain !== undefined) return plain(name, isDir);
       if (byName !== undefined) return byName.ignores(isDir ? `${name}/` : name);
       return ignores(`${parent}/${name}`, isDir);
     },
