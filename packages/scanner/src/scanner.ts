@@ -28,6 +28,7 @@ import { FolderGuards } from './guards/folder-guards.js';
 import { OpQueue } from './queue/op-queue.js';
 import { Dispatcher } from './queue/dispatcher.js';
 import { runScanPass } from './detect/scan-pass.js';
+import { ListingWorker, type TreeListing } from './detect/tree-listing.js';
 import { diffForQueue } from './queue/reconcile-plan.js';
 import { applyJournal, isOwnRecord, ownWrite } from './pull/journal-catchup.js';
 import { StateStore, type RemoteEntry } from './state/state-store.js';
@@ -174,6 +175,8 @@ export class Scanner {
   #scanRunning: Promise<void> | undefined;
   #reconcileRunning: Promise<void> | undefined;
   #scanAgain = false;
+  /** The listing under way for the first scan, valid while the local rows had `localWrites` writes. */
+  #listing: { worker: ListingWorker; localWrites: number } | undefined;
   #sentFileBytes = 0;
   /** Bytes still to go for paths being sent (a delta's size, not its file's), for the progress line. */
   readonly #sendingLeft = new Map<string, number>();
@@ -245,6 +248,11 @@ export class Scanner {
       this.#unlock();
       throw err;
     }
+    // Without a watcher, the first scan reads a listing of the folder made meanwhile on a worker thread: the
+    // state load and the listing (each about half of a no-change rescan) run at once. With one, the walk stays
+    // where it was, after the watcher started. A folder much larger than the rows (a large ignored folder, or a
+    // first sync) is walked here instead: the worker gives up.
+    if (!this.#opts.watch) this.#listing = this.#startListing();
     this.#state = new SyncState(this.#store);
     this.#viewRevision = this.#loadViewRevision();
     this.#queue = new OpQueue(this.#store.loadQueue(), this.#store);
@@ -492,10 +500,32 @@ export class Scanner {
   async #scan(): Promise<void> {
     if (this.#fatal) return;
     const warn = (message: string, details: Record<string, unknown>) => this.#warnOnce(message, details);
-    const { changes, retrySoon, skipped } = await runScanPass(this.root, this.#state, this.#queue, this.#store, warn, this.#guards.scanGuards());
+    const { changes, retrySoon, skipped } = await runScanPass(this.root, this.#state, this.#queue, this.#store, warn, this.#guards.scanGuards(), this.#takeListing());
     this.#skipped = skipped;
     if (changes > 0) this.#log.debug({ changes }, 'scan queued changes');
     if (retrySoon) this.#scheduleRescan();
+  }
+
+  /** A worker thread listing the folder for the first scan; none when one cannot start (that scan walks). */
+  #startListing(): { worker: ListingWorker; localWrites: number } | undefined {
+    try {
+      return { worker: new ListingWorker(this.root, 2 * this.#store.countLocal() + 10_000), localWrites: 0 };
+    } catch (err) {
+      this.#log.debug({ err: String(err) }, 'no listing worker; the first scan walks the folder');
+      return undefined;
+    }
+  }
+
+  /** The first scan's listing (see the constructor), unless the local rows changed since it started. */
+  #takeListing(): TreeListing | undefined {
+    const listing = this.#listing;
+    if (listing === undefined) return undefined;
+    this.#listing = undefined;
+    if (this.#state.localWrites !== listing.localWrites) {
+      listing.worker.close();
+      return undefined;
+    }
+    return listing.worker.take();
   }
 
   #scheduleRescan(): void {
@@ -915,6 +945,7 @@ export class Scanner {
     await this.#pollClient.destroy().catch(() => {});
     if (this.#intervalTimer) clearInterval(this.#intervalTimer);
     this.#watcher?.close();
+    this.#listing?.worker.close();
     this.#dispatcher.close();
     await this.#reconcileRunning?.catch(() => {});
     await this.#scanRunning?.catch(() => {});

@@ -71,3 +71,20 @@ t.test('settling a file touches its own base row only, in memory and in the stor
   t.same(hashes(state.base), expected, 'a and fresh take the remote rows, gone is dropped, kept and the neighbours stay');
   t.same(hashes(store.loadBase()), expected, 'the store holds the same rows');
 });
+
+t.test('every write of a local row counts in localWrites (a listing made before one is not compared with the rows); remote and base writes do not', async (t) => {
+  const { state } = openState(t);
+  const counts = [state.localWrites];
+  state.setRemote(row('r'));
+  state.setBase(row('r'));
+  counts.push(state.localWrites);
+  state.setLocal(lrow('a'));
+  counts.push(state.localWrites);
+  state.deleteLocal('a');
+  counts.push(state.localWrites);
+  state.applyScan({ upserts: [lrow('b')], deletes: [], changes: [] });
+  counts.push(state.localWrites);
+  state.applyScan({ upserts: [], deletes: ['b'], changes: [] });
+  counts.push(state.localWrites);
+  t.same(counts, [0, 0, 1, 2, 3, 4]);
+});

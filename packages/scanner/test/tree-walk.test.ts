@@ -1,9 +1,11 @@
 import t from 'tap';
-import { chmodSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildIgnoreRules, loadIgnoreRules } from '../src/detect/ignore-rules.js';
-import { walkTree } from '../src/detect/tree-walk.js';
+import { walkListing, walkTree } from '../src/detect/tree-walk.js';
+import { ListingWorker } from '../src/detect/tree-listing.js';
 
 t.test('built-in ignores cover the state folder and common temp files', async (t) => {
   const rules = buildIgnoreRules();
@@ -132,4 +134,75 @@ t.test('the plain-name matcher answers as the ignore package on the full path (l
     }),
     { numRuns: 3000, seed: 22 },
   );
+});
+
+/** A folder with every kind of entry the walk treats specially. */
+function awkwardTree(t: { teardown(fn: () => void): void }): string {
+  const root = mkdtempSync(join(tmpdir(), 'dbx-listing-'));
+  t.teardown(() => rmSync(root, { recursive: true, force: true }));
+  for (const dir of ['a/b/c', 'a/d', 'ignored/deep', 'x.tmp', 'caf\u00e9', 'cafe\u0301', '.deltabox/cache']) mkdirSync(join(root, dir), { recursive: true });
+  for (const file of ['a/b/c/f.txt', 'a/d/g.txt', 'ignored/deep/h.txt', 'x.tmp/inside.txt', 'caf\u00e9/one', 'cafe\u0301/two', '.deltabox/state', 'top.swp', 'n\u00e9.txt', 'ne\u0301.txt', 'e\u0301-only.txt', 'bad\\name']) {
+    writeFileSync(join(root, file), file);
+  }
+  writeFileSync(join(root, '.deltaboxignore'), 'ignored/\n');
+  writeFileSync(Buffer.concat([Buffer.from(`${root}/`), Buffer.from([0x6c, 0xff, 0x2e, 0x74])]), 'latin1 name');
+  mkdirSync(Buffer.concat([Buffer.from(`${root}/a/`), Buffer.from([0xfe, 0x64])]));
+  symlinkSync(join(root, 'a'), join(root, 'a/link'));
+  execFileSync('mkfifo', [join(root, 'a/d/pipe')]);
+  return root;
+}
+
+t.test('a listing from the worker thread gives the walk the same entries, warnings and counts as walking the folder', async (t) => {
+  const root = awkwardTree(t);
+  const rules = loadIgnoreRules(root);
+  const walked: string[] = [];
+  const expected = walkTree(root, rules, (m, d) => walked.push(`${m} ${JSON.stringify(d)}`));
+  const worker = new ListingWorker(root, 1_000);
+  const listing = worker.take();
+  t.ok(listing, 'the worker listed the folder');
+  t.ok(listing!.startedMs <= Date.now());
+  const replayed: string[] = [];
+  const got = walkListing(listing!, root, rules, (m, d) => replayed.push(`${m} ${JSON.stringify(d)}`))!;
+  t.same([...got.entries], [...expected.entries], 'the same entries in the same order');
+  t.same(got.unreadableDirs, expected.unreadableDirs);
+  t.equal(got.skipped, expected.skipped);
+  t.same(replayed, walked, 'the same warnings in the same order');
+  t.ok(expected.entries.has('a/b/c/f.txt') && !expected.entries.has('ignored/deep/h.txt') && expected.skipped >= 5, 'the tree has what the test is about');
+});
+
+t.test('a listing misses nothing a change made: each kind of change found by the quick check is found from a listing', async (t) => {
+  const { planScan } = await import('../src/detect/change-detector.js');
+  const root = awkwardTree(t);
+  const rules = loadIgnoreRules(root);
+  const before = walkTree(root, rules, () => {});
+  const rows = new Map([...before.entries].map(([p, e]) => [p, { ...e, racy: false, ...(e.type === 'file' ? { hash: 'h' } : {}) }]));
+  writeFileSync(join(root, 'a/b/c/f.txt'), 'same size?'); // content and size
+  utimesSync(join(root, 'a/d/g.txt'), new Date(1_000_000), new Date(1_000_000)); // mtime only
+  chmodSync(join(root, 'top.swp'), 0o755); // ignored: no change
+  chmodSync(join(root, 'n\u00e9.txt'), 0o700); // mode only
+  rmSync(join(root, 'caf\u00e9'), { recursive: true }); // a folder gone (its NFD twin, if it was the one synced, stays)
+  rmSync(join(root, 'cafe\u0301'), { recursive: true });
+  writeFileSync(join(root, 'a/new.txt'), 'new');
+  const listing = new ListingWorker(root, 1_000).take()!;
+  const expected = planScan(rows, walkTree(root, rules, () => {}));
+  const got = planScan(rows, walkListing(listing, root, rules, () => {})!);
+  const names = (plan: typeof got) => ({ changed: plan.changed.map((e) => e.path).sort(), removed: plan.removed.map((e) => e.path).sort() });
+  t.same(names(got), names(expected));
+  for (const path of ['a/b/c/f.txt', 'a/d/g.txt', 'a/new.txt', 'n\u00e9.txt']) t.ok(names(got).changed.includes(path), `${path} changed`);
+  t.notOk(names(got).changed.includes('top.swp'), 'an ignored file is no change');
+  t.ok(names(got).changed.length + names(got).removed.length >= 5, 'the folder that went is seen too');
+});
+
+t.test('the worker gives up past its entry limit, and a listing that lacks a folder the walk enters is not used', async (t) => {
+  const root = awkwardTree(t);
+  t.equal(new ListingWorker(root, 3).take(), undefined, 'too many entries: the caller walks');
+  const listing = new ListingWorker(root, 1_000).take()!;
+  // An ignore file that no longer ignores the state folder's name at the root cannot happen (built in), so
+  // make the pruned record stand for a folder the rules enter.
+  const pruned = listing.names.indexOf('.deltabox');
+  listing.names[pruned] = 'a-pruned';
+  t.equal(walkListing(listing, root, loadIgnoreRules(root), () => {}), undefined);
+  const worker = new ListingWorker(root, 1_000);
+  worker.close();
+  t.equal(worker.take(), undefined, 'closed: nothing to take');
 });

@@ -11,7 +11,8 @@ import { assertDeleteShare, countPlannedDeletes, countRemoteFiles, queuedMoveSou
 import type { OpQueue } from '../queue/op-queue.js';
 import type { StateStore } from '../state/state-store.js';
 import type { SyncState } from '../state/sync-state.js';
-import { walkedEntryOf, walkTree, type FolderId, type WarnFn } from './tree-walk.js';
+import { walkedEntryOf, walkListing, walkTree, type FolderId, type WarnFn } from './tree-walk.js';
+import type { TreeListing } from './tree-listing.js';
 
 export interface ScanPassResult {
   /** Changes queued. */
@@ -32,13 +33,26 @@ export interface ScanPassGuards {
 }
 
 /**
- * Scans once and queues what changed.
+ * Scans once and queues what changed. `listing`: the folder as a ListingWorker listed it since the local rows
+ * last changed (the caller's promise), read instead of walking the folder again; its start is the scan's start.
  * @throws ScannerError UNSAFE_FOLDER or MASS_DELETE before anything is recorded or queued
  */
-export async function runScanPass(root: string, state: SyncState, queue: OpQueue, store: StateStore, warn: WarnFn, guards: ScanPassGuards): Promise<ScanPassResult> {
-  const startedMs = Date.now();
+export async function runScanPass(
+  root: string,
+  state: SyncState,
+  queue: OpQueue,
+  store: StateStore,
+  warn: WarnFn,
+  guards: ScanPassGuards,
+  listing?: TreeListing,
+): Promise<ScanPassResult> {
   guards.verifyRoot();
-  const walk = walkTree(root, loadIgnoreRules(root), warn, guards.serverFolder === undefined ? {} : { serverFolder: guards.serverFolder });
+  const rules = loadIgnoreRules(root);
+  const options = guards.serverFolder === undefined ? {} : { serverFolder: guards.serverFolder };
+  const listed = listing === undefined ? undefined : walkListing(listing, root, rules, warn, options);
+  // The racy-mtime rule needs a start no later than the first lstat of the walk.
+  const startedMs = listed !== undefined ? listing!.startedMs : Date.now();
+  const walk = listed ?? walkTree(root, rules, warn, options);
   const plan = planScan(state.local, walk);
   const hashed: HashedEntry[] = [];
   let retrySoon = false;

@@ -32,6 +32,7 @@ export class SyncState {
   /** Two-way sync's synced tree (docs/SYNC.md): per path, what local and server last agreed on. */
   readonly base: Map<string, RemoteEntry>;
   readonly #store: StateStore;
+  #localWrites = 0;
 
   constructor(store: StateStore) {
     this.#store = store;
@@ -102,20 +103,27 @@ export class SyncState {
     return this.#store.transaction(fn);
   }
 
+  /**
+   * How many times the local rows were written: a listing of the folder made before a write may no longer
+   * agree with the rows (a merge that renamed a file here records both names), so it is not compared with them.
+   */
+  get localWrites(): number {
+    return this.#localWrites;
+  }
+
   applyScan(outcome: ScanOutcome): void {
-    for (const path of outcome.deletes) {
-      this.local.delete(path);
-      this.#store.deleteLocal(path);
-    }
+    for (const path of outcome.deletes) this.deleteLocal(path);
     for (const row of outcome.upserts) this.setLocal(row);
   }
 
   deleteLocal(path: string): void {
+    this.#localWrites++;
     this.local.delete(path);
     this.#store.deleteLocal(path);
   }
 
   setLocal(row: LocalEntry): void {
+    this.#localWrites++;
     this.local.set(row.path, row);
     this.#store.upsertLocal(row);
   }
