@@ -633,14 +633,16 @@ export class Scanner {
    * @throws ScannerError MASS_DELETE (nothing was changed), UNREACHABLE
    */
   async #merge(): Promise<void> {
-    // A copy: scans may record local edits while the actions run, and each action checks its row is still this one.
-    const local = new Map(this.#state.local);
     const moves = this.#movedElsewhere.length === 0 ? this.#moves : [...this.#moves, ...this.#movedElsewhere.splice(0)];
-    const actions = planMerge({ local, remote: this.#state.remote, base: this.#state.base, moves, union: this.#unionMerge, refusedRevives: this.#refusedRevives });
+    const actions = planMerge({ local: this.#state.local, remote: this.#state.remote, base: this.#state.base, moves, union: this.#unionMerge, refusedRevives: this.#refusedRevives });
+    // The rows the plan saw, for the actions: scans may record local edits while they run, and each action checks
+    // its row is still the planned one. Copied after planning (nothing ran in between: planMerge is synchronous),
+    // and only when there is an action (a folder in step has none, and 100,000 rows took ~30-150 ms to copy).
+    const local = new Map(actions.length === 0 ? undefined : this.#state.local);
     if (actions.length > 0 && this.#debug) this.#log.debug({ view: this.#viewRevision, actions: actions.slice(0, 200).map((a) => `${a.kind} ${a.path}${'from' in a ? ` <- ${a.from}` : ''}`) }, 'merge plan');
     const deletes = actions.filter((a) => a.kind === 'delete').length;
     let localFiles = 0;
-    for (const row of this.#state.local.values()) if (row.type === 'file') localFiles++;
+    if (deletes > 0) for (const row of this.#state.local.values()) if (row.type === 'file') localFiles++;
     try {
       assertLocalDeleteShare(deletes, localFiles, { maxDeletePercent: this.#opts.maxDeletePercent, allowMassDelete: this.#opts.allowMassDelete });
     } catch (err) {
