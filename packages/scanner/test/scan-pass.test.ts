@@ -39,7 +39,7 @@ t.test('a scan from a listing finds what changed, and its start is the listing\'
   writeFileSync(join(root, 'd/edited.txt'), 'v2');
   writeFileSync(join(root, 'd/new.txt'), 'new');
   for (const f of ['d/edited.txt', 'd/new.txt']) utimesSync(join(root, f), new Date(written), new Date(written));
-  const listing = new ListingWorker(root, 1_000).take()!;
+  const listing = new ListingWorker(root).take()!;
   listing.startedMs = written + 500;
   const result = await scan(listing);
   t.equal(result.changes, 2, 'the edit and the new file');

@@ -157,7 +157,7 @@ t.test('a listing from the worker thread gives the walk the same entries, warnin
   const rules = loadIgnoreRules(root);
   const walked: string[] = [];
   const expected = walkTree(root, rules, (m, d) => walked.push(`${m} ${JSON.stringify(d)}`));
-  const worker = new ListingWorker(root, 1_000);
+  const worker = new ListingWorker(root);
   const listing = worker.take();
   t.ok(listing, 'the worker listed the folder');
   t.ok(listing!.startedMs <= Date.now());
@@ -183,7 +183,7 @@ t.test('a listing misses nothing a change made: each kind of change found by the
   rmSync(join(root, 'caf\u00e9'), { recursive: true }); // a folder gone (its NFD twin, if it was the one synced, stays)
   rmSync(join(root, 'cafe\u0301'), { recursive: true });
   writeFileSync(join(root, 'a/new.txt'), 'new');
-  const listing = new ListingWorker(root, 1_000).take()!;
+  const listing = new ListingWorker(root).take()!;
   const expected = planScan(rows, walkTree(root, rules, () => {}));
   const got = planScan(rows, walkListing(listing, root, rules, () => {})!);
   const names = (plan: typeof got) => ({ changed: plan.changed.map((e) => e.path).sort(), removed: plan.removed.map((e) => e.path).sort() });
@@ -196,13 +196,13 @@ t.test('a listing misses nothing a change made: each kind of change found by the
 t.test('the worker gives up past its entry limit, and a listing that lacks a folder the walk enters is not used', async (t) => {
   const root = awkwardTree(t);
   t.equal(new ListingWorker(root, 3).take(), undefined, 'too many entries: the caller walks');
-  const listing = new ListingWorker(root, 1_000).take()!;
+  const listing = new ListingWorker(root).take()!;
   // An ignore file that no longer ignores the state folder's name at the root cannot happen (built in), so
   // make the pruned record stand for a folder the rules enter.
   const pruned = listing.names.indexOf('.deltabox');
   listing.names[pruned] = 'a-pruned';
   t.equal(walkListing(listing, root, loadIgnoreRules(root), () => {}), undefined);
-  const worker = new ListingWorker(root, 1_000);
+  const worker = new ListingWorker(root);
   worker.close();
   t.equal(worker.take(), undefined, 'closed: nothing to take');
 });

@@ -3,7 +3,7 @@
  * overlaps with the state load on the main thread (a no-change rescan of 100,000 files spends about as long
  * loading its rows as listing the folder). It decides nothing: which entries are synced is tree-walk.ts's
  * (walkListing replays this listing through the same rules as walkTree). It descends into every folder but
- * the root's state folder, ignored ones included, and gives up past `maxRecords` entries.
+ * the root's state folder, ignored ones included, and gives up past the limit its caller sets.
  */
 import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from 'node:worker_threads';
 import { STATE_DIR } from '@deltabox/protocol';
@@ -48,7 +48,7 @@ const WORKER_SOURCE = `
 const { workerData } = require('node:worker_threads');
 const { readdirSync, lstatSync } = require('node:fs');
 const { isUtf8 } = require('node:buffer');
-const { root, prune, maxRecords, port, flag } = workerData;
+const { root, prune, port, flag } = workerData;
 const K = ${JSON.stringify(KIND)};
 const prefix = root.endsWith('/') ? root : root + '/';
 const ctrl = new Int32Array(flag);
@@ -78,7 +78,7 @@ function push(kind, name, st) {
 function list() {
   const stack = [[-1, '']];
   while (stack.length > 0) {
-    if (count > maxRecords) return false;
+    if (count > Atomics.load(ctrl, 2)) return false;
     const [record, diskPath] = stack.pop();
     let raw;
     try {
@@ -143,18 +143,19 @@ export class ListingWorker {
   readonly startedMs = Date.now();
   readonly #worker: Worker;
   readonly #port: MessagePort;
-  /** [done, entries listed so far]. */
-  readonly #ctrl = new Int32Array(new SharedArrayBuffer(8));
+  /** [done, entries listed so far, the entry limit]. */
+  readonly #ctrl = new Int32Array(new SharedArrayBuffer(12));
   #taken = false;
   #exited = false;
 
-  /** Starts listing `root`; more than `maxRecords` entries make take() give up (a large ignored folder). */
-  constructor(root: string, maxRecords: number) {
+  /** Starts listing `root`, with no entry limit unless `maxRecords` (or limit() later) sets one. */
+  constructor(root: string, maxRecords = 0x7fffffff) {
+    this.limit(maxRecords);
     const { port1, port2 } = new MessageChannel();
     this.#port = port1;
     this.#worker = new Worker(WORKER_SOURCE, {
       eval: true,
-      workerData: { root, prune: STATE_DIR, maxRecords, port: port2, flag: this.#ctrl.buffer },
+      workerData: { root, prune: STATE_DIR, port: port2, flag: this.#ctrl.buffer },
       transferList: [port2],
     });
     // Never what keeps the process alive, and an error is take()'s to report (as undefined).
@@ -204,6 +205,15 @@ export class ListingWorker {
       Atomics.wait(this.#ctrl, 0, 0, 500);
     }
     return true;
+  }
+
+  /**
+   * Past `maxRecords` entries the worker gives up and take() answers undefined (a large ignored folder). Set
+   * once the caller knows how large the folder was: a worker already past it stops at its next folder, one
+   * that has finished keeps its listing.
+   */
+  limit(maxRecords: number): void {
+    Atomics.store(this.#ctrl, 2, Math.min(maxRecords, 0x7fffffff));
   }
 
   /** Ends the worker without waiting for it. */

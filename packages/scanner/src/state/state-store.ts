@@ -163,11 +163,6 @@ export class StateStore implements QueuePersistence {
     return map;
   }
 
-  /** How many local rows there are (without loading them). */
-  countLocal(): number {
-    return this.#db.prepare('SELECT count(*) FROM local').pluck().get() as number;
-  }
-
   upsertLocal(entry: LocalEntry): void {
     this.#stmts.upsertLocal.run({ ...entry, hash: entry.hash ?? null, racy: entry.racy ? 1 : 0 });
   }
