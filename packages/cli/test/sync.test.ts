@@ -312,3 +312,55 @@ t.test('a batched delta the server cannot apply (a kept signature that does not 
     t.ok(scanner.summary().requests - before.requests >= 3, `${mode}: the batch, then alone`);
   }
 });
+
+t.test('a --once rescan that reads the worker thread\'s listing (no watcher) still sends every change kind', async (t) => {
+  const base = tempDir(t);
+  const cdir = join(base, 'client');
+  const sdir = join(base, 'server');
+  mkdirSync(join(cdir, 'd/e'), { recursive: true });
+  for (let i = 0; i < 20; i++) writeFileSync(join(cdir, `d/f${i}.txt`), `file ${i}`);
+  writeFileSync(join(cdir, 'd/e/same-size.txt'), 'aaaa');
+  writeFileSync(join(cdir, 'gone.txt'), 'gone');
+  const server = await startServer(sdir);
+  t.teardown(() => server.close());
+  const token = mintToken(sdir);
+  const once = async () => {
+    // listingWorkerMinRows 0: the first scan of each run reads the listing, whatever the folder's size.
+    const scanner = new Scanner({ cdir, server: server.url, token, watch: false, listingWorkerMinRows: 0, mode: 'two-way' });
+    try {
+      return await scanner.syncOnce();
+    } finally {
+      await scanner.stop();
+    }
+  };
+  await once();
+  t.same(treeDifferences(cdir, sdir), [], 'first sync mirrored');
+  t.equal((await once()).filesChanged, 0, 'nothing changed: nothing sent');
+  // One change a run: a missed change would not be sent by a later pass of the same run either (a run whose
+  // first pass sends nothing verifies nothing).
+  const now = new Date();
+  utimesSync(join(cdir, 'd/e/same-size.txt'), now, now);
+  await once();
+  const stamp = new Date(1_600_000_000_000);
+  const changes: Array<[string, () => void]> = [
+    // An edit that keeps size and mtime within the racy window of the scan that recorded the file (git's rule;
+    // that scan ran from a listing, so the window is measured from the listing's start).
+    ['a same-size edit in the same mtime tick', () => {
+      writeFileSync(join(cdir, 'd/e/same-size.txt'), 'bbbb');
+      utimesSync(join(cdir, 'd/e/same-size.txt'), now, now);
+    }],
+    ['a new file', () => writeFileSync(join(cdir, 'd/e/n.txt'), 'new')],
+    ['a new folder with a file', () => {
+      mkdirSync(join(cdir, 'new'));
+      writeFileSync(join(cdir, 'new/m.txt'), 'new');
+    }],
+    ['a delete', () => rmSync(join(cdir, 'gone.txt'))],
+    ['a chmod', () => chmodSync(join(cdir, 'd/f1.txt'), 0o755)],
+    ['a touch', () => utimesSync(join(cdir, 'd/f2.txt'), stamp, stamp)],
+  ];
+  for (const [what, change] of changes) {
+    change();
+    t.ok((await once()).filesChanged > 0, `${what}: sent`);
+    t.same(treeDifferences(cdir, sdir), [], `${what}: mirrored`);
+  }
+});

@@ -16,6 +16,13 @@ export const WATCH_DEBOUNCE_MS = 150;
 export const RACY_WINDOW_MS = 2_000;
 
 /**
+ * Local rows from which the first scan of a scanner without a watcher lists the folder on a worker thread while
+ * the state loads (tree-listing.ts). Below it the overlap saves next to nothing (both take ~30 ms at 2,000 files)
+ * and the worker's start costs ~0.1 s of CPU (benchmarks/README.md, no-change rescan 2026-12-03).
+ */
+export const LISTING_WORKER_MIN_ROWS = 5_000;
+
+/**
  * Files up to this size are read whole into memory (the snapshot), sent whole (a delta saves too little
  * below one or two blocks) and, when new, batched. No cache copy is kept for them.
  */

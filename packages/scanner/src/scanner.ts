@@ -17,6 +17,7 @@ import {
   DEFAULT_INTERVAL_MS,
   DEFAULT_MAX_DELETE_PERCENT,
   JOURNAL_CATCHUP_MAX_CHANGES,
+  LISTING_WORKER_MIN_ROWS,
   ONCE_MAX_ATTEMPTS,
   SMALL_DELTA_MIN_BYTES,
   TMP_DIR,
@@ -78,6 +79,11 @@ export interface ScannerOptions {
    */
   mode?: SyncMode;
   logger?: Logger;
+  /**
+   * Without a watcher, from how many local rows the first scan lists the folder on a worker thread while the
+   * state loads (default LISTING_WORKER_MIN_ROWS; tests set 0 to use it on small folders).
+   */
+  listingWorkerMinRows?: number;
 }
 
 export type SyncMode = 'two-way' | 'push' | 'pull';
@@ -224,6 +230,7 @@ export class Scanner {
       maxDeletePercent: options.maxDeletePercent ?? DEFAULT_MAX_DELETE_PERCENT,
       allowMassDelete: options.allowMassDelete ?? false,
       mode: options.mode ?? 'push',
+      listingWorkerMinRows: options.listingWorkerMinRows ?? LISTING_WORKER_MIN_ROWS,
     };
     this.#mode = this.#opts.mode;
     this.#log = options.logger ?? silentLogger;
@@ -251,8 +258,8 @@ export class Scanner {
     // Without a watcher, the first scan reads a listing of the folder made meanwhile on a worker thread: the
     // state load and the listing (each about half of a no-change rescan) run at once. With one, the walk stays
     // where it was, after the watcher started. A folder much larger than the rows (a large ignored folder, or a
-    // first sync) is walked here instead: the worker gives up.
-    if (!this.#opts.watch) this.#listing = this.#startListing();
+    // first sync) is walked here instead: the worker gives up. A small folder gains nothing: no worker.
+    if (!this.#opts.watch && this.#store.hasLocalRows(this.#opts.listingWorkerMinRows)) this.#listing = this.#startListing();
     this.#state = new SyncState(this.#store);
     this.#listing?.worker.limit(2 * this.#state.local.size + 10_000);
     this.#viewRevision = this.#loadViewRevision();

@@ -85,3 +85,12 @@ t.test('a base row equal to the remote row is loaded as that same entry; one tha
   t.strictSame(base.get('base-only'), remote('base-only'));
   t.equal(base.size, differing.length + 2);
 });
+
+t.test('hasLocalRows answers whether there are at least that many local rows', async (t) => {
+  const { store } = openStore(t);
+  t.same([store.hasLocalRows(0), store.hasLocalRows(1)], [true, false], 'empty');
+  store.transaction(() => {
+    for (const path of ['a', 'b', 'c']) store.upsertLocal({ path, diskPath: path, type: 'file', size: 1, mtimeMs: 1, ino: 1, mode: 0o644, racy: false });
+  });
+  t.same([2, 3, 4].map((n) => store.hasLocalRows(n)), [true, true, false]);
+});

@@ -163,6 +163,11 @@ export class StateStore implements QueuePersistence {
     return map;
   }
 
+  /** Whether there are `rows` local rows or more (reads no more than that many). */
+  hasLocalRows(rows: number): boolean {
+    return this.#db.prepare('SELECT count(*) FROM (SELECT 1 FROM local LIMIT ?)').pluck().get(rows) === rows;
+  }
+
   upsertLocal(entry: LocalEntry): void {
     this.#stmts.upsertLocal.run({ ...entry, hash: entry.hash ?? null, racy: entry.racy ? 1 : 0 });
   }
