@@ -102,21 +102,45 @@ function pathOrder(a: string, b: string): number {
   return depth(a) - depth(b) || (a < b ? -1 : 1);
 }
 
-/** Every path of the three views, once, where the local or the remote entry differs from the base's (unsorted). */
-function changedPaths(
-  local: ReadonlyMap<string, NonNullable<Entry>>,
-  remote: ReadonlyMap<string, NonNullable<Entry>>,
-  base: ReadonlyMap<string, NonNullable<Entry>>,
-): string[] {
-  const out: string[] = [];
-  const differs = (path: string) => {
+/**
+ * One pass over the local rows (unsorted): `relocations`, the files the server lacks that differ from the base
+ * (the relocate loop's only candidates); `changed`, the paths whose local or remote entry differs from the base;
+ * `unread`, size and name of the files new here that no scan has read yet.
+ */
+function scanLocal(
+  local: ReadonlyMap<string, LocalEntry>,
+  remote: ReadonlyMap<string, RemoteEntry>,
+  base: ReadonlyMap<string, RemoteEntry>,
+): { relocations: string[]; changed: string[]; unread: Set<string> } {
+  const relocations: string[] = [];
+  const changed: string[] = [];
+  const unread = new Set<string>();
+  for (const [path, L] of local) {
     const B = base.get(path);
-    return !sameContent(local.get(path), B) || !sameContent(remote.get(path), B);
-  };
-  for (const path of local.keys()) if (differs(path)) out.push(path);
-  for (const path of remote.keys()) if (!local.has(path) && differs(path)) out.push(path);
-  for (const path of base.keys()) if (!local.has(path) && !remote.has(path)) out.push(path);
-  return out;
+    const R = remote.get(path);
+    const localChanged = !sameContent(L, B);
+    if (localChanged || !sameContent(R, B)) changed.push(path);
+    if (L.type !== 'file' || R !== undefined) continue;
+    if (L.hash === undefined) {
+      if (B === undefined) unread.add(`${L.size} ${baseName(path)}`);
+    } else if (localChanged) {
+      relocations.push(path);
+    }
+  }
+  return { relocations, changed, unread };
+}
+
+/** `changed` (the local rows' paths from scanLocal) with the paths of the other two views that are not here. */
+function changedPaths(
+  changed: string[],
+  local: ReadonlyMap<string, LocalEntry>,
+  remote: ReadonlyMap<string, RemoteEntry>,
+  base: ReadonlyMap<string, RemoteEntry>,
+): string[] {
+  // A path missing here differs from the base by definition: the remote entry or the base's is there.
+  for (const path of remote.keys()) if (!local.has(path)) changed.push(path);
+  for (const path of base.keys()) if (!local.has(path) && !remote.has(path)) changed.push(path);
+  return changed;
 }
 
 /** Where `path` is now after the moves (its own or a folder's above it), or undefined when it did not move. */
@@ -144,11 +168,9 @@ export function planMerge(input: MergeInput): MergeAction[] {
   const rmdirs: MergeAction[] = [];
   const claimed = new Set<string>();
   // Each loop below visits, in path order, only the paths it may act on: sorting every path of a large folder
-  // in step (100,000 files) cost more than the rest of the plan, and such a folder has none to visit.
-  const relocations = [...local.keys()].filter((path) => {
-    const L = local.get(path)!;
-    return L.type === 'file' && L.hash !== undefined && !remote.has(path) && !sameContent(L, base.get(path));
-  });
+  // in step (100,000 files) cost more than the rest of the plan, and such a folder has none to visit. One pass
+  // over the local rows finds them (and the unread files new here, below).
+  const { relocations, changed, unread } = scanLocal(local, remote, base);
 
   // Local entries whose place moved on the server: they follow it (rename vs edit, folder rename vs add).
   const gone = deletedSources(input);
@@ -182,10 +204,8 @@ export function planMerge(input: MergeInput): MergeAction[] {
   // Name and size of the files new here that no scan has read yet: a file gone from here with the same name and
   // size may have moved there (a folder just moved), and sending its deletion now turned the move into a delete
   // and a new file (shared-load seed 1205). A file that cannot be read keeps only its own name and size waiting.
-  const unread = new Set<string>();
-  for (const [path, L] of local) if (L.type === 'file' && L.hash === undefined && !base.has(path) && !remote.has(path)) unread.add(`${L.size} ${baseName(path)}`);
   const waiting: string[] = [];
-  for (const path of changedPaths(local, remote, base).sort(pathOrder)) {
+  for (const path of changedPaths(changed, local, remote, base).sort(pathOrder)) {
     if (claimed.has(path)) continue;
     const L = local.get(path);
     const R = remote.get(path);
