@@ -27,21 +27,42 @@ export class PathError extends Error {
 export function normalizeRelativePath(input: string): string {
   if (typeof input !== 'string' || input.length === 0) throw new PathError('empty path', String(input));
   const path = input.normalize('NFC');
-  if (Buffer.byteLength(path) > MAX_PATH_BYTES) throw new PathError(`path longer than ${MAX_PATH_BYTES} bytes`, input);
-  // eslint-disable-next-line no-control-regex
-  if (/[\u0000-\u001f\u007f]/.test(path)) throw new PathError('control character or NUL in path', input);
-  if (path.includes('\\')) throw new PathError('backslash in path', input);
-  if (path.startsWith('/')) throw new PathError('absolute path', input);
-  if (/^[a-zA-Z]:/.test(path)) throw new PathError('drive-letter path', input);
-  const segments = path.split('/');
-  for (const seg of segments) {
-    if (seg === '') throw new PathError('empty segment (leading, trailing or double slash)', input);
-    if (seg === '.' || seg === '..') throw new PathError(`'${seg}' segment`, input);
-    if (Buffer.byteLength(seg) > MAX_SEGMENT_BYTES) throw new PathError(`segment longer than ${MAX_SEGMENT_BYTES} bytes`, input);
-    if (WINDOWS_DEVICE.test(seg)) throw new PathError(`reserved device name '${seg}'`, input);
-  }
-  if (segments[0]!.normalize('NFC').toLowerCase() === STATE_DIR) throw new PathError('the state folder is not reachable', input);
+  let problem = wholePathProblem(path);
+  if (problem === undefined) for (const seg of path.split('/')) if ((problem = segmentProblem(seg)) !== undefined) break;
+  if (problem !== undefined) throw new PathError(problem, input);
+  if (path.split('/', 1)[0]!.toLowerCase() === STATE_DIR) throw new PathError('the state folder is not reachable', input);
   return path;
+}
+
+/** What is wrong with an NFC path as a whole (length, characters, absolute or drive-letter form), if anything. */
+function wholePathProblem(path: string): string | undefined {
+  if (Buffer.byteLength(path) > MAX_PATH_BYTES) return `path longer than ${MAX_PATH_BYTES} bytes`;
+  // eslint-disable-next-line no-control-regex
+  if (/[\u0000-\u001f\u007f]/.test(path)) return 'control character or NUL in path';
+  if (path.includes('\\')) return 'backslash in path';
+  if (path.startsWith('/')) return 'absolute path';
+  if (/^[a-zA-Z]:/.test(path)) return 'drive-letter path';
+  return undefined;
+}
+
+/** What is wrong with one segment of a path, if anything. */
+function segmentProblem(seg: string): string | undefined {
+  if (seg === '') return 'empty segment (leading, trailing or double slash)';
+  if (seg === '.' || seg === '..') return `'${seg}' segment`;
+  if (Buffer.byteLength(seg) > MAX_SEGMENT_BYTES) return `segment longer than ${MAX_SEGMENT_BYTES} bytes`;
+  if (WINDOWS_DEVICE.test(seg)) return `reserved device name '${seg}'`;
+  return undefined;
+}
+
+/**
+ * isValidRelativePath(path) for an NFC `path` that is `parent/name` (or `name` when `parent` is ''), where
+ * `parent` is valid itself (or '') and `name` holds no '/': what a tree walk asks for every entry, checking the
+ * new segment and the whole path's form, not every segment again.
+ */
+export function isValidChildPath(parent: string, path: string): boolean {
+  const name = parent === '' ? path : path.slice(parent.length + 1);
+  if (name.includes('/') || wholePathProblem(path) !== undefined || segmentProblem(name) !== undefined) return false;
+  return parent !== '' || name.toLowerCase() !== STATE_DIR;
 }
 
 /** True when `path` is valid under {@link normalizeRelativePath}. */

@@ -1,6 +1,6 @@
 import t from 'tap';
 import fc from 'fast-check';
-import { decodePathFromUrl, encodePathForUrl, isValidRelativePath, normalizeRelativePath, PathError, STATE_DIR } from '../src/index.js';
+import { decodePathFromUrl, encodePathForUrl, isValidChildPath, isValidRelativePath, normalizeRelativePath, PathError, STATE_DIR } from '../src/index.js';
 
 t.test('accepts ordinary relative paths and returns them in NFC', async (t) => {
   for (const p of ['a', 'a/b/c.txt', 'with space/file name.md', 'ünïcödé/日本語.txt', '.hidden', 'a/.deltaboxx', 'x/.deltabox', 'file.', 'a..b']) {
@@ -45,4 +45,22 @@ t.test('URL encoding round-trips any valid path, and an encoded slash is refused
   t.throws(() => decodePathFromUrl('a%2Fb'), PathError, 'encoded slash');
   t.throws(() => decodePathFromUrl('a%E0%A4%A'), PathError, 'malformed percent-encoding');
   t.throws(() => normalizeRelativePath(decodePathFromUrl('%2e%2e/x')), PathError, 'encoded dot-dot decodes to a refused path');
+});
+
+t.test('isValidChildPath answers as isValidRelativePath for a valid parent and one more segment', async (t) => {
+  const pieces = ['a', 'B', '.', '..', '\\', '\u0000', '\u001f', '\u007f', 'con', 'CON', '.txt', 'lpt1', 'lpt\u00b9', 'C:', 'z:', ':', '.deltabox', '.DeltaBox', 'e\u0301', '\u00e9', ' ', 'x'.repeat(100), '\u{1f600}', '~', '#'];
+  const segment = fc.array(fc.constantFrom(...pieces), { minLength: 1, maxLength: 4 }).map((p) => p.join('').normalize('NFC'));
+  fc.assert(
+    fc.property(fc.array(segment, { maxLength: 3 }), segment, fc.integer({ min: 0, max: 40 }), (parents, name, padding) => {
+      // Long parents too, to reach the whole-path limit.
+      const parent = [...parents, ...(padding > 35 ? Array(17).fill('p'.repeat(240)) : [])].join('/');
+      if (parent !== '' && !isValidRelativePath(parent)) return;
+      const path = parent === '' ? name : `${parent}/${name}`;
+      if (isValidChildPath(parent, path) !== isValidRelativePath(path)) throw new Error(`${JSON.stringify(path)}: child ${isValidChildPath(parent, path)}`);
+    }),
+    { numRuns: 5000, seed: 22 },
+  );
+  t.notOk(isValidChildPath('a', 'a/b/c'), 'one segment only');
+  t.notOk(isValidChildPath('', STATE_DIR));
+  t.ok(isValidChildPath('a', `a/${STATE_DIR}`), 'the state folder name is only refused at the root');
 });

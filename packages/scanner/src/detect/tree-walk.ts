@@ -7,7 +7,7 @@
  */
 import { isUtf8 } from 'node:buffer';
 import { lstatSync, readdirSync, type Stats } from 'node:fs';
-import { isValidRelativePath } from '@deltabox/protocol';
+import { isValidChildPath, isValidRelativePath } from '@deltabox/protocol';
 import { displayBytes } from './escape-name.js';
 import { ScannerError } from '../errors.js';
 import type { IgnoreRules } from './ignore-rules.js';
@@ -157,7 +157,8 @@ class WalkRules {
       this.#skip('special file skipped', { path });
       return undefined;
     }
-    if (!isValidRelativePath(path)) {
+    // The folder's path passed this check when it was entered: only the new segment and the length are left.
+    if (!(under ? isValidChildPath(dir.path, path) : isValidRelativePath(path))) {
       this.#skip('name breaks the path rule; skipped', { path });
       return undefined;
     }
