@@ -7,7 +7,8 @@ import { chmodSync, mkdirSync, renameSync, rmSync, symlinkSync, utimesSync, writ
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { SignatureBuilder, encodeSignature } from '@deltabox/core';
-import { seededBytes, treeDifferences, syncRig, treeDigest, waitFor } from './helpers/harness.js';
+import { Scanner } from '@deltabox/scanner';
+import { mintToken, seededBytes, startServer, syncRig, tempDir, treeDifferences, treeDigest, waitFor } from './helpers/harness.js';
 
 const setup = syncRig;
 
