@@ -3,7 +3,7 @@
  * seal's fsync then has little left to flush), through the recording fs layer that logs every sync.
  */
 import t from 'tap';
-import { mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FsRecorder } from './support/fs-recorder.js';
@@ -41,4 +41,41 @@ t.test('a staged file of 80 MiB is datasynced twice on the way, then fsynced at 
   t.ok(big![0]![1] >= 32 && big![1]![1] >= 64 && big![1]![1] < 80, `after ${big![0]![1]} and ${big![1]![1]} MiB of 80`);
   t.same(small, [['fsync-file', 3]], 'the small file: the seal only');
   t.equal(readFileSync(join(root, 'big.bin')).length, 80 * 2 ** 20, 'the file is whole');
+});
+
+t.test('an early fdatasync that fails fails the seal: nothing is placed (Linux may report the next fsync as a success)', async (t) => {
+  const base = realpathSync(mkdtempSync(join(tmpdir(), 'dbx-writeback-eio-')));
+  t.teardown(() => rmSync(base, { recursive: true, force: true }));
+  const root = join(base, 'root');
+  mkdirSync(join(root, '.deltabox'), { recursive: true });
+  const real = await import('node:fs/promises');
+  let failed = 0;
+  const fs = {
+    ...real,
+    open: async (...args: Parameters<typeof real.open>) => {
+      const fh = await real.open(...args);
+      return new Proxy(fh, {
+        get(target, prop) {
+          if (prop === 'datasync') {
+            return async () => {
+              failed++;
+              throw Object.assign(new Error('EIO: i/o error, fdatasync'), { code: 'EIO', errno: -5, syscall: 'fdatasync' });
+            };
+          }
+          const value = Reflect.get(target, prop, target) as unknown;
+          return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+        },
+      });
+    },
+  };
+  const server = await t.mockImport<typeof import('../src/index.js')>('../src/index.js', { 'node:fs/promises': fs });
+  const storage = new server.LocalStorage(root);
+  const staged = await storage.stage();
+  const chunk = Buffer.alloc(1024 * 1024, 5);
+  for (let i = 0; i < 40; i++) await staged.write(chunk);
+  await t.rejects(staged.commit('big.bin', { executable: false }), /EIO|i\/o error/, 'the commit fails');
+  t.equal(failed, 1, 'the early datasync ran and failed');
+  t.notOk(existsSync(join(root, 'big.bin')), 'nothing placed');
+  await staged.discard();
+  t.same(readdirSync(join(root, '.deltabox', 'tmp')).filter((n) => n.endsWith('.staged')), [], 'the staged file is gone');
 });

@@ -61,6 +61,7 @@ export class LocalStagedFile implements StagedFile {
   /** An early fdatasync in flight (WRITEBACK_EVERY), so the seal's fsync has little left to write. */
   #writeback: Promise<void> | undefined;
   #writebackAt = WRITEBACK_EVERY;
+  #writebackError: unknown;
 
   constructor(root: string, tmpPath: string, fh: FileHandle, dirSync: DirSyncer) {
     this.#root = root;
@@ -88,13 +89,19 @@ export class LocalStagedFile implements StagedFile {
     this.#size += chunk.length;
     if (this.#size >= this.#writebackAt && this.#writeback === undefined) {
       // A large file's pages go to disk while the rest still arrives (a streamed delta, a big upload): the
-      // fsync at the seal then waits for the last stretch only, not for the whole file. Its error, if any, is
-      // the seal's fsync's to report.
+      // fsync at the seal then waits for the last stretch only, not for the whole file. A failure is kept and
+      // fails the seal: after a failed fsync Linux may report the next one as a success with the pages lost.
       this.#writebackAt = this.#size + WRITEBACK_EVERY;
       const fh = this.#fh;
-      this.#writeback = fh.datasync().catch(() => undefined).finally(() => {
-        this.#writeback = undefined;
-      });
+      this.#writeback = fh.datasync().then(
+        () => {
+          this.#writeback = undefined;
+        },
+        (err: unknown) => {
+          this.#writebackError ??= err;
+          this.#writeback = undefined;
+        },
+      );
     }
   }
 
@@ -185,6 +192,7 @@ export class LocalStagedFile implements StagedFile {
   async #seal(fh: FileHandle, meta: CommitMeta): Promise<Stats> {
     try {
       await this.#writeback;
+      if (this.#writebackError !== undefined) throw fromFsError(this.#writebackError, '');
       if (meta.mtimeMs !== undefined) await fh.utimes(new Date(), utimesArg(meta.mtimeMs));
       // fstat on this thread: the inode is in memory, a pool round trip costs more than the call.
       let stats = fstatSync(fh.fd);
