@@ -68,28 +68,34 @@ export async function patchFile(mirror: Mirror, path: string, delta: AsyncIterab
     if (err instanceof ApiError && err.code === 'BASE_MISMATCH') return settleStalePatch(mirror, path, delta, opts, err);
     throw err;
   }
-  const staged = await mirror.storage.stage();
   try {
-    await patchInto(mirror, basis, capped(delta, mirror.limits.maxDeltaBytes), staged);
+    const staged = await stagePatched(mirror, basis, capped(delta, mirror.limits.maxDeltaBytes));
     const executable = opts.executable ?? basis.executable;
-    return await mirror.commit(path, staged, { ...opts, executable });
+    return await mirror.commit(path, staged, { ...opts, executable }); // consumes `staged` whatever happens
   } finally {
-    await staged.discard();
     await basis.close();
   }
 }
 
 /**
- * Writes the result of `delta` applied to `basis` into `staged`. The staged file hashes what it writes; the
- * applier checks the delta's SHA-256 against that hash when the delta ends (ChecksumMismatchError otherwise; a
- * delta without its END op fails as truncated), instead of hashing the result a second time.
- * @throws core DeltaError (toApiError maps it); what `staged.write` throws
+ * A new staged file holding the result of `delta` applied to `basis` (the caller closes `basis`). The staged
+ * file hashes what it writes; the applier checks the delta's SHA-256 against that hash when the delta ends
+ * (ChecksumMismatchError otherwise; a delta without its END op fails as truncated), instead of hashing the
+ * result a second time.
+ * @throws core DeltaError (toApiError maps it); what reading `delta` or writing throws; the staged file is discarded
  */
-export async function patchInto(mirror: Mirror, basis: ReadHandle, delta: AsyncIterable<Uint8Array>, staged: StagedFile): Promise<void> {
-  const applier = new PatchApplier({ length: basis.size, read: (offset, length) => basis.read(offset, length) }, decodeLimits(mirror), {
-    consumerSha256: () => staged.digest(),
-  });
-  for await (const chunk of applier.apply(delta)) await staged.write(chunk);
+export async function stagePatched(mirror: Mirror, basis: ReadHandle, delta: AsyncIterable<Uint8Array>): Promise<StagedFile> {
+  const staged = await mirror.storage.stage();
+  try {
+    const applier = new PatchApplier({ length: basis.size, read: (offset, length) => basis.read(offset, length) }, decodeLimits(mirror), {
+      consumerSha256: () => staged.digest(),
+    });
+    for await (const chunk of applier.apply(delta)) await staged.write(chunk);
+    return staged;
+  } catch (err) {
+    await staged.discard();
+    throw err;
+  }
 }
 
 /**

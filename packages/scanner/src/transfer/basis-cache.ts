@@ -87,19 +87,20 @@ export class BasisCache {
 
   /** Stores `bytes` (a snapshot held in memory, content `hash`) as that version's byte-exact copy. */
   putCopy(hash: string, bytes: Uint8Array): void {
-    if (bytes.length > this.#budgetBytes) return;
-    const tmp = `${this.#fileOf(hash, 'copy')}.part`;
-    writeFileSync(tmp, bytes);
-    renameSync(tmp, this.#fileOf(hash, 'copy'));
-    this.#put({ hash, kind: 'copy', bytes: bytes.length, lastUsedMs: this.#now() });
+    if (bytes.length <= this.#budgetBytes) this.#write(hash, 'copy', bytes);
   }
 
   /** Stores the encoded signature of version `hash`. */
   putSignature(hash: string, bytes: Uint8Array): void {
-    const tmp = `${this.#fileOf(hash, 'signature')}.part`;
+    this.#write(hash, 'signature', bytes);
+  }
+
+  /** Writes an entry's file whole (a temp name, then a rename) and records it. */
+  #write(hash: string, kind: CacheKind, bytes: Uint8Array): void {
+    const tmp = `${this.#fileOf(hash, kind)}.part`;
     writeFileSync(tmp, bytes);
-    renameSync(tmp, this.#fileOf(hash, 'signature'));
-    this.#put({ hash, kind: 'signature', bytes: bytes.length, lastUsedMs: this.#now() });
+    renameSync(tmp, this.#fileOf(hash, kind));
+    this.#put({ hash, kind, bytes: bytes.length, lastUsedMs: this.#now() });
   }
 
   #put(row: CacheRow): void {

@@ -7,7 +7,7 @@
  * connection cut) is tried once more against a fresh server signature, then the whole file goes.
  * It never decides what changed on disk (the detector) nor when to run (the scanner).
  */
-import { DeltaEncoder, SignatureBuilder, computeSignature, decodeSignature, encodeSignature, type Signature } from '@deltabox/core';
+import { SignatureBuilder, decodeSignature, encodeSignature } from '@deltabox/core';
 import { join } from 'node:path';
 import { rmSync } from 'node:fs';
 import type { BatchPartMeta, BatchResponse, ChangeRecord, ManifestEntry } from '@deltabox/protocol';
@@ -15,7 +15,7 @@ import type { ApiClient, WriteMeta } from '../http/api-client.js';
 import type { BasisCache } from './basis-cache.js';
 import type { LocalEntry } from '../detect/change-detector.js';
 import { BATCH_FILE_MAX_BYTES, DELTA_WORTH_RATIO, INLINE_MAX_BYTES, RESUMABLE_DELTA_MIN_BYTES, RESUMABLE_MIN_BYTES, SMALL_BLOCK_LENGTH, SMALL_DELTA_MIN_BYTES, STREAM_DELTA_HEAD_BYTES } from '../constants.js';
-import { FileBasisReader, deltaPieces, localBlockLength, writeDeltaPieces, type DeltaBasis, type DeltaFile, type DeltaResult } from './delta-file.js';
+import { deltaPieces, localBlockLength, writeDeltaPieces, type DeltaBasis, type DeltaFile, type DeltaResult } from './delta-file.js';
 import { ScannerError } from '../errors.js';
 import { assertUnchanged, discardSnapshot, readChunks, snapshotChunks, takeSnapshot, type Snapshot } from './file-reader.js';
 import type { BatchPart } from './batch-body.js';
@@ -379,13 +379,8 @@ export class Transfer {
     fresh: boolean,
     attempt: { viaSession: boolean },
   ): Promise<{ entry: ManifestEntry; signature?: Uint8Array } | undefined> {
-    let basis: DeltaBasis;
-    const cached = fresh ? undefined : this.#d.cache.lookup(baseHash);
-    const small = cached === undefined && !fresh ? this.#d.cache.smallSignature(baseHash) : undefined;
-    if (cached?.kind === 'copy') basis = cached;
-    else if (cached?.kind === 'signature') basis = { kind: 'signature', signature: decodeSignature(cached.bytes) };
-    else if (small !== undefined) basis = { kind: 'signature', signature: decodeSignature(small) };
-    else {
+    let basis = fresh ? undefined : this.#keptBasis(baseHash);
+    if (basis === undefined) {
       const fetched = await this.#d.client.signature(path);
       // Two-way: another version than the view's is there (another device's edit): the merge decides, or this
       // upload would replace that edit without a conflict copy.
@@ -397,9 +392,9 @@ export class Transfer {
       basis = { kind: 'signature', signature: decodeSignature(fetched.bytes) };
     }
     const write = { ...meta, hash: snap.hash, ifMatch: baseHash };
-    if (snap.kind === 'inline' && basis.kind === 'signature') {
+    if (snap.kind === 'inline') {
       // Held in memory already: the delta is too, and only goes when it saves enough.
-      const bytes = encodeDeltaBytes(basis.signature, snap.bytes!);
+      const bytes = await deltaBytes(snap, basis);
       if (bytes.length > DELTA_WORTH_RATIO * snap.size) return undefined;
       this.#d.onSending?.(path, bytes.length);
       this.#d.onBytes?.(bytes.length, path);
@@ -604,8 +599,8 @@ export class Transfer {
 
   /**
    * The batch part of an inline snapshot: whole when new, small, or with --full-uploads; a delta against the
-   * signature kept for its base when that saves enough; undefined when the base has no kept signature (the
-   * file goes alone, against the server's signature).
+   * basis kept of its base (#keptBasis) when that saves enough; undefined when none is kept (the file goes
+   * alone, against the server's signature).
    */
   async #batchPart(path: string, snap: Snapshot): Promise<BatchPart | undefined> {
     const st = snap.stat;
@@ -618,30 +613,22 @@ export class Transfer {
     this.#assertBaseCurrent({ path });
     const whole: BatchPart = { meta: { ...meta, ifMatch: base.hash }, bytes: snap.bytes! };
     if (this.#d.fullUploads || snap.size < SMALL_DELTA_MIN_BYTES) return whole;
-    const basis = await this.#batchBasis(base.hash);
+    const basis = this.#keptBasis(base.hash);
     if (basis === undefined) return undefined;
-    let delta: Uint8Array;
-    try {
-      delta = encodeDeltaBytes(basis.signature, snap.bytes!, basis.reader);
-    } finally {
-      basis.reader?.close();
-    }
+    const delta = await deltaBytes(snap, basis);
     if (delta.length > DELTA_WORTH_RATIO * snap.size) return whole;
     return { meta: { ...meta, size: delta.length, ifMatch: base.hash, delta: true }, bytes: delta, fileSize: snap.size };
   }
 
   /**
-   * What a batched edit's delta is computed against: the small signature kept for a file of INLINE_MAX_BYTES or
-   * less, else the byte-exact copy in the cache (its signature computed here, the copy read for the bytes).
-   * Undefined when neither is kept: the file goes alone, against the server's signature.
+   * The basis this device kept of version `hash`, no request made: a byte-exact copy or a signature from the
+   * cache, else the small signature kept for a file of INLINE_MAX_BYTES or less. Undefined when none is kept.
    */
-  async #batchBasis(hash: string): Promise<{ signature: Signature; reader?: FileBasisReader } | undefined> {
-    const small = this.#d.cache.smallSignature(hash);
-    if (small !== undefined) return { signature: decodeSignature(small) };
+  #keptBasis(hash: string): DeltaBasis | undefined {
     const cached = this.#d.cache.lookup(hash);
-    if (cached?.kind !== 'copy' || cached.size > BATCH_FILE_MAX_BYTES) return undefined;
-    const signature = await computeSignature(readChunks(cached.filePath, {}, { reuseBuffer: true }), { basisLength: cached.size });
-    return { signature, reader: new FileBasisReader(cached.filePath, cached.size) };
+    if (cached?.kind === 'copy') return cached;
+    const bytes = cached?.kind === 'signature' ? cached.bytes : this.#d.cache.smallSignature(hash);
+    return bytes === undefined ? undefined : { kind: 'signature', signature: decodeSignature(bytes) };
   }
 
   /**
@@ -691,8 +678,10 @@ export class Transfer {
   }
 }
 
-/** The delta of `bytes` (a file held in memory) against `signature` (and the basis bytes, byte-exact), as one buffer. */
-function encodeDeltaBytes(signature: Signature, bytes: Uint8Array, basis?: FileBasisReader): Uint8Array {
-  const encoder = new DeltaEncoder(signature, basis === undefined ? {} : { basis });
-  return Buffer.concat([...encoder.push(bytes), ...encoder.finish()]);
+/** The whole delta of a snapshot held in memory against `basis`, as one buffer. */
+async function deltaBytes(snap: Snapshot, basis: DeltaBasis): Promise<Uint8Array> {
+  const parts: Uint8Array[] = [];
+  const pieces = deltaPieces(snap, basis);
+  for (let next = await pieces.next(); !next.done; next = await pieces.next()) parts.push(next.value);
+  return Buffer.concat(parts);
 }

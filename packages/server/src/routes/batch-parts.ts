@@ -9,7 +9,7 @@ import { ApiError, toApiError } from '../api-error.js';
 import type { Mirror } from '../mirror.js';
 import type { StagedFile } from '../storage/storage.js';
 import { commitGroup, type GroupItem } from '../group-commit.js';
-import { patchInto } from '../delta-ops.js';
+import { stagePatched } from '../delta-ops.js';
 import { checkedHash, checkedMtime, checkedPath, checkedSize } from './request-parts.js';
 
 /** A part's meta that was refused; `path` is its path when that much was valid, so its result names it. */
@@ -142,7 +142,7 @@ export class StagedBatch {
         await bytes.skip();
         return { result: { path: meta.path, ok: true, entry: same } };
       }
-      staged = meta.delta === true ? await stageDelta(this.mirror, meta, bytes, this.writer) : await stagePart(this.mirror, meta, bytes);
+      staged = await stagePart(this.mirror, meta, bytes, this.writer);
     } catch (err) {
       await bytes.skip();
       return { result: { path: meta.path, ok: false, error: toApiError(err).toBody() } };
@@ -169,56 +169,44 @@ function writeOptionsOf(meta: BatchPartMeta, { device, since }: Writer): GroupIt
 }
 
 /**
- * Applies one delta part to the `meta.ifMatch` version into a staged file (as a PATCH does, delta-ops.ts). The
- * base is checked here to open it and again under the lock at commit, so a version replaced meanwhile fails
- * the part with BASE_MISMATCH. The result's size is bounded by the file limit, the delta's by the part limit.
- * @throws ApiError BASE_MISMATCH, PARENT_CHANGED, TYPE_CONFLICT, PAYLOAD_TOO_LARGE; core DeltaError; the staged
- * file is discarded
+ * Stages one part: its bytes as they arrive, or for a delta part the file it makes from the `meta.ifMatch`
+ * version (applied as a PATCH is, delta-ops.ts). That base is checked here to open it and again under the lock
+ * at commit, so a version replaced meanwhile fails the part with BASE_MISMATCH. A delta's result is bounded by
+ * the file limit, the delta by the part limit.
+ * @throws ApiError BASE_MISMATCH, PARENT_CHANGED, TYPE_CONFLICT, PAYLOAD_TOO_LARGE, TRUNCATED_UPLOAD, BAD_REQUEST;
+ * core DeltaError; the staged file is discarded
  */
-async function stageDelta(mirror: Mirror, meta: BatchPartMeta, bytes: PartBytes, writer: Writer): Promise<StagedFile> {
-  const basis = await mirror.openBasis(meta.path, { ifMatch: meta.ifMatch!, ...(writer.since === undefined ? {} : { since: writer.since }) });
+async function stagePart(mirror: Mirror, meta: BatchPartMeta, bytes: PartBytes, writer: Writer): Promise<StagedFile> {
+  const chunks = sized(bytes, meta.size, mirror.limits.batchMaxPartBytes);
+  if (meta.delta === true) {
+    const basis = await mirror.openBasis(meta.path, { ifMatch: meta.ifMatch!, ...(writer.since === undefined ? {} : { since: writer.since }) });
+    try {
+      return await stagePatched(mirror, basis, chunks);
+    } finally {
+      await basis.close();
+    }
+  }
   const staged = await mirror.storage.stage();
   try {
-    await patchInto(mirror, basis, counted(bytes, meta.size), staged);
-    if (bytes.truncated) throw new ApiError('PAYLOAD_TOO_LARGE', `part is over ${mirror.limits.batchMaxPartBytes} bytes`);
+    for await (const chunk of chunks) await staged.write(chunk);
     return staged;
   } catch (err) {
     await staged.discard();
     throw err;
-  } finally {
-    await basis.close();
   }
 }
 
 /**
- * A part's chunks, checked to add up to `size` once they end: the applier stops reading at the delta's end,
- * and a part cut short or longer than its meta says is refused like a whole file's.
- * @throws ApiError TRUNCATED_UPLOAD, BAD_REQUEST
+ * A part's chunks, checked once they end: cut at the part limit by the body's reader, or not the `size` its
+ * meta says (the applier reads a delta part to its end too, so both kinds are checked alike).
+ * @throws ApiError PAYLOAD_TOO_LARGE, TRUNCATED_UPLOAD (fewer bytes), BAD_REQUEST (more)
  */
-async function* counted(bytes: PartBytes, size: number): AsyncGenerator<Uint8Array> {
+async function* sized(bytes: PartBytes, size: number, maxPartBytes: number): AsyncGenerator<Uint8Array> {
   let seen = 0;
   for await (const chunk of bytes.chunks) {
     seen += chunk.length;
     yield chunk;
   }
-  if (seen !== size && !bytes.truncated) {
-    throw new ApiError(seen < size ? 'TRUNCATED_UPLOAD' : 'BAD_REQUEST', `part has ${seen} bytes, meta.size says ${size}`);
-  }
-}
-
-/** Streams one part into a staged file and checks its size. @throws ApiError; the staged file is discarded */
-async function stagePart(mirror: Mirror, meta: BatchPartMeta, bytes: PartBytes): Promise<StagedFile> {
-  const staged = await mirror.storage.stage();
-  try {
-    for await (const chunk of bytes.chunks) await staged.write(chunk);
-    if (bytes.truncated) throw new ApiError('PAYLOAD_TOO_LARGE', `part is over ${mirror.limits.batchMaxPartBytes} bytes`);
-    if (staged.size !== meta.size) {
-      const code = staged.size < meta.size ? 'TRUNCATED_UPLOAD' : 'BAD_REQUEST';
-      throw new ApiError(code, `part has ${staged.size} bytes, meta.size says ${meta.size}`);
-    }
-    return staged;
-  } catch (err) {
-    await staged.discard();
-    throw err;
-  }
+  if (bytes.truncated) throw new ApiError('PAYLOAD_TOO_LARGE', `part is over ${maxPartBytes} bytes`);
+  if (seen !== size) throw new ApiError(seen < size ? 'TRUNCATED_UPLOAD' : 'BAD_REQUEST', `part has ${seen} bytes, meta.size says ${size}`);
 }
