@@ -14,6 +14,18 @@ export const TABLE_MIX = 0x85ebca6b | 0;
  */
 export const MAX_CHAIN = 32;
 
+/** Splits each block's little-endian strong hash (s bytes) into its low and high 32 bits. */
+function unpackStrong(strong: Uint8Array, s: number, n: number, lo: Uint32Array, hi: Uint32Array): void {
+  for (let j = 0, at = 0; j < n; j++, at += s) {
+    let l = 0;
+    let h = 0;
+    for (let k = 0; k < s && k < 4; k++) l |= strong[at + k]! << (8 * k);
+    for (let k = 4; k < s; k++) h |= strong[at + k]! << (8 * (k - 4));
+    lo[j] = l >>> 0;
+    hi[j] = h >>> 0;
+  }
+}
+
 export class SignatureIndex {
   readonly signature: Signature;
   /** One bit per bucket: set when some block's weak sum maps there. */
@@ -61,16 +73,8 @@ export class SignatureIndex {
       this.#next[j] = this.tableHeads[slot]!;
       this.tableKeys[slot] = w;
       this.tableHeads[slot] = j + 1;
-      let lo = 0;
-      let hi = 0;
-      for (let k = 0; k < s; k++) {
-        const byte = sig.strongHashes[j * s + k]!;
-        if (k < 4) lo += byte * 2 ** (8 * k);
-        else hi += byte * 2 ** (8 * (k - 4));
-      }
-      this.strongLo[j] = lo;
-      this.strongHi[j] = hi;
     }
+    unpackStrong(sig.strongHashes, s, n, this.strongLo, this.strongHi);
   }
 
   /** First block (index) with weak sum `weak`, or -1. */

@@ -8,14 +8,23 @@ import { toHex } from '../hex.js';
 
 /** Serializes a signature. */
 export function encodeSignature(sig: Signature): Uint8Array {
-  const w = new ByteWriter(32 + sig.blockCount * (4 + sig.strongLength));
+  const w = new ByteWriter(32);
   w.bytes(SIGNATURE_MAGIC).u8(FORMAT_VERSION).u8(WEAK_RABINKARP32).u8(STRONG_XXH64).u8(sig.strongLength);
   w.varint(sig.blockLength).varint(sig.basisLength).u64le(sig.seed);
-  for (let i = 0; i < sig.blockCount; i++) {
-    w.u32le(sig.weakSums[i]!);
-    w.bytes(sig.strongHashes.subarray(i * sig.strongLength, (i + 1) * sig.strongLength));
+  const header = w.view();
+  const s = sig.strongLength;
+  const out = new Uint8Array(header.length + sig.blockCount * (4 + s));
+  out.set(header);
+  // Byte loops, not a subarray per block: a 256 MiB file's signature has 262,144 blocks.
+  for (let i = 0, at = header.length; i < sig.blockCount; i++) {
+    const weak = sig.weakSums[i]!;
+    out[at++] = weak & 0xff;
+    out[at++] = (weak >>> 8) & 0xff;
+    out[at++] = (weak >>> 16) & 0xff;
+    out[at++] = weak >>> 24;
+    for (let k = 0, from = i * s; k < s; k++) out[at++] = sig.strongHashes[from + k]!;
   }
-  return w.take();
+  return out;
 }
 
 /**
@@ -68,7 +77,7 @@ export function decodeSignature(bytes: Uint8Array, limits: Partial<DecodeLimits>
   const strongHashes = new Uint8Array(blockCount * strongLength);
   for (let i = 0, at = 0; i < blockCount; i++, at += entry) {
     weakSums[i] = (table[at]! | (table[at + 1]! << 8) | (table[at + 2]! << 16) | (table[at + 3]! << 24)) >>> 0;
-    strongHashes.set(table.subarray(at + 4, at + entry), i * strongLength);
+    for (let k = 0, to = i * strongLength; k < strongLength; k++) strongHashes[to + k] = table[at + 4 + k]!;
   }
   return { blockLength, strongLength, seed, basisLength, blockCount, weakSums, strongHashes };
 }
