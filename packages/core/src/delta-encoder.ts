@@ -10,7 +10,7 @@ import { UsageError } from './errors.js';
 import { commonPrefixLength, commonSuffixLength } from './platform/bytes.js';
 import { createSha256, type Sha256 } from './platform/sha256.js';
 import { createRoller, RK_MULT, weakSum } from './rolling.js';
-import type { Signature } from './signature.js';
+import { TargetSignatureBuilder, type Signature } from './signature.js';
 import { MAX_CHAIN, SignatureIndex } from './signature-index.js';
 import { candidateScanner, type CandidateScanner } from './roll-scanner.js';
 import { strongHash64 } from './strong-hash.js';
@@ -52,6 +52,13 @@ export interface DeltaOptions {
    * segment header per flush (a few bytes). Default: never (ops go out when the writer's buffers fill).
    */
   flushEvery?: number;
+  /**
+   * Also build the target's signature (DeltaEncoder.targetSignature() after finish()), with the basis
+   * signature's block length, strong length and seed: a target block matched whole to a basis block at a
+   * block boundary takes that block's entry, so an in-place edit of a large file hashes only the blocks it
+   * touched, not the whole file again. Default false.
+   */
+  targetSignature?: boolean;
 }
 
 /** What a finished delta contains. */
@@ -128,6 +135,9 @@ export class DeltaEncoder {
   #extending = false;
   #extendChunk = EXTEND_FIRST;
   #finished = false;
+  /** Target offset of #buf[0]. */
+  #base = 0;
+  readonly #target: TargetSignatureBuilder | undefined;
   readonly #flushEvery: number;
   /** Target length at the last flushEvery flush. */
   #flushedAt = 0;
@@ -158,6 +168,17 @@ export class DeltaEncoder {
     this.#scanner = candidateScanner(this.#L, this.#index.bitShift);
     this.#fullBlocks = signature.basisLength % this.#L === 0 ? signature.blockCount : signature.blockCount - 1;
     this.#buf = new Uint8Array(Math.max(4 * this.#L, 256 * 1024));
+    this.#target = options.targetSignature ? new TargetSignatureBuilder(signature, signature.blockCount) : undefined;
+  }
+
+  /**
+   * The target's signature (DeltaOptions.targetSignature), after finish().
+   * @throws UsageError when not asked for, or before finish()
+   */
+  targetSignature(): Signature {
+    if (this.#target === undefined) throw new UsageError('targetSignature() needs DeltaOptions.targetSignature');
+    if (!this.#finished) throw new UsageError('targetSignature() before finish()');
+    return this.#target.finish(this.#stats.targetLength);
   }
 
   /** Statistics; complete after finish(). */
@@ -190,6 +211,11 @@ export class DeltaEncoder {
     this.#matchTail();
     this.#emitLiteral(this.#lit, this.#end);
     this.#emitPendingCopy();
+    if (this.#target) {
+      this.#hashTargetBlocks(this.#base + this.#end);
+      const at = this.#target.count * this.#L - this.#base;
+      if (at < this.#end) this.#target.hash(this.#buf, at, this.#end - at);
+    }
     const digest = this.#sha.digest();
     this.#stats.targetHash = toHex(digest);
     this.#writer.end(this.#stats.targetLength, digest);
@@ -198,17 +224,24 @@ export class DeltaEncoder {
 
   #append(chunk: Uint8Array): void {
     if (this.#end + chunk.length > this.#buf.length) {
-      const keep = this.#end - this.#lit;
+      // Bytes before the literal are settled; those of a target block not yet in the target signature stay.
+      let from = this.#lit;
+      if (this.#target) {
+        this.#hashTargetBlocks(this.#base + this.#lit);
+        from = Math.min(from, this.#target.count * this.#L - this.#base);
+      }
+      const keep = this.#end - from;
       let buf = this.#buf;
       if (keep + chunk.length > buf.length) {
         let cap = buf.length * 2;
         while (cap < keep + chunk.length) cap *= 2;
         buf = new Uint8Array(cap);
       }
-      buf.set(this.#buf.subarray(this.#lit, this.#end), 0);
-      this.#pos -= this.#lit;
+      buf.set(this.#buf.subarray(from, this.#end), 0);
+      this.#pos -= from;
       this.#end = keep;
-      this.#lit = 0;
+      this.#lit -= from;
+      this.#base += from;
       this.#buf = buf;
     }
     this.#buf.set(chunk, this.#end);
@@ -331,6 +364,11 @@ export class DeltaEncoder {
 
   /** Block j matched the window at p: settle the literal before it and open or extend a copy. */
   #onMatch(p: number, j: number, blockLength = this.#L): void {
+    if (this.#target) {
+      const at = this.#base + p;
+      this.#hashTargetBlocks(at);
+      if (at === this.#target.count * this.#L && blockLength === this.#L && j < this.#fullBlocks) this.#target.copyOf(j);
+    }
     let start = p;
     let basisStart = j * this.#L;
     if (this.#basis) {
@@ -351,6 +389,13 @@ export class DeltaEncoder {
       this.#extending = true;
       this.#extendChunk = EXTEND_FIRST;
     }
+  }
+
+  /** Adds to the target signature, from their bytes, the target blocks that end at or before target offset `upTo`. */
+  #hashTargetBlocks(upTo: number): void {
+    const target = this.#target!;
+    const L = this.#L;
+    while ((target.count + 1) * L <= upTo) target.hash(this.#buf, target.count * L - this.#base, L);
   }
 
   /** Byte-exact mode: how many of the `back` target bytes before p equal the basis bytes before basisStart. */

@@ -50,6 +50,62 @@ export function resolveSignatureOptions(options: SignatureOptions): { blockLengt
   return { blockLength, strongLength, seed: BigInt.asUintN(64, options.seed ?? randomSeed()) };
 }
 
+/** The growing block table of a signature being built: weak sums and truncated strong hashes, in order. */
+class BlockTable {
+  #weak: Uint32Array;
+  #strong: Uint8Array;
+  count = 0;
+
+  constructor(
+    expectedBlocks: number,
+    readonly strongLength: number,
+    readonly seed: bigint,
+  ) {
+    const cap = Math.max(16, Math.min(expectedBlocks, 1 << 20));
+    this.#weak = new Uint32Array(cap);
+    this.#strong = new Uint8Array(cap * strongLength);
+  }
+
+  #room(): void {
+    if (this.count < this.#weak.length) return;
+    const w = new Uint32Array(this.#weak.length * 2);
+    w.set(this.#weak);
+    this.#weak = w;
+    const s = new Uint8Array(this.#strong.length * 2);
+    s.set(this.#strong);
+    this.#strong = s;
+  }
+
+  /** Adds a block from its bytes. */
+  hash(bytes: Uint8Array, start: number, length: number): void {
+    this.#room();
+    this.#weak[this.count] = weakSum(bytes, start, length);
+    writeStrong(strongHash64(bytes, start, length, this.seed), this.strongLength, this.#strong, this.count * this.strongLength);
+    this.count++;
+  }
+
+  /** Adds block j of `sig` as it is (same strong length and seed). */
+  entryOf(sig: Signature, j: number): void {
+    this.#room();
+    const sl = this.strongLength;
+    this.#weak[this.count] = sig.weakSums[j]!;
+    for (let k = 0, from = j * sl, to = this.count * sl; k < sl; k++) this.#strong[to + k] = sig.strongHashes[from + k]!;
+    this.count++;
+  }
+
+  signature(blockLength: number, basisLength: number): Signature {
+    return {
+      blockLength,
+      strongLength: this.strongLength,
+      seed: this.seed,
+      basisLength,
+      blockCount: this.count,
+      weakSums: this.#weak.slice(0, this.count),
+      strongHashes: this.#strong.slice(0, this.count * this.strongLength),
+    };
+  }
+}
+
 /**
  * Builds a signature from basis chunks of any size. Memory: one partial block plus 4 + strongLength
  * bytes per block.
@@ -58,9 +114,7 @@ export class SignatureBuilder {
   readonly blockLength: number;
   readonly strongLength: number;
   readonly seed: bigint;
-  #weak: Uint32Array;
-  #strong: Uint8Array;
-  #count = 0;
+  readonly #table: BlockTable;
   #length = 0;
   #partial: Uint8Array;
   #partialLength = 0;
@@ -73,24 +127,8 @@ export class SignatureBuilder {
     this.strongLength = o.strongLength;
     this.seed = o.seed;
     const expected = options.basisLength ? Math.ceil(options.basisLength / this.blockLength) : 16;
-    const cap = Math.max(16, Math.min(expected, 1 << 20));
-    this.#weak = new Uint32Array(cap);
-    this.#strong = new Uint8Array(cap * this.strongLength);
+    this.#table = new BlockTable(expected, this.strongLength, this.seed);
     this.#partial = new Uint8Array(this.blockLength);
-  }
-
-  #addBlock(bytes: Uint8Array, start: number, length: number): void {
-    if (this.#count === this.#weak.length) {
-      const w = new Uint32Array(this.#weak.length * 2);
-      w.set(this.#weak);
-      this.#weak = w;
-      const s = new Uint8Array(this.#strong.length * 2);
-      s.set(this.#strong);
-      this.#strong = s;
-    }
-    this.#weak[this.#count] = weakSum(bytes, start, length);
-    writeStrong(strongHash64(bytes, start, length, this.seed), this.strongLength, this.#strong, this.#count * this.strongLength);
-    this.#count++;
   }
 
   /** Feeds basis bytes. @throws UsageError after finish(). */
@@ -105,12 +143,12 @@ export class SignatureBuilder {
       this.#partialLength += take;
       i = take;
       if (this.#partialLength < L) return;
-      this.#addBlock(this.#partial, 0, L);
+      this.#table.hash(this.#partial, 0, L);
       this.#partialLength = 0;
     }
     // Whole blocks straight from the chunk, no copy.
     while (chunk.length - i >= L) {
-      this.#addBlock(chunk, i, L);
+      this.#table.hash(chunk, i, L);
       i += L;
     }
     if (i < chunk.length) {
@@ -123,16 +161,43 @@ export class SignatureBuilder {
   finish(): Signature {
     if (this.#finished) throw new UsageError('finish() called twice');
     this.#finished = true;
-    if (this.#partialLength > 0) this.#addBlock(this.#partial, 0, this.#partialLength);
-    return {
-      blockLength: this.blockLength,
-      strongLength: this.strongLength,
-      seed: this.seed,
-      basisLength: this.#length,
-      blockCount: this.#count,
-      weakSums: this.#weak.slice(0, this.#count),
-      strongHashes: this.#strong.slice(0, this.#count * this.strongLength),
-    };
+    if (this.#partialLength > 0) this.#table.hash(this.#partial, 0, this.#partialLength);
+    return this.#table.signature(this.blockLength, this.#length);
+  }
+}
+
+/**
+ * The signature of a delta's target, kept by a DeltaEncoder (DeltaOptions.targetSignature): same block
+ * length, strong length and seed as the basis signature, so a target block that the encoder matched whole to
+ * a basis block at a block boundary takes that block's entry, and only the other blocks are hashed. Blocks
+ * are added in order. Not exported from the package: reached through the encoder.
+ */
+export class TargetSignatureBuilder {
+  readonly #basis: Signature;
+  readonly #table: BlockTable;
+
+  constructor(basis: Signature, expectedBlocks: number) {
+    this.#basis = basis;
+    this.#table = new BlockTable(expectedBlocks, basis.strongLength, basis.seed);
+  }
+
+  /** Blocks added so far: the next one starts at target offset count * blockLength. */
+  get count(): number {
+    return this.#table.count;
+  }
+
+  /** Adds a block from its bytes. */
+  hash(bytes: Uint8Array, start: number, length: number): void {
+    this.#table.hash(bytes, start, length);
+  }
+
+  /** Adds a block whose bytes are basis block j's (a full block). */
+  copyOf(j: number): void {
+    this.#table.entryOf(this.#basis, j);
+  }
+
+  finish(targetLength: number): Signature {
+    return this.#table.signature(this.#basis.blockLength, targetLength);
   }
 }
 
