@@ -101,8 +101,12 @@ export async function* deltaPieces(snapshot: Snapshot, basis: DeltaBasis, option
     // Complete ops every 1/32 of the file (at least 8 MiB): a server patching the streamed delta keeps pace
     // with the read instead of getting a long unchanged run's copy at the end. ~14 B per flush.
     const flushEvery = Math.max(STREAM_FLUSH_MIN_BYTES, Math.ceil(snapshot.size / 32));
-    const encoder = new DeltaEncoder(signature, reader === undefined ? { flushEvery } : { basis: reader, flushEvery });
-    const builder = options.withSignature
+    // The snapshot's signature, when asked for: kept by the encoder when the basis is a signature of the same
+    // block length (an in-place edit then hashes only the blocks it touched: the rest take the basis's
+    // entries, seed included), else built from the bytes as they are read.
+    const targetSignature = options.withSignature === true && reader === undefined && signature.blockLength === localBlockLength(snapshot.size);
+    const encoder = new DeltaEncoder(signature, reader === undefined ? { flushEvery, targetSignature } : { basis: reader, flushEvery });
+    const builder = options.withSignature && !targetSignature
       ? new SignatureBuilder({ basisLength: snapshot.size, blockLength: localBlockLength(snapshot.size) })
       : undefined;
     // The builder and the encoder copy what they keep of a chunk before push returns: one read buffer for all
@@ -116,6 +120,7 @@ export async function* deltaPieces(snapshot: Snapshot, basis: DeltaBasis, option
     yield* tail;
     const result: DeltaResult = { stats: encoder.stats };
     if (builder) result.newSignature = encodeSignature(builder.finish());
+    else if (targetSignature) result.newSignature = encodeSignature(encoder.targetSignature());
     return result;
   } finally {
     reader?.close();
