@@ -1,5 +1,5 @@
 import t from 'tap';
-import { appendFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -100,24 +100,44 @@ t.test('reads are sized from the file: a small file costs one small buffer and o
   );
 });
 
-t.test('with reuseBuffer every chunk is a view of one buffer, and the bytes are the same', async (t) => {
+t.test('with reuseBuffer the chunks are views of two buffers taking turns (one is read while the other is used), and the bytes are the same', async (t) => {
   const dir = temp(t);
   const file = join(dir, 'big.bin');
   const bytes = Buffer.alloc(2 * READ_CHUNK_BYTES + 5);
   for (let i = 0; i < bytes.length; i++) bytes[i] = (i * 31) & 0xff;
   writeFileSync(file, bytes);
-  const reused = new Set<ArrayBufferLike>();
+  const reused: ArrayBufferLike[] = [];
   const hasher = createHash('sha256');
   for await (const chunk of readChunks(file, {}, { reuseBuffer: true })) {
-    reused.add(chunk.buffer);
+    reused.push(chunk.buffer);
     hasher.update(chunk);
   }
-  t.equal(reused.size, 1, 'one buffer for all reads');
+  t.equal(reused.length, 3);
+  t.equal(new Set(reused).size, 2, 'two buffers for all reads');
+  t.equal(reused[0], reused[2], 'the first buffer again for the third chunk');
   t.equal(hasher.digest('hex'), sha(bytes));
   const fresh: Uint8Array[] = [];
   for await (const chunk of readChunks(file)) fresh.push(chunk);
   t.equal(new Set(fresh.map((c) => c.buffer)).size, fresh.length, 'without it, chunks may be kept: each its own buffer');
   t.equal(sha(Buffer.concat(fresh)), sha(bytes));
+});
+
+t.test('a consumer that stops after the first chunk leaves no read behind: the file closes', async (t) => {
+  const dir = temp(t);
+  const file = join(dir, 'big.bin');
+  writeFileSync(file, Buffer.alloc(3 * READ_CHUNK_BYTES, 7));
+  for (const reuseBuffer of [false, true]) {
+    let chunks = 0;
+    for await (const chunk of readChunks(file, {}, { reuseBuffer })) {
+      chunks++;
+      t.equal(chunk.length, READ_CHUNK_BYTES);
+      break;
+    }
+    t.equal(chunks, 1);
+  }
+  // Every handle was closed: the descriptors readChunks opened are gone from this process.
+  const open = readdirSync('/proc/self/fd').map((fd) => { try { return readlinkSync(`/proc/self/fd/${fd}`); } catch { return ''; } });
+  t.notOk(open.includes(file), 'no descriptor left on the file');
 });
 
 t.test('a large file the scan just hashed under the same stat, even racily clean, is not read again; another stat is', async (t) => {
