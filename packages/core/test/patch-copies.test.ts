@@ -129,3 +129,38 @@ t.test('consumerSha256: the consumer hashes what it took, and the applier checks
   t.same(good.hashAtEnd, [createHash('sha256').update(target).digest('hex')], 'asked once, after every piece was hashed');
   await t.rejects(patchHashingPieces(true), { name: 'ChecksumMismatchError' }, "a consumer's hash that differs fails the patch: the applier used it");
 });
+
+t.test('transientPieces with readInto() and no worker: copies are read into one buffer the applier reuses, still verified', async (t) => {
+  const basis = seededBytes(9 * MiB + 100, 11);
+  const ops: Op[] = [{ copy: [0, 9 * MiB] }, { literal: seededBytes(500, 12) }, { copy: [100, 3000] }];
+  const { delta, target } = deltaOfOps(basis, ops);
+  let reads = 0;
+  const reader = (cut = 0): BasisReader => ({
+    length: basis.length,
+    read: () => {
+      throw new Error('read() must not be used when readInto() is there');
+    },
+    readInto: (o: number, into: Uint8Array) => {
+      reads++;
+      const n = Math.min(into.length, basis.length - o) - cut;
+      into.set(basis.subarray(o, o + n));
+      return n;
+    },
+  });
+  const buffers = new Set<ArrayBufferLike>();
+  const parts: Uint8Array[] = [];
+  for await (const piece of new PatchApplier(reader(), {}, { transientPieces: true }).apply([delta])) {
+    if (piece.length !== 500) buffers.add(piece.buffer);
+    parts.push(piece.slice()); // overwritten by the next copy: the consumer is done with it before asking
+  }
+  t.ok(equalBytes(concat(parts), target), 'round trip');
+  t.equal(reads, 4, 'the 9 MiB run in three reads, then the short copy');
+  t.equal(buffers.size, 1, 'every copy piece is a view of one buffer');
+  const drain = async (basisReader: BasisReader, d: Uint8Array) => {
+    for await (const _ of new PatchApplier(basisReader, {}, { transientPieces: true }).apply([d])) void _;
+  };
+  const bad = Uint8Array.from(delta);
+  bad[bad.length - 1] ^= 1; // the END op's SHA-256
+  await t.rejects(drain(reader(), bad), { code: 'DELTA_CHECKSUM_MISMATCH' }, 'the hash of what was read is checked');
+  await t.rejects(drain(reader(1), delta), { code: 'DELTA_BASIS_MISMATCH' }, 'a short readInto fails with the basis error');
+});

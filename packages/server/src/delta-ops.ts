@@ -3,7 +3,7 @@
  * hash and block length) and applying an uploaded delta against the current file into a staged file (or,
  * when its base moved on, settling it as a retry whose result is already there).
  */
-import { DeltaDecoder, PatchApplier, computeSignature, encodeSignature, toHex, type DecodeLimits } from '@deltabox/core';
+import { DeltaDecoder, PatchApplier, computeSignature, encodeSignature, toHex, type BasisReader, type DecodeLimits } from '@deltabox/core';
 import type { ManifestEntry } from '@deltabox/protocol';
 import { ApiError } from './api-error.js';
 import type { Mirror, WriteOptions } from './mirror.js';
@@ -87,8 +87,13 @@ export async function patchFile(mirror: Mirror, path: string, delta: AsyncIterab
 export async function stagePatched(mirror: Mirror, basis: ReadHandle, delta: AsyncIterable<Uint8Array>): Promise<StagedFile> {
   const staged = await mirror.storage.stage();
   try {
-    const applier = new PatchApplier({ length: basis.size, read: (offset, length) => basis.read(offset, length) }, decodeLimits(mirror), {
+    // The staged file has written (and hashed) each piece when it asks for the next: copies can then be read
+    // into one buffer the applier reuses, where the backend reads into a caller's buffer.
+    const reader: BasisReader = { length: basis.size, read: (offset, length) => basis.read(offset, length) };
+    if (basis.readInto) reader.readInto = (offset, into) => basis.readInto!(offset, into);
+    const applier = new PatchApplier(reader, decodeLimits(mirror), {
       consumerSha256: () => staged.digest(),
+      transientPieces: true,
     });
     for await (const chunk of applier.apply(delta)) await staged.write(chunk);
     return staged;

@@ -25,13 +25,18 @@ export class LocalReadHandle implements ReadHandle {
 
   async read(byteOffset: number, length: number): Promise<Uint8Array> {
     const buf = Buffer.allocUnsafe(length);
+    const filled = await this.readInto(byteOffset, buf);
+    return filled === length ? buf : buf.subarray(0, filled);
+  }
+
+  async readInto(byteOffset: number, into: Uint8Array): Promise<number> {
     let filled = 0;
-    while (filled < length) {
-      const { bytesRead } = await this.#handle().read(buf, filled, length - filled, byteOffset + filled);
+    while (filled < into.length) {
+      const { bytesRead } = await this.#handle().read(into, filled, into.length - filled, byteOffset + filled);
       if (bytesRead === 0) break;
       filled += bytesRead;
     }
-    return filled === length ? buf : buf.subarray(0, filled);
+    return filled;
   }
 
   readSync(byteOffset: number, length: number): Uint8Array {

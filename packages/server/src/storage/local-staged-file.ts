@@ -76,16 +76,15 @@ export class LocalStagedFile implements StagedFile {
 
   async write(chunk: Uint8Array): Promise<void> {
     if (!this.#fh || this.#sealing) throw new Error('staged file already sealed, committed or discarded');
-    let offset = 0;
+    // The thread pool writes while this thread hashes the same bytes (both only read them); a failed write
+    // fails the call, and the caller discards the staged file, hash and all.
+    const written = writeAll(this.#fh, chunk);
+    this.#hash.update(chunk);
     try {
-      while (offset < chunk.length) {
-        const { bytesWritten } = await this.#fh.write(chunk, offset, chunk.length - offset);
-        offset += bytesWritten;
-      }
+      await written;
     } catch (err) {
       throw fromFsError(err, ''); // the staged file's own path is the server's business
     }
-    this.#hash.update(chunk);
     this.#size += chunk.length;
     if (this.#size >= this.#writebackAt && this.#writeback === undefined) {
       // A large file's pages go to disk while the rest still arrives (a streamed delta, a big upload): the
@@ -220,5 +219,14 @@ export class LocalStagedFile implements StagedFile {
     await unlink(this.#tmpPath).catch((err) => {
       if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
     });
+  }
+}
+
+/** Writes all of `chunk` at the file's position. */
+async function writeAll(fh: FileHandle, chunk: Uint8Array): Promise<void> {
+  let offset = 0;
+  while (offset < chunk.length) {
+    const { bytesWritten } = await fh.write(chunk, offset, chunk.length - offset);
+    offset += bytesWritten;
   }
 }

@@ -64,6 +64,11 @@ export interface ReadHandle {
    */
   readSync?(byteOffset: number, length: number): Uint8Array;
   /**
+   * Optional: reads into `into` at `byteOffset`, returning how many bytes it read (fewer only at the end of
+   * the file): a patch then reads its copies into one buffer instead of a fresh one per piece.
+   */
+  readInto?(byteOffset: number, into: Uint8Array): Promise<number>;
+  /**
    * Streams bytes `start..end` (inclusive; whole file when omitted). Takes ownership of the handle: it
    * is closed when the stream ends, fails or is destroyed; do not call close() as well.
    */

@@ -130,6 +130,13 @@ export function storageConformance(t: Test, name: string, make: () => Promise<Co
       t.equal(Buffer.from(handle.readSync(3, 4)).toString(), '3456', 'readSync, where offered, reads as read does');
       t.equal(Buffer.from(handle.readSync(8, 10)).toString(), '89');
     }
+    if (handle.readInto) {
+      const into = Buffer.alloc(6, 0x2d);
+      t.equal(await handle.readInto(3, into.subarray(0, 4)), 4, 'readInto, where offered, fills what it is given');
+      t.equal(into.toString(), '3456--');
+      t.equal(await handle.readInto(8, into), 2, 'short only at the end');
+      t.equal(into.toString(), '8956--');
+    }
     const chunks: Buffer[] = [];
     for await (const c of handle.stream(2, 4)) chunks.push(c as Buffer);
     t.equal(Buffer.concat(chunks).toString(), '234', 'inclusive range');
