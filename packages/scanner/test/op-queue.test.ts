@@ -41,6 +41,35 @@ t.test('a change during a transfer survives the transfer\'s completion', async (
   t.equal(q.ready(5).length, 1);
 });
 
+t.test('enqueueing a path that waits, due and unchanged, writes nothing and keeps the entry', async (t) => {
+  const persistence = new MemoryPersistence();
+  let saves = 0;
+  const counting: QueuePersistence = { save: (e) => { saves++; persistence.save(e); }, remove: (p) => persistence.remove(p) };
+  const q = new OpQueue([], counting);
+  const first = q.enqueue('f', 0);
+  const moved = q.enqueue('b', 0, 'move', 'a');
+  t.equal(saves, 2);
+  t.equal(q.enqueue('f', 5), first, 'the same entry');
+  t.equal(q.enqueue('b', 5), moved, 'a sync keeps the queued move as it is');
+  t.equal(q.enqueue('b', 5, 'move', 'a'), moved, 'the same move');
+  t.equal(saves, 2, 'no row written');
+  t.equal(first.generation, 1);
+  t.not(q.enqueue('b', 5, 'move', 'c'), moved, 'another source is a change');
+  t.equal(q.get('b')!.from, 'c');
+  t.not(q.enqueue('g', 0), undefined);
+  t.equal(q.enqueue('g', 10, 'sync').generation, 1);
+  const gen = q.begin('f');
+  t.equal(q.enqueue('f', 6).generation, gen + 1, 'in flight: the generation tells the completion');
+  q.complete('f', gen);
+  t.ok(q.get('f'), 'still queued after the old transfer completed');
+  const failed = q.fail('f', q.begin('f'), 7, 'boom')!;
+  t.equal(q.enqueue('f', 8).attempts, 0, 'a failed entry is reset');
+  t.not(q.get('f'), failed);
+  t.equal(q.enqueue('h', 100).nextAtMs, 100);
+  t.equal(q.enqueue('h', 50).nextAtMs, 50, 'an entry not yet due is made due now');
+  t.equal(saves, 9, 'every change written');
+});
+
 t.test('a failure backs off; release keeps the entry due', async (t) => {
   const q = new OpQueue([], new MemoryPersistence(), { random: () => 1 });
   q.enqueue('f', 0);

@@ -15,7 +15,10 @@ export interface QueueEntry {
   path: string;
   kind: QueueKind;
   from?: string;
-  /** Bumped by every enqueue: a completion only removes the entry if nothing was enqueued meanwhile. */
+  /**
+   * Bumped by every enqueue that finds the entry in flight or changes it: a completion only removes the entry
+   * if nothing was enqueued meanwhile.
+   */
   generation: number;
   /** Failures for the entry's own reasons since it was last enqueued. */
   attempts: number;
@@ -152,9 +155,12 @@ export class OpQueue {
   /**
    * Records that `path` must be synced. An existing entry is reused (its place in line kept, its backoff
    * reset); a `move` is kept when a plain `sync` arrives, since the dispatcher checks the move still holds.
+   * An entry that already says the same and waits, due, with no failure is left as it is: nothing to write
+   * (a first sync's merge queues again every file its scan just queued: 100,000 entries, rows and heap nodes).
    */
   enqueue(path: string, nowMs: number, kind: QueueKind = 'sync', from?: string): QueueEntry {
     const existing = this.#entries.get(path);
+    if (existing !== undefined && this.#alreadySays(existing, nowMs, kind, from)) return existing;
     const keepMove = existing?.kind === 'move' && kind === 'sync';
     const entry: QueueEntry = {
       path,
@@ -172,6 +178,16 @@ export class OpQueue {
     this.#persistence.save(entry);
     this.#arm(entry);
     return entry;
+  }
+
+  /**
+   * True when enqueueing (`kind`, `from`) at `nowMs` would change nothing about `entry` but its generation:
+   * it is not in flight (the generation tells a completion that the path changed meanwhile), is due, has no
+   * failure to reset, and the kind and source would stay (a `sync` keeps a queued move).
+   */
+  #alreadySays(entry: QueueEntry, nowMs: number, kind: QueueKind, from: string | undefined): boolean {
+    if (this.#inFlight.has(entry.path) || entry.attempts !== 0 || entry.lastError !== undefined || entry.nextAtMs > nowMs) return false;
+    return kind === 'sync' || (entry.kind === 'move' && entry.from === from);
   }
 
   /**
