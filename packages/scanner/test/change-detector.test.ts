@@ -36,6 +36,16 @@ t.test('a scan with nothing changed hashes nothing and queues nothing', async (t
   t.same(outcome.changes, []);
 });
 
+t.test('the hashed entries become the rows themselves, racy set, not copies', async (t) => {
+  const a: HashedEntry = { path: 'a', diskPath: 'a', type: 'file', size: 1, mtimeMs: NOW - 10, ino: 1, mode: 0o644, hash: 'h1' };
+  const d: HashedEntry = { path: 'd', diskPath: 'd', type: 'dir', size: 0, mtimeMs: NOW - 10, ino: 2, mode: 0o755 };
+  const outcome = classifyChanges(new Map(), [a, d], [], NOW);
+  t.equal(outcome.upserts[0], a, 'the file');
+  t.equal(outcome.upserts[1], d, 'the folder');
+  t.equal(a.racy, true, 'written just before the scan started');
+  t.equal(d.racy, false, 'a folder is never racy');
+});
+
 t.test('size, mtime, inode and mode changes each trigger hashing', async (t) => {
   const base = file('f', 'h1');
   for (const change of [{ size: 99 }, { mtimeMs: OLD + 1 }, { ino: 7 }, { mode: 0o755 }]) {

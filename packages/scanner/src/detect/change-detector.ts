@@ -14,8 +14,11 @@ export interface LocalEntry extends WalkedEntry {
   racy: boolean;
 }
 
-/** A changed entry after hashing: files carry `hash`. */
-export type HashedEntry = WalkedEntry & { hash?: string };
+/**
+ * A changed entry after hashing: files carry `hash`. classifyChanges sets `racy` on it and records it as the
+ * row itself (not a copy: a first sync has 100,000 of them).
+ */
+export type HashedEntry = WalkedEntry & { hash?: string; racy?: boolean };
 
 export interface ScanPlan {
   /** Entries whose stat changed or that are new: files among them must be hashed. */
@@ -95,7 +98,8 @@ export function differsForServer(a: LocalEntry, b: LocalEntry): boolean {
 
 /**
  * Step 2: `hashed` are the `changed` entries the caller could read (files with `hash` set; folders as is;
- * a file that could not be read is left out and keeps its old row). `scanStartMs` decides raciness.
+ * a file that could not be read is left out and keeps its old row). `scanStartMs` decides raciness, which is
+ * set on each hashed entry: they become the upserted rows, and belong to the outcome from then on.
  */
 export function classifyChanges(
   prev: ReadonlyMap<string, LocalEntry>,
@@ -109,7 +113,8 @@ export function classifyChanges(
   const newFiles: LocalEntry[] = [];
   for (const entry of hashed) {
     // Only an mtime near "now" can be produced again by a later write; one far in the past or future cannot.
-    const row: LocalEntry = { ...entry, racy: entry.type === 'file' && Math.abs(scanStartMs - entry.mtimeMs) < RACY_WINDOW_MS };
+    const row = entry as LocalEntry;
+    row.racy = entry.type === 'file' && Math.abs(scanStartMs - entry.mtimeMs) < RACY_WINDOW_MS;
     upserts.push(row);
     const before = prev.get(entry.path);
     if (before === undefined) {

@@ -4,14 +4,14 @@
  * server), then record the rows and queue the changes in one transaction. The scanner decides when to run it.
  */
 import { join } from 'node:path';
-import { classifyChanges, planScan, type HashedEntry, type LocalEntry } from './change-detector.js';
+import { classifyChanges, planScan, type HashedEntry, type LocalEntry, type ScanPlan } from './change-detector.js';
 import { hashFileStable } from '../transfer/file-reader.js';
 import { loadIgnoreRules } from './ignore-rules.js';
 import { assertDeleteShare, countPlannedDeletes, countRemoteFiles, queuedMoveSources, type MassDeleteLimit } from '../guards/mass-delete-guard.js';
 import type { OpQueue } from '../queue/op-queue.js';
 import type { StateStore } from '../state/state-store.js';
 import type { SyncState } from '../state/sync-state.js';
-import { walkedEntryOf, walkListing, walkTree, type FolderId, type WarnFn } from './tree-walk.js';
+import { walkListing, walkTree, type FolderId, type WalkedEntry, type WarnFn } from './tree-walk.js';
 import type { TreeListing } from './tree-listing.js';
 
 export interface ScanPassResult {
@@ -47,29 +47,8 @@ export async function runScanPass(
   listing?: TreeListing,
 ): Promise<ScanPassResult> {
   guards.verifyRoot();
-  const rules = loadIgnoreRules(root);
-  const options = guards.serverFolder === undefined ? {} : { serverFolder: guards.serverFolder };
-  const listed = listing === undefined ? undefined : walkListing(listing, root, rules, warn, options);
-  // The racy-mtime rule needs a start no later than the first lstat of the walk.
-  const startedMs = listed !== undefined ? listing!.startedMs : Date.now();
-  const walk = listed ?? walkTree(root, rules, warn, options);
-  const plan = planScan(state.local, walk);
-  const hashed: HashedEntry[] = [];
-  let retrySoon = false;
-  for (const entry of plan.changed) {
-    if (entry.type === 'dir') {
-      hashed.push(entry);
-      continue;
-    }
-    try {
-      const { hash, stat } = await hashFileStable(join(root, entry.diskPath));
-      hashed.push({ ...walkedEntryOf(entry.path, entry.diskPath, stat), hash });
-    } catch (err) {
-      const code = (err as { code?: string }).code;
-      if (code === 'FILE_CHANGED' || code === 'ENOENT') retrySoon = true;
-      else warn('unreadable file skipped', { path: entry.path, err: String(err) });
-    }
-  }
+  const { plan, startedMs, skipped } = planPass(root, state, warn, guards, listing);
+  const { hashed, retrySoon } = await hashChanged(root, plan.changed, warn);
   const outcome = classifyChanges(state.local, hashed, plan.removed, startedMs);
   guards.verifyRoot(); // an emptied or swapped folder found mid-walk must not be recorded as deletions
   const upserted = outcome.upserts.filter((row) => row.type === 'dir');
@@ -93,5 +72,49 @@ export async function runScanPass(
       if (change.kind === 'moved' && change.from !== undefined && queue.isInFlight(change.from)) queue.enqueue(change.from, now);
     }
   });
-  return { changes: outcome.changes.length, retrySoon, skipped: walk.skipped };
+  return { changes: outcome.changes.length, retrySoon, skipped };
+}
+
+/**
+ * Walks (or reads the listing) and plans. The walk's map of every entry is dropped on return: only the
+ * changed entries live on, in the plan.
+ */
+function planPass(root: string, state: SyncState, warn: WarnFn, guards: ScanPassGuards, listing: TreeListing | undefined): { plan: ScanPlan; startedMs: number; skipped: number } {
+  const rules = loadIgnoreRules(root);
+  const options = guards.serverFolder === undefined ? {} : { serverFolder: guards.serverFolder };
+  const listed = listing === undefined ? undefined : walkListing(listing, root, rules, warn, options);
+  // The racy-mtime rule needs a start no later than the first lstat of the walk.
+  const startedMs = listed !== undefined ? listing!.startedMs : Date.now();
+  const walk = listed ?? walkTree(root, rules, warn, options);
+  const plan = planScan(state.local, walk);
+  return { plan, startedMs, skipped: walk.skipped };
+}
+
+/**
+ * Hashes the changed files (stable reads). Each one's row is made once, from the stat its hash was read at,
+ * and takes the walked entry's place in `changed`, which becomes the hashed list: a first sync of 100,000 files
+ * held the walk's entries, a copy with the hash and a copy with `racy` until the pass ended, and the peak RSS
+ * was the heap grown over those. Files that could not be read are left out (they keep their old rows).
+ */
+async function hashChanged(root: string, changed: WalkedEntry[], warn: WarnFn): Promise<{ hashed: HashedEntry[]; retrySoon: boolean }> {
+  const hashed: HashedEntry[] = changed;
+  let retrySoon = false;
+  let kept = 0;
+  for (let i = 0; i < changed.length; i++) {
+    const entry = changed[i]!;
+    if (entry.type === 'dir') {
+      hashed[kept++] = entry;
+      continue;
+    }
+    try {
+      const { hash, stat } = await hashFileStable(join(root, entry.diskPath));
+      hashed[kept++] = { path: entry.path, diskPath: entry.diskPath, type: 'file', size: stat.size, mtimeMs: stat.mtimeMs, ino: stat.ino, mode: stat.mode & 0o7777, hash, racy: false };
+    } catch (err) {
+      const code = (err as { code?: string }).code;
+      if (code === 'FILE_CHANGED' || code === 'ENOENT') retrySoon = true;
+      else warn('unreadable file skipped', { path: entry.path, err: String(err) });
+    }
+  }
+  hashed.length = kept;
+  return { hashed, retrySoon };
 }
