@@ -99,10 +99,11 @@ export class StateStore implements QueuePersistence {
     this.#db.pragma('busy_timeout = 5000');
     this.#db.exec(SCHEMA);
     const db = this.#db;
+    // The row writers a first sync runs 100,000 times each take positional parameters: a named-parameter object
+    // per row was one more object per file (a spread copy of the entry) for the garbage collector.
     this.#stmts = {
       upsertLocal: db.prepare(
-        `INSERT OR REPLACE INTO local (path, disk_path, type, size, mtime_ms, ino, mode, hash, racy)
-         VALUES (@path, @diskPath, @type, @size, @mtimeMs, @ino, @mode, @hash, @racy)`,
+        'INSERT OR REPLACE INTO local (path, disk_path, type, size, mtime_ms, ino, mode, hash, racy) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
       ),
       deleteLocal: db.prepare('DELETE FROM local WHERE path = ?'),
       loadLocal: db.prepare(
@@ -111,20 +112,17 @@ export class StateStore implements QueuePersistence {
       loadRemote: db.prepare("SELECT path, type = 'dir', size, mtime_ms, hash, executable FROM remote"),
       loadBase: db.prepare("SELECT path, type = 'dir', size, mtime_ms, hash, executable FROM base"),
       upsertRemote: db.prepare(
-        `INSERT OR REPLACE INTO remote (path, type, size, mtime_ms, hash, executable)
-         VALUES (@path, @type, @size, @mtimeMs, @hash, @executable)`,
+        'INSERT OR REPLACE INTO remote (path, type, size, mtime_ms, hash, executable) VALUES (?, ?, ?, ?, ?, ?)',
       ),
       deleteRemote: db.prepare('DELETE FROM remote WHERE path = ?'),
       deleteRemoteUnder: db.prepare("DELETE FROM remote WHERE path = ? OR substr(path, 1, length(?) + 1) = ? || '/'"),
       clearRemote: db.prepare('DELETE FROM remote'),
       upsertBase: db.prepare(
-        `INSERT OR REPLACE INTO base (path, type, size, mtime_ms, hash, executable)
-         VALUES (@path, @type, @size, @mtimeMs, @hash, @executable)`,
+        'INSERT OR REPLACE INTO base (path, type, size, mtime_ms, hash, executable) VALUES (?, ?, ?, ?, ?, ?)',
       ),
       deleteBase: db.prepare('DELETE FROM base WHERE path = ?'),
       saveQueue: db.prepare(
-        `INSERT OR REPLACE INTO queue (path, kind, from_path, generation, attempts, next_at_ms, seq, last_error)
-         VALUES (@path, @kind, @from, @generation, @attempts, @nextAtMs, @seq, @lastError)`,
+        'INSERT OR REPLACE INTO queue (path, kind, from_path, generation, attempts, next_at_ms, seq, last_error) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
       ),
       removeQueue: db.prepare('DELETE FROM queue WHERE path = ?'),
       putCache: db.prepare(
@@ -169,7 +167,8 @@ export class StateStore implements QueuePersistence {
   }
 
   upsertLocal(entry: LocalEntry): void {
-    this.#stmts.upsertLocal.run({ ...entry, hash: entry.hash ?? null, racy: entry.racy ? 1 : 0 });
+    const e = entry;
+    this.#stmts.upsertLocal.run(e.path, e.diskPath, e.type, e.size, e.mtimeMs, e.ino, e.mode, e.hash ?? null, e.racy ? 1 : 0);
   }
 
   deleteLocal(path: string): void {
@@ -190,7 +189,7 @@ export class StateStore implements QueuePersistence {
   }
 
   upsertBase(entry: RemoteEntry): void {
-    this.#stmts.upsertBase.run({ ...entry, hash: entry.hash ?? null, executable: entry.executable ? 1 : 0 });
+    this.#stmts.upsertBase.run(entry.path, entry.type, entry.size, entry.mtimeMs, entry.hash ?? null, entry.executable ? 1 : 0);
   }
 
   deleteBase(path: string): void {
@@ -217,7 +216,7 @@ export class StateStore implements QueuePersistence {
   }
 
   upsertRemote(entry: RemoteEntry): void {
-    this.#stmts.upsertRemote.run({ ...entry, hash: entry.hash ?? null, executable: entry.executable ? 1 : 0 });
+    this.#stmts.upsertRemote.run(entry.path, entry.type, entry.size, entry.mtimeMs, entry.hash ?? null, entry.executable ? 1 : 0);
   }
 
   deleteRemote(path: string): void {
@@ -252,7 +251,8 @@ export class StateStore implements QueuePersistence {
   }
 
   save(entry: QueueEntry): void {
-    this.#stmts.saveQueue.run({ ...entry, from: entry.from ?? null, lastError: entry.lastError ?? null });
+    const e = entry;
+    this.#stmts.saveQueue.run(e.path, e.kind, e.from ?? null, e.generation, e.attempts, e.nextAtMs, e.seq, e.lastError ?? null);
   }
 
   remove(path: string): void {
