@@ -600,24 +600,34 @@ export class Transfer {
   /**
    * The batch part of an inline snapshot: whole when new, small, or with --full-uploads; a delta against the
    * basis kept of its base (#keptBasis) when that saves enough; undefined when none is kept (the file goes
-   * alone, against the server's signature).
+   * alone, against the server's signature). A new file's part is made at once, with no promise and one meta
+   * object (a first sync makes 100,000; they live until the batch is answered, long enough to reach the old
+   * generation of the heap).
    */
-  async #batchPart(path: string, snap: Snapshot): Promise<BatchPart | undefined> {
+  #batchPart(path: string, snap: Snapshot): BatchPart | Promise<BatchPart | undefined> | undefined {
     const st = snap.stat;
-    // Two-way: create only, like a single new file's PUT (another device may have made the same path).
     const meta: BatchPartMeta = { path, size: snap.size, mtimeMs: Math.trunc(st.mtimeMs), executable: (st.mode & 0o111) !== 0, hash: snap.hash };
     const base = this.#d.state.remote.get(path);
-    if (base === undefined) return { meta: this.#d.twoWay ? { ...meta, ifNoneMatch: true } : meta, bytes: snap.bytes! };
+    if (base === undefined) {
+      // Two-way: create only, like a single new file's PUT (another device may have made the same path).
+      if (this.#d.twoWay) meta.ifNoneMatch = true;
+      return { meta, bytes: snap.bytes! };
+    }
     if (base.type !== 'file' || base.hash === undefined || !this.#d.client.batchesEdits) return undefined;
     // Two-way: as syncPath, only over the version this device last merged (else another device's edit is lost).
     this.#assertBaseCurrent({ path });
-    const whole: BatchPart = { meta: { ...meta, ifMatch: base.hash }, bytes: snap.bytes! };
+    return this.#editPart(snap, { ...meta, ifMatch: base.hash });
+  }
+
+  /** An edited file's part, If-Match its base (`meta.ifMatch`): a delta when one is kept and saves enough, else whole. */
+  async #editPart(snap: Snapshot, meta: BatchPartMeta): Promise<BatchPart | undefined> {
+    const whole: BatchPart = { meta, bytes: snap.bytes! };
     if (this.#d.fullUploads || snap.size < SMALL_DELTA_MIN_BYTES) return whole;
-    const basis = this.#keptBasis(base.hash);
+    const basis = this.#keptBasis(meta.ifMatch!);
     if (basis === undefined) return undefined;
     const delta = await deltaBytes(snap, basis);
     if (delta.length > DELTA_WORTH_RATIO * snap.size) return whole;
-    return { meta: { ...meta, size: delta.length, ifMatch: base.hash, delta: true }, bytes: delta, fileSize: snap.size };
+    return { meta: { ...meta, size: delta.length, delta: true }, bytes: delta, fileSize: snap.size };
   }
 
   /**
