@@ -171,9 +171,9 @@ if (answer !== undefined) {
     require('node:v8').setFlagsFromString('--wasm-tiering-budget=180000000');
   }
   // The scanner: after each full garbage collection V8 lets the heap grow to up to 4x what survived before
-  // collecting again; 2x here. A first sync of 100,000 tiny files peaked at 308-334 MB RSS, most of it garbage
-  // the upload phase had promoted (batches live until answered) under a limit set at 4x; with 2x, 260 MB, for
-  // no measurable client CPU. Not a cap: the heap still grows as far as the tree needs (docs/SCANNER.md).
+  // collecting again; 2x here. A first sync of 100,000 tiny files peaked at 315-342 MB RSS, most of it garbage
+  // the upload phase had promoted (batches live until answered) under a limit set at 4x; with 2x, 266-268 MB,
+  // for no measurable client CPU. Not a cap: the heap still grows as far as the tree needs (docs/SCANNER.md).
   if (args[0] === 'scan' || args[0] === 'run') require('node:v8').setFlagsFromString('--heap-growing-percent=100');
   bundledCommand()
     .then((code) => code ?? import('../dist/main.js').then(({ main }) => main(process.argv)))
