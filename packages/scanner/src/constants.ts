@@ -94,6 +94,12 @@ export const BACKOFF_MIN_MS = 250;
 export const BACKOFF_MAX_MS = 30_000;
 /** In `--once` mode an entry that failed this many times for its own reasons is reported as failed. */
 export const ONCE_MAX_ATTEMPTS = 5;
+/**
+ * In `--once` mode, scans in a row that found a file changing while it was read (each rescan 300 ms later)
+ * before the run stops waiting for it: a file written for a while is sent once it settles, one written
+ * without end (a log) does not hold the run forever (it is reported, and the next run sends it).
+ */
+export const ONCE_MAX_RESCANS = 20;
 
 /**
  * The mass-delete guard (mass-delete-guard.ts): by default a pass may delete at most half of the server's

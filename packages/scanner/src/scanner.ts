@@ -19,6 +19,7 @@ import {
   JOURNAL_CATCHUP_MAX_CHANGES,
   LISTING_WORKER_MIN_ROWS,
   ONCE_MAX_ATTEMPTS,
+  ONCE_MAX_RESCANS,
   SMALL_DELTA_MIN_BYTES,
   TMP_DIR,
 } from './constants.js';
@@ -199,6 +200,8 @@ export class Scanner {
   #reconnectTimer: NodeJS.Timeout | undefined;
   #intervalTimer: NodeJS.Timeout | undefined;
   #rescanTimer: NodeJS.Timeout | undefined;
+  /** Scans in a row that found a file changing while it was read (--once waits for them, ONCE_MAX_RESCANS). */
+  #changingScans = 0;
   #watcher: FolderWatcher | undefined;
   #waiters: Waiter[] = [];
   #warned = new Set<string>();
@@ -500,6 +503,7 @@ export class Scanner {
       } finally {
         this.#scanRunning = undefined;
         this.#dispatcher.pump();
+        this.#checkIdle(); // a scan that queued nothing starts no round
       }
     })();
     return this.#scanRunning;
@@ -511,7 +515,15 @@ export class Scanner {
     const { changes, retrySoon, skipped } = await runScanPass(this.root, this.#state, this.#queue, this.#store, warn, this.#guards.scanGuards(), this.#takeListing());
     this.#skipped = skipped;
     if (changes > 0) this.#log.debug({ changes }, 'scan queued changes');
-    if (retrySoon) this.#scheduleRescan();
+    if (!retrySoon) {
+      this.#changingScans = 0;
+      return;
+    }
+    this.#changingScans++;
+    if (this.#once && this.#changingScans === ONCE_MAX_RESCANS) {
+      this.#log.warn({ scans: ONCE_MAX_RESCANS }, 'a file kept changing while it was read: this run does not send it (the next one will)');
+    }
+    this.#scheduleRescan();
   }
 
   /** A worker thread listing the folder for the first scan; none when one cannot start (that scan walks). */
@@ -856,6 +868,8 @@ export class Scanner {
 
   #isIdle(): boolean {
     if (this.#dispatcher.jobs > 0 || this.#offline || this.#reconciling || this.#scanRunning) return false;
+    // --once: a file that changed while the scan read it is scanned again shortly; the run waits for that.
+    if (this.#once && this.#rescanTimer !== undefined && this.#changingScans > 0 && this.#changingScans < ONCE_MAX_RESCANS) return false;
     if (this.#queue.size === 0 || this.#mode === 'pull') return true;
     if (!this.#once) return false;
     // --once: entries that kept failing for their own reasons do not hold the run forever.
