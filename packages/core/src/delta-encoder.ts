@@ -10,7 +10,7 @@ import { UsageError } from './errors.js';
 import { commonPrefixLength, commonSuffixLength } from './platform/bytes.js';
 import { createSha256, type Sha256 } from './platform/sha256.js';
 import { createRoller, RK_MULT, weakSum } from './rolling.js';
-import { TargetSignatureBuilder, type Signature } from './signature.js';
+import { BlockTable, type Signature } from './signature.js';
 import { MAX_CHAIN, SignatureIndex } from './signature-index.js';
 import { candidateScanner, type CandidateScanner } from './roll-scanner.js';
 import { strongHash64 } from './strong-hash.js';
@@ -137,7 +137,11 @@ export class DeltaEncoder {
   #finished = false;
   /** Target offset of #buf[0]. */
   #base = 0;
-  readonly #target: TargetSignatureBuilder | undefined;
+  /**
+   * The target's signature as it is made (DeltaOptions.targetSignature): the basis signature's strong length and
+   * seed; block k starts at target offset k * blockLength.
+   */
+  readonly #target: BlockTable | undefined;
   readonly #flushEvery: number;
   /** Target length at the last flushEvery flush. */
   #flushedAt = 0;
@@ -168,7 +172,7 @@ export class DeltaEncoder {
     this.#scanner = candidateScanner(this.#L, this.#index.bitShift);
     this.#fullBlocks = signature.basisLength % this.#L === 0 ? signature.blockCount : signature.blockCount - 1;
     this.#buf = new Uint8Array(Math.max(4 * this.#L, 256 * 1024));
-    this.#target = options.targetSignature ? new TargetSignatureBuilder(signature, signature.blockCount) : undefined;
+    this.#target = options.targetSignature ? new BlockTable(signature.blockCount, signature.strongLength, signature.seed) : undefined;
   }
 
   /**
@@ -178,7 +182,7 @@ export class DeltaEncoder {
   targetSignature(): Signature {
     if (this.#target === undefined) throw new UsageError('targetSignature() needs DeltaOptions.targetSignature');
     if (!this.#finished) throw new UsageError('targetSignature() before finish()');
-    return this.#target.finish(this.#stats.targetLength);
+    return this.#target.signature(this.#L, this.#stats.targetLength);
   }
 
   /** Statistics; complete after finish(). */
@@ -367,7 +371,7 @@ export class DeltaEncoder {
     if (this.#target) {
       const at = this.#base + p;
       this.#hashTargetBlocks(at);
-      if (at === this.#target.count * this.#L && blockLength === this.#L && j < this.#fullBlocks) this.#target.copyOf(j);
+      if (at === this.#target.count * this.#L && blockLength === this.#L && j < this.#fullBlocks) this.#target.entryOf(this.#sig, j);
     }
     let start = p;
     let basisStart = j * this.#L;

@@ -50,8 +50,12 @@ export function resolveSignatureOptions(options: SignatureOptions): { blockLengt
   return { blockLength, strongLength, seed: BigInt.asUintN(64, options.seed ?? randomSeed()) };
 }
 
-/** The growing block table of a signature being built: weak sums and truncated strong hashes, in order. */
-class BlockTable {
+/**
+ * The growing block table of a signature being built: weak sums and truncated strong hashes, in order.
+ * SignatureBuilder fills it from bytes; a DeltaEncoder keeping its target's signature (DeltaOptions.targetSignature)
+ * also copies in entries of the basis signature. Not exported from the package.
+ */
+export class BlockTable {
   #weak: Uint32Array;
   #strong: Uint8Array;
   count = 0;
@@ -163,41 +167,6 @@ export class SignatureBuilder {
     this.#finished = true;
     if (this.#partialLength > 0) this.#table.hash(this.#partial, 0, this.#partialLength);
     return this.#table.signature(this.blockLength, this.#length);
-  }
-}
-
-/**
- * The signature of a delta's target, kept by a DeltaEncoder (DeltaOptions.targetSignature): same block
- * length, strong length and seed as the basis signature, so a target block that the encoder matched whole to
- * a basis block at a block boundary takes that block's entry, and only the other blocks are hashed. Blocks
- * are added in order. Not exported from the package: reached through the encoder.
- */
-export class TargetSignatureBuilder {
-  readonly #basis: Signature;
-  readonly #table: BlockTable;
-
-  constructor(basis: Signature, expectedBlocks: number) {
-    this.#basis = basis;
-    this.#table = new BlockTable(expectedBlocks, basis.strongLength, basis.seed);
-  }
-
-  /** Blocks added so far: the next one starts at target offset count * blockLength. */
-  get count(): number {
-    return this.#table.count;
-  }
-
-  /** Adds a block from its bytes. */
-  hash(bytes: Uint8Array, start: number, length: number): void {
-    this.#table.hash(bytes, start, length);
-  }
-
-  /** Adds a block whose bytes are basis block j's (a full block). */
-  copyOf(j: number): void {
-    this.#table.entryOf(this.#basis, j);
-  }
-
-  finish(targetLength: number): Signature {
-    return this.#table.signature(this.#basis.blockLength, targetLength);
   }
 }
 

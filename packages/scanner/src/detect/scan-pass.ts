@@ -11,7 +11,7 @@ import { assertDeleteShare, countPlannedDeletes, countRemoteFiles, queuedMoveSou
 import type { OpQueue } from '../queue/op-queue.js';
 import type { StateStore } from '../state/state-store.js';
 import type { SyncState } from '../state/sync-state.js';
-import { walkListing, walkTree, type FolderId, type WalkedEntry, type WarnFn } from './tree-walk.js';
+import { walkedEntryOf, walkListing, walkTree, type FolderId, type WalkedEntry, type WarnFn } from './tree-walk.js';
 import type { TreeListing } from './tree-listing.js';
 
 export interface ScanPassResult {
@@ -108,7 +108,9 @@ async function hashChanged(root: string, changed: WalkedEntry[], warn: WarnFn): 
     }
     try {
       const { hash, stat } = await hashFileStable(join(root, entry.diskPath));
-      hashed[kept++] = { path: entry.path, diskPath: entry.diskPath, type: 'file', size: stat.size, mtimeMs: stat.mtimeMs, ino: stat.ino, mode: stat.mode & 0o7777, hash, racy: false };
+      const row: HashedEntry = walkedEntryOf(entry.path, entry.diskPath, stat);
+      row.hash = hash;
+      hashed[kept++] = row;
     } catch (err) {
       const code = (err as { code?: string }).code;
       if (code === 'FILE_CHANGED' || code === 'ENOENT') retrySoon = true;

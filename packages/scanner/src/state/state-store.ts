@@ -167,8 +167,7 @@ export class StateStore implements QueuePersistence {
   }
 
   upsertLocal(entry: LocalEntry): void {
-    const e = entry;
-    this.#stmts.upsertLocal.run(e.path, e.diskPath, e.type, e.size, e.mtimeMs, e.ino, e.mode, e.hash ?? null, e.racy ? 1 : 0);
+    this.#stmts.upsertLocal.run(entry.path, entry.diskPath, entry.type, entry.size, entry.mtimeMs, entry.ino, entry.mode, entry.hash ?? null, entry.racy ? 1 : 0);
   }
 
   deleteLocal(path: string): void {
@@ -251,8 +250,7 @@ export class StateStore implements QueuePersistence {
   }
 
   save(entry: QueueEntry): void {
-    const e = entry;
-    this.#stmts.saveQueue.run(e.path, e.kind, e.from ?? null, e.generation, e.attempts, e.nextAtMs, e.seq, e.lastError ?? null);
+    this.#stmts.saveQueue.run(entry.path, entry.kind, entry.from ?? null, entry.generation, entry.attempts, entry.nextAtMs, entry.seq, entry.lastError ?? null);
   }
 
   remove(path: string): void {
