@@ -195,8 +195,12 @@ export class Scanner {
    */
   #viewRevision: number | undefined;
   #ownRevisions = new Map<number, string>();
-  /** True while the stored view revision (meta `remote.revision`) matches the remote table exactly. */
-  #viewSaved = false;
+  /**
+   * The stored view revision (meta `remote.revision`, as stored) while it matches the remote table exactly;
+   * undefined otherwise. Kept so that a reconcile that finds nothing new writes nothing: a run's first write
+   * to the state database costs an fsync of SQLite's WAL header.
+   */
+  #savedView: string | undefined;
   #reconnectTimer: NodeJS.Timeout | undefined;
   #intervalTimer: NodeJS.Timeout | undefined;
   #rescanTimer: NodeJS.Timeout | undefined;
@@ -807,23 +811,25 @@ export class Scanner {
     this.#knownRevision = revision;
     this.#ownRevisions.clear();
     this.#client.forgetRecordedUpTo(revision);
-    this.#store.setMeta(VIEW_REVISION_KEY, `${revision} ${this.#opts.server}`);
-    this.#viewSaved = true;
+    const saved = `${revision} ${this.#opts.server}`;
+    if (this.#savedView !== saved) this.#store.setMeta(VIEW_REVISION_KEY, saved);
+    this.#savedView = saved;
   }
 
   /** The remote table is about to move past the stored revision: a crash from here on must not trust it. */
   #forgetSavedView(): void {
-    if (!this.#viewSaved) return;
+    if (this.#savedView === undefined) return;
     this.#store.setMeta(VIEW_REVISION_KEY, '');
-    this.#viewSaved = false;
+    this.#savedView = undefined;
   }
 
   /** The stored view revision, when it was saved for this same server. */
   #loadViewRevision(): number | undefined {
-    const [revision, server] = (this.#store.getMeta(VIEW_REVISION_KEY) ?? '').split(' ');
+    const stored = this.#store.getMeta(VIEW_REVISION_KEY) ?? '';
+    const [revision, server] = stored.split(' ');
     const n = Number(revision);
     if (!revision || server !== this.#opts.server || !Number.isSafeInteger(n)) return undefined;
-    this.#viewSaved = true;
+    this.#savedView = stored;
     return n;
   }
 
