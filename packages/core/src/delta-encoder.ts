@@ -13,7 +13,7 @@ import { createRoller, RK_MULT, weakSum } from './rolling.js';
 import { BlockTable, type Signature } from './signature.js';
 import { MAX_CHAIN, SignatureIndex } from './signature-index.js';
 import { candidateScanner, type CandidateScanner } from './roll-scanner.js';
-import { strongHash64 } from './strong-hash.js';
+import { splitStrong, strongHash64, strongParts } from './strong-hash.js';
 import { DeltaWriter } from './wire/delta-writer.js';
 import { SegmentWriter, type OpWriter } from './wire/segment-writer.js';
 import { GapMatcher, type GapSink } from './gap-matcher.js';
@@ -342,8 +342,8 @@ export class DeltaEncoder {
   }
 
   #strongMatches(p: number, j: number, length: number): boolean {
-    const v = strongHash64(this.#buf, p, length, this.#sig.seed);
-    return this.#index.strongEquals(j, Number(v & 0xffffffffn), Number(v >> 32n));
+    splitStrong(strongHash64(this.#buf, p, length, this.#sig.seed));
+    return this.#index.strongEquals(j, strongParts.lo, strongParts.hi);
   }
 
   /** A full-length block whose weak and strong hashes equal the window at p, preferring the one that continues the pending copy; -1 if none. */
@@ -352,9 +352,8 @@ export class DeltaEncoder {
     const w = h >>> 0;
     let j = idx.first(w);
     if (j < 0) return -1;
-    const v = strongHash64(this.#buf, p, this.#L, this.#sig.seed);
-    const lo = Number(v & 0xffffffffn);
-    const hi = Number(v >> 32n);
+    splitStrong(strongHash64(this.#buf, p, this.#L, this.#sig.seed));
+    const { lo, hi } = strongParts;
     const nextStart = this.#copyStart + this.#copyLength;
     if (this.#copyLength > 0 && nextStart % this.#L === 0) {
       const e = nextStart / this.#L;
@@ -465,8 +464,8 @@ export class DeltaEncoder {
     if (tailLength >= this.#L || pending < tailLength) return;
     const at = this.#end - tailLength;
     if (weakSum(this.#buf, at, tailLength) !== sig.weakSums[last]) return;
-    const v = strongHash64(this.#buf, at, tailLength, sig.seed);
-    if (!this.#index.strongEquals(last, Number(v & 0xffffffffn), Number(v >> 32n))) return;
+    splitStrong(strongHash64(this.#buf, at, tailLength, sig.seed));
+    if (!this.#index.strongEquals(last, strongParts.lo, strongParts.hi)) return;
     this.#emitLiteral(this.#lit, at);
     const basisStart = last * this.#L;
     if (at === this.#lit && this.#copyLength > 0 && this.#copyStart + this.#copyLength === basisStart) {

@@ -6,7 +6,7 @@ import { chooseBlockLength } from './block-size.js';
 import { DEFAULT_DECODE_LIMITS, DEFAULT_STRONG_LENGTH, MAX_STRONG_LENGTH } from './constants.js';
 import { UsageError } from './errors.js';
 import { weakSum } from './rolling.js';
-import { randomSeed, strongHash64, writeStrong } from './strong-hash.js';
+import { plainBytes, randomSeed, strongHash64, writeStrong } from './strong-hash.js';
 
 /** The signature of one basis file (FORMAT.md §Signature). */
 export interface Signature {
@@ -136,8 +136,9 @@ export class SignatureBuilder {
   }
 
   /** Feeds basis bytes. @throws UsageError after finish(). */
-  push(chunk: Uint8Array): void {
+  push(input: Uint8Array): void {
     if (this.#finished) throw new UsageError('push() after finish()');
+    const chunk = plainBytes(input);
     const L = this.blockLength;
     this.#length += chunk.length;
     let i = 0;
