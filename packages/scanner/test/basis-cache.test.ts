@@ -37,6 +37,28 @@ t.test('the cache stays within its budget, evicting least recently used, and dro
   store.close();
 });
 
+t.test('at start, rows whose cache file is gone are dropped; the others are kept', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'dbx-cache-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const store = new StateStore(join(dir, 'state'));
+  const cacheDir = join(dir, 'cache');
+  const cache = new BasisCache(cacheDir, store, 10_000);
+  cache.putCopy('a', new Uint8Array(100));
+  cache.putCopy('b', new Uint8Array(200));
+  cache.putSignature('a', new Uint8Array(10));
+  cache.putSignature('c', new Uint8Array(20));
+  t.equal(cache.totalBytes, 330);
+  rmSync(join(cacheDir, 'b')); // a copy and a signature removed behind the scanner's back
+  rmSync(join(cacheDir, 'a.sig'));
+  const reopened = new BasisCache(cacheDir, store, 10_000);
+  t.equal(reopened.totalBytes, 120, 'only the copy of a and the signature of c are counted');
+  t.same([...store.loadCache()].map((r) => `${r.kind}:${r.hash}`).sort(), ['copy:a', 'signature:c'], 'the rows of missing files are deleted');
+  t.equal(reopened.lookup('a')?.kind, 'copy');
+  t.equal(reopened.lookup('b'), undefined);
+  t.equal(reopened.lookup('c')?.kind, 'signature');
+  store.close();
+});
+
 t.test('small-file signatures live in the state database and go with the versions that hold them', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'dbx-cache-'));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));

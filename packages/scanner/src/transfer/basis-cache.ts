@@ -5,7 +5,7 @@
  * the budget by evicting the least recently used entries, and entries no remote version references are
  * dropped. It never talks to the server; a miss means "ask the server for its signature".
  */
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { CacheKind, CacheRow, StateStore } from '../state/state-store.js';
 
@@ -25,8 +25,10 @@ export class BasisCache {
     this.#budgetBytes = budgetBytes;
     this.#now = now;
     mkdirSync(dir, { recursive: true });
+    // One listing, not a stat per row: a tree with thousands of cached copies paid ~10 us each at every start.
+    const present = new Set(readdirSync(dir));
     for (const row of store.loadCache()) {
-      if (existsSync(this.#fileOf(row.hash, row.kind))) this.#remember(row);
+      if (present.has(this.#nameOf(row.hash, row.kind))) this.#remember(row);
       else store.deleteCache(row.hash, row.kind);
     }
   }
@@ -39,8 +41,12 @@ export class BasisCache {
     return `${kind}:${hash}`;
   }
 
+  #nameOf(hash: string, kind: CacheKind): string {
+    return kind === 'copy' ? hash : `${hash}.sig`;
+  }
+
   #fileOf(hash: string, kind: CacheKind): string {
-    return join(this.#dir, kind === 'copy' ? hash : `${hash}.sig`);
+    return join(this.#dir, this.#nameOf(hash, kind));
   }
 
   #remember(row: CacheRow): void {
