@@ -52,7 +52,7 @@ function copyDb(sdir: string, to: string): void {
 
 async function record(base: string): Promise<Recording> {
   const recorder = new FsRecorder();
-  const server = await t.mockImport<typeof import('../src/index.js')>('../src/index.js', { 'node:fs/promises': recorder.fs() });
+  const server = await t.mockImport<typeof import('../src/index.js')>('../src/index.js', { 'node:fs/promises': recorder.fs(), 'node:fs': recorder.syncFs() });
   const sdir = join(base, 'served');
   mkdirSync(sdir);
   const token = createToken(sdir, { name: 'crash' });

@@ -5,7 +5,7 @@
  * taken just before it (undo).
  */
 import { createHash } from 'node:crypto';
-import { fstatSync, type Stats } from 'node:fs';
+import { fstatSync, futimesSync, renameSync, writeSync, type Stats } from 'node:fs';
 import { link, lstat, rename, unlink, type FileHandle } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { utimesArg } from '@deltabox/protocol';
@@ -76,9 +76,10 @@ export class LocalStagedFile implements StagedFile {
 
   async write(chunk: Uint8Array): Promise<void> {
     if (!this.#fh || this.#sealing) throw new Error('staged file already sealed, committed or discarded');
-    // The thread pool writes while this thread hashes the same bytes (both only read them); a failed write
-    // fails the call, and the caller discards the staged file, hash and all.
-    const written = writeAll(this.#fh, chunk);
+    // A large chunk: the thread pool writes while this thread hashes the same bytes (both only read them). A
+    // small one is written here first (SYNC_WRITE_MAX). A failed write fails the call, and the caller discards
+    // the staged file, hash and all.
+    const written = chunk.length <= SYNC_WRITE_MAX ? writeAllSync(this.#fh.fd, chunk) : writeAll(this.#fh, chunk);
     this.#hash.update(chunk);
     try {
       await written;
@@ -142,7 +143,7 @@ export class LocalStagedFile implements StagedFile {
       const backup = existing === 'file' ? `${this.#tmpPath}.previous` : undefined;
       if (backup) await link(abs, backup);
       try {
-        await rename(this.#tmpPath, abs);
+        renameSync(this.#tmpPath, abs); // on this thread: see #seal's futimes
       } catch (err) {
         if (backup) await unlinkIfPresent(backup);
         throw err;
@@ -192,7 +193,9 @@ export class LocalStagedFile implements StagedFile {
     try {
       await this.#writeback;
       if (this.#writebackError !== undefined) throw fromFsError(this.#writebackError, '');
-      if (meta.mtimeMs !== undefined) await fh.utimes(new Date(), utimesArg(meta.mtimeMs));
+      // On this thread, as the fstat below: setting two times costs the kernel microseconds, less than a pool
+      // round trip costs this thread when the pool is busy with fsyncs (it wakes a thread on a 2-core machine).
+      if (meta.mtimeMs !== undefined) futimesSync(fh.fd, new Date(), utimesArg(meta.mtimeMs));
       // fstat on this thread: the inode is in memory, a pool round trip costs more than the call.
       let stats = fstatSync(fh.fd);
       const mode = meta.executable ? EXEC_MODE : FILE_MODE;
@@ -219,6 +222,23 @@ export class LocalStagedFile implements StagedFile {
     await unlink(this.#tmpPath).catch((err) => {
       if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
     });
+  }
+}
+
+/**
+ * Chunks up to this size are written on this thread: a small file's write costs the kernel a few microseconds
+ * (a page-cache copy), less than a pool round trip. Larger ones go to the pool, hashed meanwhile.
+ */
+const SYNC_WRITE_MAX = 64 * 1024;
+
+/** writeAll on this thread, as a settled promise (write() awaits either kind alike). */
+function writeAllSync(fd: number, chunk: Uint8Array): Promise<void> {
+  try {
+    let offset = 0;
+    while (offset < chunk.length) offset += writeSync(fd, chunk, offset, chunk.length - offset);
+    return Promise.resolve();
+  } catch (err) {
+    return Promise.reject(err);
   }
 }
 

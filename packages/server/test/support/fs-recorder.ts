@@ -1,11 +1,12 @@
 /**
- * A recording layer around node:fs/promises for the crash-state test: every call still reaches the real
+ * A recording layer around node:fs/promises and node:fs for the crash-state test: every call still reaches the real
  * file system, and each one that changes something under the recorded root is logged in program order, with
  * files named by inode (the recorder's own numbers) so data and names can persist apart. A call that changes
  * the tree but is not modelled here throws, so the log can never silently miss an operation.
  * It does not generate crash states: crash-states.ts does.
  */
 import * as realFs from 'node:fs/promises';
+import * as realFsSync from 'node:fs';
 import { constants } from 'node:fs';
 import { relative, sep } from 'node:path';
 
@@ -41,6 +42,8 @@ export class FsRecorder {
   readonly #inodes = new Map<string, number>();
   /** Inodes that existed before recording began, with their path then (their bytes come from the snapshot). */
   readonly preexisting = new Map<number, string>();
+  /** Open descriptors of wrapped handles under the root, for the synchronous calls that take an fd. */
+  readonly #fdTargets = new Map<number, { dir: string } | { inode: number; append: number }>();
 
   /** Starts logging operations under `root` (an absolute, real path). */
   start(root: string): void {
@@ -85,13 +88,7 @@ export class FsRecorder {
       open: (path: Parameters<typeof realFs.open>[0], flags?: string | number, mode?: number) => this.#open(path, flags, mode),
       rename: async (from: string, to: string) => {
         await realFs.rename(from, to);
-        const [f, t] = [this.#rel(from), this.#rel(to)];
-        if (f === undefined || t === undefined) return;
-        const inode = this.#inodes.get(f);
-        this.#inodes.delete(f);
-        if (inode !== undefined) this.#inodes.set(t, inode);
-        else this.#inodes.delete(t);
-        this.ops.push({ op: 'rename', from: f, to: t });
+        this.#renamed(from, to);
       },
       link: async (from: string, to: string) => {
         await realFs.link(from, to);
@@ -138,6 +135,74 @@ export class FsRecorder {
     } as typeof realFs;
   }
 
+  /**
+   * The node:fs replacement to hand to t.mockImport: the synchronous calls the server makes on files under the
+   * root are logged like their promise forms (writeSync and futimesSync on a wrapped handle's fd, renameSync);
+   * any other synchronous call that would change the tree there throws, as in fs().
+   */
+  syncFs(): typeof realFsSync {
+    const refuse = <A extends unknown[], R>(name: string, real: (...a: A) => R) => (...args: A): R => {
+      if (this.#rel(args[0]) !== undefined) throw new Error(`fs-recorder: ${name}(${String(args[0])}) is not modelled by the crash-state test`);
+      return real(...args);
+    };
+    const fileTarget = (fd: number, name: string): { inode: number; append: number } | undefined => {
+      if (this.#root === undefined) return undefined;
+      const target = this.#fdTargets.get(fd);
+      if (target !== undefined && 'dir' in target) throw new Error(`fs-recorder: ${name} on a folder`);
+      return target;
+    };
+    return {
+      ...realFsSync,
+      writeSync: ((fd: number, buffer: Uint8Array, offset?: number, length?: number, position?: number | null) => {
+        const target = fileTarget(fd, 'writeSync');
+        if (typeof buffer === 'string') {
+          if (target !== undefined) throw new Error('fs-recorder: writeSync of a string is not modelled');
+          return (realFsSync.writeSync as (...a: unknown[]) => number)(fd, buffer, offset, length, position);
+        }
+        const from = offset ?? 0;
+        const written = realFsSync.writeSync(fd, buffer, from, length ?? buffer.length - from, position);
+        if (target !== undefined) {
+          const at = typeof position === 'number' ? position : target.append;
+          this.ops.push({ op: 'write', inode: target.inode, data: Buffer.from(buffer.subarray(from, from + written)), position: at });
+          if (typeof position !== 'number') target.append += written;
+        }
+        return written;
+      }) as typeof realFsSync.writeSync,
+      futimesSync: (fd: number, atime: realFsSync.TimeLike, mtime: realFsSync.TimeLike) => {
+        const target = fileTarget(fd, 'futimesSync');
+        realFsSync.futimesSync(fd, atime, mtime);
+        if (target !== undefined) this.ops.push({ op: 'utimes', inode: target.inode, atime, mtime });
+      },
+      renameSync: (from: realFsSync.PathLike, to: realFsSync.PathLike) => {
+        realFsSync.renameSync(from, to);
+        this.#renamed(from, to);
+      },
+      openSync: refuse('openSync', realFsSync.openSync),
+      mkdirSync: refuse('mkdirSync', realFsSync.mkdirSync),
+      rmdirSync: refuse('rmdirSync', realFsSync.rmdirSync),
+      rmSync: refuse('rmSync', realFsSync.rmSync),
+      unlinkSync: refuse('unlinkSync', realFsSync.unlinkSync),
+      linkSync: refuse('linkSync', realFsSync.linkSync),
+      symlinkSync: refuse('symlinkSync', realFsSync.symlinkSync),
+      copyFileSync: refuse('copyFileSync', realFsSync.copyFileSync),
+      writeFileSync: refuse('writeFileSync', realFsSync.writeFileSync),
+      appendFileSync: refuse('appendFileSync', realFsSync.appendFileSync),
+      truncateSync: refuse('truncateSync', realFsSync.truncateSync),
+      chmodSync: refuse('chmodSync', realFsSync.chmodSync),
+      utimesSync: refuse('utimesSync', realFsSync.utimesSync),
+    } as typeof realFsSync;
+  }
+
+  #renamed(from: unknown, to: unknown): void {
+    const [f, t] = [this.#rel(from), this.#rel(to)];
+    if (f === undefined || t === undefined) return;
+    const inode = this.#inodes.get(f);
+    this.#inodes.delete(f);
+    if (inode !== undefined) this.#inodes.set(t, inode);
+    else this.#inodes.delete(t);
+    this.ops.push({ op: 'rename', from: f, to: t });
+  }
+
   async #open(path: Parameters<typeof realFs.open>[0], flags?: string | number, mode?: number): Promise<FileHandle> {
     const fh = await realFs.open(path, flags, mode);
     const rel = this.#rel(path);
@@ -158,7 +223,13 @@ export class FsRecorder {
   /** A FileHandle whose changing methods are logged; everything else goes to the real handle. */
   #wrap(fh: FileHandle, target: { dir: string } | { inode: number; append: number }): FileHandle {
     const ops = this.ops;
+    const fd = fh.fd;
+    this.#fdTargets.set(fd, target);
     const logged: Record<string, (...args: never[]) => Promise<unknown>> = {
+      close: async () => {
+        if (this.#fdTargets.get(fd) === target) this.#fdTargets.delete(fd);
+        await fh.close();
+      },
       sync: async () => {
         await fh.sync();
         ops.push('dir' in target ? { op: 'fsync-dir', path: target.dir } : { op: 'fsync-file', inode: target.inode });
