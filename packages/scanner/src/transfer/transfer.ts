@@ -616,14 +616,15 @@ export class Transfer {
     if (base.type !== 'file' || base.hash === undefined || !this.#d.client.batchesEdits) return undefined;
     // Two-way: as syncPath, only over the version this device last merged (else another device's edit is lost).
     this.#assertBaseCurrent({ path });
-    return this.#editPart(snap, { ...meta, ifMatch: base.hash });
+    meta.ifMatch = base.hash;
+    return this.#editPart(snap, meta as BatchPartMeta & { ifMatch: string });
   }
 
   /** An edited file's part, If-Match its base (`meta.ifMatch`): a delta when one is kept and saves enough, else whole. */
-  async #editPart(snap: Snapshot, meta: BatchPartMeta): Promise<BatchPart | undefined> {
+  async #editPart(snap: Snapshot, meta: BatchPartMeta & { ifMatch: string }): Promise<BatchPart | undefined> {
     const whole: BatchPart = { meta, bytes: snap.bytes! };
     if (this.#d.fullUploads || snap.size < SMALL_DELTA_MIN_BYTES) return whole;
-    const basis = this.#keptBasis(meta.ifMatch!);
+    const basis = this.#keptBasis(meta.ifMatch);
     if (basis === undefined) return undefined;
     const delta = await deltaBytes(snap, basis);
     if (delta.length > DELTA_WORTH_RATIO * snap.size) return whole;
